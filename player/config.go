@@ -1,0 +1,42 @@
+// Package player runs the Kiosk screen player: it syncs content from the
+// server over a websocket, keeps it in a verified local cache, and serves the
+// kiosk page a full-screen browser shows.
+package player
+
+import (
+	"log/slog"
+	"net"
+	"time"
+)
+
+// Defaults for Config fields left zero.
+const (
+	DefaultListen            = "127.0.0.1:8090"
+	DefaultHeartbeatInterval = 30 * time.Second
+	DefaultBackoffMin        = 500 * time.Millisecond
+	DefaultBackoffMax        = 30 * time.Second
+)
+
+// Version is the player's own version, reported in hello and heartbeats.
+var Version = "0.1.0-dev"
+
+// Config is everything Run needs; cmd/kiosk-player fills it from flags and
+// the environment.
+type Config struct {
+	Server    string // base URL of the server, e.g. http://127.0.0.1:8080
+	Token     string // device token
+	CacheFile string // bbolt cache; created if missing
+	Listen    string // local kiosk page address, used when Listener is nil
+
+	Listener net.Listener // optional: tests pass one bound to 127.0.0.1:0
+
+	HeartbeatInterval time.Duration
+	BackoffMin        time.Duration
+	BackoffMax        time.Duration
+
+	Logger *slog.Logger
+	Now    func() time.Time // injected clock; time.Now when nil
+
+	// Ready, if set, receives the local page's bound address once it listens.
+	Ready chan<- string
+}

@@ -1,0 +1,163 @@
+package playlists
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// AssetRef describes a media file a manifest needs: the player fetches it by
+// SHA256 and verifies both the size and the hash before using it.
+type AssetRef struct {
+	SHA256 string `json:"sha256"`
+	Size   int64  `json:"size"`
+	MIME   string `json:"mime"`
+}
+
+// Manifest is everything a screen needs to decide on its own what to play at
+// any instant: the schedules that target it, their playlists and items, and
+// the assets they show. Screens that are targeted by the same schedules and
+// share a time zone share one manifest.
+type Manifest struct {
+	// Version is the hex SHA-256 of the canonical encoding of the manifest
+	// with Version left empty. Equal content means an equal version.
+	Version   string     `json:"version"`
+	Timezone  string     `json:"timezone"`
+	Schedules []Schedule `json:"schedules"`
+	Playlists []Playlist `json:"playlists"`
+	Items     []Item     `json:"items"`
+	Assets    []AssetRef `json:"assets"`
+}
+
+// Catalog is the content a manifest is cut from.
+type Catalog struct {
+	Schedules []Schedule
+	Playlists map[string]Playlist
+	Items     map[string]Item
+	Assets    map[string]AssetRef
+}
+
+// BuildManifest cuts the manifest for screen s from c at instant now:
+// schedules that target s and have not ended, with the playlists, items and
+// assets they reference. References that c lacks are left out rather than
+// failing, so one broken row cannot take every screen dark.
+func BuildManifest(s ScreenContext, c Catalog, now time.Time) Manifest {
+	tz := s.Timezone
+	if tz == "" {
+		tz = DefaultTimezone
+	}
+	m := Manifest{Timezone: tz, Schedules: []Schedule{}, Playlists: []Playlist{}, Items: []Item{}, Assets: []AssetRef{}}
+	seenPl := map[string]bool{}
+	seenItem := map[string]bool{}
+	seenAsset := map[string]bool{}
+	for _, sc := range c.Schedules {
+		if !sc.Target.Matches(s) {
+			continue
+		}
+		if sc.To != nil && !sc.To.After(now) {
+			continue
+		}
+		pl, ok := c.Playlists[sc.Playlist]
+		if !ok {
+			continue
+		}
+		m.Schedules = append(m.Schedules, stripSchedule(sc))
+		if seenPl[pl.ID] {
+			continue
+		}
+		seenPl[pl.ID] = true
+		kept := make([]string, 0, len(pl.Items))
+		for _, id := range pl.Items {
+			it, ok := c.Items[id]
+			if !ok {
+				continue
+			}
+			if it.Asset != "" {
+				a, ok := c.Assets[it.Asset]
+				if !ok {
+					continue
+				}
+				if !seenAsset[a.SHA256] {
+					seenAsset[a.SHA256] = true
+					m.Assets = append(m.Assets, a)
+				}
+			}
+			kept = append(kept, id)
+			if !seenItem[id] {
+				seenItem[id] = true
+				it.CreatedAt, it.UpdatedAt = time.Time{}, time.Time{}
+				m.Items = append(m.Items, it)
+			}
+		}
+		m.Playlists = append(m.Playlists, Playlist{ID: pl.ID, Name: pl.Name, Items: kept})
+	}
+	m.Seal()
+	return m
+}
+
+func stripSchedule(sc Schedule) Schedule {
+	sc.CreatedAt, sc.UpdatedAt = time.Time{}, time.Time{}
+	sc.Target = sc.Target.normalized()
+	if sc.From != nil {
+		f := sc.From.UTC()
+		sc.From = &f
+	}
+	if sc.To != nil {
+		t := sc.To.UTC()
+		sc.To = &t
+	}
+	return sc
+}
+
+// Seal sorts the manifest into its canonical order and sets Version.
+func (m *Manifest) Seal() {
+	slices.SortFunc(m.Schedules, func(a, b Schedule) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(m.Playlists, func(a, b Playlist) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(m.Items, func(a, b Item) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(m.Assets, func(a, b AssetRef) int { return cmp.Compare(a.SHA256, b.SHA256) })
+	m.Version = m.ComputeVersion()
+}
+
+// ComputeVersion returns the version m's content deserves, whatever its
+// Version field says. The player uses it to check a downloaded manifest.
+func (m Manifest) ComputeVersion() string {
+	m.Version = ""
+	b, err := json.Marshal(m)
+	if err != nil {
+		// Only unsupported types fail to encode; the manifest has none.
+		panic(fmt.Sprintf("playlists: encode manifest: %v", err))
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// Item returns the item with id, if the manifest holds it.
+func (m *Manifest) Item(id string) (Item, bool) {
+	i, ok := slices.BinarySearchFunc(m.Items, id, func(it Item, id string) int { return cmp.Compare(it.ID, id) })
+	if !ok {
+		return Item{}, false
+	}
+	return m.Items[i], true
+}
+
+// Playlist returns the playlist with id, if the manifest holds it.
+func (m *Manifest) Playlist(id string) (Playlist, bool) {
+	i, ok := slices.BinarySearchFunc(m.Playlists, id, func(p Playlist, id string) int { return cmp.Compare(p.ID, id) })
+	if !ok {
+		return Playlist{}, false
+	}
+	return m.Playlists[i], true
+}
+
+// Asset returns the asset with sha, if the manifest holds it.
+func (m *Manifest) Asset(sha string) (AssetRef, bool) {
+	i, ok := slices.BinarySearchFunc(m.Assets, sha, func(a AssetRef, sha string) int { return cmp.Compare(a.SHA256, sha) })
+	if !ok {
+		return AssetRef{}, false
+	}
+	return m.Assets[i], true
+}

@@ -1,0 +1,130 @@
+package playlists
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// Wire protocol between player and server over /api/v1/device/ws.
+//
+// Every frame is one JSON text message: {"type": "...", "data": {...}}.
+//
+//	player → server  hello      Hello       first frame after connecting
+//	server → player  welcome    Welcome     answer to hello
+//	server → player  version    VersionNote a new manifest version is published
+//	player → server  applied    Applied     the player switched to a version
+//	player → server  heartbeat  Heartbeat   periodic health report
+//	player → server  time       TimeSync    clock probe (T0 set)
+//	server → player  time       TimeSync    answer (T0 echoed, Server set)
+//	server → player  resync     VersionNote sent to a client that missed pushes
+//	server → player  error      ErrorNote   the server refuses something, with a reason
+//
+// Manifests and assets travel over plain HTTP, not the socket:
+//
+//	GET /api/v1/device/manifest          (ETag = version, If-None-Match → 304)
+//	GET /api/v1/device/assets/{sha256}   (ETag, Range)
+//
+// both with "Authorization: Bearer <device token>".
+const (
+	MsgHello     = "hello"
+	MsgWelcome   = "welcome"
+	MsgVersion   = "version"
+	MsgApplied   = "applied"
+	MsgHeartbeat = "heartbeat"
+	MsgTime      = "time"
+	MsgResync    = "resync"
+	MsgError     = "error"
+)
+
+// MaxMessageBytes is the largest frame either side accepts.
+const MaxMessageBytes = 16 << 10
+
+// Envelope is one websocket frame.
+type Envelope struct {
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Encode wraps v in an envelope of type typ.
+func Encode(typ string, v any) ([]byte, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", typ, err)
+	}
+	return json.Marshal(Envelope{Type: typ, Data: data})
+}
+
+// Decode splits a frame into its envelope; DecodeData fills the payload.
+func Decode(frame []byte) (Envelope, error) {
+	var e Envelope
+	if err := json.Unmarshal(frame, &e); err != nil {
+		return e, fmt.Errorf("decode frame: %w", err)
+	}
+	if e.Type == "" {
+		return e, fmt.Errorf("decode frame: missing type")
+	}
+	return e, nil
+}
+
+// DecodeData unmarshals the envelope's payload into v.
+func (e Envelope) DecodeData(v any) error {
+	if len(e.Data) == 0 {
+		return fmt.Errorf("decode %s: missing data", e.Type)
+	}
+	if err := json.Unmarshal(e.Data, v); err != nil {
+		return fmt.Errorf("decode %s: %w", e.Type, err)
+	}
+	return nil
+}
+
+// Hello is the player's first frame. The screen is known from the token.
+type Hello struct {
+	PlayerVersion  string `json:"player_version"`
+	AppliedVersion string `json:"applied_version"`
+}
+
+// Welcome answers Hello with who the screen is and what it should run.
+type Welcome struct {
+	ScreenID   string `json:"screen_id"`
+	ScreenName string `json:"screen_name"`
+	Version    string `json:"version"`     // current manifest version for this screen
+	ServerTime int64  `json:"server_time"` // unix milliseconds
+}
+
+// VersionNote tells the player which version to fetch.
+type VersionNote struct {
+	Version string `json:"version"`
+}
+
+// Applied acknowledges that the player now plays Version.
+type Applied struct {
+	Version string `json:"version"`
+}
+
+// TimeSync measures the clock offset: the player sends T0 (its clock, unix
+// ms); the server echoes T0 with Server (its clock). With T1 the player's
+// clock at receipt, offset = Server - (T0+T1)/2.
+type TimeSync struct {
+	T0     int64 `json:"t0"`
+	Server int64 `json:"server,omitempty"`
+}
+
+// Heartbeat is the player's periodic health report.
+type Heartbeat struct {
+	CurrentItem      string `json:"current_item"`
+	CurrentSince     int64  `json:"current_since,omitempty"` // unix ms
+	AppliedVersion   string `json:"applied_version"`
+	UptimeS          int64  `json:"uptime_s"`
+	CacheBytes       int64  `json:"cache_bytes"`
+	DiskFreeBytes    int64  `json:"disk_free_bytes,omitempty"`
+	PlayerVersion    string `json:"player_version"`
+	ClockOffsetMS    int64  `json:"clock_offset_ms"`
+	PageAlive        bool   `json:"page_alive"`
+	LastSyncError    string `json:"last_sync_error,omitempty"`
+	DownloadFailures int    `json:"download_failures,omitempty"`
+}
+
+// ErrorNote carries a reason the server refused a frame or closed the socket.
+type ErrorNote struct {
+	Error string `json:"error"`
+}
