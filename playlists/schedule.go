@@ -108,7 +108,7 @@ func (s *Schedule) Validate() error {
 		if strings.HasPrefix(strings.TrimSpace(s.Cron), "@every") {
 			return FieldError{"cron", "@every is not a daypart; use a 5-field expression or @daily/@weekly/@monthly"}
 		}
-		if _, err := ParseCron(s.Cron); err != nil {
+		if _, err := ParseDaypart(s.Cron); err != nil {
 			return FieldError{"cron", fmt.Sprintf("invalid expression %q: %v", s.Cron, err)}
 		}
 		if s.DurationS <= 0 || s.DurationS > MaxCronWindow {
