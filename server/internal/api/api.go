@@ -1,0 +1,95 @@
+// Package api is the server's HTTP surface: the admin JSON API under
+// /api/v1, the device endpoints players fetch manifests and media from,
+// health and metrics. Every route is listed in routes.go; every error goes
+// through one handler (errors.go) that turns typed errors into a status and
+// {"error": "..."}.
+package api
+
+import (
+	"crypto/sha256"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kiosk/server/internal/devices"
+	"kiosk/server/internal/publish"
+	"kiosk/server/internal/store"
+)
+
+// Hub is the part of the websocket hub the API needs.
+type Hub interface {
+	http.Handler
+	// Kick closes a screen's connection, e.g. after its token was rotated.
+	Kick(screenID string)
+}
+
+// Options are the API's dependencies.
+type Options struct {
+	Store     *store.Store
+	Devices   *devices.Registry
+	Publisher *publish.Publisher
+	Hub       Hub
+
+	// AdminToken is the bearer token with the admin role; empty locks the
+	// admin API (every admin call gets 401).
+	AdminToken     string
+	MaxUploadBytes int64
+
+	Logger  *slog.Logger
+	Now     func() time.Time
+	Metrics *prometheus.Registry // registered into and served at /metrics; nil = a private one
+}
+
+// maxJSONBody bounds admin JSON bodies; the largest legitimate one, an item
+// with a 5000-character body, is far smaller.
+const maxJSONBody = 1 << 20
+
+type handler struct {
+	opts      Options
+	store     *store.Store
+	devices   *devices.Registry
+	pub       *publish.Publisher
+	hub       Hub
+	log       *slog.Logger
+	adminHash [32]byte
+}
+
+// New builds the echo instance with every route. It does not listen.
+func New(opts Options) *echo.Echo {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = prometheus.NewRegistry()
+	}
+	h := &handler{
+		opts:    opts,
+		store:   opts.Store,
+		devices: opts.Devices,
+		pub:     opts.Publisher,
+		hub:     opts.Hub,
+		log:     opts.Logger,
+	}
+	if opts.AdminToken != "" {
+		h.adminHash = sha256.Sum256([]byte(opts.AdminToken))
+	}
+
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	// The socket address, never X-Forwarded-For: anyone can forge that
+	// header, and audit entries must name the real peer.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = h.handleError
+	h.routes(e, newHTTPMetrics(opts.Metrics))
+	return e
+}
+
+// changed asks the publisher to recompute manifests after a committed write.
+func (h *handler) changed() { h.pub.Trigger() }

@@ -1,0 +1,109 @@
+package api
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"kiosk/playlists"
+	"kiosk/server/internal/store"
+)
+
+// multipartOverhead is room for the multipart envelope around a file of
+// exactly MaxUploadBytes; the file's own size is enforced by the store.
+const multipartOverhead = 64 << 10
+
+// uploadAsset streams the "file" part straight to the store, which hashes
+// and sniffs it on the way; the upload is never held in memory whole.
+func (h *handler) uploadAsset(c echo.Context) error {
+	r := c.Request()
+	limit := h.opts.MaxUploadBytes
+	if r.ContentLength > limit+multipartOverhead {
+		return store.TooLargeError{Limit: limit}
+	}
+	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit+multipartOverhead)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return errorf(http.StatusBadRequest, "expected a multipart/form-data body with a \"file\" field: %v", err)
+	}
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return playlists.FieldError{Field: "file", Problem: "is required (multipart form field named \"file\")"}
+		}
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return store.TooLargeError{Limit: limit}
+			}
+			return errorf(http.StatusBadRequest, "malformed multipart body: %v", err)
+		}
+		if part.FormName() != "file" {
+			part.Close()
+			continue
+		}
+		a, _, err := h.store.PutAsset(part, limit)
+		part.Close()
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return store.TooLargeError{Limit: limit}
+			}
+			return err
+		}
+		c.Set(ctxAuditTarget, a.SHA256)
+		h.changed() // an item may have been waiting for this asset
+		return c.JSON(http.StatusCreated, a)
+	}
+}
+
+func (h *handler) listAssets(c echo.Context) error {
+	as, err := h.store.ListAssets()
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, as)
+}
+
+func (h *handler) getAsset(c echo.Context) error {
+	a, err := h.store.GetAsset(c.Param("sha"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, a)
+}
+
+func (h *handler) rawAsset(c echo.Context) error {
+	return h.serveAsset(c, c.Param("sha"))
+}
+
+// serveAsset sends a blob with the type sniffed at upload. Media is served
+// so that a browser can never treat it as a page of this origin: nosniff
+// and a sandboxing CSP, whatever the bytes contain.
+func (h *handler) serveAsset(c echo.Context, sha string) error {
+	f, a, err := h.store.OpenAsset(strings.ToLower(sha))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentType, a.MIME)
+	hdr.Set("ETag", `"`+a.SHA256+`"`)
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	// Content-addressed: the bytes behind a hash never change.
+	hdr.Set("Cache-Control", "private, max-age=31536000, immutable")
+	http.ServeContent(c.Response(), c.Request(), "", a.CreatedAt, f)
+	return nil
+}
+
+func (h *handler) deleteAsset(c echo.Context) error {
+	if err := h.store.DeleteAsset(c.Param("sha")); err != nil {
+		return err
+	}
+	h.changed()
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,52 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// deviceManifest serves the calling screen's current manifest. The ETag is
+// the version, so a player polling with If-None-Match costs a 304.
+func (h *handler) deviceManifest(c echo.Context) error {
+	id := c.Get(ctxScreen).(string)
+	m, ok := h.pub.Ensure(id)
+	if !ok {
+		return errorf(http.StatusNotFound, "no manifest published yet for this screen; retry shortly")
+	}
+	etag := `"` + m.Manifest.Version + `"`
+	hdr := c.Response().Header()
+	hdr.Set("ETag", etag)
+	hdr.Set("Cache-Control", "no-cache")
+	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.JSONBlob(http.StatusOK, m.JSON)
+}
+
+// etagMatches implements If-None-Match's weak comparison over a list.
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// deviceAsset serves media only if it is in the calling screen's own
+// manifest: a device token cannot be used to read other screens' content.
+func (h *handler) deviceAsset(c echo.Context) error {
+	id := c.Get(ctxScreen).(string)
+	sha := c.Param("sha")
+	m, ok := h.pub.Ensure(id)
+	if !ok {
+		return errorf(http.StatusNotFound, "asset %q is not in this screen's manifest", sha)
+	}
+	if _, ok := m.Manifest.Asset(sha); !ok {
+		return errorf(http.StatusNotFound, "asset %q is not in this screen's manifest", sha)
+	}
+	return h.serveAsset(c, sha)
+}

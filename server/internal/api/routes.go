@@ -1,0 +1,62 @@
+package api
+
+import (
+	"github.com/labstack/echo/v4"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
+	e.Use(m.middleware, h.recoverPanics, h.accessLog)
+
+	e.GET("/healthz", h.healthz)
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(h.opts.Metrics, promhttp.HandlerOpts{})))
+
+	admin := e.Group("/api/v1", h.requireAdmin, h.audit)
+	admin.POST("/assets", h.uploadAsset)
+	admin.GET("/assets", h.listAssets)
+	admin.GET("/assets/:sha", h.getAsset)
+	admin.GET("/assets/:sha/raw", h.rawAsset)
+	admin.DELETE("/assets/:sha", h.deleteAsset)
+
+	admin.POST("/items", h.createItem)
+	admin.GET("/items", h.listItems)
+	admin.GET("/items/:id", h.getItem)
+	admin.PUT("/items/:id", h.updateItem)
+	admin.DELETE("/items/:id", h.deleteItem)
+
+	admin.POST("/playlists", h.createPlaylist)
+	admin.GET("/playlists", h.listPlaylists)
+	admin.GET("/playlists/:id", h.getPlaylist)
+	admin.PUT("/playlists/:id", h.updatePlaylist)
+	admin.DELETE("/playlists/:id", h.deletePlaylist)
+
+	admin.POST("/schedules", h.createSchedule)
+	admin.GET("/schedules", h.listSchedules)
+	admin.GET("/schedules/:id", h.getSchedule)
+	admin.PUT("/schedules/:id", h.updateSchedule)
+	admin.DELETE("/schedules/:id", h.deleteSchedule)
+
+	admin.POST("/groups", h.createGroup)
+	admin.GET("/groups", h.listGroups)
+	admin.GET("/groups/:id", h.getGroup)
+	admin.PUT("/groups/:id", h.updateGroup)
+	admin.DELETE("/groups/:id", h.deleteGroup)
+
+	admin.POST("/screens", h.createScreen)
+	admin.GET("/screens", h.listScreens)
+	admin.GET("/screens/:id", h.getScreen)
+	admin.PUT("/screens/:id", h.updateScreen)
+	admin.DELETE("/screens/:id", h.deleteScreen)
+	admin.POST("/screens/:id/token", h.rotateScreenToken)
+	admin.GET("/screens/:id/manifest", h.screenManifest)
+
+	admin.GET("/audit", h.listAudit)
+
+	// Device routes sit outside the admin group: a device token reaches
+	// only its own screen's manifest and media, and the admin token is no
+	// device credential. The websocket authenticates in the hub itself.
+	device := e.Group("/api/v1/device")
+	device.GET("/manifest", h.deviceManifest, h.requireDevice)
+	device.GET("/assets/:sha", h.deviceAsset, h.requireDevice)
+	device.GET("/ws", echo.WrapHandler(h.hub))
+}

@@ -1,0 +1,116 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"kiosk/playlists"
+)
+
+// scheduleRequest takes from/to as strings so a bad timestamp is reported
+// against its field with the expected format.
+type scheduleRequest struct {
+	ID        string           `json:"id"`
+	Name      string           `json:"name"`
+	Playlist  string           `json:"playlist"`
+	Target    playlists.Target `json:"target"`
+	Cron      string           `json:"cron"`
+	DurationS int              `json:"duration_s"`
+	From      *string          `json:"from"`
+	To        *string          `json:"to"`
+	Priority  int              `json:"priority"`
+}
+
+func parseInstant(field string, s *string) (*time.Time, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	t, err := time.Parse(time.RFC3339, *s)
+	if err != nil {
+		return nil, playlists.FieldError{Field: field, Problem: fmt.Sprintf("must be an RFC 3339 time such as 2026-05-01T08:00:00+08:00 (got %q)", *s)}
+	}
+	return &t, nil
+}
+
+func (r scheduleRequest) schedule() (playlists.Schedule, error) {
+	from, err := parseInstant("from", r.From)
+	if err != nil {
+		return playlists.Schedule{}, err
+	}
+	to, err := parseInstant("to", r.To)
+	if err != nil {
+		return playlists.Schedule{}, err
+	}
+	return playlists.Schedule{
+		Name: r.Name, Playlist: r.Playlist, Target: r.Target, Cron: r.Cron,
+		DurationS: r.DurationS, From: from, To: to, Priority: r.Priority,
+	}, nil
+}
+
+func (h *handler) createSchedule(c echo.Context) error {
+	var req scheduleRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.ID != "" {
+		return playlists.FieldError{Field: "id", Problem: "is assigned by the server; leave it out"}
+	}
+	sc, err := req.schedule()
+	if err != nil {
+		return err
+	}
+	sc, err = h.store.CreateSchedule(sc)
+	if err != nil {
+		return err
+	}
+	c.Set(ctxAuditTarget, sc.ID)
+	h.changed()
+	return c.JSON(http.StatusCreated, sc)
+}
+
+func (h *handler) updateSchedule(c echo.Context) error {
+	var req scheduleRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkBodyID(req.ID, c.Param("id")); err != nil {
+		return err
+	}
+	sc, err := req.schedule()
+	if err != nil {
+		return err
+	}
+	sc, err = h.store.UpdateSchedule(c.Param("id"), sc)
+	if err != nil {
+		return err
+	}
+	h.changed()
+	return c.JSON(http.StatusOK, sc)
+}
+
+func (h *handler) listSchedules(c echo.Context) error {
+	scs, err := h.store.ListSchedules()
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, scs)
+}
+
+func (h *handler) getSchedule(c echo.Context) error {
+	sc, err := h.store.GetSchedule(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, sc)
+}
+
+func (h *handler) deleteSchedule(c echo.Context) error {
+	if err := h.store.DeleteSchedule(c.Param("id")); err != nil {
+		return err
+	}
+	h.changed()
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,146 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"kiosk/playlists"
+	"kiosk/server/internal/store"
+)
+
+type screenRequest struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Group    string   `json:"group"`
+	Tags     []string `json:"tags"`
+	Timezone string   `json:"timezone"`
+}
+
+func (r screenRequest) screen() store.Screen {
+	return store.Screen{Name: r.Name, Group: r.Group, Tags: r.Tags, Timezone: r.Timezone}
+}
+
+// screenView is a screen with what it last reported and what it should run.
+type screenView struct {
+	store.Screen
+	store.ScreenStatus
+	Online bool `json:"online"`
+	// LastSeen shadows the status field so that "never seen" is an explicit
+	// null rather than a missing key.
+	LastSeen         *time.Time `json:"last_seen"`
+	PublishedVersion string     `json:"published_version"`
+	// UpToDate: the screen acknowledged the version published for it.
+	UpToDate bool `json:"up_to_date"`
+}
+
+func (h *handler) view(scr store.Screen) screenView {
+	st, online := h.devices.Status(scr.ID)
+	v := screenView{Screen: scr, ScreenStatus: st, Online: online, PublishedVersion: h.pub.Version(scr.ID)}
+	if !st.LastSeen.IsZero() {
+		t := st.LastSeen
+		v.LastSeen = &t
+	}
+	v.UpToDate = v.PublishedVersion != "" && v.PublishedVersion == st.AppliedVersion
+	return v
+}
+
+// createdScreen is the one response that carries the device token.
+type createdScreen struct {
+	screenView
+	Token string `json:"token"`
+}
+
+func (h *handler) createScreen(c echo.Context) error {
+	var req screenRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.ID != "" {
+		return playlists.FieldError{Field: "id", Problem: "is assigned by the server; leave it out"}
+	}
+	scr, token, err := h.store.CreateScreen(req.screen())
+	if err != nil {
+		return err
+	}
+	h.devices.SetToken(scr.ID, token)
+	c.Set(ctxAuditTarget, scr.ID)
+	// Device requests for a screen not yet published publish on demand
+	// (publish.Ensure), so a trigger is enough here.
+	h.changed()
+	return c.JSON(http.StatusCreated, createdScreen{screenView: h.view(scr), Token: token})
+}
+
+func (h *handler) updateScreen(c echo.Context) error {
+	var req screenRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := checkBodyID(req.ID, c.Param("id")); err != nil {
+		return err
+	}
+	scr, err := h.store.UpdateScreen(c.Param("id"), req.screen())
+	if err != nil {
+		return err
+	}
+	h.changed()
+	return c.JSON(http.StatusOK, h.view(scr))
+}
+
+// rotateScreenToken issues a new token; the old one stops working at once
+// and the screen's open socket is closed, so only the new token reconnects.
+func (h *handler) rotateScreenToken(c echo.Context) error {
+	id := c.Param("id")
+	token, err := h.store.RotateScreenToken(id)
+	if err != nil {
+		return err
+	}
+	h.devices.SetToken(id, token)
+	h.hub.Kick(id)
+	return c.JSON(http.StatusOK, map[string]string{"id": id, "token": token})
+}
+
+func (h *handler) listScreens(c echo.Context) error {
+	scrs, err := h.store.ListScreens()
+	if err != nil {
+		return err
+	}
+	out := make([]screenView, len(scrs))
+	for i, s := range scrs {
+		out[i] = h.view(s)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *handler) getScreen(c echo.Context) error {
+	scr, err := h.store.GetScreen(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.view(scr))
+}
+
+// screenManifest shows an admin exactly what a screen was given.
+func (h *handler) screenManifest(c echo.Context) error {
+	id := c.Param("id")
+	if _, err := h.store.GetScreen(id); err != nil {
+		return err
+	}
+	m, ok := h.pub.Ensure(id)
+	if !ok {
+		return errorf(http.StatusNotFound, "no manifest published yet for screen %q", id)
+	}
+	return c.JSONBlob(http.StatusOK, m.JSON)
+}
+
+func (h *handler) deleteScreen(c echo.Context) error {
+	id := c.Param("id")
+	if err := h.store.DeleteScreen(id); err != nil {
+		return err
+	}
+	h.devices.Forget(id)
+	h.hub.Kick(id)
+	h.changed()
+	return c.NoContent(http.StatusNoContent)
+}

@@ -1,0 +1,291 @@
+// Package devices is the server's view of its screens as devices: it maps
+// device tokens to screens, implements the hub's Handler (hello, applied,
+// heartbeat, disconnect) and keeps each screen's reported status in memory,
+// saving it to the store in batches so that 10,000 heartbeats never become
+// 10,000 synchronous disk writes.
+package devices
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"sync"
+	"time"
+
+	"kiosk/playlists"
+	"kiosk/server/internal/hub"
+	"kiosk/server/internal/store"
+)
+
+// DefaultFlushEvery is how often dirty statuses are saved.
+const DefaultFlushEvery = 2 * time.Second
+
+// maxReported bounds strings a player reports, so a hostile device cannot
+// make the server keep (and save) large blobs.
+const maxReported = 256
+
+// Options configure a Registry.
+type Options struct {
+	Store *store.Store
+	// Version returns a screen's currently published manifest version.
+	Version      func(screenID string) string
+	Now          func() time.Time
+	Logger       *slog.Logger
+	OfflineAfter time.Duration
+	FlushEvery   time.Duration
+}
+
+// Registry implements hub.Handler and answers status questions.
+type Registry struct {
+	opts Options
+
+	mu      sync.RWMutex
+	tokens  map[string]string // token hash → screen id
+	hashes  map[string]string // screen id → token hash
+	status  map[string]store.ScreenStatus
+	online  map[string]bool
+	dirty   map[string]bool
+	flushMu sync.Mutex
+}
+
+var _ hub.Handler = (*Registry)(nil)
+
+// New loads tokens and saved statuses from the store.
+func New(opts Options) (*Registry, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.FlushEvery <= 0 {
+		opts.FlushEvery = DefaultFlushEvery
+	}
+	if opts.Version == nil {
+		opts.Version = func(string) string { return "" }
+	}
+	tokens, err := opts.Store.ScreenTokens()
+	if err != nil {
+		return nil, fmt.Errorf("load device tokens: %w", err)
+	}
+	status, err := opts.Store.Statuses()
+	if err != nil {
+		return nil, fmt.Errorf("load screen status: %w", err)
+	}
+	r := &Registry{
+		opts:   opts,
+		tokens: tokens,
+		hashes: make(map[string]string, len(tokens)),
+		status: status,
+		online: map[string]bool{},
+		dirty:  map[string]bool{},
+	}
+	for h, id := range tokens {
+		r.hashes[id] = h
+	}
+	return r, nil
+}
+
+// Authenticate maps a device token to its screen.
+func (r *Registry) Authenticate(token string) (string, error) {
+	if token == "" {
+		return "", fmt.Errorf("%w: missing device token", hub.ErrUnauthorized)
+	}
+	h := store.HashToken(token)
+	r.mu.RLock()
+	id, ok := r.tokens[h]
+	r.mu.RUnlock()
+	if !ok {
+		return "", fmt.Errorf("%w: unknown or revoked device token", hub.ErrUnauthorized)
+	}
+	return id, nil
+}
+
+// SetToken makes token the only token of screenID (after create or rotate).
+func (r *Registry) SetToken(screenID, token string) {
+	h := store.HashToken(token)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if old, ok := r.hashes[screenID]; ok {
+		delete(r.tokens, old)
+	}
+	r.tokens[h] = screenID
+	r.hashes[screenID] = h
+}
+
+// Forget drops a deleted screen's token and status.
+func (r *Registry) Forget(screenID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h, ok := r.hashes[screenID]; ok {
+		delete(r.tokens, h)
+		delete(r.hashes, screenID)
+	}
+	delete(r.status, screenID)
+	delete(r.online, screenID)
+	delete(r.dirty, screenID)
+}
+
+// Hello records a connecting player and tells it what to run.
+func (r *Registry) Hello(screenID string, h playlists.Hello) (playlists.Welcome, error) {
+	scr, err := r.opts.Store.GetScreen(screenID)
+	if errors.Is(err, store.ErrNotFound) {
+		return playlists.Welcome{}, fmt.Errorf("%w: screen %s was deleted", hub.ErrUnauthorized, screenID)
+	}
+	if err != nil {
+		return playlists.Welcome{}, err
+	}
+	now := r.opts.Now()
+	r.update(screenID, func(st *store.ScreenStatus) {
+		st.LastSeen = now.UTC()
+		st.ConnectedAt = now.UTC()
+		st.PlayerVersion = clip(h.PlayerVersion)
+		if h.AppliedVersion != "" {
+			st.AppliedVersion = clip(h.AppliedVersion)
+		}
+	}, true)
+	return playlists.Welcome{
+		ScreenID:   screenID,
+		ScreenName: scr.Name,
+		Version:    r.opts.Version(screenID),
+		ServerTime: now.UnixMilli(),
+	}, nil
+}
+
+// Applied records the version a player switched to.
+func (r *Registry) Applied(screenID string, a playlists.Applied) {
+	now := r.opts.Now().UTC()
+	r.update(screenID, func(st *store.ScreenStatus) {
+		st.LastSeen = now
+		st.AppliedVersion = clip(a.Version)
+		st.AppliedAt = now
+	}, true)
+}
+
+// Heartbeat records a player's health report.
+func (r *Registry) Heartbeat(screenID string, hb playlists.Heartbeat) {
+	now := r.opts.Now().UTC()
+	r.update(screenID, func(st *store.ScreenStatus) {
+		st.LastSeen = now
+		st.CurrentItem = clip(hb.CurrentItem)
+		st.CurrentSince = hb.CurrentSince
+		if hb.AppliedVersion != "" {
+			st.AppliedVersion = clip(hb.AppliedVersion)
+		}
+		if hb.PlayerVersion != "" {
+			st.PlayerVersion = clip(hb.PlayerVersion)
+		}
+		st.UptimeS = hb.UptimeS
+		st.CacheBytes = hb.CacheBytes
+		st.DiskFreeBytes = hb.DiskFreeBytes
+		st.ClockOffsetMS = hb.ClockOffsetMS
+		st.PageAlive = hb.PageAlive
+		st.LastSyncError = clip(hb.LastSyncError)
+		st.DownloadFailures = hb.DownloadFailures
+	}, true)
+}
+
+// Disconnected marks the screen offline; last_seen is kept.
+func (r *Registry) Disconnected(screenID string) {
+	now := r.opts.Now().UTC()
+	r.update(screenID, func(st *store.ScreenStatus) { st.LastSeen = now }, false)
+}
+
+func (r *Registry) update(screenID string, f func(*store.ScreenStatus), online bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.hashes[screenID]; !ok {
+		return // deleted while connected
+	}
+	st := r.status[screenID]
+	f(&st)
+	r.status[screenID] = st
+	r.online[screenID] = online
+	r.dirty[screenID] = true
+}
+
+// Status returns what screenID last reported and whether it counts as
+// online: connected, and heard from within OfflineAfter.
+func (r *Registry) Status(screenID string) (store.ScreenStatus, bool) {
+	r.mu.RLock()
+	st := r.status[screenID]
+	on := r.online[screenID]
+	r.mu.RUnlock()
+	if on && r.opts.OfflineAfter > 0 && r.opts.Now().Sub(st.LastSeen) > r.opts.OfflineAfter {
+		on = false
+	}
+	return st, on
+}
+
+// Online counts screens that are online.
+func (r *Registry) Online() int {
+	r.mu.RLock()
+	ids := make([]string, 0, len(r.online))
+	for id, on := range r.online {
+		if on {
+			ids = append(ids, id)
+		}
+	}
+	r.mu.RUnlock()
+	n := 0
+	for _, id := range ids {
+		if _, on := r.Status(id); on {
+			n++
+		}
+	}
+	return n
+}
+
+// Flush saves every status changed since the last flush, in one
+// transaction.
+func (r *Registry) Flush() error {
+	r.flushMu.Lock()
+	defer r.flushMu.Unlock()
+	r.mu.Lock()
+	batch := make(map[string]store.ScreenStatus, len(r.dirty))
+	for id := range r.dirty {
+		batch[id] = r.status[id]
+	}
+	r.dirty = map[string]bool{}
+	r.mu.Unlock()
+	if err := r.opts.Store.PutStatuses(batch); err != nil {
+		// Put them back so the next flush retries.
+		r.mu.Lock()
+		for id := range maps.Keys(batch) {
+			if _, ok := r.hashes[id]; ok {
+				r.dirty[id] = true
+			}
+		}
+		r.mu.Unlock()
+		return fmt.Errorf("save screen status: %w", err)
+	}
+	return nil
+}
+
+// Run flushes every FlushEvery until ctx ends, then flushes once more.
+func (r *Registry) Run(ctx context.Context) {
+	t := time.NewTicker(r.opts.FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if err := r.Flush(); err != nil {
+				r.opts.Logger.Error("final status flush", "error", err)
+			}
+			return
+		case <-t.C:
+			if err := r.Flush(); err != nil {
+				r.opts.Logger.Error("status flush", "error", err)
+			}
+		}
+	}
+}
+
+func clip(s string) string {
+	if len(s) > maxReported {
+		return s[:maxReported]
+	}
+	return s
+}

@@ -1,0 +1,495 @@
+package hub
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"kiosk/playlists"
+)
+
+// Close codes the hub sends (RFC 6455 §7.4.1).
+const (
+	closeNormal        = websocket.CloseNormalClosure   // replaced by a newer connection
+	closeGoingAway     = websocket.CloseGoingAway       // server shutdown
+	closePolicy        = websocket.ClosePolicyViolation // protocol misuse, kicked, refused
+	closeInternalError = websocket.CloseInternalServerErr
+)
+
+// closeReq says how a connection ends. It is decided once, by whoever ends
+// the connection first, and carried out by the write pump, the only
+// goroutine allowed to write data frames.
+type closeReq struct {
+	code int
+	text string
+	// flush sends the frames already queued (typically the error note that
+	// explains the close) before the close frame.
+	flush bool
+	// immediate skips the close frame: the peer is gone or the socket broken.
+	immediate bool
+}
+
+func closeFrame(code int, text string) closeReq { return closeReq{code: code, text: text} }
+
+// outFrame is one queued frame: either shared by many clients (pm) or for
+// this client only (data).
+type outFrame struct {
+	pm   *websocket.PreparedMessage
+	data []byte
+}
+
+// client is one device connection. The read pump owns the fields marked
+// "read pump only"; mu guards the push bookkeeping shared with Push.
+type client struct {
+	hub      *Hub
+	conn     *websocket.Conn
+	screenID string
+
+	send     chan outFrame
+	done     chan struct{} // closed by kill: the connection is ending
+	readDone chan struct{} // closed when the read pump returns
+	once     sync.Once
+	req      closeReq // written once before done is closed
+
+	mu             sync.Mutex
+	welcomed       bool      // welcome queued; pushes may go straight out
+	pendingVersion string    // latest push that arrived before the welcome
+	pushedVersion  string    // last version pushed, for the push→ack histogram
+	pushedAt       time.Time // when pushedVersion was pushed (hub clock)
+
+	helloed   bool        // read pump only
+	badFrames []time.Time // read pump only: recent bad frames, oldest first
+}
+
+func newClient(h *Hub, conn *websocket.Conn, screenID string) *client {
+	return &client{
+		hub:      h,
+		conn:     conn,
+		screenID: screenID,
+		send:     make(chan outFrame, h.opts.SendBuffer),
+		done:     make(chan struct{}),
+		readDone: make(chan struct{}),
+	}
+}
+
+// kill decides how the connection ends; only the first call counts and it
+// reports whether it was the first. It never blocks: the write pump sends
+// the close frame, and a backstop timer closes the socket should the write
+// pump be stuck writing to a peer that stopped reading.
+func (c *client) kill(req closeReq) bool {
+	first := false
+	c.once.Do(func() {
+		first = true
+		c.req = req
+		close(c.done)
+	})
+	if !first {
+		return false
+	}
+	if req.immediate {
+		c.conn.Close()
+	} else {
+		time.AfterFunc(closeGrace+time.Second, func() { c.conn.Close() })
+	}
+	return true
+}
+
+// close ends the connection with a close frame carrying code and text.
+func (c *client) close(code int, text string) {
+	c.kill(closeFrame(code, text))
+}
+
+// closeNow ends a connection whose pumps never started.
+func (c *client) closeNow(req closeReq) {
+	if !req.immediate {
+		_ = c.conn.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(req.code, req.text), time.Now().Add(closeGrace))
+	}
+	c.conn.Close()
+}
+
+// drop ends the connection for a reason counted in kiosk_hub_dropped_total.
+func (c *client) drop(reason string, req closeReq) {
+	if c.kill(req) {
+		c.hub.metrics.dropped.WithLabelValues(reason).Inc()
+		c.hub.log.Warn("dropping screen connection", "screen", c.screenID, "reason", reason, "detail", req.text)
+	}
+}
+
+// trySend queues f without blocking. A full queue means the player is not
+// keeping up; it is dropped rather than allowed to hold anyone else up, and
+// resyncs from its welcome when it reconnects. The socket is closed at once,
+// without a close frame: the write pump is almost certainly stuck writing
+// to a peer that stopped reading, so a close frame would only wait behind
+// it while the connection's buffers stay pinned.
+func (c *client) trySend(f outFrame) bool {
+	select {
+	case <-c.done:
+		return false
+	default:
+	}
+	select {
+	case c.send <- f:
+		return true
+	default:
+		c.drop(dropSlow, closeReq{text: "send queue full", immediate: true})
+		return false
+	}
+}
+
+// sendJSON queues a frame for this client only.
+func (c *client) sendJSON(typ string, v any) bool {
+	data, err := playlists.Encode(typ, v)
+	if err != nil {
+		c.hub.log.Error("encode frame", "screen", c.screenID, "type", typ, "error", err)
+		return false
+	}
+	return c.trySend(outFrame{data: data})
+}
+
+// pushVersion queues a version frame, or parks it until the welcome has
+// been queued so the player never sees a version before its welcome.
+func (c *client) pushVersion(version string, pm *websocket.PreparedMessage, now time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pushedVersion, c.pushedAt = version, now
+	if !c.welcomed {
+		c.pendingVersion = version
+		return false
+	}
+	return c.trySend(outFrame{pm: pm})
+}
+
+// welcome queues the welcome and then any version pushed while Hello ran,
+// so a publish racing with the handshake is not lost.
+func (c *client) welcome(w playlists.Welcome) {
+	data, err := playlists.Encode(playlists.MsgWelcome, w)
+	if err != nil {
+		c.hub.log.Error("encode welcome", "screen", c.screenID, "error", err)
+		c.kill(closeFrame(closeInternalError, "internal error"))
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.welcomed = true
+	if !c.trySend(outFrame{data: data}) {
+		return
+	}
+	pending := c.pendingVersion
+	c.pendingVersion = ""
+	if pending == "" || pending == w.Version {
+		return
+	}
+	pm, err := prepare(playlists.MsgVersion, playlists.VersionNote{Version: pending})
+	if err != nil {
+		c.hub.log.Error("encode version frame", "screen", c.screenID, "error", err)
+		return
+	}
+	if c.trySend(outFrame{pm: pm}) {
+		c.hub.metrics.pushes.Inc()
+	}
+}
+
+// ackLatency returns how long ago version was pushed to this client, once.
+func (c *client) ackLatency(version string, now time.Time) (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if version == "" || version != c.pushedVersion || c.pushedAt.IsZero() {
+		return 0, false
+	}
+	d := max(now.Sub(c.pushedAt), 0)
+	c.pushedVersion, c.pushedAt = "", time.Time{}
+	return d, true
+}
+
+// writePump is the only goroutine that writes data frames to the socket.
+func (c *client) writePump() {
+	defer c.hub.conns.Done()
+	defer c.conn.Close()
+	opts := &c.hub.opts
+	// After a server restart every screen reconnects within seconds; a
+	// random first ping spreads their pings over the interval instead of
+	// firing thousands of writes in the same instant forever after.
+	ping := time.NewTimer(opts.PingInterval/2 + rand.N(opts.PingInterval/2+1))
+	defer ping.Stop()
+	for {
+		select {
+		case f := <-c.send:
+			if err := c.write(f, time.Now().Add(opts.WriteWait)); err != nil {
+				c.writeFailed(err)
+				return
+			}
+		case <-ping.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(opts.WriteWait)); err != nil {
+				c.writeFailed(err)
+				return
+			}
+			ping.Reset(opts.PingInterval)
+		case <-c.done:
+			c.finish()
+			return
+		}
+	}
+}
+
+func (c *client) write(f outFrame, deadline time.Time) error {
+	if err := c.conn.SetWriteDeadline(deadline); err != nil {
+		return err
+	}
+	if f.pm != nil {
+		return c.conn.WritePreparedMessage(f.pm)
+	}
+	return c.conn.WriteMessage(websocket.TextMessage, f.data)
+}
+
+func (c *client) writeFailed(err error) {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		// The peer has not drained its socket for WriteWait.
+		c.drop(dropSlow, closeReq{text: "write timeout", immediate: true})
+		return
+	}
+	c.kill(closeReq{immediate: true})
+}
+
+// finish carries out the close decided by kill, bounded by closeGrace.
+func (c *client) finish() {
+	req := c.req
+	if req.immediate {
+		return
+	}
+	deadline := time.Now().Add(closeGrace)
+	if req.flush {
+	flush:
+		for {
+			select {
+			case f := <-c.send:
+				if err := c.write(f, deadline); err != nil {
+					return
+				}
+			default:
+				break flush
+			}
+		}
+	}
+	if err := c.conn.WriteControl(websocket.CloseMessage,
+		websocket.FormatCloseMessage(req.code, req.text), deadline); err != nil {
+		return
+	}
+	// Give the player a moment to answer the close, so its reply does not
+	// hit a closed socket and reset the connection before it read why.
+	t := time.NewTimer(closeGrace)
+	defer t.Stop()
+	select {
+	case <-c.readDone:
+	case <-t.C:
+	}
+}
+
+// readPump reads and answers the player's frames until the connection ends.
+func (c *client) readPump() {
+	defer c.endRead()
+	opts := &c.hub.opts
+	c.conn.SetReadLimit(playlists.MaxMessageBytes)
+	_ = c.conn.SetReadDeadline(time.Now().Add(opts.HelloWait))
+	c.conn.SetPongHandler(func(string) error {
+		// Before the hello only the hello may extend the deadline; a
+		// player must not idle unidentified by sending pongs.
+		if c.helloed {
+			return c.conn.SetReadDeadline(time.Now().Add(opts.PongWait))
+		}
+		return nil
+	})
+	for {
+		mt, data, err := c.conn.ReadMessage()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		if c.helloed {
+			_ = c.conn.SetReadDeadline(time.Now().Add(opts.PongWait))
+		}
+		if !c.handleFrame(mt, data) {
+			return
+		}
+	}
+}
+
+// endRead runs when the read pump returns: the connection is over.
+func (c *client) endRead() {
+	c.kill(closeReq{immediate: true}) // no-op if the end was already decided
+	close(c.readDone)
+	if c.hub.unregister(c) {
+		c.hub.handler.Disconnected(c.screenID)
+		c.hub.log.Info("screen disconnected", "screen", c.screenID)
+	}
+	c.hub.conns.Done()
+}
+
+func (c *client) readFailed(err error) {
+	select {
+	case <-c.done:
+		return // we ended it; the read error is the echo of that
+	default:
+	}
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		if !c.helloed {
+			c.drop(dropProtocol, closeFrame(closePolicy,
+				fmt.Sprintf("no hello within %s", c.hub.opts.HelloWait)))
+		} else {
+			c.drop(dropPingTimeout, closeFrame(closePolicy, "ping timeout"))
+		}
+	case errors.Is(err, websocket.ErrReadLimit):
+		// gorilla has already sent "message too big".
+		c.drop(dropProtocol, closeReq{text: "frame too large", immediate: true})
+	default:
+		// The player closed or the network went away.
+		c.hub.log.Debug("screen connection ended", "screen", c.screenID, "error", err)
+	}
+}
+
+// handleFrame acts on one frame and reports whether to keep reading.
+func (c *client) handleFrame(mt int, data []byte) bool {
+	h := c.hub
+	if mt != websocket.TextMessage {
+		h.metrics.frames.WithLabelValues(frameMalformed).Inc()
+		return c.badFrame("frames must be JSON text messages")
+	}
+	env, err := playlists.Decode(data)
+	if err != nil {
+		h.metrics.frames.WithLabelValues(frameMalformed).Inc()
+		return c.badFrame("malformed frame: want {\"type\": ..., \"data\": ...}")
+	}
+	h.metrics.frames.WithLabelValues(frameLabel(env.Type)).Inc()
+
+	if !c.helloed {
+		if env.Type != playlists.MsgHello {
+			return c.protocolClose(fmt.Sprintf("the first frame must be hello, got %s", quoteType(env.Type)))
+		}
+		return c.hello(env)
+	}
+
+	switch env.Type {
+	case playlists.MsgApplied:
+		var a playlists.Applied
+		if err := env.DecodeData(&a); err != nil {
+			return c.badFrame(err.Error())
+		}
+		if a.Version == "" {
+			return c.badFrame("applied: missing version")
+		}
+		if d, ok := c.ackLatency(a.Version, h.now()); ok {
+			h.metrics.pushAck.Observe(d.Seconds())
+		}
+		h.handler.Applied(c.screenID, a)
+	case playlists.MsgHeartbeat:
+		var hb playlists.Heartbeat
+		if err := env.DecodeData(&hb); err != nil {
+			return c.badFrame(err.Error())
+		}
+		h.handler.Heartbeat(c.screenID, hb)
+	case playlists.MsgTime:
+		var ts playlists.TimeSync
+		if err := env.DecodeData(&ts); err != nil {
+			return c.badFrame(err.Error())
+		}
+		c.sendJSON(playlists.MsgTime, playlists.TimeSync{T0: ts.T0, Server: h.now().UnixMilli()})
+	case playlists.MsgHello:
+		return c.badFrame("hello was already received")
+	default:
+		return c.badFrame(fmt.Sprintf("unknown frame type %s", quoteType(env.Type)))
+	}
+	return true
+}
+
+// hello answers the player's first frame.
+func (c *client) hello(env playlists.Envelope) bool {
+	h := c.hub
+	var hi playlists.Hello
+	if err := env.DecodeData(&hi); err != nil {
+		return c.protocolClose(err.Error())
+	}
+	w, err := h.handler.Hello(c.screenID, hi)
+	if err != nil {
+		if errors.Is(err, ErrUnauthorized) {
+			c.sendJSON(playlists.MsgError, playlists.ErrorNote{Error: "unauthorized"})
+			c.drop(dropProtocol, closeReq{code: closePolicy, text: "unauthorized", flush: true})
+			return false
+		}
+		h.log.Error("hello", "screen", c.screenID, "error", err)
+		c.sendJSON(playlists.MsgError, playlists.ErrorNote{Error: "internal error, try again later"})
+		c.kill(closeReq{code: closeInternalError, text: "internal error", flush: true})
+		return false
+	}
+	if w.ScreenID == "" {
+		w.ScreenID = c.screenID
+	}
+	if w.ServerTime == 0 {
+		w.ServerTime = h.now().UnixMilli()
+	}
+	c.helloed = true
+	_ = c.conn.SetReadDeadline(time.Now().Add(h.opts.PongWait))
+	c.welcome(w)
+	h.log.Debug("screen said hello", "screen", c.screenID,
+		"player_version", hi.PlayerVersion, "applied_version", hi.AppliedVersion, "version", w.Version)
+	return true
+}
+
+// badFrame answers a frame the hub cannot use with an error note and keeps
+// the connection, unless the player keeps doing it.
+func (c *client) badFrame(msg string) bool {
+	if !c.helloed {
+		return c.protocolClose(msg)
+	}
+	c.sendJSON(playlists.MsgError, playlists.ErrorNote{Error: msg})
+	now := c.hub.now()
+	keep := c.badFrames[:0]
+	for _, t := range c.badFrames {
+		if now.Sub(t) < badFrameWindow {
+			keep = append(keep, t)
+		}
+	}
+	c.badFrames = append(keep, now)
+	if len(c.badFrames) > maxBadFrames {
+		c.drop(dropProtocol, closeReq{
+			code:  closePolicy,
+			text:  fmt.Sprintf("more than %d bad frames in %s", maxBadFrames, badFrameWindow),
+			flush: true,
+		})
+		return false
+	}
+	return true
+}
+
+// protocolClose ends a connection that broke the handshake rules, after
+// sending msg as an error note.
+func (c *client) protocolClose(msg string) bool {
+	c.sendJSON(playlists.MsgError, playlists.ErrorNote{Error: msg})
+	c.drop(dropProtocol, closeReq{code: closePolicy, text: truncate(msg, 120), flush: true})
+	return false
+}
+
+// quoteType quotes a player-chosen type for an error message, shortened so
+// the reply cannot be used to reflect a large payload.
+func quoteType(t string) string {
+	return fmt.Sprintf("%q", truncate(t, 40))
+}
+
+// truncate shortens s to at most n bytes without splitting a UTF-8
+// sequence; close reasons must fit in a 125-byte control frame.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}

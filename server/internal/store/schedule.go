@@ -1,0 +1,121 @@
+package store
+
+import (
+	"fmt"
+
+	bolt "go.etcd.io/bbolt"
+
+	"kiosk/playlists"
+)
+
+// CreateSchedule stores sc under a new id after checking its playlist and
+// the groups and screens its target names exist.
+func (s *Store) CreateSchedule(sc playlists.Schedule) (playlists.Schedule, error) {
+	if err := sc.Validate(); err != nil {
+		return playlists.Schedule{}, err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := checkScheduleRefs(tx, sc); err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketSchedules)
+		sc.ID = freshID(b, "sch")
+		sc.CreatedAt = s.now().UTC()
+		sc.UpdatedAt = sc.CreatedAt
+		return putJSON(b, sc.ID, sc)
+	})
+	if err != nil {
+		return playlists.Schedule{}, err
+	}
+	return sc, nil
+}
+
+// UpdateSchedule replaces schedule id with sc.
+func (s *Store) UpdateSchedule(id string, sc playlists.Schedule) (playlists.Schedule, error) {
+	if err := sc.Validate(); err != nil {
+		return playlists.Schedule{}, err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSchedules)
+		var old playlists.Schedule
+		ok, err := getJSON(b, id, &old)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return NotFoundError{Kind: "schedule", ID: id}
+		}
+		if err := checkScheduleRefs(tx, sc); err != nil {
+			return err
+		}
+		sc.ID = id
+		sc.CreatedAt = old.CreatedAt
+		sc.UpdatedAt = s.now().UTC()
+		return putJSON(b, id, sc)
+	})
+	if err != nil {
+		return playlists.Schedule{}, err
+	}
+	return sc, nil
+}
+
+func checkScheduleRefs(tx *bolt.Tx, sc playlists.Schedule) error {
+	if !exists(tx, bucketPlaylists, sc.Playlist) {
+		return playlists.FieldError{Field: "playlist", Problem: fmt.Sprintf("playlist %q does not exist", sc.Playlist)}
+	}
+	for i, g := range sc.Target.Groups {
+		if !exists(tx, bucketGroups, g) {
+			return playlists.FieldError{Field: fmt.Sprintf("target.groups[%d]", i), Problem: fmt.Sprintf("group %q does not exist", g)}
+		}
+	}
+	for i, id := range sc.Target.Screens {
+		if !exists(tx, bucketScreens, id) {
+			return playlists.FieldError{Field: fmt.Sprintf("target.screens[%d]", i), Problem: fmt.Sprintf("screen %q does not exist", id)}
+		}
+	}
+	for i, tag := range sc.Target.Tags {
+		if err := checkTag(tag); err != nil {
+			return playlists.FieldError{Field: fmt.Sprintf("target.tags[%d]", i), Problem: err.Error()}
+		}
+	}
+	return nil
+}
+
+// GetSchedule returns schedule id.
+func (s *Store) GetSchedule(id string) (playlists.Schedule, error) {
+	return get[playlists.Schedule](s, bucketSchedules, "schedule", id)
+}
+
+// ListSchedules returns every schedule, ordered by id.
+func (s *Store) ListSchedules() ([]playlists.Schedule, error) {
+	return list[playlists.Schedule](s, bucketSchedules)
+}
+
+// DeleteSchedule removes schedule id; nothing references schedules.
+func (s *Store) DeleteSchedule(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if !exists(tx, bucketSchedules, id) {
+			return NotFoundError{Kind: "schedule", ID: id}
+		}
+		return tx.Bucket(bucketSchedules).Delete([]byte(id))
+	})
+}
+
+// schedulesTargeting lists labels of schedules whose target names id in
+// the list pick selects.
+func schedulesTargeting(tx *bolt.Tx, id string, pick func(playlists.Target) []string) ([]string, error) {
+	scs, err := listJSON[playlists.Schedule](tx, bucketSchedules)
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for _, sc := range scs {
+		for _, x := range pick(sc.Target) {
+			if x == id {
+				users = append(users, scheduleLabel(sc))
+				break
+			}
+		}
+	}
+	return users, nil
+}

@@ -1,0 +1,241 @@
+package store
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	bolt "go.etcd.io/bbolt"
+
+	"kiosk/playlists"
+)
+
+// Screen is one display and the player behind it.
+type Screen struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Group     string    `json:"group,omitempty"`
+	Tags      []string  `json:"tags"`
+	Timezone  string    `json:"timezone,omitempty"` // empty: the group chain's, else the default
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+}
+
+// screenRecord is what is stored: the screen plus the hash of its device
+// token. The token itself is never stored; it is shown once on creation.
+type screenRecord struct {
+	Screen
+	TokenHash string `json:"token_hash"`
+}
+
+// HashToken is how device tokens are stored and looked up. Tokens carry
+// 256 random bits, so a plain SHA-256 (no salt, no stretching) cannot be
+// reversed and allows a direct index lookup.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// newToken returns a fresh device token.
+func newToken() string {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("store: random token: %v", err))
+	}
+	return "kdt_" + base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+const maxTagRunes = 64
+
+func checkTag(tag string) error {
+	if strings.TrimSpace(tag) == "" {
+		return fmt.Errorf("is empty")
+	}
+	if utf8.RuneCountInString(tag) > maxTagRunes {
+		return fmt.Errorf("is longer than %d characters", maxTagRunes)
+	}
+	return nil
+}
+
+func validateScreen(sc *Screen) error {
+	if strings.TrimSpace(sc.Name) == "" {
+		return playlists.FieldError{Field: "name", Problem: "is required"}
+	}
+	if n := utf8.RuneCountInString(sc.Name); n > playlists.MaxNameRunes {
+		return playlists.FieldError{Field: "name", Problem: fmt.Sprintf("is %d characters, at most %d allowed", n, playlists.MaxNameRunes)}
+	}
+	for i, tag := range sc.Tags {
+		if err := checkTag(tag); err != nil {
+			return playlists.FieldError{Field: fmt.Sprintf("tags[%d]", i), Problem: err.Error()}
+		}
+	}
+	tags := slices.Clone(sc.Tags)
+	slices.Sort(tags)
+	sc.Tags = slices.Compact(tags)
+	if sc.Tags == nil {
+		sc.Tags = []string{}
+	}
+	return checkTimezone(sc.Timezone)
+}
+
+func checkScreenGroup(tx *bolt.Tx, group string) error {
+	if group != "" && !exists(tx, bucketGroups, group) {
+		return playlists.FieldError{Field: "group", Problem: fmt.Sprintf("group %q does not exist", group)}
+	}
+	return nil
+}
+
+// CreateScreen stores sc under a new id with a fresh device token, which is
+// returned here and nowhere else.
+func (s *Store) CreateScreen(sc Screen) (Screen, string, error) {
+	if err := validateScreen(&sc); err != nil {
+		return Screen{}, "", err
+	}
+	token := newToken()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := checkScreenGroup(tx, sc.Group); err != nil {
+			return err
+		}
+		b := tx.Bucket(bucketScreens)
+		sc.ID = freshID(b, "scr")
+		sc.CreatedAt = s.now().UTC()
+		sc.UpdatedAt = sc.CreatedAt
+		rec := screenRecord{Screen: sc, TokenHash: HashToken(token)}
+		if err := tx.Bucket(bucketTokens).Put([]byte(rec.TokenHash), []byte(sc.ID)); err != nil {
+			return err
+		}
+		return putJSON(b, sc.ID, rec)
+	})
+	if err != nil {
+		return Screen{}, "", err
+	}
+	return sc, token, nil
+}
+
+// UpdateScreen replaces the editable fields of screen id; its token stays.
+func (s *Store) UpdateScreen(id string, sc Screen) (Screen, error) {
+	if err := validateScreen(&sc); err != nil {
+		return Screen{}, err
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketScreens)
+		var rec screenRecord
+		ok, err := getJSON(b, id, &rec)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return NotFoundError{Kind: "screen", ID: id}
+		}
+		if err := checkScreenGroup(tx, sc.Group); err != nil {
+			return err
+		}
+		sc.ID = id
+		sc.CreatedAt = rec.CreatedAt
+		sc.UpdatedAt = s.now().UTC()
+		rec.Screen = sc
+		return putJSON(b, id, rec)
+	})
+	if err != nil {
+		return Screen{}, err
+	}
+	return sc, nil
+}
+
+// RotateScreenToken gives screen id a new token; the old one stops working.
+func (s *Store) RotateScreenToken(id string) (string, error) {
+	token := newToken()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketScreens)
+		var rec screenRecord
+		ok, err := getJSON(b, id, &rec)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return NotFoundError{Kind: "screen", ID: id}
+		}
+		tokens := tx.Bucket(bucketTokens)
+		if err := tokens.Delete([]byte(rec.TokenHash)); err != nil {
+			return err
+		}
+		rec.TokenHash = HashToken(token)
+		rec.UpdatedAt = s.now().UTC()
+		if err := tokens.Put([]byte(rec.TokenHash), []byte(id)); err != nil {
+			return err
+		}
+		return putJSON(b, id, rec)
+	})
+	if err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// GetScreen returns screen id.
+func (s *Store) GetScreen(id string) (Screen, error) {
+	rec, err := get[screenRecord](s, bucketScreens, "screen", id)
+	return rec.Screen, err
+}
+
+// ListScreens returns every screen, ordered by id.
+func (s *Store) ListScreens() ([]Screen, error) {
+	recs, err := list[screenRecord](s, bucketScreens)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Screen, len(recs))
+	for i, r := range recs {
+		out[i] = r.Screen
+	}
+	return out, nil
+}
+
+// ScreenTokens returns token hash → screen id for every screen, so device
+// authentication can be a map lookup.
+func (s *Store) ScreenTokens() (map[string]string, error) {
+	out := map[string]string{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTokens).ForEach(func(k, v []byte) error {
+			out[string(k)] = string(v)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// DeleteScreen removes screen id, its token and its status, unless a
+// schedule targets it by id.
+func (s *Store) DeleteScreen(id string) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketScreens)
+		var rec screenRecord
+		ok, err := getJSON(b, id, &rec)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return NotFoundError{Kind: "screen", ID: id}
+		}
+		users, err := schedulesTargeting(tx, id, func(t playlists.Target) []string { return t.Screens })
+		if err != nil {
+			return err
+		}
+		if len(users) > 0 {
+			return InUseError{Kind: "screen", ID: id, UsedBy: users}
+		}
+		if err := tx.Bucket(bucketTokens).Delete([]byte(rec.TokenHash)); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketStatus).Delete([]byte(id)); err != nil {
+			return err
+		}
+		return b.Delete([]byte(id))
+	})
+}

@@ -1,0 +1,66 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// ScreenStatus is what a screen last reported. The device registry keeps it
+// in memory and saves it in batches (see PutStatuses): a heartbeat is never
+// a synchronous disk write.
+type ScreenStatus struct {
+	LastSeen         time.Time `json:"last_seen,omitzero"`
+	ConnectedAt      time.Time `json:"connected_at,omitzero"`
+	AppliedVersion   string    `json:"applied_version"`
+	AppliedAt        time.Time `json:"applied_at,omitzero"`
+	CurrentItem      string    `json:"current_item"`
+	CurrentSince     int64     `json:"current_since,omitempty"`
+	PlayerVersion    string    `json:"player_version"`
+	UptimeS          int64     `json:"uptime_s"`
+	CacheBytes       int64     `json:"cache_bytes"`
+	DiskFreeBytes    int64     `json:"disk_free_bytes,omitempty"`
+	ClockOffsetMS    int64     `json:"clock_offset_ms"`
+	PageAlive        bool      `json:"page_alive"`
+	LastSyncError    string    `json:"last_sync_error,omitempty"`
+	DownloadFailures int       `json:"download_failures,omitempty"`
+}
+
+// PutStatuses saves many statuses in one transaction. Statuses of screens
+// deleted meanwhile are dropped rather than resurrected.
+func (s *Store) PutStatuses(st map[string]ScreenStatus) error {
+	if len(st) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		screens := tx.Bucket(bucketScreens)
+		b := tx.Bucket(bucketStatus)
+		for id, v := range st {
+			if screens.Get([]byte(id)) == nil {
+				continue
+			}
+			if err := putJSON(b, id, v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Statuses returns every saved status by screen id.
+func (s *Store) Statuses() (map[string]ScreenStatus, error) {
+	out := map[string]ScreenStatus{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketStatus).ForEach(func(k, raw []byte) error {
+			var v ScreenStatus
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return fmt.Errorf("decode status %q: %w", k, err)
+			}
+			out[string(k)] = v
+			return nil
+		})
+	})
+	return out, err
+}

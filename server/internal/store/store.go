@@ -1,0 +1,213 @@
+// Package store owns the server's persistent state: a bbolt file holding
+// content, screens, status and the audit trail, and the media blobs kept
+// content-addressed on disk beside it. Every mutation is one bbolt
+// transaction, so a change is either wholly stored or not at all, and
+// referential checks run inside the same transaction as the write.
+package store
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// DBFile is the bbolt file's name inside the data directory.
+const DBFile = "kiosk.db"
+
+// openTimeout bounds how long Open waits for another process's file lock:
+// bbolt otherwise waits forever and the server looks hung.
+const openTimeout = 2 * time.Second
+
+// Bucket names. Values are JSON documents keyed by id unless noted.
+var (
+	bucketMeta      = []byte("meta")
+	bucketAssets    = []byte("assets")
+	bucketItems     = []byte("items")
+	bucketPlaylists = []byte("playlists")
+	bucketSchedules = []byte("schedules")
+	bucketGroups    = []byte("groups")
+	bucketScreens   = []byte("screens")
+	bucketTokens    = []byte("screen_tokens") // token hash → screen id
+	bucketStatus    = []byte("screen_status")
+	bucketAudit     = []byte("audit") // big-endian sequence → entry
+)
+
+var keySchemaVersion = []byte("schema_version")
+
+// Store is the server's state. It is safe for concurrent use.
+type Store struct {
+	db  *bolt.DB
+	dir string
+	now func() time.Time
+
+	// assetMu orders blob file operations against asset metadata changes,
+	// so a delete cannot remove a blob an upload has just re-registered.
+	assetMu sync.Mutex
+}
+
+// Open opens (creating if needed) the store in dataDir and brings its schema
+// up to date. now is the clock for timestamps; nil means time.Now.
+func Open(dataDir string, now func() time.Time) (*Store, error) {
+	if now == nil {
+		now = time.Now
+	}
+	if dataDir == "" {
+		return nil, errors.New("open store: data dir is empty")
+	}
+	if err := os.MkdirAll(filepath.Join(dataDir, "assets"), 0o750); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	path := filepath.Join(dataDir, DBFile)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: openTimeout})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return nil, fmt.Errorf("open store: data dir %s is in use by another process (lock on %s held for more than %s)", dataDir, path, openTimeout)
+		}
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	s := &Store{db: db, dir: dataDir, now: now}
+	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the bbolt file. Every write acknowledged before Close was
+// already committed by its own transaction.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Dir is the data directory.
+func (s *Store) Dir() string { return s.dir }
+
+// migrations bring an older file up to date; entry i moves the schema from
+// version i to i+1. Append only: never edit a migration that has shipped.
+var migrations = []func(tx *bolt.Tx) error{
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketAssets, bucketItems, bucketPlaylists, bucketSchedules,
+			bucketGroups, bucketScreens, bucketTokens, bucketStatus, bucketAudit} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	},
+}
+
+// SchemaVersion is the version a fully migrated file has.
+func SchemaVersion() int { return len(migrations) }
+
+func (s *Store) migrate() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		v := 0
+		if b := meta.Get(keySchemaVersion); len(b) == 8 {
+			v = int(binary.BigEndian.Uint64(b))
+		}
+		if v > len(migrations) {
+			return fmt.Errorf("migrate: data file has schema version %d, newer than this server understands (%d)", v, len(migrations))
+		}
+		for ; v < len(migrations); v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("migrate to schema %d: %w", v+1, err)
+			}
+		}
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], uint64(v))
+		return meta.Put(keySchemaVersion, b[:])
+	})
+}
+
+// newID returns a short random id with a kind prefix, e.g. "itm_3f9a0c1d2e4b".
+// 48 random bits make a collision unlikely; callers still check.
+func newID(prefix string) string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Sprintf("store: random id: %v", err))
+	}
+	return prefix + "_" + hex.EncodeToString(b[:])
+}
+
+// freshID returns an id with prefix that is not yet a key of bucket.
+func freshID(b *bolt.Bucket, prefix string) string {
+	for {
+		id := newID(prefix)
+		if b.Get([]byte(id)) == nil {
+			return id
+		}
+	}
+}
+
+func getJSON(b *bolt.Bucket, id string, v any) (bool, error) {
+	raw := b.Get([]byte(id))
+	if raw == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false, fmt.Errorf("decode %q: %w", id, err)
+	}
+	return true, nil
+}
+
+func putJSON(b *bolt.Bucket, id string, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %q: %w", id, err)
+	}
+	return b.Put([]byte(id), raw)
+}
+
+// listJSON decodes every value of bucket name, in key order.
+func listJSON[T any](tx *bolt.Tx, name []byte) ([]T, error) {
+	out := []T{}
+	err := tx.Bucket(name).ForEach(func(k, raw []byte) error {
+		var v T
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return fmt.Errorf("decode %s %q: %w", name, k, err)
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
+func list[T any](s *Store, name []byte) ([]T, error) {
+	var out []T
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		out, err = listJSON[T](tx, name)
+		return err
+	})
+	return out, err
+}
+
+func get[T any](s *Store, name []byte, kind, id string) (T, error) {
+	var v T
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok, err := getJSON(tx.Bucket(name), id, &v)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return NotFoundError{Kind: kind, ID: id}
+		}
+		return nil
+	})
+	return v, err
+}
+
+func exists(tx *bolt.Tx, name []byte, id string) bool {
+	return id != "" && tx.Bucket(name).Get([]byte(id)) != nil
+}

@@ -1,0 +1,173 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"kiosk/server/internal/api"
+	"kiosk/server/internal/devices"
+	"kiosk/server/internal/hub"
+	"kiosk/server/internal/publish"
+	"kiosk/server/internal/store"
+)
+
+// Timeouts for the HTTP server. There is no WriteTimeout: asset downloads
+// to slow screens may legitimately take long, and websockets are hijacked.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 120 * time.Second
+)
+
+// withDefaults fills zero fields.
+func (cfg Config) withDefaults() Config {
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = DefaultMaxUploadBytes
+	}
+	if cfg.OfflineAfter <= 0 {
+		cfg.OfflineAfter = DefaultOfflineAfter
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg
+}
+
+// Run serves until ctx ends, then shuts down gracefully: it stops accepting,
+// closes every device socket, lets in-flight requests finish within
+// ShutdownGrace, saves screen status and closes the store. Every API write
+// is a committed transaction before its 2xx, so nothing acknowledged is lost.
+func Run(ctx context.Context, cfg Config) error {
+	cfg = cfg.withDefaults()
+	log := cfg.Logger
+	if cfg.DataDir == "" {
+		return errors.New("server: data dir is required")
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return fmt.Errorf("server: create data dir: %w", err)
+	}
+	st, err := store.Open(cfg.DataDir, cfg.Now)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	defer st.Close()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// The hub needs the registry (its Handler), the registry needs the
+	// publisher (for Welcome's version), and the publisher pushes through
+	// the hub; the closure breaks that cycle.
+	var h *hub.Hub
+	pub := publish.New(publish.Options{
+		Store:      st,
+		Push:       func(v string, ids []string) { h.Push(v, ids) },
+		Now:        cfg.Now,
+		Logger:     log.With("component", "publish"),
+		Registerer: reg,
+	})
+	devs, err := devices.New(devices.Options{
+		Store:        st,
+		Version:      pub.EnsureVersion,
+		Now:          cfg.Now,
+		Logger:       log.With("component", "devices"),
+		OfflineAfter: cfg.OfflineAfter,
+	})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	h = hub.New(hub.Options{
+		Handler:    devs,
+		Logger:     log.With("component", "hub"),
+		Registerer: reg,
+		Now:        cfg.Now,
+	})
+	if err := pub.Publish(); err != nil {
+		return fmt.Errorf("server: initial publish: %w", err)
+	}
+
+	e := api.New(api.Options{
+		Store:          st,
+		Devices:        devs,
+		Publisher:      pub,
+		Hub:            h,
+		AdminToken:     cfg.AdminToken,
+		MaxUploadBytes: cfg.MaxUploadBytes,
+		Logger:         log.With("component", "api"),
+		Now:            cfg.Now,
+		Metrics:        reg,
+	})
+
+	ln := cfg.Listener
+	if ln == nil {
+		ln, err = net.Listen("tcp", cfg.Addr)
+		if err != nil {
+			return fmt.Errorf("server: listen on %s: %w", cfg.Addr, err)
+		}
+	}
+	srv := &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	bgCtx, stopBg := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	bg.Add(2)
+	go func() { defer bg.Done(); pub.Run(bgCtx) }()
+	go func() { defer bg.Done(); devs.Run(bgCtx) }()
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	addr := ln.Addr().String()
+	log.Info("server listening", "addr", addr, "data", cfg.DataDir, "admin_api", cfg.AdminToken != "")
+	if cfg.Ready != nil {
+		cfg.Ready <- addr
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		runErr = fmt.Errorf("server: serve: %w", err)
+	}
+
+	log.Info("server shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+	defer cancel()
+	// Shutdown closes the listener first; hijacked websockets are not
+	// tracked by net/http, so the hub closes them itself.
+	shutDone := make(chan error, 1)
+	go func() { shutDone <- srv.Shutdown(shutCtx) }()
+	h.Close()
+	if err := <-shutDone; err != nil {
+		log.Warn("http shutdown incomplete", "error", err)
+		srv.Close()
+	}
+	stopBg()
+	bg.Wait()
+	if err := devs.Flush(); err != nil {
+		log.Error("save screen status", "error", err)
+	}
+	log.Info("server stopped")
+	return runErr
+}
