@@ -12,6 +12,7 @@ import (
 // Defaults for Config fields left zero.
 const (
 	DefaultListen            = "127.0.0.1:8090"
+	DefaultCacheFile         = "kiosk-player.db"
 	DefaultHeartbeatInterval = 30 * time.Second
 	DefaultBackoffMin        = 500 * time.Millisecond
 	DefaultBackoffMax        = 30 * time.Second
@@ -27,6 +28,10 @@ type Config struct {
 	Token     string // device token
 	CacheFile string // bbolt cache; created if missing
 	Listen    string // local kiosk page address, used when Listener is nil
+
+	// DistrictName is shown on the fallback screen; the display's default
+	// when empty.
+	DistrictName string
 
 	Listener net.Listener // optional: tests pass one bound to 127.0.0.1:0
 

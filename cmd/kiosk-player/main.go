@@ -1,0 +1,132 @@
+// Command kiosk-player runs one screen: it syncs content from a kiosk-server,
+// keeps it in a local cache and serves the full-screen page a kiosk browser
+// shows at http://127.0.0.1:8090/.
+//
+//	kiosk-player -server https://kiosk.example.org -token TOKEN
+//
+// The device token may also come from KIOSK_PLAYER_TOKEN or from the file
+// named by KIOSK_PLAYER_TOKEN_FILE, which keeps it out of the process list.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	// Screens often run minimal images without /usr/share/zoneinfo;
+	// schedules must still evaluate in Asia/Shanghai.
+	_ "time/tzdata"
+
+	"kiosk/player"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
+}
+
+// errUsage marks a command-line mistake: exit status 2, like flag's own.
+var errUsage = errors.New("usage")
+
+func run(args []string, getenv func(string) string, stderr io.Writer) int {
+	cfg, logLevel, err := parse(args, getenv, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "kiosk-player: %v\n", err)
+		if errors.Is(err, errUsage) {
+			fmt.Fprintln(stderr, "run 'kiosk-player -h' for the flags")
+		}
+		return 2
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
+	slog.SetDefault(logger)
+	cfg.Logger = logger
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := player.Run(ctx, cfg); err != nil {
+		logger.Error("player failed", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// parse turns flags and environment into a player.Config.
+func parse(args []string, getenv func(string) string, stderr io.Writer) (player.Config, slog.Level, error) {
+	var cfg player.Config
+	var level slog.Level
+	fs := flag.NewFlagSet("kiosk-player", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&cfg.Server, "server", getenv("KIOSK_PLAYER_SERVER"), "server base URL, e.g. https://kiosk.example.org (env KIOSK_PLAYER_SERVER)")
+	fs.StringVar(&cfg.Token, "token", "", "device token (or env KIOSK_PLAYER_TOKEN, or a file named by KIOSK_PLAYER_TOKEN_FILE)")
+	fs.StringVar(&cfg.CacheFile, "cache", player.DefaultCacheFile, "cache file (created if missing)")
+	fs.StringVar(&cfg.Listen, "listen", player.DefaultListen, "address of the local kiosk page; keep it on loopback")
+	fs.StringVar(&cfg.DistrictName, "district", getenv("KIOSK_PLAYER_DISTRICT"), "district name on the fallback screen (env KIOSK_PLAYER_DISTRICT)")
+	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat", player.DefaultHeartbeatInterval, "heartbeat interval")
+	fs.DurationVar(&cfg.BackoffMin, "backoff-min", player.DefaultBackoffMin, "shortest wait before reconnecting")
+	fs.DurationVar(&cfg.BackoffMax, "backoff-max", player.DefaultBackoffMax, "longest wait before reconnecting")
+	fs.TextVar(&level, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: kiosk-player -server URL -token TOKEN [-cache FILE] [-listen HOST:PORT]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, level, err
+		}
+		// flag has already printed the problem and the usage.
+		return cfg, level, fmt.Errorf("%w: %v", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return cfg, level, fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+
+	if cfg.Token == "" {
+		token, err := tokenFromEnv(getenv)
+		if err != nil {
+			return cfg, level, err
+		}
+		cfg.Token = token
+	}
+	var missing []string
+	if strings.TrimSpace(cfg.Server) == "" {
+		missing = append(missing, "-server URL")
+	}
+	if strings.TrimSpace(cfg.Token) == "" {
+		missing = append(missing, "-token TOKEN (or KIOSK_PLAYER_TOKEN / KIOSK_PLAYER_TOKEN_FILE)")
+	}
+	if len(missing) > 0 {
+		return cfg, level, fmt.Errorf("%w: missing %s", errUsage, strings.Join(missing, " and "))
+	}
+	if !strings.HasPrefix(cfg.Server, "http://") && !strings.HasPrefix(cfg.Server, "https://") {
+		return cfg, level, fmt.Errorf("%w: -server %q must start with http:// or https://", errUsage, cfg.Server)
+	}
+	return cfg, level, nil
+}
+
+func tokenFromEnv(getenv func(string) string) (string, error) {
+	if t := strings.TrimSpace(getenv("KIOSK_PLAYER_TOKEN")); t != "" {
+		return t, nil
+	}
+	path := getenv("KIOSK_PLAYER_TOKEN_FILE")
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: KIOSK_PLAYER_TOKEN_FILE: %v", errUsage, err)
+	}
+	t := strings.TrimSpace(string(b))
+	if t == "" {
+		return "", fmt.Errorf("%w: KIOSK_PLAYER_TOKEN_FILE %s is empty", errUsage, path)
+	}
+	return t, nil
+}

@@ -1,0 +1,245 @@
+package display
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"time"
+
+	"kiosk/playlists"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// pageCSP allows nothing but this origin: no inline script or style, so even
+// if item text ever reached the DOM as markup it could not run. blob: and
+// data: are allowed for media only.
+const pageCSP = "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; " +
+	"script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"form-action 'none'; frame-ancestors 'none'"
+
+// maxAliveBytes bounds the page's liveness report.
+const maxAliveBytes = 4 << 10
+
+// webFile is an embedded file with its type and a content ETag, computed
+// once: embedded files have no modification time to revalidate against.
+type webFile struct {
+	name  string
+	body  []byte
+	ctype string
+	etag  string
+}
+
+var webFiles = loadWebFiles()
+
+func loadWebFiles() map[string]webFile {
+	files := map[string]webFile{}
+	err := fs.WalkDir(webFS, "web", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := webFS.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		ctype := mime.TypeByExtension(path.Ext(p))
+		if ctype == "" {
+			ctype = "application/octet-stream"
+		}
+		name := path.Base(p)
+		files[name] = webFile{name: name, body: b, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
+		return nil
+	})
+	if err != nil {
+		// The files are compiled in; failing to read them is a build bug.
+		panic("display: load embedded web files: " + err.Error())
+	}
+	return files
+}
+
+func serveWebFile(w http.ResponseWriter, r *http.Request, f webFile) {
+	h := w.Header()
+	h.Set("Content-Type", f.ctype)
+	h.Set("ETag", f.etag)
+	// Revalidate every time: after a player upgrade the page must pick up
+	// the new script, and the request never leaves the machine.
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
+}
+
+func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	serveWebFile(w, r, webFiles["index.html"])
+}
+
+func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("file")
+	f, ok := webFiles[name]
+	if !ok || name == "index.html" {
+		http.NotFound(w, r)
+		return
+	}
+	serveWebFile(w, r, f)
+}
+
+// handleMedia serves an asset of the current manifest from the cache. Only
+// assets the manifest lists are served, with the type the manifest (and so
+// the server's sniffing) gave them, never a guess from the bytes.
+func (s *Server) handleMedia(w http.ResponseWriter, r *http.Request) {
+	sha := r.PathValue("sha256")
+	if !playlists.IsSHA256Hex(sha) {
+		http.Error(w, "not a sha256", http.StatusNotFound)
+		return
+	}
+	s.mu.Lock()
+	var (
+		ref playlists.AssetRef
+		ok  bool
+	)
+	if s.m != nil {
+		ref, ok = s.m.Asset(sha)
+	}
+	s.mu.Unlock()
+	if !ok {
+		http.Error(w, "asset not in the current manifest", http.StatusNotFound)
+		return
+	}
+	if s.media == nil {
+		http.Error(w, "no media source", http.StatusNotFound)
+		return
+	}
+	rs, err := s.media.OpenAsset(sha)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("asset of the current manifest is missing from the cache", "sha256", sha, "error", err)
+			http.Error(w, "asset not cached", http.StatusNotFound)
+			return
+		}
+		s.log.Error("open cached asset", "sha256", sha, "error", err)
+		http.Error(w, "cannot read asset", http.StatusInternalServerError)
+		return
+	}
+	if c, ok := rs.(io.Closer); ok {
+		defer c.Close()
+	}
+	h := w.Header()
+	h.Set("Content-Type", ref.MIME)
+	h.Set("ETag", `"`+sha+`"`)
+	h.Set("X-Content-Type-Options", "nosniff")
+	// Content-addressed: the bytes behind this URL never change.
+	h.Set("Cache-Control", "private, max-age=86400, immutable")
+	http.ServeContent(w, r, "", time.Time{}, rs)
+}
+
+// aliveReport is what the page posts every few seconds.
+type aliveReport struct {
+	Item string `json:"item"` // the item id on screen; "" on the fallback screen
+	Key  string `json:"key"`  // the show key the page displays
+}
+
+func (s *Server) handleAlive(w http.ResponseWriter, r *http.Request) {
+	var rep aliveReport
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxAliveBytes))
+	if err != nil {
+		http.Error(w, "report too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := json.Unmarshal(body, &rep); err != nil {
+			http.Error(w, "invalid report: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+	}
+	s.mu.Lock()
+	s.aliveAt = time.Now()
+	s.pageItem = rep.Item
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// stateView is GET /state: what a technician or a test wants to know about
+// this screen at a glance.
+type stateView struct {
+	Online         bool       `json:"online"`
+	AppliedVersion string     `json:"applied_version"`
+	DisplayVersion string     `json:"display_version"` // the manifest the display plays from
+	Fallback       bool       `json:"fallback"`
+	CurrentItem    string     `json:"current_item"`
+	CurrentTitle   string     `json:"current_title"`
+	CurrentKind    string     `json:"current_kind"`
+	CurrentSince   *time.Time `json:"current_since"`
+	CurrentUntil   *time.Time `json:"current_until"`
+	NextItem       string     `json:"next_item"`
+	ScreenID       string     `json:"screen_id"`
+	ScreenName     string     `json:"screen_name"`
+	ClockOffsetMS  int64      `json:"clock_offset_ms"`
+	LastSyncError  string     `json:"last_sync_error"`
+	CacheBytes     int64      `json:"cache_bytes"`
+	PageAlive      bool       `json:"page_alive"`
+	PageItem       string     `json:"page_item"` // what the page last said it shows
+	Now            time.Time  `json:"now"`       // server-corrected clock
+}
+
+func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
+	st := s.syncStatus()
+	alive := s.PageAlive()
+	s.mu.Lock()
+	v := stateView{
+		Online:         st.Online,
+		AppliedVersion: st.AppliedVersion,
+		Fallback:       !s.curOK,
+		ScreenID:       st.ScreenID,
+		ScreenName:     st.ScreenName,
+		ClockOffsetMS:  st.ClockOffset.Milliseconds(),
+		LastSyncError:  st.LastSyncError,
+		CacheBytes:     st.CacheBytes,
+		PageAlive:      alive,
+		PageItem:       s.pageItem,
+		Now:            s.now(),
+	}
+	if s.m != nil {
+		v.DisplayVersion = s.m.Version
+	}
+	if v.AppliedVersion == "" {
+		// Without a sync status (tests, or before the core reports) the
+		// version on screen is the best answer.
+		v.AppliedVersion = v.DisplayVersion
+	}
+	if s.curOK {
+		since, until := s.since, s.switchAt
+		v.CurrentItem = s.cur.Item.ID
+		v.CurrentTitle = s.cur.Item.Title
+		v.CurrentKind = string(s.cur.Item.Kind)
+		v.CurrentSince = &since
+		if !until.IsZero() {
+			v.CurrentUntil = &until
+		}
+	}
+	if s.nextOK {
+		v.NextItem = s.next.Item.ID
+	}
+	s.mu.Unlock()
+
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		s.log.Debug("write state", "error", err)
+	}
+}

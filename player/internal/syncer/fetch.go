@@ -1,0 +1,382 @@
+package syncer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"kiosk/assets"
+	"kiosk/player/internal/cache"
+	"kiosk/playlists"
+)
+
+// errStale means the server already serves another version than the one we
+// were asked to fetch. It is not a failure: the notice for that version is
+// on its way, and applying a version nobody announced could mean applying an
+// older one after a newer.
+var errStale = errors.New("server serves a different version than announced")
+
+// want records v as the version this screen should run. A download of any
+// other version is cancelled at once so the newest wins.
+func (c *Client) want(v string) {
+	c.mu.Lock()
+	c.wanted = v
+	if c.inflight != "" && c.inflight != v && c.inflightCancel != nil {
+		c.log.Info("newer version announced during download; switching to it", "abandoned", c.inflight, "version", v)
+		c.inflightCancel()
+	}
+	c.mu.Unlock()
+	signal(c.wantSig)
+}
+
+// fetchLoop is the only goroutine that downloads and applies, so downloads
+// never overlap and GC never races a download.
+func (c *Client) fetchLoop(ctx context.Context) {
+	var retry <-chan time.Time
+	attempt := 0
+	gcDone := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.wantSig:
+		case <-retry:
+		}
+		retry = nil
+		c.mu.Lock()
+		want := c.wanted
+		c.mu.Unlock()
+		if want == "" {
+			continue
+		}
+		if want == c.cfg.Cache.AppliedVersion() {
+			c.setSyncErr(nil)
+			c.failures.Store(0)
+			attempt = 0
+			if !gcDone {
+				// Once per process: drop what an interrupted update or an old
+				// version left behind.
+				c.gc()
+				gcDone = true
+			}
+			continue
+		}
+
+		dctx, cancel := context.WithCancel(ctx)
+		c.mu.Lock()
+		if c.wanted != want {
+			c.mu.Unlock()
+			cancel()
+			signal(c.wantSig)
+			continue
+		}
+		c.inflight, c.inflightCancel = want, cancel
+		c.mu.Unlock()
+
+		err := c.update(dctx, want)
+		cancel()
+		c.mu.Lock()
+		c.inflight, c.inflightCancel = "", nil
+		superseded := c.wanted != want
+		c.mu.Unlock()
+
+		switch {
+		case err == nil:
+			attempt = 0
+			gcDone = true
+		case ctx.Err() != nil:
+			return
+		case superseded:
+			// want() already signalled; the loop picks up the newer version.
+		case errors.Is(err, errStale):
+			c.setSyncErr(err)
+			c.log.Info("server moved on; waiting for its notice", "announced", want, "error", err)
+			retry = time.After(backoff(c.cfg.BackoffMin, c.cfg.BackoffMax, attempt, randFloat))
+			attempt++
+		default:
+			c.failures.Add(1)
+			c.setSyncErr(err)
+			delay := backoff(c.cfg.BackoffMin, c.cfg.BackoffMax, attempt, randFloat)
+			attempt++
+			msg := "update failed; old content keeps playing"
+			if errors.Is(err, ErrUnauthorized) {
+				msg = "update refused by server; old content keeps playing"
+			}
+			c.log.Error(msg, "version", want, "applied_version", c.cfg.Cache.AppliedVersion(),
+				"error", err, "retry_in", delay.Round(time.Millisecond))
+			retry = time.After(delay)
+		}
+	}
+}
+
+// update fetches version want, verifies every byte, commits it and switches.
+func (c *Client) update(ctx context.Context, want string) error {
+	began := time.Now()
+	m, err := c.fetchManifest(ctx)
+	if err != nil {
+		return err
+	}
+	if m == nil { // 304: the server's current version is the applied one
+		return fmt.Errorf("%w: announced %s, server still has the applied %s", errStale, want, c.cfg.Cache.AppliedVersion())
+	}
+	if m.Version != want {
+		return fmt.Errorf("%w: announced %s, manifest is %s", errStale, want, m.Version)
+	}
+	var fetched int
+	var bytes int64
+	for _, a := range m.Assets {
+		if c.cfg.Cache.Has(a.SHA256) {
+			continue
+		}
+		if err := c.fetchAsset(ctx, a); err != nil {
+			return err
+		}
+		fetched++
+		bytes += a.Size
+	}
+	if err := c.cfg.Cache.Apply(m); err != nil {
+		return err
+	}
+	if c.cfg.OnApply != nil {
+		c.cfg.OnApply(m)
+	}
+	c.failures.Store(0)
+	c.setSyncErr(nil)
+	signal(c.appliedSig)
+	c.log.Info("applied new version", "version", m.Version, "items", len(m.Items),
+		"assets_fetched", fetched, "bytes_fetched", bytes, "took", time.Since(began).Round(time.Millisecond))
+	c.gc()
+	return nil
+}
+
+func (c *Client) gc() {
+	res, err := c.cfg.Cache.GC()
+	if err != nil {
+		c.log.Warn("cache cleanup failed", "error", err)
+		return
+	}
+	if res.Assets > 0 {
+		c.log.Info("removed unused assets", "assets", res.Assets, "bytes", res.Bytes)
+	}
+}
+
+func (c *Client) newRequest(ctx context.Context, path string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.cfg.Token)
+	req.Header.Set("User-Agent", "kiosk-player/"+c.cfg.PlayerVersion)
+	return req, nil
+}
+
+// fetchManifest returns the server's current manifest, or nil when it is the
+// applied one (304). The manifest's content must hash to its version.
+func (c *Client) fetchManifest(ctx context.Context) (*playlists.Manifest, error) {
+	ctx, cancel := context.WithTimeout(ctx, manifestTimeout)
+	defer cancel()
+	req, err := c.newRequest(ctx, pathManifest)
+	if err != nil {
+		return nil, err
+	}
+	if v := c.cfg.Cache.AppliedVersion(); v != "" {
+		req.Header.Set("If-None-Match", `"`+v+`"`)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch manifest: %w", err)
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusNotModified:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("fetch manifest: %w", statusError(resp))
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("fetch manifest: %w", err)
+	}
+	if len(body) > maxManifestBytes {
+		return nil, fmt.Errorf("fetch manifest: larger than %d bytes", maxManifestBytes)
+	}
+	m := new(playlists.Manifest)
+	if err := json.Unmarshal(body, m); err != nil {
+		return nil, fmt.Errorf("fetch manifest: %w", err)
+	}
+	if got := m.ComputeVersion(); got != m.Version {
+		return nil, fmt.Errorf("fetch manifest: %w: content hashes to %s but claims version %s", assets.ErrMismatch, got, m.Version)
+	}
+	for _, a := range m.Assets {
+		// The sha becomes a URL path and a cache key; refuse anything else.
+		if !playlists.IsSHA256Hex(a.SHA256) || a.Size < 0 {
+			return nil, fmt.Errorf("fetch manifest %s: bad asset reference %q (size %d)", m.Version, a.SHA256, a.Size)
+		}
+	}
+	return m, nil
+}
+
+// fetchAsset streams one asset into the cache. There is no total timeout;
+// instead a watchdog cancels the download when no byte arrived for
+// IdleTimeout, so a slow link can still finish a big video but a dead one
+// cannot hang the update. After a network failure the full chunks stay
+// staged and the next attempt asks only for the rest (Range).
+func (c *Client) fetchAsset(ctx context.Context, a playlists.AssetRef) error {
+	w, err := c.cfg.Cache.StageAsset(a)
+	if err != nil {
+		return err
+	}
+	keep := false // whether what is staged is worth resuming
+	committed := false
+	defer func() {
+		switch {
+		case committed:
+		case keep:
+			w.Keep()
+		default:
+			w.Abort()
+		}
+	}()
+
+	if off := w.Offset(); off < a.Size {
+		if err := c.download(ctx, a, w, &keep); err != nil {
+			return err
+		}
+	}
+	committed = true // Commit discards the staging itself on failure
+	return w.Commit()
+}
+
+// download fills w from the server, from w.Offset() on.
+func (c *Client) download(ctx context.Context, a playlists.AssetRef, w *cache.AssetWriter, keep *bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	off := w.Offset()
+	req, err := c.newRequest(ctx, pathAssets+a.SHA256)
+	if err != nil {
+		return err
+	}
+	if off > 0 {
+		req.Header.Set("Range", fmt.Sprintf("bytes=%d-", off))
+		c.log.Info("resuming asset download", "sha256", a.SHA256, "offset", off, "size", a.Size)
+	}
+	wd := &watchdog{idle: c.cfg.IdleTimeout, cancel: cancel}
+	wd.arm()
+	defer wd.stop()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		*keep = true
+		if wd.fired() {
+			return fmt.Errorf("fetch asset %s: no response for %v", a.SHA256, c.cfg.IdleTimeout)
+		}
+		return fmt.Errorf("fetch asset %s: %w", a.SHA256, err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case off > 0 && resp.StatusCode == http.StatusPartialContent:
+		if got := resp.Header.Get("Content-Range"); !strings.HasPrefix(got, fmt.Sprintf("bytes %d-", off)) {
+			return fmt.Errorf("fetch asset %s: asked for bytes from %d, server sent range %q", a.SHA256, off, got)
+		}
+	case resp.StatusCode == http.StatusOK:
+		if off > 0 {
+			// The server ignored Range: take the whole file again.
+			if err := w.Restart(); err != nil {
+				return err
+			}
+			off = 0
+		}
+	default:
+		*keep = true
+		return fmt.Errorf("fetch asset %s: %w", a.SHA256, statusError(resp))
+	}
+	if want := a.Size - off; resp.ContentLength >= 0 && resp.ContentLength != want {
+		return fmt.Errorf("fetch asset %s: %w: server sends %d bytes, manifest leaves %d", a.SHA256, assets.ErrMismatch, resp.ContentLength, want)
+	}
+	if _, err := io.Copy(w, &watchedReader{r: resp.Body, wd: wd}); err != nil {
+		// Bytes beyond the promised size are a lie, not a network failure:
+		// nothing staged can be trusted then.
+		*keep = !errors.Is(err, assets.ErrMismatch)
+		if wd.fired() {
+			return fmt.Errorf("fetch asset %s: stalled, no bytes for %v", a.SHA256, c.cfg.IdleTimeout)
+		}
+		return fmt.Errorf("fetch asset %s: %w", a.SHA256, err)
+	}
+	return nil
+}
+
+// statusError describes a non-success response, with the server's JSON
+// {"error": ...} reason when there is one.
+func statusError(resp *http.Response) error {
+	if resp.StatusCode == http.StatusUnauthorized {
+		return ErrUnauthorized
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+	var e struct {
+		Error string `json:"error"`
+	}
+	reason := strings.TrimSpace(string(b))
+	if json.Unmarshal(b, &e) == nil && e.Error != "" {
+		reason = e.Error
+	}
+	if reason == "" {
+		return fmt.Errorf("server answered %s", resp.Status)
+	}
+	return fmt.Errorf("server answered %s: %s", resp.Status, reason)
+}
+
+// watchdog cancels a download that made no progress for idle.
+type watchdog struct {
+	idle   time.Duration
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	t       *time.Timer
+	didFire bool
+}
+
+func (w *watchdog) arm() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.t = time.AfterFunc(w.idle, func() {
+		w.mu.Lock()
+		w.didFire = true
+		w.mu.Unlock()
+		w.cancel()
+	})
+}
+
+func (w *watchdog) kick() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.didFire {
+		w.t.Reset(w.idle)
+	}
+}
+
+func (w *watchdog) stop() { w.t.Stop() }
+
+func (w *watchdog) fired() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.didFire
+}
+
+type watchedReader struct {
+	r  io.Reader
+	wd *watchdog
+}
+
+func (r *watchedReader) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if n > 0 {
+		r.wd.kick()
+	}
+	return n, err
+}

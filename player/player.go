@@ -1,0 +1,197 @@
+package player
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"kiosk/player/internal/cache"
+	"kiosk/player/internal/display"
+	"kiosk/player/internal/syncer"
+	"kiosk/playlists"
+)
+
+// shutdownTimeout bounds how long Run waits for the local page's requests
+// to finish once ctx ends.
+const shutdownTimeout = 5 * time.Second
+
+// withDefaults fills the zero fields of cfg.
+func (cfg Config) withDefaults() Config {
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultListen
+	}
+	if cfg.CacheFile == "" {
+		cfg.CacheFile = DefaultCacheFile
+	}
+	if cfg.HeartbeatInterval <= 0 {
+		cfg.HeartbeatInterval = DefaultHeartbeatInterval
+	}
+	if cfg.BackoffMin <= 0 {
+		cfg.BackoffMin = DefaultBackoffMin
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = DefaultBackoffMax
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg
+}
+
+// Run plays on this screen until ctx ends: it opens the cache, shows the
+// applied content at once (before the server is even tried, so a screen
+// with no network still plays), serves the local kiosk page and keeps the
+// content in sync with the server. It returns nil after a clean stop and an
+// error only when the player cannot run at all (bad config, cache in use,
+// listen address taken).
+func Run(ctx context.Context, cfg Config) error {
+	cfg = cfg.withDefaults()
+	log := cfg.Logger
+	if strings.TrimSpace(cfg.Server) == "" {
+		return errors.New("player: no server URL")
+	}
+	if strings.TrimSpace(cfg.Token) == "" {
+		return errors.New("player: no device token")
+	}
+
+	c, err := cache.Open(cfg.CacheFile)
+	if err != nil {
+		return fmt.Errorf("player: %w", err)
+	}
+	defer func() {
+		if err := c.Close(); err != nil {
+			log.Warn("closing cache", "error", err)
+		}
+	}()
+
+	// client and disp refer to each other through these closures; both are
+	// assigned before anything calls them.
+	var disp *display.Server
+	client, err := syncer.New(syncer.Config{
+		Server:            cfg.Server,
+		Token:             cfg.Token,
+		Cache:             c,
+		PlayerVersion:     Version,
+		OnApply:           func(m *playlists.Manifest) { disp.SetManifest(m) },
+		Current:           func() (playlists.Entry, time.Time, bool) { return disp.Current() },
+		PageAlive:         func() bool { return disp.PageAlive() },
+		HeartbeatInterval: cfg.HeartbeatInterval,
+		BackoffMin:        cfg.BackoffMin,
+		BackoffMax:        cfg.BackoffMax,
+		Logger:            log.With("component", "sync"),
+		Now:               cfg.Now,
+	})
+	if err != nil {
+		return fmt.Errorf("player: %w", err)
+	}
+	// Schedules run on server time: the screen's own clock may be minutes
+	// off after a power cut without RTC battery.
+	now := func() time.Time { return cfg.Now().Add(client.ClockOffset()) }
+	disp = display.New(display.Options{
+		Media: c,
+		Status: func() display.SyncStatus {
+			id, name := client.Screen()
+			return display.SyncStatus{
+				Online:         client.Online(),
+				AppliedVersion: c.AppliedVersion(),
+				ClockOffset:    client.ClockOffset(),
+				LastSyncError:  client.LastError(),
+				CacheBytes:     c.Bytes(),
+				ScreenID:       id,
+				ScreenName:     name,
+			}
+		},
+		Now:          now,
+		Logger:       log,
+		DistrictName: cfg.DistrictName,
+	})
+
+	m, err := c.Applied()
+	if err != nil {
+		// Not fatal: the fallback screen shows and sync fetches afresh.
+		log.Error("cached manifest unreadable; starting with the fallback screen", "error", err)
+		m = nil
+	}
+	if m != nil {
+		disp.SetManifest(m)
+	}
+
+	ln := cfg.Listener
+	if ln == nil {
+		ln, err = net.Listen("tcp", cfg.Listen)
+		if err != nil {
+			return fmt.Errorf("player: listen for the kiosk page: %w", err)
+		}
+	}
+	addr := ln.Addr().String()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	srv := &http.Server{
+		Handler:           disp.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		// Request contexts end with ctx, so the page's event stream and a
+		// video being served let Shutdown finish.
+		BaseContext: func(net.Listener) context.Context { return ctx },
+		ErrorLog:    slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	appliedVersion := ""
+	if m != nil {
+		appliedVersion = m.Version
+	}
+	log.Info("player starting", "version", Version, "server", cfg.Server, "cache", c.Path(),
+		"page", "http://"+addr+"/", "applied_version", appliedVersion)
+
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			serveErr <- err
+			cancel()
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		disp.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		client.Run(ctx)
+	}()
+
+	if cfg.Ready != nil {
+		select {
+		case cfg.Ready <- addr:
+		case <-ctx.Done():
+		}
+	}
+
+	<-ctx.Done()
+	sctx, scancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("kiosk page did not stop in time", "error", err)
+		srv.Close()
+	}
+	scancel()
+	wg.Wait()
+	log.Info("player stopped")
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("player: serve kiosk page: %w", err)
+	default:
+		return nil
+	}
+}
