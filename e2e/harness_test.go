@@ -378,4 +378,3 @@ func short(v string) string {
 	}
 	return v
 }
-
