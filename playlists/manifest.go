@@ -1,10 +1,12 @@
 package playlists
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -123,7 +125,7 @@ func (m *Manifest) Seal() {
 }
 
 // ComputeVersion returns the version m's content deserves, whatever its
-// Version field says. The player uses it to check a downloaded manifest.
+// Version field says.
 func (m Manifest) ComputeVersion() string {
 	m.Version = ""
 	b, err := json.Marshal(m)
@@ -133,6 +135,31 @@ func (m Manifest) ComputeVersion() string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// ErrManifestMismatch is returned by VerifyManifest for bytes that do not
+// hash to the version they claim.
+var ErrManifestMismatch = errors.New("manifest does not match its version")
+
+// VerifyManifest checks a manifest as served, byte for byte, and returns its
+// version. The encoding starts with the version field ({"version":"<hex>",
+// ...}, the order json.Marshal gives Manifest) and the version is the
+// SHA-256 of the same bytes with that value emptied. Checking the bytes
+// rather than re-encoding a decoded struct lets a player verify manifests
+// that carry fields newer than itself.
+func VerifyManifest(body []byte) (string, error) {
+	const prefix = `{"version":"`
+	if !bytes.HasPrefix(body, []byte(prefix)) || len(body) < len(prefix)+65 || body[len(prefix)+64] != '"' {
+		return "", fmt.Errorf("%w: does not start with a version", ErrManifestMismatch)
+	}
+	version := string(body[len(prefix) : len(prefix)+64])
+	h := sha256.New()
+	h.Write([]byte(prefix))
+	h.Write(body[len(prefix)+64:])
+	if got := hex.EncodeToString(h.Sum(nil)); got != version {
+		return "", fmt.Errorf("%w: content hashes to %s but claims %s", ErrManifestMismatch, got, version)
+	}
+	return version, nil
 }
 
 // Item returns the item with id, if the manifest holds it.

@@ -1,7 +1,11 @@
 package playlists
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -265,4 +269,34 @@ func TestManifestVersionSurvivesJSON(t *testing.T) {
 
 func reflectEqualResolutions(a, b Resolution) bool {
 	return sameAnswer(a, b) && a.Until.Equal(b.Until)
+}
+
+func TestVerifyManifestBytes(t *testing.T) {
+	m := Manifest{Timezone: DefaultTimezone, Schedules: []Schedule{}, Playlists: []Playlist{}, Items: []Item{{ID: "a", Kind: KindPSA, Title: "反诈", DurationS: 5}}, Assets: []AssetRef{}}
+	m.Seal()
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := VerifyManifest(body)
+	if err != nil || v != m.Version {
+		t.Fatalf("VerifyManifest(served bytes) = %q, %v; want %q, nil", v, err, m.Version)
+	}
+	// A field this code does not know still verifies: the check is on bytes.
+	canonical := append(bytes.TrimSuffix(bytes.Replace(body, []byte(m.Version), nil, 1), []byte("}")), `,"urgent_v9":[{"id":"u1"}]}`...)
+	sum := sha256.Sum256(canonical)
+	newer := bytes.Replace(canonical, []byte(`{"version":""`), []byte(`{"version":"`+hex.EncodeToString(sum[:])+`"`), 1)
+	if _, err := VerifyManifest(newer); err != nil {
+		t.Fatalf("VerifyManifest(manifest with an unknown field) = %v, want nil", err)
+	}
+	for name, bad := range map[string][]byte{
+		"flipped byte":  bytes.Replace(body, []byte("反诈"), []byte("反炸"), 1),
+		"no version":    []byte(`{"timezone":"UTC"}`),
+		"short version": []byte(`{"version":"abc","timezone":"UTC"}`),
+		"empty":         nil,
+	} {
+		if _, err := VerifyManifest(bad); !errors.Is(err, ErrManifestMismatch) {
+			t.Errorf("VerifyManifest(%s) = %v, want ErrManifestMismatch", name, err)
+		}
+	}
 }

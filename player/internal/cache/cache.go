@@ -264,20 +264,33 @@ func putInfo(tx *bolt.Tx, info AssetInfo) error {
 	return tx.Bucket(bucketAssets).Put([]byte(info.SHA256), b)
 }
 
-// Apply makes m the applied manifest in one transaction. It refuses a
-// manifest whose version does not match its content, or one that references
-// an asset the cache does not completely hold, so the applied manifest is
-// always playable.
+// Apply makes m the applied manifest; see ApplyBytes.
 func (c *Cache) Apply(m *playlists.Manifest) error {
 	if m == nil {
 		return errors.New("apply manifest: nil manifest")
 	}
-	if got := m.ComputeVersion(); got != m.Version {
-		return fmt.Errorf("apply manifest: version %q does not match its content (%s)", m.Version, got)
-	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("apply manifest: %w", err)
+	}
+	_, err = c.ApplyBytes(b)
+	return err
+}
+
+// ApplyBytes makes the manifest in body (as the server served it) the
+// applied one, in one transaction, and returns it decoded. It refuses bytes
+// that do not hash to the version they claim, and a manifest that references
+// an asset the cache does not completely hold, so the applied manifest is
+// always playable. The bytes are stored as they came, so fields this player
+// does not know survive for the next check.
+func (c *Cache) ApplyBytes(body []byte) (*playlists.Manifest, error) {
+	version, err := playlists.VerifyManifest(body)
+	if err != nil {
+		return nil, fmt.Errorf("apply manifest: %w", err)
+	}
+	m := new(playlists.Manifest)
+	if err := json.Unmarshal(body, m); err != nil {
+		return nil, fmt.Errorf("apply manifest %s: %w", version, err)
 	}
 	// Holding c.mu across the transaction keeps AppliedVersion in step with
 	// the file; Apply is rare, so the wait is harmless.
@@ -293,13 +306,15 @@ func (c *Cache) Apply(m *playlists.Manifest) error {
 				return fmt.Errorf("%w: %s holds %d bytes, manifest says %d", ErrIncomplete, a.SHA256, info.Size, a.Size)
 			}
 		}
-		return tx.Bucket(bucketMeta).Put(keyManifest, b)
+		// bbolt keeps the slice until the transaction ends; body is ours
+		// for that long.
+		return tx.Bucket(bucketMeta).Put(keyManifest, body)
 	})
 	if err != nil {
-		return fmt.Errorf("apply manifest %s: %w", m.Version, err)
+		return nil, fmt.Errorf("apply manifest %s: %w", version, err)
 	}
-	c.applied = m.Version
-	return nil
+	c.applied = version
+	return m, nil
 }
 
 // GCResult says what a GC pass removed.

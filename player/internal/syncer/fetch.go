@@ -118,7 +118,7 @@ func (c *Client) fetchLoop(ctx context.Context) {
 // update fetches version want, verifies every byte, commits it and switches.
 func (c *Client) update(ctx context.Context, want string) error {
 	began := time.Now()
-	m, err := c.fetchManifest(ctx)
+	m, body, err := c.fetchManifest(ctx)
 	if err != nil {
 		return err
 	}
@@ -140,7 +140,7 @@ func (c *Client) update(ctx context.Context, want string) error {
 		fetched++
 		bytes += a.Size
 	}
-	if err := c.cfg.Cache.Apply(m); err != nil {
+	if _, err := c.cfg.Cache.ApplyBytes(body); err != nil {
 		return err
 	}
 	if c.cfg.OnApply != nil {
@@ -176,51 +176,52 @@ func (c *Client) newRequest(ctx context.Context, path string) (*http.Request, er
 	return req, nil
 }
 
-// fetchManifest returns the server's current manifest, or nil when it is the
-// applied one (304). The manifest's content must hash to its version.
-func (c *Client) fetchManifest(ctx context.Context) (*playlists.Manifest, error) {
+// fetchManifest returns the server's current manifest and its bytes as
+// served, or nil when it is the applied one (304). The bytes must hash to
+// the version they claim (playlists.VerifyManifest).
+func (c *Client) fetchManifest(ctx context.Context) (*playlists.Manifest, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, manifestTimeout)
 	defer cancel()
 	req, err := c.newRequest(ctx, pathManifest)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if v := c.cfg.Cache.AppliedVersion(); v != "" {
 		req.Header.Set("If-None-Match", `"`+v+`"`)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("fetch manifest: %w", err)
+		return nil, nil, fmt.Errorf("fetch manifest: %w", err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotModified:
-		return nil, nil
+		return nil, nil, nil
 	default:
-		return nil, fmt.Errorf("fetch manifest: %w", statusError(resp))
+		return nil, nil, fmt.Errorf("fetch manifest: %w", statusError(resp))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("fetch manifest: %w", err)
+		return nil, nil, fmt.Errorf("fetch manifest: %w", err)
 	}
 	if len(body) > maxManifestBytes {
-		return nil, fmt.Errorf("fetch manifest: larger than %d bytes", maxManifestBytes)
+		return nil, nil, fmt.Errorf("fetch manifest: larger than %d bytes", maxManifestBytes)
+	}
+	if _, err := playlists.VerifyManifest(body); err != nil {
+		return nil, nil, fmt.Errorf("fetch manifest: %w", err)
 	}
 	m := new(playlists.Manifest)
 	if err := json.Unmarshal(body, m); err != nil {
-		return nil, fmt.Errorf("fetch manifest: %w", err)
-	}
-	if got := m.ComputeVersion(); got != m.Version {
-		return nil, fmt.Errorf("fetch manifest: %w: content hashes to %s but claims version %s", assets.ErrMismatch, got, m.Version)
+		return nil, nil, fmt.Errorf("fetch manifest: %w", err)
 	}
 	for _, a := range m.Assets {
 		// The sha becomes a URL path and a cache key; refuse anything else.
 		if !playlists.IsSHA256Hex(a.SHA256) || a.Size < 0 {
-			return nil, fmt.Errorf("fetch manifest %s: bad asset reference %q (size %d)", m.Version, a.SHA256, a.Size)
+			return nil, nil, fmt.Errorf("fetch manifest %s: bad asset reference %q (size %d)", m.Version, a.SHA256, a.Size)
 		}
 	}
-	return m, nil
+	return m, body, nil
 }
 
 // fetchAsset streams one asset into the cache. There is no total timeout;

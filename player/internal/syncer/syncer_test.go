@@ -232,7 +232,7 @@ func TestCorruptUpdateRejectedOldKept(t *testing.T) {
 				tampered.Items = append([]playlists.Item{{ID: "aaa", Kind: playlists.KindNotice, Title: "<script>alert(1)</script>"}}, m.Items...)
 				f.rawOverride, _ = json.Marshal(tampered)
 			},
-			wantErr: "claims version",
+			wantErr: "claims",
 		},
 	}
 	for _, tt := range tests {
