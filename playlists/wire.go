@@ -18,6 +18,8 @@ import (
 //	server → player  time       TimeSync    answer (T0 echoed, Server set)
 //	server → player  resync     VersionNote sent to a client that missed pushes
 //	server → player  error      ErrorNote   the server refuses something, with a reason
+//	server → player  command    Command     a remote command for this screen
+//	player → server  command_result CommandResult  the outcome of a command, by id
 //
 // Manifests and assets travel over plain HTTP, not the socket:
 //
@@ -34,7 +36,46 @@ const (
 	MsgTime      = "time"
 	MsgResync    = "resync"
 	MsgError     = "error"
+
+	MsgCommand       = "command"
+	MsgCommandResult = "command_result"
 )
+
+// Remote command types a technician can send to a screen.
+const (
+	CmdReload     = "reload"      // reload the kiosk page
+	CmdIdentify   = "identify"    // show the screen's name and id big for 30 s
+	CmdResync     = "resync"      // re-verify the cache and refetch what is wrong
+	CmdClearCache = "clear-cache" // drop cached media and fetch again
+	CmdRestart    = "restart"     // exit cleanly for the supervisor to restart
+	CmdScreenshot = "screenshot"  // capture what the page shows
+)
+
+// ValidCommand reports whether typ is a known command type.
+func ValidCommand(typ string) bool {
+	switch typ {
+	case CmdReload, CmdIdentify, CmdResync, CmdClearCache, CmdRestart, CmdScreenshot:
+		return true
+	}
+	return false
+}
+
+// Command asks a player to do something. A player executes a command id
+// at most once, even if the server delivers it again after a reconnect.
+type Command struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	Args      json.RawMessage `json:"args,omitempty"`
+	ExpiresAt int64           `json:"expires_at,omitempty"` // unix ms; a player ignores expired commands
+}
+
+// CommandResult reports how a command ended.
+type CommandResult struct {
+	ID     string `json:"id"`
+	OK     bool   `json:"ok"`
+	Result string `json:"result,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
 
 // MaxMessageBytes is the largest frame either side accepts.
 const MaxMessageBytes = 16 << 10
