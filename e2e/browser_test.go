@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"image/color"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -65,6 +66,14 @@ func TestKioskPageInChromium(t *testing.T) {
 	pollJS(t, ctx, "the image item after the first item's 2 s", `(() => { const l = document.querySelector('.layer.visible');
 		const im = l && l.querySelector('img');
 		return l !== null && l.dataset.itemId === `+js(second)+` && im !== null && im.complete && im.naturalWidth === 320; })()`, 10*time.Second)
+	if path := os.Getenv("KIOSK_SCREENSHOT"); path != "" {
+		// Handy when changing the look: KIOSK_SCREENSHOT=/tmp/screen.png.
+		// The pause lets the crossfade finish.
+		time.Sleep(800 * time.Millisecond)
+		if buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot()); err == nil {
+			_ = os.WriteFile(path, buf, 0o644)
+		}
+	}
 	if took := time.Since(start); took < time.Second {
 		t.Errorf("the page moved on after %v, want about the item's 2 s", took)
 	}
