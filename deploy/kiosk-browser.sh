@@ -8,6 +8,14 @@ browser="${KIOSK_BROWSER:-chromium}"
 # A profile of its own, so a crash never leaves the "restore pages?" state
 # of a person's everyday profile behind.
 profile="${KIOSK_PROFILE:-${XDG_RUNTIME_DIR:-/tmp}/kiosk-browser}"
+# DevTools on loopback only, for the player's "screenshot" remote command
+# (kiosk-player -devtools http://127.0.0.1:9222). Set KIOSK_DEVTOOLS_PORT=
+# (empty) to turn it off; screenshots then fail with a clear reason.
+devtools_port="${KIOSK_DEVTOOLS_PORT-9222}"
+devtools_flags=()
+if [ -n "$devtools_port" ]; then
+	devtools_flags=(--remote-debugging-address=127.0.0.1 "--remote-debugging-port=$devtools_port")
+fi
 
 # Wait for the player's page: chromium showing a connection error at boot
 # would sit there until someone reloads it.
@@ -36,6 +44,7 @@ while true; do
 		--disable-translate \
 		--overscroll-history-navigation=0 \
 		--user-data-dir="$profile" \
+		"${devtools_flags[@]}" \
 		"$url"
 	echo "kiosk-browser: $browser exited with status $?; relaunching in 2 s" >&2
 	sleep 2

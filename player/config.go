@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"kiosk/playlists"
 )
 
 // Defaults for Config fields left zero.
@@ -44,4 +46,16 @@ type Config struct {
 
 	// Ready, if set, receives the local page's bound address once it listens.
 	Ready chan<- string
+
+	// DevToolsURL is the local Chromium's DevTools endpoint, e.g.
+	// http://127.0.0.1:9222, used by the screenshot command; loopback only.
+	// Empty: screenshot commands fail with a clear reason.
+	DevToolsURL string
+
+	// PlayUploadInterval is how often recorded plays are uploaded; the
+	// syncer's default (10 s) when zero.
+	PlayUploadInterval time.Duration
+	// OnPlay, if set, sees every play once it is recorded in the cache,
+	// with its id; tests use it to compare what played with the reports.
+	OnPlay func(playlists.Play)
 }

@@ -63,6 +63,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return errors.New("player: no device token")
 	}
 
+	dt, err := newDevTools(cfg.DevToolsURL)
+	if err != nil {
+		return fmt.Errorf("player: -devtools: %w", err)
+	}
+
 	c, err := cache.Open(cfg.CacheFile)
 	if err != nil {
 		return fmt.Errorf("player: %w", err)
@@ -76,19 +81,23 @@ func Run(ctx context.Context, cfg Config) error {
 	// client and disp refer to each other through these closures; both are
 	// assigned before anything calls them.
 	var disp *display.Server
+	var exec *executor // remote commands; see commands.go
 	client, err := syncer.New(syncer.Config{
-		Server:            cfg.Server,
-		Token:             cfg.Token,
-		Cache:             c,
-		PlayerVersion:     Version,
-		OnApply:           func(m *playlists.Manifest) { disp.SetManifest(m) },
-		Current:           func() (playlists.Entry, time.Time, bool) { return disp.Current() },
-		PageAlive:         func() bool { return disp.PageAlive() },
-		HeartbeatInterval: cfg.HeartbeatInterval,
-		BackoffMin:        cfg.BackoffMin,
-		BackoffMax:        cfg.BackoffMax,
-		Logger:            log.With("component", "sync"),
-		Now:               cfg.Now,
+		Server:             cfg.Server,
+		Token:              cfg.Token,
+		Cache:              c,
+		PlayerVersion:      Version,
+		OnApply:            func(m *playlists.Manifest) { disp.SetManifest(m) },
+		Current:            func() (playlists.Entry, time.Time, bool) { return disp.Current() },
+		PageAlive:          func() bool { return disp.PageAlive() },
+		OnCommand:          func(ctx context.Context, cmd playlists.Command) playlists.CommandResult { return exec.run(ctx, cmd) },
+		OnResultSent:       func(r playlists.CommandResult) { exec.resultSent(r) },
+		HeartbeatInterval:  cfg.HeartbeatInterval,
+		BackoffMin:         cfg.BackoffMin,
+		BackoffMax:         cfg.BackoffMax,
+		PlayUploadInterval: cfg.PlayUploadInterval,
+		Logger:             log.With("component", "sync"),
+		Now:                cfg.Now,
 	})
 	if err != nil {
 		return fmt.Errorf("player: %w", err)
@@ -113,6 +122,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Now:          now,
 		Logger:       log,
 		DistrictName: cfg.DistrictName,
+		OnPlay:       func(p playlists.Play) { recordPlay(c, p, cfg.OnPlay, log) },
 	})
 
 	m, err := c.Applied()
@@ -136,6 +146,17 @@ func Run(ctx context.Context, cfg Config) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	exec = newExecutor(executorDeps{
+		cache:    c,
+		display:  disp,
+		sync:     client,
+		devtools: dt,
+		pages:    pageURLs(addr),
+		upload:   screenshotUploader(cfg.Server, cfg.Token, Version),
+		now:      now,
+		log:      log.With("component", "commands"),
+		restart:  cancel,
+	})
 	srv := &http.Server{
 		Handler:           disp.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -186,12 +207,18 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	scancel()
 	wg.Wait()
+	// The display recorded its last play as it stopped; hand the server
+	// what it can take in a moment. Whatever is left stays in the cache.
+	flushFinalPlays(client, log)
 	log.Info("player stopped")
 
 	select {
 	case err := <-serveErr:
 		return fmt.Errorf("player: serve kiosk page: %w", err)
 	default:
+		if exec.requested.Load() {
+			return ErrRestartRequested
+		}
 		return nil
 	}
 }

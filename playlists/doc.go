@@ -57,6 +57,41 @@
 // nothing at all has items, the Resolution is empty and the player shows
 // its fallback screen.
 //
+// # Default playlist
+//
+// A screen or a group may name a default playlist; the manifest carries the
+// nearest one (the screen's own, else its group's, else the closest
+// ancestor's that sets one) as DefaultPlaylist. It sits below every
+// schedule, whatever the schedule's priority: Resolve plays it only when no
+// schedule with items is active, and then sets Resolution.Default and
+// leaves the entries' Schedule empty. "District news (社区新闻) whenever
+// nothing else is on" is a default playlist on the street (街道) group; a
+// compound under it that wants its own sets its own. If the default is
+// empty too, the Resolution is empty and the player shows its fallback
+// screen. A priority-0 schedule with no rule does the same job for the
+// screens it targets and remains the way to merge a filler into a rotation.
+//
+// # Urgent notices
+//
+// An [Urgent] notice ("water cut in buildings 3–5, until 18:00") is not a
+// schedule: it covers whatever plays on the screens it targets, full
+// screen, from the moment the screen receives it until ExpiresAt (exclusive,
+// on the server-corrected clock) or until it is withdrawn (the server sends
+// a manifest without it). [Manifest.ActiveUrgent] gives the notices in
+// force, newest first; several rotate, UrgentSlot each, and one just sent
+// goes up at once. While a notice is up the rotation underneath stands
+// still and its item counts as interrupted; when the last notice ends the
+// interrupted item starts again with its full time. Notices expire on the
+// screen itself, so one whose server is unreachable still comes down on
+// time. They reach at most MaxUrgentAhead into the future.
+//
+// # Preview
+//
+// [Timeline] walks Resolve from one Until to the next and returns the
+// segments a screen will play, split also where urgent notices expire, so
+// staff see "tomorrow 07:00–09:00: 交通安全 with 每月一法 merged" computed by
+// the very code the screen runs.
+//
 // Resolution.Until is the next instant after T at which a schedule that has
 // items opens or closes (a From, a To, a window opening at a fire or
 // closing DurationS later), exact to the nanosecond, so a player can sleep

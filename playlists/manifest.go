@@ -33,6 +33,15 @@ type Manifest struct {
 	Playlists []Playlist `json:"playlists"`
 	Items     []Item     `json:"items"`
 	Assets    []AssetRef `json:"assets"`
+	// DefaultPlaylist fills every gap: Resolve plays it whenever no
+	// schedule with content is active. It is the screen's own default, else
+	// the nearest group's up the chain; empty when none is set.
+	DefaultPlaylist string `json:"default_playlist,omitempty"`
+	// Urgent holds the urgent notices that target the screen and had not
+	// expired when the manifest was cut; the player drops each at its
+	// ExpiresAt by itself (see ActiveUrgent). omitempty keeps the versions
+	// of manifests without notices what they were before notices existed.
+	Urgent []Urgent `json:"urgent,omitempty"`
 }
 
 // Catalog is the content a manifest is cut from.
@@ -41,12 +50,17 @@ type Catalog struct {
 	Playlists map[string]Playlist
 	Items     map[string]Item
 	Assets    map[string]AssetRef
+	// Urgent are the urgent notices still in force; BuildManifest keeps
+	// those that target the screen and have not expired.
+	Urgent []Urgent
 }
 
 // BuildManifest cuts the manifest for screen s from c at instant now:
-// schedules that target s and have not ended, with the playlists, items and
-// assets they reference. References that c lacks are left out rather than
-// failing, so one broken row cannot take every screen dark.
+// schedules that target s and have not ended, the screen's default playlist
+// (s.DefaultPlaylist), the urgent notices that target s and have not
+// expired, with the playlists, items and assets they reference. References
+// that c lacks are left out rather than failing, so one broken row cannot
+// take every screen dark.
 func BuildManifest(s ScreenContext, c Catalog, now time.Time) Manifest {
 	tz := s.Timezone
 	if tz == "" {
@@ -56,6 +70,40 @@ func BuildManifest(s ScreenContext, c Catalog, now time.Time) Manifest {
 	seenPl := map[string]bool{}
 	seenItem := map[string]bool{}
 	seenAsset := map[string]bool{}
+	addAsset := func(sha string) bool {
+		a, ok := c.Assets[sha]
+		if !ok {
+			return false
+		}
+		if !seenAsset[a.SHA256] {
+			seenAsset[a.SHA256] = true
+			m.Assets = append(m.Assets, a)
+		}
+		return true
+	}
+	addPlaylist := func(pl Playlist) {
+		if seenPl[pl.ID] {
+			return
+		}
+		seenPl[pl.ID] = true
+		kept := make([]string, 0, len(pl.Items))
+		for _, id := range pl.Items {
+			it, ok := c.Items[id]
+			if !ok {
+				continue
+			}
+			if it.Asset != "" && !addAsset(it.Asset) {
+				continue
+			}
+			kept = append(kept, id)
+			if !seenItem[id] {
+				seenItem[id] = true
+				it.CreatedAt, it.UpdatedAt = time.Time{}, time.Time{}
+				m.Items = append(m.Items, it)
+			}
+		}
+		m.Playlists = append(m.Playlists, Playlist{ID: pl.ID, Name: pl.Name, Items: kept})
+	}
 	for _, sc := range c.Schedules {
 		if !sc.Target.Matches(s) {
 			continue
@@ -68,34 +116,23 @@ func BuildManifest(s ScreenContext, c Catalog, now time.Time) Manifest {
 			continue
 		}
 		m.Schedules = append(m.Schedules, stripSchedule(sc))
-		if seenPl[pl.ID] {
+		addPlaylist(pl)
+	}
+	if pl, ok := c.Playlists[s.DefaultPlaylist]; ok && s.DefaultPlaylist != "" {
+		m.DefaultPlaylist = pl.ID
+		addPlaylist(pl)
+	}
+	for _, u := range c.Urgent {
+		if !u.Target.Matches(s) || !u.ExpiresAt.After(now) {
 			continue
 		}
-		seenPl[pl.ID] = true
-		kept := make([]string, 0, len(pl.Items))
-		for _, id := range pl.Items {
-			it, ok := c.Items[id]
-			if !ok {
-				continue
-			}
-			if it.Asset != "" {
-				a, ok := c.Assets[it.Asset]
-				if !ok {
-					continue
-				}
-				if !seenAsset[a.SHA256] {
-					seenAsset[a.SHA256] = true
-					m.Assets = append(m.Assets, a)
-				}
-			}
-			kept = append(kept, id)
-			if !seenItem[id] {
-				seenItem[id] = true
-				it.CreatedAt, it.UpdatedAt = time.Time{}, time.Time{}
-				m.Items = append(m.Items, it)
-			}
+		u = stripUrgent(u)
+		// A notice whose picture went missing still goes out as text: the
+		// words are what residents must read.
+		if u.Asset != "" && !addAsset(u.Asset) {
+			u.Asset = ""
 		}
-		m.Playlists = append(m.Playlists, Playlist{ID: pl.ID, Name: pl.Name, Items: kept})
+		m.Urgent = append(m.Urgent, u)
 	}
 	m.Seal()
 	return m
@@ -121,6 +158,10 @@ func (m *Manifest) Seal() {
 	slices.SortFunc(m.Playlists, func(a, b Playlist) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(m.Items, func(a, b Item) int { return cmp.Compare(a.ID, b.ID) })
 	slices.SortFunc(m.Assets, func(a, b AssetRef) int { return cmp.Compare(a.SHA256, b.SHA256) })
+	sortUrgent(m.Urgent)
+	if len(m.Urgent) == 0 {
+		m.Urgent = nil // omitted, so a manifest without notices keeps its version
+	}
 	m.Version = m.ComputeVersion()
 }
 

@@ -37,6 +37,9 @@ type Resolution struct {
 	Schedules []string `json:"schedules"`
 	// Entries is the rotation; empty means the player shows its fallback.
 	Entries []Entry `json:"entries"`
+	// Default is true when no schedule had anything to show and Entries
+	// come from the manifest's DefaultPlaylist (their Schedule is empty).
+	Default bool `json:"default,omitempty"`
 	// Until is the next instant after T at which any schedule that could
 	// contribute items opens or closes, exact to the nanosecond of its
 	// bound. The rotation may be the same afterwards (a lower priority
@@ -352,6 +355,10 @@ func (m *Manifest) Resolve(t time.Time) Resolution {
 			lists = append(lists, look.entries(s))
 		}
 		res.Entries = interleave(lists)
+	} else if m.DefaultPlaylist != "" {
+		// The gap filler: below every schedule, whatever its priority.
+		res.Entries = look.entries(&Schedule{Playlist: m.DefaultPlaylist})
+		res.Default = len(res.Entries) > 0
 	}
 
 	for _, c := range cands {

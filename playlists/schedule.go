@@ -126,12 +126,16 @@ func (s *Schedule) Validate() error {
 // Group is a set of screens, such as a compound (小区); groups nest under a
 // parent, such as a street (街道).
 type Group struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Parent    string    `json:"parent,omitempty"`
-	Timezone  string    `json:"timezone,omitempty"`
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Parent   string `json:"parent,omitempty"`
+	Timezone string `json:"timezone,omitempty"`
+	// DefaultPlaylist plays on the group's screens (and those of groups
+	// nested under it) whenever no schedule has anything to show, unless a
+	// screen or a nearer group sets its own.
+	DefaultPlaylist string    `json:"default_playlist,omitempty"`
+	CreatedAt       time.Time `json:"created_at,omitzero"`
+	UpdatedAt       time.Time `json:"updated_at,omitzero"`
 }
 
 // ScreenContext is what targeting needs to know about a screen.
@@ -140,4 +144,7 @@ type ScreenContext struct {
 	Groups   []string // own group first, then its ancestors
 	Tags     []string
 	Timezone string
+	// DefaultPlaylist is the nearest default: the screen's own, else its
+	// group's, else the closest ancestor's that sets one.
+	DefaultPlaylist string
 }

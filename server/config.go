@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"net"
 	"time"
+
+	"kiosk/server/internal/alerts"
+	"kiosk/server/internal/devices"
 )
 
 // Defaults for Config fields left zero.
@@ -14,6 +17,18 @@ const (
 	DefaultMaxUploadBytes = 200 << 20
 	DefaultOfflineAfter   = 90 * time.Second
 	DefaultShutdownGrace  = 10 * time.Second
+
+	// Screen health and alerts; the packages that use them own the values.
+	DefaultStaleAfter       = devices.DefaultStaleAfter   // applied version may lag the published one this long
+	DefaultHealthEvalEvery  = devices.DefaultEvalEvery    // offline-by-silence and stale are noticed this often
+	DefaultDiskLowBytes     = devices.DefaultDiskLowBytes // less free disk on a player → degraded
+	DefaultClockSkewMax     = devices.DefaultClockSkewMax // player clock off by more → degraded
+	DefaultAlertDebounce    = alerts.DefaultDebounce      // a state must hold this long before it alerts
+	DefaultAlertGroupWindow = alerts.DefaultGroupWindow   // alerts maturing within this window...
+	DefaultAlertGroupMin    = alerts.DefaultGroupMin      // ...at least this many → one grouped alert
+	DefaultWebhookAttempts  = alerts.DefaultAttempts
+	DefaultWebhookRetryBase = alerts.DefaultRetryBase // doubled after each failed attempt
+	DefaultWebhookRetryMax  = alerts.DefaultRetryMax
 )
 
 // Config is everything Run needs; cmd/kiosk-server fills it from flags and
@@ -30,6 +45,18 @@ type Config struct {
 	MaxUploadBytes int64         // largest accepted asset
 	OfflineAfter   time.Duration // no heartbeat for this long → offline
 	ShutdownGrace  time.Duration
+
+	// Screen health and alerts; zero fields take the defaults above.
+	StaleAfter       time.Duration
+	HealthEvalEvery  time.Duration
+	DiskLowBytes     int64
+	ClockSkewMax     time.Duration
+	AlertDebounce    time.Duration
+	AlertGroupWindow time.Duration
+	AlertGroupMin    int
+	WebhookAttempts  int
+	WebhookRetryBase time.Duration
+	WebhookRetryMax  time.Duration
 
 	Logger *slog.Logger
 	Now    func() time.Time // injected clock; time.Now when nil

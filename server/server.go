@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"kiosk/server/internal/alerts"
 	"kiosk/server/internal/api"
 	"kiosk/server/internal/devices"
 	"kiosk/server/internal/hub"
@@ -84,7 +85,38 @@ func Run(ctx context.Context, cfg Config) error {
 		Logger:     log.With("component", "publish"),
 		Registerer: reg,
 	})
+	// Commands reach screens through the hub, created just below; like
+	// Push above, the closure only runs once h is set.
+	cmds := devices.NewCommands(devices.CommandOptions{
+		Store:      st,
+		Send:       func(id string, frame []byte) bool { return h.Send(id, frame) },
+		Now:        cfg.Now,
+		Logger:     log.With("component", "commands"),
+		Registerer: reg,
+	})
+	// Alerts hear state transitions from the registry; Observe only
+	// queues, so heartbeats never wait on webhooks or the store.
+	alertEngine := alerts.New(alerts.Options{
+		Store:       st,
+		Now:         cfg.Now,
+		Logger:      log.With("component", "alerts"),
+		Debounce:    cfg.AlertDebounce,
+		GroupWindow: cfg.AlertGroupWindow,
+		GroupMin:    cfg.AlertGroupMin,
+		Retry:       alerts.Retry{Attempts: cfg.WebhookAttempts, Base: cfg.WebhookRetryBase, Max: cfg.WebhookRetryMax},
+		Registerer:  reg,
+	})
 	devs, err := devices.New(devices.Options{
+		Published: pub.Version,
+		Thresholds: devices.Thresholds{
+			StaleAfter:   cfg.StaleAfter,
+			DiskLowBytes: cfg.DiskLowBytes,
+			ClockSkewMax: cfg.ClockSkewMax,
+		},
+		EvalEvery:    cfg.HealthEvalEvery,
+		OnTransition: alertEngine.Observe,
+		Registerer:   reg,
+		Commands:     cmds,
 		Store:        st,
 		Version:      pub.EnsureVersion,
 		Now:          cfg.Now,
@@ -105,6 +137,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	e := api.New(api.Options{
+		Commands:       cmds,
 		Store:          st,
 		Devices:        devs,
 		Publisher:      pub,
@@ -132,9 +165,12 @@ func Run(ctx context.Context, cfg Config) error {
 
 	bgCtx, stopBg := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
-	bg.Add(2)
+	bg.Add(3)
 	go func() { defer bg.Done(); pub.Run(bgCtx) }()
 	go func() { defer bg.Done(); devs.Run(bgCtx) }()
+	bg.Add(1)
+	go func() { defer bg.Done(); alertEngine.Run(bgCtx) }()
+	go func() { defer bg.Done(); cmds.Run(bgCtx) }()
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()

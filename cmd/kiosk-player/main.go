@@ -53,11 +53,21 @@ func run(args []string, getenv func(string) string, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := player.Run(ctx, cfg); err != nil {
+		if errors.Is(err, player.ErrRestartRequested) {
+			// Not a failure: the supervisor (systemd Restart=always, see
+			// deploy/systemd/kiosk-player.service) starts a fresh player.
+			logger.Info("exiting for a restart the server requested", "status", exitRestart)
+			return exitRestart
+		}
 		logger.Error("player failed", "error", err)
 		return 1
 	}
 	return 0
 }
+
+// exitRestart is the exit status after a "restart" remote command, distinct
+// from a failure (1) and a usage error (2) so logs tell them apart.
+const exitRestart = 3
 
 // parse turns flags and environment into a player.Config.
 func parse(args []string, getenv func(string) string, stderr io.Writer) (player.Config, slog.Level, error) {
@@ -70,6 +80,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (player.
 	fs.StringVar(&cfg.CacheFile, "cache", player.DefaultCacheFile, "cache file (created if missing)")
 	fs.StringVar(&cfg.Listen, "listen", player.DefaultListen, "address of the local kiosk page; keep it on loopback")
 	fs.StringVar(&cfg.DistrictName, "district", getenv("KIOSK_PLAYER_DISTRICT"), "district name on the fallback screen (env KIOSK_PLAYER_DISTRICT)")
+	fs.StringVar(&cfg.DevToolsURL, "devtools", getenv("KIOSK_PLAYER_DEVTOOLS"), "local Chromium DevTools URL for screenshot commands, e.g. http://127.0.0.1:9222 (env KIOSK_PLAYER_DEVTOOLS; loopback only)")
 	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat", player.DefaultHeartbeatInterval, "heartbeat interval")
 	fs.DurationVar(&cfg.BackoffMin, "backoff-min", player.DefaultBackoffMin, "shortest wait before reconnecting")
 	fs.DurationVar(&cfg.BackoffMax, "backoff-max", player.DefaultBackoffMax, "longest wait before reconnecting")

@@ -88,9 +88,10 @@ type Cache struct {
 	db   *bolt.DB
 	path string
 
-	mu      sync.Mutex
-	staging map[string]bool // assets an AssetWriter is writing right now
-	applied string          // version of the applied manifest, "" if none
+	mu       sync.Mutex
+	staging  map[string]bool // assets an AssetWriter is writing right now
+	applied  string          // version of the applied manifest, "" if none
+	maxPlays int             // play log bound; see SetMaxPlays in plays.go
 }
 
 // Open opens or creates the cache at path (and its directory), sweeps

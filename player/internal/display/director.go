@@ -33,8 +33,13 @@ func (s *Server) SetManifest(m *playlists.Manifest) {
 			s.tz = m.Timezone
 		}
 	}
-	s.reconcile(s.now())
+	// An urgent notice in the new manifest covers the screen at once; the
+	// rotation underneath is re-decided when the last one ends.
+	if now := s.now(); !s.updateUrgent(now) {
+		s.reconcile(now)
+	}
 	s.mu.Unlock()
+	s.deliverPlays()
 	s.log.Info("display content switched", "from_version", old, "to_version", version)
 	s.poke()
 }
@@ -44,30 +49,43 @@ func (s *Server) SetManifest(m *playlists.Manifest) {
 // corrected clock may jump when the sync loop refines its offset.
 func (s *Server) Run(ctx context.Context) {
 	defer s.doneOnce.Do(func() { close(s.done) })
+	// Runs before done closes: the last item shown is a play too.
+	defer s.finishPlays()
+	defer s.finishUrgent() // before finishPlays: a notice on screen is the last play
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for {
 		s.mu.Lock()
 		now := s.now()
-		if now.Before(s.since.Add(-backJumpTolerance)) {
+		// While an urgent notice covers the screen the rotation stands
+		// still (urgent.go); only the overlay's own clock runs.
+		urgent := s.updateUrgent(now)
+		if !urgent && now.Before(s.since.Add(-backJumpTolerance)) {
 			s.log.Warn("clock went backwards, restarting the current slot",
 				"since", s.since, "now", now)
+			s.endPlayMonotonic()
 			s.since = now
+			s.beginPlay()
 			if s.curOK {
 				s.ends = now.Add(itemDuration(s.cur.Item))
 			}
 			s.reconcile(now)
 		}
-		if !s.switchAt.IsZero() && !now.Before(s.switchAt) {
+		if !urgent && !s.switchAt.IsZero() && !now.Before(s.switchAt) {
 			s.advance(now)
 		}
 		wait := s.maxWait
-		if !s.switchAt.IsZero() {
-			if d := s.switchAt.Sub(now); d < wait {
+		switchAt := s.switchAt
+		if urgent {
+			switchAt = s.urgent.at
+		}
+		if !switchAt.IsZero() {
+			if d := switchAt.Sub(now); d < wait {
 				wait = max(d, 0)
 			}
 		}
 		s.mu.Unlock()
+		s.deliverPlays()
 
 		// Since Go 1.23 Reset on a fired or running timer is safe: no stale
 		// tick can be received afterwards.
@@ -186,8 +204,10 @@ func (s *Server) advance(now time.Time) {
 
 // show puts entries[pos] on screen at t. s.mu must be held.
 func (s *Server) show(entries []playlists.Entry, pos int, t, until time.Time) {
+	s.endPlay(t)
 	s.rotation, s.pos, s.cur, s.curOK = entries, pos, entries[pos], true
 	s.since = t
+	s.beginPlay()
 	s.ends = t.Add(itemDuration(s.cur.Item))
 	s.switchAt = earliest(s.ends, until)
 	s.showID++
@@ -201,6 +221,7 @@ func (s *Server) show(entries []playlists.Entry, pos int, t, until time.Time) {
 // be held.
 func (s *Server) showFallback(t, until time.Time) {
 	if s.curOK {
+		s.endPlay(t)
 		s.curOK = false
 		s.cur, s.rotation, s.pos = playlists.Entry{}, nil, 0
 		s.since = t

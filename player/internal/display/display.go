@@ -74,6 +74,11 @@ type Options struct {
 	Now          func() time.Time  // server-corrected clock; nil means time.Now
 	Logger       *slog.Logger      // nil means slog.Default()
 	DistrictName string            // shown on the fallback screen; default DefaultDistrictName
+	// OnPlay, if set, receives a proof-of-play record each time an item
+	// leaves the screen (next item, content switch, fallback, shutdown),
+	// with the time it was really shown. It is called without the display's
+	// lock held, one play at a time, oldest first.
+	OnPlay func(playlists.Play)
 }
 
 // Server is the display: director state plus the HTTP handlers that expose
@@ -110,8 +115,11 @@ type Server struct {
 	nextAt   time.Time         // when next is predicted to go up
 	showID   uint64            // bumps whenever what is on screen changes
 	subs     map[chan struct{}]struct{}
-	aliveAt  time.Time // monotonic reading of the page's last report
-	pageItem string    // the item id the page last said it shows
+	aliveAt  time.Time    // monotonic reading of the page's last report
+	pageItem string       // the item id the page last said it shows
+	cmds     commandMarks // reload / identify; see commands.go
+	plays    playLog      // proof of play; see plays.go
+	urgent   urgentState  // urgent notice overlay; see urgent.go
 }
 
 // New returns a Server showing the fallback screen until SetManifest gives
@@ -129,6 +137,7 @@ func New(opts Options) *Server {
 		done:     make(chan struct{}),
 		tz:       playlists.DefaultTimezone,
 		subs:     map[chan struct{}]struct{}{},
+		plays:    playLog{onPlay: opts.OnPlay},
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -159,6 +168,10 @@ func newEpoch() string {
 func (s *Server) Current() (e playlists.Entry, since time.Time, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if e, since, ok := s.urgentCurrent(); ok {
+		// The heartbeat tells the server the notice is up.
+		return e, since, true
+	}
 	if !s.curOK {
 		return playlists.Entry{}, time.Time{}, false
 	}

@@ -66,6 +66,8 @@ type showEvent struct {
 	DistrictName string    `json:"district_name"`
 	ScreenName   string    `json:"screen_name"`
 	Version      string    `json:"version"`
+	// Urgent, when set, covers everything else (see urgent.go).
+	Urgent *urgentEvent `json:"urgent,omitempty"`
 }
 
 // clockEvent refreshes the page's clock correction between shows.
@@ -122,6 +124,7 @@ func (s *Server) snapshot() showEvent {
 	if s.m != nil {
 		ev.Version = s.m.Version
 	}
+	ev.Urgent = s.urgentView()
 	if s.curOK {
 		ev.Current = s.view(s.cur.Item)
 		ev.Ends = s.ends.UnixMilli()
@@ -205,7 +208,12 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if _, err := w.Write([]byte("retry: 1000\n\n")); err != nil {
 		return
 	}
+	marks := s.newStreamMarks()
 	if err := sendShow(); err != nil {
+		s.log.Debug("event stream closed", "error", err)
+		return
+	}
+	if err := s.sendCommandEvents(&marks, write); err != nil {
 		s.log.Debug("event stream closed", "error", err)
 		return
 	}
@@ -222,6 +230,9 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-ch:
 			err = sendShow()
+			if err == nil {
+				err = s.sendCommandEvents(&marks, write)
+			}
 		case <-ticker.C:
 			err = write("clock", "", clockEvent{Now: s.now().UnixMilli()})
 		}

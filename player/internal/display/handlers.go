@@ -191,7 +191,14 @@ type stateView struct {
 	CacheBytes     int64      `json:"cache_bytes"`
 	PageAlive      bool       `json:"page_alive"`
 	PageItem       string     `json:"page_item"` // what the page last said it shows
-	Now            time.Time  `json:"now"`       // server-corrected clock
+	// IdentifyUntil is when the identify overlay ends; null when not up.
+	IdentifyUntil *time.Time `json:"identify_until"`
+	// Urgent is the id of the urgent notice covering the screen, "" when
+	// none; current_item is that id too while it is up. UrgentActive
+	// counts the notices in force (they rotate).
+	Urgent       string    `json:"urgent"`
+	UrgentActive int       `json:"urgent_active"`
+	Now          time.Time `json:"now"` // server-corrected clock
 }
 
 func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
@@ -210,6 +217,9 @@ func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
 		PageAlive:      alive,
 		PageItem:       s.pageItem,
 		Now:            s.now(),
+	}
+	if u := s.identifyUntilLocked(); !u.IsZero() {
+		v.IdentifyUntil = &u
 	}
 	if s.m != nil {
 		v.DisplayVersion = s.m.Version
@@ -231,6 +241,15 @@ func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
 	}
 	if s.nextOK {
 		v.NextItem = s.next.Item.ID
+	}
+	if e, since, ok := s.urgentCurrent(); ok {
+		v.Urgent, v.UrgentActive = e.Item.ID, len(s.urgent.list)
+		v.Fallback = false
+		v.CurrentItem, v.CurrentTitle, v.CurrentKind = e.Item.ID, e.Item.Title, string(e.Item.Kind)
+		v.CurrentSince, v.CurrentUntil = &since, nil
+		if at := s.urgent.at; !at.IsZero() {
+			v.CurrentUntil = &at
+		}
 	}
 	s.mu.Unlock()
 

@@ -7,7 +7,7 @@ import "net/http"
 //
 //	GET  /                  kiosk page (strict CSP)
 //	GET  /static/{file}     page script and style
-//	GET  /events            Server-Sent Events: show, clock
+//	GET  /events            Server-Sent Events: show, clock, identify, reload
 //	POST /alive             page liveness report
 //	GET  /media/{sha256}    cached media of the current manifest (Range, ETag)
 //	GET  /state             JSON status for technicians and tests

@@ -44,6 +44,7 @@ type fakeServer struct {
 	hellos     chan playlists.Hello
 	applied    chan string
 	heartbeats chan playlists.Heartbeat
+	results    chan playlists.CommandResult
 }
 
 type fakeConn struct {
@@ -75,6 +76,7 @@ func newFakeServer(t *testing.T) *fakeServer {
 		hellos:     make(chan playlists.Hello, 100),
 		applied:    make(chan string, 100),
 		heartbeats: make(chan playlists.Heartbeat, 1000),
+		results:    make(chan playlists.CommandResult, 100),
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/device/ws", f.handleWS)
@@ -167,6 +169,10 @@ func (f *fakeServer) handleWS(w http.ResponseWriter, r *http.Request) {
 			env.DecodeData(&ts)
 			ts.Server = f.now().UnixMilli()
 			c.send(f.t, playlists.MsgTime, ts)
+		case playlists.MsgCommandResult:
+			var r playlists.CommandResult
+			env.DecodeData(&r)
+			f.results <- r
 		default:
 			f.t.Errorf("unexpected frame type %q from player", env.Type)
 		}

@@ -52,10 +52,15 @@ func (c *Client) fetchLoop(ctx context.Context) {
 		c.mu.Lock()
 		want := c.wanted
 		c.mu.Unlock()
+		// force: a Refetch asked to re-check even the applied version.
+		force := c.cmds.refetch.Swap(false)
 		if want == "" {
+			if force {
+				c.refetchDone(errNoVersion)
+			}
 			continue
 		}
-		if want == c.cfg.Cache.AppliedVersion() {
+		if want == c.cfg.Cache.AppliedVersion() && !force {
 			c.setSyncErr(nil)
 			c.failures.Store(0)
 			attempt = 0
@@ -79,12 +84,19 @@ func (c *Client) fetchLoop(ctx context.Context) {
 		c.inflight, c.inflightCancel = want, cancel
 		c.mu.Unlock()
 
-		err := c.update(dctx, want)
+		err := c.update(dctx, want, force)
 		cancel()
 		c.mu.Lock()
 		c.inflight, c.inflightCancel = "", nil
 		superseded := c.wanted != want
 		c.mu.Unlock()
+		if force {
+			if superseded && ctx.Err() == nil {
+				c.cmds.refetch.Store(true) // the newer version is forced instead
+			} else {
+				c.refetchDone(err)
+			}
+		}
 
 		switch {
 		case err == nil:
@@ -116,9 +128,9 @@ func (c *Client) fetchLoop(ctx context.Context) {
 }
 
 // update fetches version want, verifies every byte, commits it and switches.
-func (c *Client) update(ctx context.Context, want string) error {
+func (c *Client) update(ctx context.Context, want string, force bool) error {
 	began := time.Now()
-	m, body, err := c.fetchManifest(ctx)
+	m, body, err := c.fetchManifest(ctx, force)
 	if err != nil {
 		return err
 	}
@@ -179,14 +191,14 @@ func (c *Client) newRequest(ctx context.Context, path string) (*http.Request, er
 // fetchManifest returns the server's current manifest and its bytes as
 // served, or nil when it is the applied one (304). The bytes must hash to
 // the version they claim (playlists.VerifyManifest).
-func (c *Client) fetchManifest(ctx context.Context) (*playlists.Manifest, []byte, error) {
+func (c *Client) fetchManifest(ctx context.Context, force bool) (*playlists.Manifest, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, manifestTimeout)
 	defer cancel()
 	req, err := c.newRequest(ctx, pathManifest)
 	if err != nil {
 		return nil, nil, err
 	}
-	if v := c.cfg.Cache.AppliedVersion(); v != "" {
+	if v := c.cfg.Cache.AppliedVersion(); v != "" && !force {
 		req.Header.Set("If-None-Match", `"`+v+`"`)
 	}
 	resp, err := c.http.Do(req)

@@ -97,6 +97,10 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 	if err := c.write(conn, playlists.MsgHeartbeat, c.heartbeat()); err != nil {
 		return true, err
 	}
+	// Results of commands that finished while the connection was down.
+	if err := c.flushResults(conn); err != nil {
+		return true, err
+	}
 
 	for {
 		var err error
@@ -109,7 +113,9 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 			}
 			return true, fmt.Errorf("connection lost: %w", err)
 		case env := <-frames:
-			c.handle(env)
+			c.dispatch(ctx, env)
+		case <-c.cmds.sig:
+			err = c.flushResults(conn)
 		case <-hb.C:
 			err = c.write(conn, playlists.MsgHeartbeat, c.heartbeat())
 		case <-probe.C:

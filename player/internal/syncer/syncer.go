@@ -73,6 +73,13 @@ type Config struct {
 	// Current and PageAlive feed heartbeats from the display; both may be nil.
 	Current   func() (e playlists.Entry, since time.Time, ok bool)
 	PageAlive func() bool
+	// OnCommand executes a remote command and returns its result. It runs
+	// on its own goroutine per command and should honour ctx; nil answers
+	// every command with a failure (commands.go).
+	OnCommand func(ctx context.Context, cmd playlists.Command) playlists.CommandResult
+	// OnResultSent, if set, hears each command result once it was written
+	// to the server (the player restarts only after saying so).
+	OnResultSent func(playlists.CommandResult)
 
 	HeartbeatInterval time.Duration
 	TimeSyncInterval  time.Duration
@@ -80,6 +87,9 @@ type Config struct {
 	BackoffMin        time.Duration
 	BackoffMax        time.Duration
 	IdleTimeout       time.Duration
+	// PlayUploadInterval is how often recorded plays are uploaded;
+	// DefaultPlayUploadInterval when zero (see plays.go).
+	PlayUploadInterval time.Duration
 
 	Logger *slog.Logger
 	// Now is the screen's own clock; the measured offset is relative to it.
@@ -107,6 +117,8 @@ type Client struct {
 
 	wantSig    chan struct{} // the wanted version changed
 	appliedSig chan struct{} // a version was applied; tell the server
+	cmds       commandState  // remote commands; see commands.go
+	plays      playState     // proof-of-play upload; see plays.go
 
 	mu             sync.Mutex
 	connErr        string
@@ -154,6 +166,7 @@ func New(cfg Config) (*Client, error) {
 	setDefault(&cfg.BackoffMin, DefaultBackoffMin)
 	setDefault(&cfg.BackoffMax, DefaultBackoffMax)
 	setDefault(&cfg.IdleTimeout, DefaultIdleTimeout)
+	setDefault(&cfg.PlayUploadInterval, DefaultPlayUploadInterval)
 	if cfg.BackoffMax < cfg.BackoffMin {
 		cfg.BackoffMax = cfg.BackoffMin
 	}
@@ -182,6 +195,8 @@ func New(cfg Config) (*Client, error) {
 		start:      time.Now(),
 		wantSig:    make(chan struct{}, 1),
 		appliedSig: make(chan struct{}, 1),
+		cmds:       newCommandState(),
+		plays:      playState{sig: make(chan struct{}, 1)},
 	}, nil
 }
 
@@ -259,11 +274,17 @@ func (c *Client) setSyncErr(err error) {
 // returns nil once ctx is done; it never gives up on its own, because a
 // screen has nothing better to do than try again.
 func (c *Client) Run(ctx context.Context) error {
+	// Commands still running end with ctx; wait so none outlives Run.
+	defer c.cmds.wg.Wait()
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		c.fetchLoop(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		c.playLoop(ctx)
 	}()
 	defer wg.Wait()
 

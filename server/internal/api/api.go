@@ -38,6 +38,13 @@ type Options struct {
 	AdminToken     string
 	MaxUploadBytes int64
 
+	// Commands queues remote commands (command_handlers.go); nil answers
+	// 503 on the command routes.
+	Commands *devices.Commands
+	// MaxScreenshotBytes bounds a device's screenshot upload; 0 means
+	// store.DefaultMaxScreenshotBytes.
+	MaxScreenshotBytes int64
+
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Metrics *prometheus.Registry // registered into and served at /metrics; nil = a private one

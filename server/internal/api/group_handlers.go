@@ -13,10 +13,13 @@ type groupRequest struct {
 	Name     string `json:"name"`
 	Parent   string `json:"parent"`
 	Timezone string `json:"timezone"`
+	// DefaultPlaylist fills the schedule gaps of the group's screens and
+	// of groups nested under it that set none.
+	DefaultPlaylist string `json:"default_playlist"`
 }
 
 func (r groupRequest) group() playlists.Group {
-	return playlists.Group{ID: r.ID, Name: r.Name, Parent: r.Parent, Timezone: r.Timezone}
+	return playlists.Group{ID: r.ID, Name: r.Name, Parent: r.Parent, Timezone: r.Timezone, DefaultPlaylist: r.DefaultPlaylist}
 }
 
 func (h *handler) createGroup(c echo.Context) error {

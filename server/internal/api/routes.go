@@ -49,8 +49,28 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	admin.DELETE("/screens/:id", h.deleteScreen)
 	admin.POST("/screens/:id/token", h.rotateScreenToken)
 	admin.GET("/screens/:id/manifest", h.screenManifest)
+	admin.GET("/screens/:id/history", h.screenHistory)
+	admin.GET("/fleet", h.fleet)
+	admin.GET("/alerts", h.listAlerts)
+	admin.POST("/webhooks", h.createWebhook)
+	admin.GET("/webhooks", h.listWebhooks)
+	admin.DELETE("/webhooks/:id", h.deleteWebhook)
+	admin.GET("/screens/:id/timeline", h.screenTimeline)
+	admin.GET("/screens/:id/now", h.screenNow)
+	admin.POST("/screens/:id/commands", h.createScreenCommand)
+	admin.GET("/screens/:id/commands", h.listScreenCommands)
+	admin.GET("/screens/:id/commands/:cid", h.getScreenCommand)
+	admin.GET("/screens/:id/screenshot", h.getScreenshot)
+	admin.POST("/groups/:id/commands", h.createGroupCommand)
+
+	admin.POST("/urgent", h.createUrgent)
+	admin.GET("/urgent", h.listUrgent)
+	admin.GET("/urgent/:id", h.getUrgent)
+	admin.DELETE("/urgent/:id", h.withdrawUrgent)
 
 	admin.GET("/audit", h.listAudit)
+
+	admin.GET("/reports/plays", h.playReport)
 
 	// Device routes sit outside the admin group: a device token reaches
 	// only its own screen's manifest and media, and the admin token is no
@@ -58,5 +78,7 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	device := e.Group("/api/v1/device")
 	device.GET("/manifest", h.deviceManifest, h.requireDevice)
 	device.GET("/assets/:sha", h.deviceAsset, h.requireDevice)
+	device.POST("/plays", h.postPlays(newPlayMetrics(h.opts.Metrics)), h.requireDevice)
 	device.GET("/ws", echo.WrapHandler(h.hub))
+	device.POST("/screenshot", h.deviceScreenshot, h.requireDevice)
 }

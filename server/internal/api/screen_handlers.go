@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kiosk/playlists"
+	"kiosk/server/internal/devices"
 	"kiosk/server/internal/store"
 )
 
@@ -16,10 +17,12 @@ type screenRequest struct {
 	Group    string   `json:"group"`
 	Tags     []string `json:"tags"`
 	Timezone string   `json:"timezone"`
+	// DefaultPlaylist fills the screen's schedule gaps (see playlists doc).
+	DefaultPlaylist string `json:"default_playlist"`
 }
 
 func (r screenRequest) screen() store.Screen {
-	return store.Screen{Name: r.Name, Group: r.Group, Tags: r.Tags, Timezone: r.Timezone}
+	return store.Screen{Name: r.Name, Group: r.Group, Tags: r.Tags, Timezone: r.Timezone, DefaultPlaylist: r.DefaultPlaylist}
 }
 
 // screenView is a screen with what it last reported and what it should run.
@@ -33,6 +36,9 @@ type screenView struct {
 	PublishedVersion string     `json:"published_version"`
 	// UpToDate: the screen acknowledged the version published for it.
 	UpToDate bool `json:"up_to_date"`
+	// Health is the derived state, state_reasons and state_since
+	// (health_handlers.go, devices/state.go).
+	devices.Health
 }
 
 func (h *handler) view(scr store.Screen) screenView {
@@ -43,6 +49,7 @@ func (h *handler) view(scr store.Screen) screenView {
 		v.LastSeen = &t
 	}
 	v.UpToDate = v.PublishedVersion != "" && v.PublishedVersion == st.AppliedVersion
+	v.Health = h.devices.Health(scr.ID)
 	return v
 }
 
@@ -106,6 +113,9 @@ func (h *handler) listScreens(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if scrs, err = h.filterScreens(c, scrs); err != nil { // ?state= and ?group= (health_handlers.go)
+		return err
+	}
 	out := make([]screenView, len(scrs))
 	for i, s := range scrs {
 		out[i] = h.view(s)
@@ -141,6 +151,9 @@ func (h *handler) deleteScreen(c echo.Context) error {
 	}
 	h.devices.Forget(id)
 	h.hub.Kick(id)
+	if err := h.store.DeleteScreenshot(id); err != nil {
+		h.log.Warn("delete screenshot of deleted screen", "screen", id, "error", err)
+	}
 	h.changed()
 	return c.NoContent(http.StatusNoContent)
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"kiosk/playlists"
 	"kiosk/server/internal/hub"
 	"kiosk/server/internal/store"
@@ -35,6 +37,22 @@ type Options struct {
 	Logger       *slog.Logger
 	OfflineAfter time.Duration
 	FlushEvery   time.Duration
+	// Commands, if set, delivers a screen's queued remote commands when it
+	// says hello (commands.go).
+	Commands *Commands
+
+	// Health (health.go, state.go). Published returns the version published
+	// for a screen without publishing on demand (it runs on every
+	// evaluation); nil disables the stale check.
+	Published        func(screenID string) string
+	Thresholds       Thresholds    // OfflineAfter is filled from the field above
+	EvalEvery        time.Duration // re-derive every state this often; default DefaultEvalEvery
+	HistoryRetention time.Duration // default store.DefaultHistoryRetention
+	// OnTransition hears every state change, outside the registry's lock,
+	// on the goroutine of whatever caused it (often a hub read pump): it
+	// must not block.
+	OnTransition func(store.Transition)
+	Registerer   prometheus.Registerer // kiosk_screens, kiosk_heartbeats_total; nil: not registered
 }
 
 // Registry implements hub.Handler and answers status questions.
@@ -48,6 +66,12 @@ type Registry struct {
 	online  map[string]bool
 	dirty   map[string]bool
 	flushMu sync.Mutex
+
+	// Health tracking (health.go), under mu.
+	health      map[string]*health
+	transitions []store.Transition // not yet saved to the history
+	startedAt   time.Time
+	metrics     *healthMetrics
 }
 
 var _ hub.Handler = (*Registry)(nil)
@@ -66,6 +90,16 @@ func New(opts Options) (*Registry, error) {
 	if opts.Version == nil {
 		opts.Version = func(string) string { return "" }
 	}
+	if opts.Published == nil {
+		opts.Published = func(string) string { return "" }
+	}
+	if opts.EvalEvery <= 0 {
+		opts.EvalEvery = DefaultEvalEvery
+	}
+	if opts.HistoryRetention <= 0 {
+		opts.HistoryRetention = store.DefaultHistoryRetention
+	}
+	opts.Thresholds.OfflineAfter = opts.OfflineAfter
 	tokens, err := opts.Store.ScreenTokens()
 	if err != nil {
 		return nil, fmt.Errorf("load device tokens: %w", err)
@@ -84,6 +118,9 @@ func New(opts Options) (*Registry, error) {
 	}
 	for h, id := range tokens {
 		r.hashes[id] = h
+	}
+	if err := r.initHealth(); err != nil {
+		return nil, fmt.Errorf("load screen history: %w", err)
 	}
 	return r, nil
 }
@@ -126,6 +163,7 @@ func (r *Registry) Forget(screenID string) {
 	delete(r.status, screenID)
 	delete(r.online, screenID)
 	delete(r.dirty, screenID)
+	delete(r.health, screenID)
 }
 
 // Hello records a connecting player and tells it what to run.
@@ -139,6 +177,7 @@ func (r *Registry) Hello(screenID string, h playlists.Hello) (playlists.Welcome,
 	}
 	now := r.opts.Now()
 	r.update(screenID, func(st *store.ScreenStatus) {
+		r.setReported(screenID, false) // a new session: wait for its first heartbeat
 		st.LastSeen = now.UTC()
 		st.ConnectedAt = now.UTC()
 		st.PlayerVersion = clip(h.PlayerVersion)
@@ -146,6 +185,10 @@ func (r *Registry) Hello(screenID string, h playlists.Hello) (playlists.Welcome,
 			st.AppliedVersion = clip(h.AppliedVersion)
 		}
 	}, true)
+	if r.opts.Commands != nil {
+		// Sent from inside Hello, the hub parks them behind the welcome.
+		r.opts.Commands.Deliver(screenID)
+	}
 	return playlists.Welcome{
 		ScreenID:   screenID,
 		ScreenName: scr.Name,
@@ -167,7 +210,9 @@ func (r *Registry) Applied(screenID string, a playlists.Applied) {
 // Heartbeat records a player's health report.
 func (r *Registry) Heartbeat(screenID string, hb playlists.Heartbeat) {
 	now := r.opts.Now().UTC()
+	r.metrics.heartbeats.Inc()
 	r.update(screenID, func(st *store.ScreenStatus) {
+		r.setReported(screenID, true)
 		st.LastSeen = now
 		st.CurrentItem = clip(hb.CurrentItem)
 		st.CurrentSince = hb.CurrentSince
@@ -194,9 +239,11 @@ func (r *Registry) Disconnected(screenID string) {
 }
 
 func (r *Registry) update(screenID string, f func(*store.ScreenStatus), online bool) {
+	// Fetched before taking mu: the publisher has its own lock.
+	published := r.opts.Published(screenID)
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if _, ok := r.hashes[screenID]; !ok {
+		r.mu.Unlock()
 		return // deleted while connected
 	}
 	st := r.status[screenID]
@@ -204,6 +251,11 @@ func (r *Registry) update(screenID string, f func(*store.ScreenStatus), online b
 	r.status[screenID] = st
 	r.online[screenID] = online
 	r.dirty[screenID] = true
+	tr, changed := r.evaluateLocked(screenID, published, r.opts.Now())
+	r.mu.Unlock()
+	if changed {
+		r.notify(tr)
+	}
 }
 
 // Status returns what screenID last reported and whether it counts as
@@ -250,6 +302,9 @@ func (r *Registry) Flush() error {
 	}
 	r.dirty = map[string]bool{}
 	r.mu.Unlock()
+	if err := r.flushHistory(); err != nil {
+		r.opts.Logger.Error("save screen history", "error", err)
+	}
 	if err := r.opts.Store.PutStatuses(batch); err != nil {
 		// Put them back so the next flush retries.
 		r.mu.Lock()
@@ -264,8 +319,12 @@ func (r *Registry) Flush() error {
 	return nil
 }
 
-// Run flushes every FlushEvery until ctx ends, then flushes once more.
+// Run flushes every FlushEvery, and re-derives health every EvalEvery,
+// until ctx ends, then flushes once more.
 func (r *Registry) Run(ctx context.Context) {
+	healthDone := make(chan struct{})
+	go func() { defer close(healthDone); r.runHealth(ctx) }()
+	defer func() { <-healthDone }()
 	t := time.NewTicker(r.opts.FlushEvery)
 	defer t.Stop()
 	for {

@@ -61,6 +61,9 @@ type client struct {
 	pendingVersion string    // latest push that arrived before the welcome
 	pushedVersion  string    // last version pushed, for the push→ack histogram
 	pushedAt       time.Time // when pushedVersion was pushed (hub clock)
+	// parked holds frames sent to this screen before its welcome was
+	// queued (Hub.Send from inside Handler.Hello); welcome flushes them.
+	parked [][]byte
 
 	helloed   bool        // read pump only
 	badFrames []time.Time // read pump only: recent bad frames, oldest first
@@ -179,6 +182,13 @@ func (c *client) welcome(w playlists.Welcome) {
 	c.welcomed = true
 	if !c.trySend(outFrame{data: data}) {
 		return
+	}
+	parked := c.parked
+	c.parked = nil
+	for _, f := range parked {
+		if !c.trySend(outFrame{data: f}) {
+			return
+		}
 	}
 	pending := c.pendingVersion
 	c.pendingVersion = ""
@@ -401,6 +411,15 @@ func (c *client) handleFrame(mt int, data []byte) bool {
 			return c.badFrame(err.Error())
 		}
 		c.sendJSON(playlists.MsgTime, playlists.TimeSync{T0: ts.T0, Server: h.now().UnixMilli()})
+	case playlists.MsgCommandResult:
+		var r playlists.CommandResult
+		if err := env.DecodeData(&r); err != nil {
+			return c.badFrame(err.Error())
+		}
+		if r.ID == "" {
+			return c.badFrame("command_result: missing id")
+		}
+		h.handler.CommandResult(c.screenID, r)
 	case playlists.MsgHello:
 		return c.badFrame("hello was already received")
 	default:

@@ -35,6 +35,8 @@ type Handler interface {
 	Hello(screenID string, h playlists.Hello) (playlists.Welcome, error)
 	Applied(screenID string, a playlists.Applied)
 	Heartbeat(screenID string, hb playlists.Heartbeat)
+	// CommandResult reports how a remote command ended on the player.
+	CommandResult(screenID string, r playlists.CommandResult)
 	// Disconnected is called once when a connection of screenID ends.
 	Disconnected(screenID string)
 }

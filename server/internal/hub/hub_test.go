@@ -32,6 +32,10 @@ type fakeHandler struct {
 	applied     chan playlists.Applied
 	heartbeats  chan playlists.Heartbeat
 	disconnects chan string
+	results     chan playlists.CommandResult
+	// duringHello, if set, runs inside Hello (as devices delivers queued
+	// commands there).
+	duringHello func(screenID string)
 }
 
 func newFakeHandler() *fakeHandler {
@@ -40,6 +44,7 @@ func newFakeHandler() *fakeHandler {
 		applied:     make(chan playlists.Applied, 16),
 		heartbeats:  make(chan playlists.Heartbeat, 16),
 		disconnects: make(chan string, 64),
+		results:     make(chan playlists.CommandResult, 16),
 	}
 }
 
@@ -63,6 +68,9 @@ func (f *fakeHandler) Hello(screenID string, h playlists.Hello) (playlists.Welco
 	if f.helloGate != nil {
 		<-f.helloGate
 	}
+	if f.duringHello != nil {
+		f.duringHello(screenID)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.hellos = append(f.hellos, h)
@@ -75,6 +83,9 @@ func (f *fakeHandler) Hello(screenID string, h playlists.Hello) (playlists.Welco
 func (f *fakeHandler) Applied(_ string, a playlists.Applied)      { f.applied <- a }
 func (f *fakeHandler) Heartbeat(_ string, hb playlists.Heartbeat) { f.heartbeats <- hb }
 func (f *fakeHandler) Disconnected(screenID string)               { f.disconnects <- screenID }
+func (f *fakeHandler) CommandResult(_ string, r playlists.CommandResult) {
+	f.results <- r
+}
 
 // fakeClock is the hub's injected clock; socket deadlines stay on real time.
 type fakeClock struct {

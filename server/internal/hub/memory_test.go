@@ -40,9 +40,10 @@ func (nopHandler) Authenticate(token string) (string, error) { return token, nil
 func (nopHandler) Hello(id string, _ playlists.Hello) (playlists.Welcome, error) {
 	return playlists.Welcome{Version: "v1"}, nil
 }
-func (nopHandler) Applied(string, playlists.Applied)     {}
-func (nopHandler) Heartbeat(string, playlists.Heartbeat) {}
-func (nopHandler) Disconnected(string)                   {}
+func (nopHandler) Applied(string, playlists.Applied)             {}
+func (nopHandler) Heartbeat(string, playlists.Heartbeat)         {}
+func (nopHandler) Disconnected(string)                           {}
+func (nopHandler) CommandResult(string, playlists.CommandResult) {}
 
 // TestMemoryPerIdleConnection measures the server's Go heap and goroutine
 // stacks per idle, welcomed connection. Kernel socket buffers are not

@@ -269,6 +269,12 @@ func Compute(snap store.Snapshot, now time.Time) (map[string]*Published, error) 
 				key.WriteByte(',')
 			}
 		}
+		for _, u := range snap.Catalog.Urgent {
+			if u.Target.Matches(sc) {
+				key.WriteString("!" + u.ID + ",")
+			}
+		}
+		key.WriteString("#" + sc.DefaultPlaylist)
 		key.WriteString("@" + sc.Timezone)
 		k := key.String()
 		pub, ok := shared[k]
@@ -287,10 +293,11 @@ func Compute(snap store.Snapshot, now time.Time) (map[string]*Published, error) 
 }
 
 // Context is what targeting knows about scr: its group and the group's
-// ancestors, its tags, and its time zone (its own, else the nearest group's
-// in the chain, else playlists.DefaultTimezone).
+// ancestors, its tags, its time zone (its own, else the nearest group's in
+// the chain, else playlists.DefaultTimezone) and its default playlist (its
+// own, else the nearest group's in the chain).
 func Context(scr store.Screen, groups map[string]playlists.Group) playlists.ScreenContext {
-	sc := playlists.ScreenContext{ID: scr.ID, Tags: scr.Tags, Timezone: scr.Timezone}
+	sc := playlists.ScreenContext{ID: scr.ID, Tags: scr.Tags, Timezone: scr.Timezone, DefaultPlaylist: scr.DefaultPlaylist}
 	seen := map[string]bool{}
 	for g := scr.Group; g != "" && !seen[g]; {
 		seen[g] = true
@@ -301,6 +308,9 @@ func Context(scr store.Screen, groups map[string]playlists.Group) playlists.Scre
 		}
 		if sc.Timezone == "" {
 			sc.Timezone = grp.Timezone
+		}
+		if sc.DefaultPlaylist == "" {
+			sc.DefaultPlaylist = grp.DefaultPlaylist
 		}
 		g = grp.Parent
 	}

@@ -189,6 +189,12 @@ func (s *Store) DeleteAsset(sha string) error {
 				users = append(users, fmt.Sprintf("item %s (%q)", it.ID, it.Title))
 			}
 		}
+		// A notice on screens right now must not lose its picture.
+		urgent, err := urgentUsingAsset(tx, sha, s.now())
+		if err != nil {
+			return err
+		}
+		users = append(users, urgent...)
 		if len(users) > 0 {
 			return InUseError{Kind: "asset", ID: sha, UsedBy: users}
 		}

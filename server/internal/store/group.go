@@ -94,6 +94,9 @@ func (s *Store) CreateGroup(g playlists.Group) (playlists.Group, error) {
 		if err := checkParent(tx, g.ID, g.Parent); err != nil {
 			return err
 		}
+		if err := checkDefaultPlaylist(tx, g.DefaultPlaylist); err != nil {
+			return err
+		}
 		g.CreatedAt = s.now().UTC()
 		g.UpdatedAt = g.CreatedAt
 		return putJSON(tx.Bucket(bucketGroups), g.ID, g)
@@ -120,6 +123,9 @@ func (s *Store) UpdateGroup(id string, g playlists.Group) (playlists.Group, erro
 			return NotFoundError{Kind: "group", ID: id}
 		}
 		if err := checkParent(tx, id, g.Parent); err != nil {
+			return err
+		}
+		if err := checkDefaultPlaylist(tx, g.DefaultPlaylist); err != nil {
 			return err
 		}
 		g.CreatedAt = old.CreatedAt

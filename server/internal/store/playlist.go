@@ -93,6 +93,11 @@ func (s *Store) DeletePlaylist(id string) error {
 				users = append(users, scheduleLabel(sc))
 			}
 		}
+		defaults, err := defaultPlaylistUsers(tx, id)
+		if err != nil {
+			return err
+		}
+		users = append(users, defaults...)
 		if len(users) > 0 {
 			return InUseError{Kind: "playlist", ID: id, UsedBy: users}
 		}

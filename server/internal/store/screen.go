@@ -18,13 +18,16 @@ import (
 
 // Screen is one display and the player behind it.
 type Screen struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	Group     string    `json:"group,omitempty"`
-	Tags      []string  `json:"tags"`
-	Timezone  string    `json:"timezone,omitempty"` // empty: the group chain's, else the default
-	CreatedAt time.Time `json:"created_at,omitzero"`
-	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Group    string   `json:"group,omitempty"`
+	Tags     []string `json:"tags"`
+	Timezone string   `json:"timezone,omitempty"` // empty: the group chain's, else the default
+	// DefaultPlaylist fills every gap in the schedule on this screen; empty:
+	// the nearest group's up the chain, if any.
+	DefaultPlaylist string    `json:"default_playlist,omitempty"`
+	CreatedAt       time.Time `json:"created_at,omitzero"`
+	UpdatedAt       time.Time `json:"updated_at,omitzero"`
 }
 
 // screenRecord is what is stored: the screen plus the hash of its device
@@ -102,6 +105,9 @@ func (s *Store) CreateScreen(sc Screen) (Screen, string, error) {
 		if err := checkScreenGroup(tx, sc.Group); err != nil {
 			return err
 		}
+		if err := checkDefaultPlaylist(tx, sc.DefaultPlaylist); err != nil {
+			return err
+		}
 		b := tx.Bucket(bucketScreens)
 		sc.ID = freshID(b, "scr")
 		sc.CreatedAt = s.now().UTC()
@@ -134,6 +140,9 @@ func (s *Store) UpdateScreen(id string, sc Screen) (Screen, error) {
 			return NotFoundError{Kind: "screen", ID: id}
 		}
 		if err := checkScreenGroup(tx, sc.Group); err != nil {
+			return err
+		}
+		if err := checkDefaultPlaylist(tx, sc.DefaultPlaylist); err != nil {
 			return err
 		}
 		sc.ID = id

@@ -29,6 +29,9 @@ func (s *Store) Snapshot() (Snapshot, error) {
 		if snap.Catalog.Schedules, err = listJSON[playlists.Schedule](tx, bucketSchedules); err != nil {
 			return err
 		}
+		if snap.Catalog.Urgent, err = activeUrgent(tx, s.now()); err != nil {
+			return err
+		}
 		pls, err := listJSON[playlists.Playlist](tx, bucketPlaylists)
 		if err != nil {
 			return err

@@ -101,6 +101,14 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return nil
 	},
+	// Schema 2: remote commands (commands.go).
+	migrateCommands,
+	// Schema 3: screen health history, alerts, webhooks (history.go).
+	migrateHealth,
+	// Schema 4: urgent notices (urgent.go).
+	migrateUrgent,
+	// Schema 5: proof of play (plays.go).
+	migratePlays,
 }
 
 // SchemaVersion is the version a fully migrated file has.

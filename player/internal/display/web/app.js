@@ -229,6 +229,7 @@
     lastEvent = Date.now();
     skew = ev.now - Date.now();
     if (ev.timezone) tz = ev.timezone;
+    showUrgent(ev.urgent);
     fbDistrict.textContent = ev.district_name || '';
     fbScreen.textContent = ev.screen_name || '';
 
@@ -301,13 +302,106 @@
     fbDate.textContent = day.year + '年' + day.month + '月' + day.day + '日 ' + day.weekday;
   }
 
+  // ---- identify: the screen's name and id over everything ----
+
+  let identifyTimer = null;
+  function showIdentify(ev) {
+    let box = document.getElementById('identify');
+    if (!box) {
+      box = el('div', '');
+      box.id = 'identify';
+      box.setAttribute('role', 'status');
+      box.append(el('div', 'id-name'), el('div', 'id-id'), el('div', 'id-hint', '识别屏幕'));
+      document.body.appendChild(box);
+    }
+    box.querySelector('.id-name').textContent = ev.screen_name || '(未命名屏幕)';
+    box.querySelector('.id-id').textContent = ev.screen_id || '';
+    box.classList.add('visible');
+    document.body.dataset.identify = ev.screen_id || '1';
+    // Until is on the server-corrected clock, like everything the player sends.
+    const ms = Math.max(0, ev.until - ev.now);
+    if (identifyTimer) clearTimeout(identifyTimer);
+    identifyTimer = setTimeout(function () {
+      box.classList.remove('visible');
+      delete document.body.dataset.identify;
+      identifyTimer = null;
+    }, ms);
+  }
+
+  // ---- urgent notice: covers the rotation until the player ends it ----
+
+  let urgentId = '';    // notice on screen, '' when none
+  let urgentSig = '';   // its content signature
+
+  function urgentBox() {
+    let box = document.getElementById('urgent');
+    if (!box) {
+      box = el('section', '');
+      box.id = 'urgent';
+      box.setAttribute('role', 'alert');
+      box.setAttribute('aria-hidden', 'true');
+      document.getElementById('stage').appendChild(box);
+    }
+    return box;
+  }
+
+  // showUrgent renders the overlay from the show event's urgent field. The
+  // player decides when a notice starts, rotates and ends (on the corrected
+  // clock); the page only follows.
+  function showUrgent(u) {
+    const box = urgentBox();
+    if (!u) {
+      if (!urgentId) return;
+      box.classList.remove('visible');
+      box.setAttribute('aria-hidden', 'true');
+      box.replaceChildren();
+      urgentId = '';
+      urgentSig = '';
+      delete document.body.dataset.urgent;
+      reportAlive();
+      return;
+    }
+    const s = JSON.stringify([u.id, u.title, u.body, u.media, u.expires_at, u.index, u.count]);
+    if (s === urgentSig) return;
+    urgentSig = s;
+    urgentId = u.id;
+
+    const band = el('div', 'band');
+    band.appendChild(el('span', 'kind-label', u.label || '紧急通知'));
+    if (u.count > 1) band.appendChild(el('span', 'u-count', u.index + ' / ' + u.count));
+    const content = el('div', 'content');
+    const text = el('div', 'text');
+    text.appendChild(el('h1', 'title', u.title));
+    if (u.body) text.appendChild(el('p', 'body', u.body));
+    if (u.media && u.media.type === 'image') {
+      content.classList.add('has-media');
+      const m = el('div', 'media');
+      content.appendChild(m);
+      loadImage(m, u.media).catch(function () {
+        m.remove();
+        content.classList.remove('has-media');
+        fit(box);
+      });
+    }
+    content.appendChild(text);
+    formatters();
+    const until = parts(timeFmt, new Date(u.expires_at));
+    const foot = el('div', 'u-until', '有效至 ' + until.hour + ':' + until.minute);
+    box.replaceChildren(band, content, foot);
+    box.classList.add('visible');
+    box.setAttribute('aria-hidden', 'false');
+    document.body.dataset.urgent = u.id;
+    fit(box);
+    reportAlive();
+  }
+
   // ---- transport ----
 
   function reportAlive() {
     fetch('/alive', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ item: shownItem, key: shownKey }),
+      body: JSON.stringify({ item: urgentId || shownItem, key: shownKey }),
       cache: 'no-store',
     }).catch(function () { /* the player may be restarting */ });
   }
@@ -323,6 +417,14 @@
     es.addEventListener('clock', function (e) {
       lastEvent = Date.now();
       try { skew = JSON.parse(e.data).now - Date.now(); } catch (err) { console.error('clock event', err); }
+    });
+    es.addEventListener('identify', function (e) {
+      lastEvent = Date.now();
+      try { showIdentify(JSON.parse(e.data)); } catch (err) { console.error('identify event', err); }
+    });
+    es.addEventListener('reload', function () {
+      // A technician asked for a fresh page (new script, a stuck browser).
+      location.reload();
     });
     es.addEventListener('error', function () {
       // EventSource retries by itself unless the answer was not a stream

@@ -1,0 +1,209 @@
+// Package alerts turns screen state transitions into alerts: debounced so a
+// flapping screen stays quiet, grouped so a district-wide outage is one
+// message, stored for GET /api/v1/alerts, and delivered to every registered
+// webhook as a signed JSON POST, retried with exponential backoff.
+//
+// Nothing here runs on the heartbeat path: Observe only appends to a queue
+// under a mutex, and a single goroutine (Run) does the debouncing, the
+// store writes and starts the deliveries.
+package alerts
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kiosk/server/internal/store"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultDebounce    = 30 * time.Second
+	DefaultGroupWindow = 10 * time.Second
+	DefaultGroupMin    = 5
+)
+
+// Options configure an Engine.
+type Options struct {
+	Store  *store.Store
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	// Debounce is how long a state must hold before it alerts.
+	Debounce time.Duration
+	// GroupWindow and GroupMin: GroupMin or more alerts maturing within
+	// GroupWindow of the first go out as one grouped alert. GroupMin 1
+	// disables grouping.
+	GroupWindow time.Duration
+	GroupMin    int
+	// Tick is how often pending transitions are checked; default a quarter
+	// of the smaller of Debounce and GroupWindow, between 10 ms and 1 s.
+	Tick time.Duration
+
+	Retry  Retry
+	Client *http.Client // default: DefaultTimeout, no redirects
+
+	Registerer prometheus.Registerer // kiosk_alerts_total, kiosk_webhook_deliveries_total
+}
+
+type metrics struct {
+	alerts     *prometheus.CounterVec
+	deliveries *prometheus.CounterVec
+}
+
+// Engine is the alert pipeline. Start it with Run.
+type Engine struct {
+	opts    Options
+	metrics metrics
+	sem     chan struct{} // bounds concurrent webhook POSTs
+
+	mu    sync.Mutex
+	queue []store.Transition
+	wake  chan struct{}
+
+	deliveries sync.WaitGroup
+}
+
+// New builds an Engine.
+func New(opts Options) *Engine {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Debounce <= 0 {
+		opts.Debounce = DefaultDebounce
+	}
+	if opts.GroupWindow <= 0 {
+		opts.GroupWindow = DefaultGroupWindow
+	}
+	if opts.GroupMin <= 0 {
+		opts.GroupMin = DefaultGroupMin
+	}
+	if opts.Tick <= 0 {
+		opts.Tick = min(opts.Debounce, opts.GroupWindow) / 4
+		opts.Tick = max(10*time.Millisecond, min(opts.Tick, time.Second))
+	}
+	opts.Retry = opts.Retry.withDefaults()
+	if opts.Client == nil {
+		opts.Client = newClient(DefaultTimeout)
+	}
+	e := &Engine{
+		opts: opts,
+		sem:  make(chan struct{}, maxConcurrentPosts),
+		wake: make(chan struct{}, 1),
+		metrics: metrics{
+			alerts: prometheus.NewCounterVec(prometheus.CounterOpts{
+				Name: "kiosk_alerts_total", Help: "Health alerts raised, by kind.",
+			}, []string{"kind"}),
+			deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+				Name: "kiosk_webhook_deliveries_total",
+				Help: "Webhook delivery attempts by result: delivered, retry (failed, will retry), failed (gave up).",
+			}, []string{"result"}),
+		},
+	}
+	// Pre-create the series so dashboards see zeros rather than nothing.
+	for _, k := range Kinds {
+		e.metrics.alerts.WithLabelValues(k)
+	}
+	for _, r := range []string{"delivered", "retry", "failed"} {
+		e.metrics.deliveries.WithLabelValues(r)
+	}
+	if opts.Registerer != nil {
+		opts.Registerer.MustRegister(e.metrics.alerts, e.metrics.deliveries)
+	}
+	return e
+}
+
+// Observe queues a state transition. It never blocks and never drops: the
+// queue is bounded by how often screens can change state, which the
+// registry already limits to real changes.
+func (e *Engine) Observe(tr store.Transition) {
+	e.mu.Lock()
+	e.queue = append(e.queue, tr)
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run processes transitions until ctx ends, then waits for in-flight
+// deliveries to stop (they stop at once: they watch ctx too).
+func (e *Engine) Run(ctx context.Context) {
+	d := newDebouncer(e.opts.Debounce, e.opts.GroupWindow, e.opts.GroupMin)
+	t := time.NewTicker(e.opts.Tick)
+	defer t.Stop()
+	defer e.deliveries.Wait()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.wake:
+			e.drain(d)
+		case <-t.C:
+			e.drain(d)
+			for _, a := range d.tick(e.opts.Now()) {
+				e.raise(ctx, a)
+			}
+		}
+	}
+}
+
+func (e *Engine) drain(d *debouncer) {
+	e.mu.Lock()
+	q := e.queue
+	e.queue = nil
+	e.mu.Unlock()
+	for _, tr := range q {
+		d.observe(tr)
+	}
+}
+
+// raise names the screens, stores the alert and starts its deliveries.
+func (e *Engine) raise(ctx context.Context, a store.Alert) {
+	log := e.opts.Logger
+	for i := range a.Screens {
+		scr, err := e.opts.Store.GetScreen(a.Screens[i].Screen)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) {
+				log.Warn("name screen for alert", "screen", a.Screens[i].Screen, "error", err)
+			}
+			continue
+		}
+		a.Screens[i].Name, a.Screens[i].Group = scr.Name, scr.Group
+	}
+	a.Summary = summarize(a)
+	hooks, err := e.opts.Store.ListWebhooks()
+	if err != nil {
+		log.Error("list webhooks", "error", err)
+	}
+	for _, h := range hooks {
+		a.Deliveries = append(a.Deliveries, store.Delivery{Webhook: h.ID, URL: h.URL, Status: store.DeliveryPending})
+	}
+	a, err = e.opts.Store.AddAlert(a)
+	if err != nil {
+		log.Error("store alert", "kind", a.Kind, "summary", a.Summary, "error", err)
+		return
+	}
+	e.metrics.alerts.WithLabelValues(a.Kind).Inc()
+	log.Warn("alert", "id", a.ID, "kind", a.Kind, "screens", len(a.Screens), "summary", a.Summary)
+	body, err := encodeEvent(a)
+	if err != nil {
+		log.Error("encode alert", "error", err)
+		return
+	}
+	for _, h := range hooks {
+		e.deliveries.Add(1)
+		go func() {
+			defer e.deliveries.Done()
+			e.deliver(ctx, a, body, h)
+		}()
+	}
+}

@@ -1,0 +1,196 @@
+package alerts
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+
+	"kiosk/server/internal/store"
+)
+
+// Webhook request headers.
+const (
+	HeaderSignature = "X-Kiosk-Signature" // "sha256=" + hex HMAC-SHA256(secret, body)
+	HeaderEventID   = "X-Kiosk-Event-Id"  // the alert id: the same on every retry, so receivers can dedupe
+	HeaderAttempt   = "X-Kiosk-Delivery-Attempt"
+)
+
+// Retry defaults: 6 attempts spaced 1 s, 2 s, 4 s, 8 s, 16 s apart (each
+// with up to 20 % jitter, so many alerts to one receiver do not retry in
+// lockstep), never more than a minute.
+const (
+	DefaultAttempts     = 6
+	DefaultRetryBase    = time.Second
+	DefaultRetryMax     = time.Minute
+	DefaultTimeout      = 10 * time.Second
+	maxConcurrentPosts  = 4
+	maxReceiverBodyRead = 64 << 10
+)
+
+// Retry bounds a webhook delivery's attempts.
+type Retry struct {
+	Attempts int
+	Base     time.Duration
+	Max      time.Duration
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.Attempts <= 0 {
+		r.Attempts = DefaultAttempts
+	}
+	if r.Base <= 0 {
+		r.Base = DefaultRetryBase
+	}
+	if r.Max <= 0 {
+		r.Max = DefaultRetryMax
+	}
+	return r
+}
+
+// Backoff is the wait after failed attempt n (1-based), without jitter.
+func (r Retry) Backoff(n int) time.Duration {
+	d := r.Base
+	for i := 1; i < n && d < r.Max; i++ {
+		d *= 2
+	}
+	return min(d, r.Max)
+}
+
+// Sign returns the X-Kiosk-Signature value for body: "sha256=" and the hex
+// HMAC-SHA256 of the exact body bytes keyed by the webhook's secret.
+// Receivers recompute it and compare with hmac.Equal.
+func Sign(secret string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify checks a signature header against body, in constant time.
+func Verify(secret string, body []byte, header string) bool {
+	return hmac.Equal([]byte(Sign(secret, body)), []byte(header))
+}
+
+// Event is the JSON body of a webhook POST.
+type Event struct {
+	ID        string              `json:"id"`
+	Kind      string              `json:"kind"`
+	Grouped   bool                `json:"grouped"`
+	Summary   string              `json:"summary"`
+	Screens   []store.AlertScreen `json:"screens"`
+	CreatedAt time.Time           `json:"created_at"`
+}
+
+// EventOf is the webhook body of alert a.
+func EventOf(a store.Alert) Event {
+	return Event{ID: a.ID, Kind: a.Kind, Grouped: a.Grouped, Summary: a.Summary, Screens: a.Screens, CreatedAt: a.CreatedAt}
+}
+
+// newClient refuses redirects: a webhook URL is registered by an admin, and
+// following a redirect would let the receiver point the server anywhere.
+func newClient(timeout time.Duration) *http.Client {
+	return &http.Client{
+		Timeout: timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error {
+			return http.ErrUseLastResponse
+		},
+	}
+}
+
+// deliver sends alert a to hook until it is accepted (2xx) or the attempts
+// run out, recording every attempt on the alert. It returns when done or
+// when ctx ends (the delivery then stays "pending").
+func (e *Engine) deliver(ctx context.Context, a store.Alert, body []byte, hook store.Webhook) {
+	log := e.opts.Logger.With("alert", a.ID, "webhook", hook.ID)
+	d := store.Delivery{Webhook: hook.ID, URL: hook.URL, Status: store.DeliveryPending}
+	sig := Sign(hook.Secret, body)
+	retry := e.opts.Retry
+	for attempt := 1; attempt <= retry.Attempts; attempt++ {
+		code, err := e.post(ctx, hook.URL, body, a.ID, sig, attempt)
+		if ctx.Err() != nil {
+			return
+		}
+		now := e.opts.Now().UTC()
+		d.Attempts, d.LastCode, d.UpdatedAt, d.NextTryAt = attempt, code, now, time.Time{}
+		d.LastError = ""
+		if err != nil {
+			d.LastError = err.Error()
+		}
+		var wait time.Duration
+		switch {
+		case err == nil:
+			d.Status, d.DeliveredAt = store.DeliveryDelivered, now
+			e.metrics.deliveries.WithLabelValues("delivered").Inc()
+		case attempt == retry.Attempts:
+			d.Status = store.DeliveryFailed
+			e.metrics.deliveries.WithLabelValues("failed").Inc()
+			log.Warn("webhook delivery failed for good", "attempts", attempt, "error", err)
+		default:
+			wait = retry.Backoff(attempt)
+			wait += time.Duration(rand.Int64N(int64(wait)/5 + 1))
+			d.NextTryAt = now.Add(wait)
+			e.metrics.deliveries.WithLabelValues("retry").Inc()
+			log.Info("webhook delivery failed, will retry", "attempt", attempt, "in", wait, "error", err)
+		}
+		if serr := e.opts.Store.SetDelivery(a.Seq, d); serr != nil {
+			log.Error("record webhook delivery", "error", serr)
+		}
+		if d.Status != store.DeliveryPending {
+			return
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// post makes one attempt. Any answer but 2xx is a failure worth retrying:
+// a receiver that is down often answers 502/503 from its proxy.
+func (e *Engine) post(ctx context.Context, url string, body []byte, id, sig string, attempt int) (int, error) {
+	select {
+	case e.sem <- struct{}{}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	defer func() { <-e.sem }()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "kiosk-server")
+	req.Header.Set(HeaderSignature, sig)
+	req.Header.Set(HeaderEventID, id)
+	req.Header.Set(HeaderAttempt, strconv.Itoa(attempt))
+	resp, err := e.opts.Client.Do(req)
+	if err != nil {
+		var ue interface{ Unwrap() error }
+		if errors.As(err, &ue) && ue.Unwrap() != nil {
+			err = ue.Unwrap() // drop the `Post "url":` prefix, the URL is on the record already
+		}
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxReceiverBodyRead))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("receiver answered %s", resp.Status)
+	}
+	return resp.StatusCode, nil
+}
+
+func encodeEvent(a store.Alert) ([]byte, error) {
+	return json.Marshal(EventOf(a))
+}

@@ -1,0 +1,186 @@
+package api
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"kiosk/playlists"
+	"kiosk/server/internal/devices"
+	"kiosk/server/internal/store"
+)
+
+const (
+	defaultHistoryLimit = 200
+	maxHistoryLimit     = 5000
+)
+
+// queryLimit parses ?limit, bounded to [1, max].
+func queryLimit(c echo.Context, def, max int) (int, error) {
+	s := c.QueryParam("limit")
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > max {
+		return 0, errorf(http.StatusBadRequest, "limit: must be an integer between 1 and %d (got %q)", max, s)
+	}
+	return n, nil
+}
+
+// groupSubtrees maps each group id to itself and every group nested below
+// it, so a filter or a count for "xinhua-street" includes its compounds.
+func groupSubtrees(groups []playlists.Group) map[string]map[string]bool {
+	children := map[string][]string{}
+	for _, g := range groups {
+		if g.Parent != "" {
+			children[g.Parent] = append(children[g.Parent], g.ID)
+		}
+	}
+	out := make(map[string]map[string]bool, len(groups))
+	for _, g := range groups {
+		set := map[string]bool{}
+		stack := []string{g.ID}
+		for len(stack) > 0 {
+			id := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if set[id] {
+				continue // a cycle in stored data must not loop forever
+			}
+			set[id] = true
+			stack = append(stack, children[id]...)
+		}
+		out[g.ID] = set
+	}
+	return out
+}
+
+// filterScreens applies GET /screens' ?state= and ?group= filters. group
+// matches screens in the group or any group nested below it.
+func (h *handler) filterScreens(c echo.Context, scrs []store.Screen) ([]store.Screen, error) {
+	stateQ, groupQ := c.QueryParam("state"), c.QueryParam("group")
+	if stateQ == "" && groupQ == "" {
+		return scrs, nil
+	}
+	var state devices.State
+	if stateQ != "" {
+		var ok bool
+		if state, ok = devices.ParseState(stateQ); !ok {
+			return nil, errorf(http.StatusBadRequest, "state: must be one of online, offline, stale, degraded (got %q)", stateQ)
+		}
+	}
+	var groupSet map[string]bool
+	if groupQ != "" {
+		groups, err := h.store.ListGroups()
+		if err != nil {
+			return nil, err
+		}
+		set, ok := groupSubtrees(groups)[groupQ]
+		if !ok {
+			return nil, store.NotFoundError{Kind: "group", ID: groupQ}
+		}
+		groupSet = set
+	}
+	out := []store.Screen{}
+	for _, s := range scrs {
+		if groupSet != nil && !groupSet[s.Group] {
+			continue
+		}
+		if state != "" && h.devices.Health(s.ID).State != state {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// screenHistory is GET /screens/{id}/history: state transitions, newest
+// first, optionally since an RFC 3339 instant.
+func (h *handler) screenHistory(c echo.Context) error {
+	id := c.Param("id")
+	if _, err := h.store.GetScreen(id); err != nil {
+		return err
+	}
+	limit, err := queryLimit(c, defaultHistoryLimit, maxHistoryLimit)
+	if err != nil {
+		return err
+	}
+	var since time.Time
+	if s := c.QueryParam("since"); s != "" {
+		if since, err = time.Parse(time.RFC3339, s); err != nil {
+			return errorf(http.StatusBadRequest, "since: must be an RFC 3339 time such as 2026-03-01T02:00:00+08:00 (got %q)", s)
+		}
+	}
+	// Transitions not yet flushed are in memory; flushing first makes the
+	// answer include a change that happened a moment ago.
+	if err := h.devices.Flush(); err != nil {
+		h.log.Warn("flush before history", "error", err)
+	}
+	trs, err := h.store.History(id, since, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, trs)
+}
+
+// stateCounts is a count per state with every state present.
+type stateCounts map[devices.State]int
+
+func newStateCounts() stateCounts {
+	m := stateCounts{}
+	for _, s := range devices.States {
+		m[s] = 0
+	}
+	return m
+}
+
+type groupCounts struct {
+	Group string      `json:"group"`
+	Name  string      `json:"name"`
+	Total int         `json:"total"`
+	State stateCounts `json:"by_state"`
+}
+
+type fleetView struct {
+	Total     int           `json:"total"`
+	State     stateCounts   `json:"by_state"`
+	Groups    []groupCounts `json:"groups"`    // each group counts its nested groups' screens too
+	Ungrouped stateCounts   `json:"ungrouped"` // screens in no group
+}
+
+// fleet is GET /fleet: counts by state, overall and per group.
+func (h *handler) fleet(c echo.Context) error {
+	scrs, err := h.store.ListScreens()
+	if err != nil {
+		return err
+	}
+	groups, err := h.store.ListGroups()
+	if err != nil {
+		return err
+	}
+	subtrees := groupSubtrees(groups)
+	v := fleetView{State: newStateCounts(), Ungrouped: newStateCounts(), Groups: make([]groupCounts, len(groups))}
+	for i, g := range groups {
+		v.Groups[i] = groupCounts{Group: g.ID, Name: g.Name, State: newStateCounts()}
+	}
+	for _, s := range scrs {
+		st := h.devices.Health(s.ID).State
+		v.Total++
+		v.State[st]++
+		if s.Group == "" {
+			v.Ungrouped[st]++
+			continue
+		}
+		for i, g := range groups {
+			if subtrees[g.ID][s.Group] {
+				v.Groups[i].Total++
+				v.Groups[i].State[st]++
+			}
+		}
+	}
+	sort.Slice(v.Groups, func(i, j int) bool { return v.Groups[i].Group < v.Groups[j].Group })
+	return c.JSON(http.StatusOK, v)
+}

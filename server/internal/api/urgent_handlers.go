@@ -1,0 +1,92 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"kiosk/playlists"
+	"kiosk/server/internal/store"
+)
+
+// urgentListWindow is how far back GET /api/v1/urgent reaches for notices
+// that already ended: enough for "what did we send this week".
+const urgentListWindow = 7 * 24 * time.Hour
+
+// urgentRequest takes expires_at as a string so a bad or missing time is
+// reported against its field with the expected format.
+type urgentRequest struct {
+	ID        string           `json:"id"`
+	Title     string           `json:"title"`
+	Body      string           `json:"body"`
+	Asset     string           `json:"asset"`
+	Target    playlists.Target `json:"target"`
+	ExpiresAt *string          `json:"expires_at"`
+}
+
+// urgentView is a notice with its state at the time of the answer.
+type urgentView struct {
+	store.UrgentNotice
+	Status string `json:"status"` // active, expired, withdrawn
+}
+
+func (h *handler) urgentView(n store.UrgentNotice) urgentView {
+	return urgentView{UrgentNotice: n, Status: n.Status(h.opts.Now())}
+}
+
+func (h *handler) createUrgent(c echo.Context) error {
+	var req urgentRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.ID != "" {
+		return playlists.FieldError{Field: "id", Problem: "is assigned by the server; leave it out"}
+	}
+	exp, err := parseInstant("expires_at", req.ExpiresAt)
+	if err != nil {
+		return err
+	}
+	u := playlists.Urgent{Title: req.Title, Body: req.Body, Asset: req.Asset, Target: req.Target}
+	if exp != nil {
+		u.ExpiresAt = *exp
+	}
+	n, err := h.store.CreateUrgent(u)
+	if err != nil {
+		return err
+	}
+	c.Set(ctxAuditTarget, n.ID)
+	// Screens promise to show it within 2 s: the publisher's debounce is
+	// at most 200 ms, the rest is the push and the player's fetch.
+	h.changed()
+	return c.JSON(http.StatusCreated, h.urgentView(n))
+}
+
+func (h *handler) listUrgent(c echo.Context) error {
+	ns, err := h.store.ListUrgent(h.opts.Now().Add(-urgentListWindow))
+	if err != nil {
+		return err
+	}
+	out := make([]urgentView, len(ns))
+	for i, n := range ns {
+		out[i] = h.urgentView(n)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (h *handler) getUrgent(c echo.Context) error {
+	n, err := h.store.GetUrgent(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, h.urgentView(n))
+}
+
+// withdrawUrgent takes a notice off every screen; repeating it is harmless.
+func (h *handler) withdrawUrgent(c echo.Context) error {
+	if _, err := h.store.WithdrawUrgent(c.Param("id")); err != nil {
+		return err
+	}
+	h.changed()
+	return c.NoContent(http.StatusNoContent)
+}
