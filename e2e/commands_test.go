@@ -12,7 +12,6 @@ import (
 	_ "image/jpeg"
 	_ "image/png"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,31 +22,6 @@ import (
 
 	"kiosk/player"
 )
-
-// startCommandPlayer is startPlayer with a DevTools endpoint (may be "").
-func startCommandPlayer(t *testing.T, serverURL, token, cacheFile, devtools string) *testPlayer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &testPlayer{t: t, page: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	cfg := player.Config{
-		Server:            serverURL,
-		Token:             token,
-		CacheFile:         cacheFile,
-		Listener:          ln,
-		HeartbeatInterval: 500 * time.Millisecond,
-		BackoffMin:        100 * time.Millisecond,
-		BackoffMax:        time.Second,
-		DevToolsURL:       devtools,
-		Logger:            quietLogger(t, "player"),
-	}
-	go func() { p.done <- player.Run(ctx, cfg) }()
-	t.Cleanup(p.stop)
-	return p
-}
 
 // commandView is GET /screens/{id}/commands/{cid}.
 type commandView struct {
@@ -117,7 +91,7 @@ func TestCommandQueuedForOfflineScreenRunsOnceOnReconnect(t *testing.T) {
 	scr := srv.screen("一号楼大厅", "")
 	cache := cachePath(t, "p1")
 
-	p := startCommandPlayer(t, srv.url(), scr.Token, cache, "")
+	p := startPlayer(t, srv.url(), scr.Token, cache)
 	waitFor(t, 15*time.Second, "player online", func() bool { return srv.status(scr.ID).Online })
 	p.stop()
 	waitFor(t, 15*time.Second, "screen offline", func() bool { return !srv.status(scr.ID).Online })
@@ -131,7 +105,7 @@ func TestCommandQueuedForOfflineScreenRunsOnceOnReconnect(t *testing.T) {
 		t.Fatalf("while offline: got status %q, want still queued", got.Status)
 	}
 
-	p2 := startCommandPlayer(t, srv.url(), scr.Token, cache, "")
+	p2 := startPlayer(t, srv.url(), scr.Token, cache)
 	took := time.Now()
 	done := srv.waitCommand(scr.ID, cmd.ID, "done", 15*time.Second)
 	t.Logf("queued identify done %v after the player restarted: %q", time.Since(took).Round(time.Millisecond), done.Result)
@@ -144,7 +118,7 @@ func TestCommandQueuedForOfflineScreenRunsOnceOnReconnect(t *testing.T) {
 
 	// A later reconnect does not run it again.
 	p2.stop()
-	p3 := startCommandPlayer(t, srv.url(), scr.Token, cache, "")
+	p3 := startPlayer(t, srv.url(), scr.Token, cache)
 	waitFor(t, 15*time.Second, "player online again", func() bool { return p3.state().Online })
 	time.Sleep(500 * time.Millisecond)
 	if u := p3.identifyUntil(); u != nil {
@@ -163,7 +137,7 @@ func TestCommandExpiresWhileScreenOffline(t *testing.T) {
 	if got.DeliveredAt != nil || got.FinishedAt == nil || !strings.Contains(got.Error, "not delivered") {
 		t.Errorf("expired command: got %+v, want never delivered, with a reason", got)
 	}
-	p := startCommandPlayer(t, srv.url(), scr.Token, cachePath(t, "p2"), "")
+	p := startPlayer(t, srv.url(), scr.Token, cachePath(t, "p2"))
 	waitFor(t, 15*time.Second, "player online", func() bool { return p.state().Online })
 	time.Sleep(500 * time.Millisecond)
 	if u := p.identifyUntil(); u != nil {
@@ -180,7 +154,7 @@ func TestCommandsOnlineScreen(t *testing.T) {
 	it := srv.item("psa", "防诈骗", "不要轻信陌生来电", asset, 2)
 	srv.scheduleAll(srv.playlist("main", it), 1)
 	scr := srv.screen("三号楼", "")
-	p := startCommandPlayer(t, srv.url(), scr.Token, cachePath(t, "p3"), "")
+	p := startPlayer(t, srv.url(), scr.Token, cachePath(t, "p3"))
 	waitFor(t, 15*time.Second, "content applied", func() bool {
 		st := p.state()
 		return st.Online && st.CurrentItem == it
@@ -270,29 +244,9 @@ func TestScreenshotThroughDevTools(t *testing.T) {
 	seedContent(srv)
 	scr := srv.screen("四号楼", "")
 
-	// The page address must be known before Chromium opens it, and the
-	// DevTools address before the player starts: reserve the page port.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	page := "http://" + ln.Addr().String() + "/"
-	ln.Close()
 	devtools := startChromium(t, "about:blank")
-
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &testPlayer{t: t, page: strings.TrimSuffix(page, "/"), cancel: cancel, done: make(chan error, 1)}
-	ln2, err := net.Listen("tcp", ln.Addr().String())
-	if err != nil {
-		t.Skipf("page port was taken meanwhile: %v", err)
-	}
-	cfg := player.Config{
-		Server: srv.url(), Token: scr.Token, CacheFile: cachePath(t, "p4"), Listener: ln2,
-		HeartbeatInterval: 500 * time.Millisecond, BackoffMin: 100 * time.Millisecond, BackoffMax: time.Second,
-		DevToolsURL: devtools, Logger: quietLogger(t, "player"),
-	}
-	go func() { p.done <- player.Run(ctx, cfg) }()
-	t.Cleanup(p.stop)
+	p := startPlayerWith(t, srv.url(), scr.Token, cachePath(t, "p4"), func(c *player.Config) { c.DevToolsURL = devtools })
+	page := p.page + "/"
 	waitFor(t, 15*time.Second, "player online", func() bool { return p.state().Online })
 
 	// Open the kiosk page in the browser's tab through DevTools' HTTP API.

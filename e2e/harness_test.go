@@ -38,6 +38,7 @@ func quietLogger(t *testing.T, name string) *slog.Logger {
 // and started again on the same address and data directory.
 type testServer struct {
 	t       *testing.T
+	tune    func(*server.Config) // applied at every start
 	addr    string
 	dataDir string
 	cancel  context.CancelFunc
@@ -46,7 +47,14 @@ type testServer struct {
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
-	s := &testServer{t: t, dataDir: t.TempDir()}
+	return startServerWith(t, nil)
+}
+
+// startServerWith is startServer with tune applied to the configuration
+// at every start (short health and alert timings, say).
+func startServerWith(t *testing.T, tune func(*server.Config)) *testServer {
+	t.Helper()
+	s := &testServer{t: t, dataDir: t.TempDir(), tune: tune}
 	s.start("127.0.0.1:0")
 	t.Cleanup(s.stop)
 	return s
@@ -78,6 +86,9 @@ func (s *testServer) start(addr string) {
 		AdminToken: adminToken,
 		Logger:     quietLogger(s.t, "server"),
 		Ready:      ready,
+	}
+	if s.tune != nil {
+		s.tune(&cfg)
 	}
 	go func() { s.done <- server.Run(ctx, cfg) }()
 	select {
@@ -293,6 +304,13 @@ type testPlayer struct {
 
 func startPlayer(t *testing.T, serverURL, token, cacheFile string) *testPlayer {
 	t.Helper()
+	return startPlayerWith(t, serverURL, token, cacheFile, nil)
+}
+
+// startPlayerWith is startPlayer with tune applied to the configuration
+// (a skewed clock, a DevTools endpoint, faster uploads...).
+func startPlayerWith(t *testing.T, serverURL, token, cacheFile string, tune func(*player.Config)) *testPlayer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -308,6 +326,9 @@ func startPlayer(t *testing.T, serverURL, token, cacheFile string) *testPlayer {
 		BackoffMin:        100 * time.Millisecond,
 		BackoffMax:        time.Second,
 		Logger:            quietLogger(t, "player"),
+	}
+	if tune != nil {
+		tune(&cfg)
 	}
 	go func() { p.done <- player.Run(ctx, cfg) }()
 	t.Cleanup(p.stop)

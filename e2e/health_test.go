@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,38 +24,6 @@ const (
 	alertWindow   = 200 * time.Millisecond
 	hookSecret    = "e2e-webhook-secret-0123456789"
 )
-
-// startConfiguredServer is startServer with health and alert settings
-// shortened for a test. It returns a testServer, so call/must/stop work.
-func startConfiguredServer(t *testing.T, tune func(*server.Config)) *testServer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &testServer{t: t, dataDir: t.TempDir(), addr: ln.Addr().String(), done: make(chan error, 1)}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	ready := make(chan string, 1)
-	cfg := server.Config{
-		Listener:   ln,
-		DataDir:    s.dataDir,
-		AdminToken: adminToken,
-		Logger:     quietLogger(t, "server"),
-		Ready:      ready,
-	}
-	tune(&cfg)
-	go func() { s.done <- server.Run(ctx, cfg) }()
-	select {
-	case <-ready:
-	case err := <-s.done:
-		t.Fatalf("server.Run returned before ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server not ready after 10s")
-	}
-	t.Cleanup(s.stop)
-	return s
-}
 
 // hookEvent is what the receiver keeps of one webhook POST.
 type hookEvent struct {
@@ -143,7 +110,7 @@ func keepPageAlive(t *testing.T, p *testPlayer) {
 }
 
 func TestHealthOfflineAlertAndRecovery(t *testing.T) {
-	srv := startConfiguredServer(t, func(c *server.Config) {
+	srv := startServerWith(t, func(c *server.Config) {
 		c.OfflineAfter = 3 * time.Second
 		c.HealthEvalEvery = 100 * time.Millisecond
 		c.AlertDebounce = alertDebounce

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"sync"
@@ -56,31 +54,14 @@ func (l *playLedger) perItem(t *testing.T, screen string) map[string][2]int64 {
 	return out
 }
 
-// startRecordingPlayer is startPlayer with fast play uploads and the ledger
-// hooked in.
+// startRecordingPlayer is startPlayer with fast play uploads and every
+// play the player records also handed to onPlay.
 func startRecordingPlayer(t *testing.T, serverURL, token, cacheFile string, onPlay func(playlists.Play)) *testPlayer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &testPlayer{t: t, page: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	cfg := player.Config{
-		Server:             serverURL,
-		Token:              token,
-		CacheFile:          cacheFile,
-		Listener:           ln,
-		HeartbeatInterval:  500 * time.Millisecond,
-		BackoffMin:         100 * time.Millisecond,
-		BackoffMax:         time.Second,
-		PlayUploadInterval: 300 * time.Millisecond,
-		OnPlay:             onPlay,
-		Logger:             quietLogger(t, "player"),
-	}
-	go func() { p.done <- player.Run(ctx, cfg) }()
-	t.Cleanup(p.stop)
-	return p
+	return startPlayerWith(t, serverURL, token, cacheFile, func(c *player.Config) {
+		c.PlayUploadInterval = 300 * time.Millisecond
+		c.OnPlay = onPlay
+	})
 }
 
 type reportRow struct {

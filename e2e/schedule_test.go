@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"net"
 	"net/http"
 	"net/url"
 	"testing"
@@ -11,31 +9,6 @@ import (
 	"kiosk/player"
 	"kiosk/playlists"
 )
-
-// startPlayerClock is startPlayer with the player's own clock replaced.
-func startPlayerClock(t *testing.T, serverURL, token, cacheFile string, now func() time.Time) *testPlayer {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &testPlayer{t: t, page: "http://" + ln.Addr().String(), cancel: cancel, done: make(chan error, 1)}
-	cfg := player.Config{
-		Server:            serverURL,
-		Token:             token,
-		CacheFile:         cacheFile,
-		Listener:          ln,
-		HeartbeatInterval: 500 * time.Millisecond,
-		BackoffMin:        100 * time.Millisecond,
-		BackoffMax:        time.Second,
-		Logger:            quietLogger(t, "player"),
-		Now:               now,
-	}
-	go func() { p.done <- player.Run(ctx, cfg) }()
-	t.Cleanup(p.stop)
-	return p
-}
 
 // TestScheduleBoundaryOnSkewedClock runs a player whose own clock is seven
 // minutes slow. A date window that opens a few seconds from now (server
@@ -50,7 +23,9 @@ func TestScheduleBoundaryOnSkewedClock(t *testing.T) {
 	winPl := srv.playlist("交通", win)
 	scr := srv.screen("华阳路一号屏", "")
 	const skew = -7 * time.Minute
-	p := startPlayerClock(t, srv.url(), scr.Token, cachePath(t, "skewed"), func() time.Time { return time.Now().Add(skew) })
+	p := startPlayerWith(t, srv.url(), scr.Token, cachePath(t, "skewed"), func(c *player.Config) {
+		c.Now = func() time.Time { return time.Now().Add(skew) }
+	})
 	waitFor(t, 20*time.Second, "the skewed player to show the rotation", func() bool { return p.state().CurrentItem == base })
 	waitFor(t, 10*time.Second, "the clock offset to be measured", func() bool {
 		off := p.urgentState().ClockOffsetMS
