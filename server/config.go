@@ -18,6 +18,10 @@ const (
 	DefaultOfflineAfter   = 90 * time.Second
 	DefaultShutdownGrace  = 10 * time.Second
 
+	// DefaultPlayRetention keeps proof of play for 13 months, so a report
+	// over the last full year (the longest one allowed) is always complete.
+	DefaultPlayRetention = 396 * 24 * time.Hour
+
 	// Screen health and alerts; the packages that use them own the values.
 	DefaultStaleAfter       = devices.DefaultStaleAfter   // applied version may lag the published one this long
 	DefaultHealthEvalEvery  = devices.DefaultEvalEvery    // offline-by-silence and stale are noticed this often
@@ -45,6 +49,7 @@ type Config struct {
 	MaxUploadBytes int64         // largest accepted asset
 	OfflineAfter   time.Duration // no heartbeat for this long → offline
 	ShutdownGrace  time.Duration
+	PlayRetention  time.Duration // proof-of-play records older than this are deleted
 
 	// Screen health and alerts; zero fields take the defaults above.
 	StaleAfter       time.Duration

@@ -43,6 +43,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = DefaultShutdownGrace
 	}
+	if cfg.PlayRetention <= 0 {
+		cfg.PlayRetention = DefaultPlayRetention
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -165,12 +168,16 @@ func Run(ctx context.Context, cfg Config) error {
 
 	bgCtx, stopBg := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
-	bg.Add(3)
-	go func() { defer bg.Done(); pub.Run(bgCtx) }()
-	go func() { defer bg.Done(); devs.Run(bgCtx) }()
-	bg.Add(1)
-	go func() { defer bg.Done(); alertEngine.Run(bgCtx) }()
-	go func() { defer bg.Done(); cmds.Run(bgCtx) }()
+	for _, job := range []func(context.Context){
+		pub.Run,
+		devs.Run,
+		alertEngine.Run,
+		cmds.Run,
+		func(ctx context.Context) { prunePlays(ctx, st, cfg, log) },
+	} {
+		bg.Add(1)
+		go func() { defer bg.Done(); job(bgCtx) }()
+	}
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -206,4 +213,27 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log.Info("server stopped")
 	return runErr
+}
+
+// playPruneEvery is how often old proof-of-play records are deleted.
+const playPruneEvery = 6 * time.Hour
+
+// prunePlays deletes plays older than cfg.PlayRetention at start and then
+// every playPruneEvery until ctx ends.
+func prunePlays(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger) {
+	t := time.NewTicker(playPruneEvery)
+	defer t.Stop()
+	for {
+		cutoff := cfg.Now().Add(-cfg.PlayRetention)
+		if n, err := st.PrunePlays(cutoff); err != nil {
+			log.Error("prune proof-of-play records", "error", err)
+		} else if n > 0 {
+			log.Info("pruned proof-of-play records", "plays", n, "before", cutoff.Format(time.RFC3339))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }

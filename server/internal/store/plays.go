@@ -413,3 +413,76 @@ func urgentTitle(tx *bolt.Tx, id string) string {
 	}
 	return ""
 }
+
+// pruneChunk bounds how many plays one prune transaction deletes, so a
+// first prune over a long history never holds the write lock for long.
+var pruneChunk = 10_000
+
+// PrunePlays deletes the plays that started before cutoff, with their
+// dedup entries, and the batch records received before cutoff. It works in
+// bounded transactions and returns how many plays it removed. A player that
+// uploads such old plays again after this would have them counted anew, so
+// the retention must be longer than any outage a screen can sit out (the
+// player keeps its unsent plays for as long as its cache allows).
+func (s *Store) PrunePlays(cutoff time.Time) (int, error) {
+	end := cutoff.UnixMilli()
+	total := 0
+	for {
+		n, more := 0, false
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			plays, ids := tx.Bucket(bucketPlays), tx.Bucket(bucketPlayIDs)
+			cur := plays.Cursor()
+			var v playView
+			for k, raw := cur.First(); k != nil; k, raw = cur.First() {
+				if len(k) < 8 || int64(binary.BigEndian.Uint64(k)) >= end {
+					return nil
+				}
+				if n == pruneChunk {
+					more = true
+					return nil
+				}
+				if err := decodePlayView(raw, &v); err == nil {
+					if err := ids.Delete(screenKey(string(v.fields[fieldScreen]), string(v.fields[fieldID]))); err != nil {
+						return err
+					}
+				}
+				if err := cur.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("prune plays: %w", err)
+		}
+		if !more {
+			break
+		}
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		batches := tx.Bucket(bucketPlayBatches)
+		var old [][]byte
+		err := batches.ForEach(func(k, raw []byte) error {
+			var br batchRecord
+			if json.Unmarshal(raw, &br) == nil && br.At.Before(cutoff) {
+				old = append(old, bytes.Clone(k))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, k := range old {
+			if err := batches.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return total, fmt.Errorf("prune play batches: %w", err)
+	}
+	return total, nil
+}
