@@ -158,6 +158,7 @@ type Heartbeat struct {
 	UptimeS          int64  `json:"uptime_s"`
 	CacheBytes       int64  `json:"cache_bytes"`
 	DiskFreeBytes    int64  `json:"disk_free_bytes,omitempty"`
+	DiskTotalBytes   int64  `json:"disk_total_bytes,omitempty"` // size of the cache's file system; 0 = unknown
 	PlayerVersion    string `json:"player_version"`
 	ClockOffsetMS    int64  `json:"clock_offset_ms"`
 	PageAlive        bool   `json:"page_alive"`

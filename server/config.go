@@ -23,13 +23,14 @@ const (
 	DefaultPlayRetention = 396 * 24 * time.Hour
 
 	// Screen health and alerts; the packages that use them own the values.
-	DefaultStaleAfter       = devices.DefaultStaleAfter   // applied version may lag the published one this long
-	DefaultHealthEvalEvery  = devices.DefaultEvalEvery    // offline-by-silence and stale are noticed this often
-	DefaultDiskLowBytes     = devices.DefaultDiskLowBytes // less free disk on a player → degraded
-	DefaultClockSkewMax     = devices.DefaultClockSkewMax // player clock off by more → degraded
-	DefaultAlertDebounce    = alerts.DefaultDebounce      // a state must hold this long before it alerts
-	DefaultAlertGroupWindow = alerts.DefaultGroupWindow   // alerts maturing within this window...
-	DefaultAlertGroupMin    = alerts.DefaultGroupMin      // ...at least this many → one grouped alert
+	DefaultStaleAfter       = devices.DefaultStaleAfter     // applied version may lag the published one this long
+	DefaultHealthEvalEvery  = devices.DefaultEvalEvery      // offline-by-silence and stale are noticed this often
+	DefaultDiskLowBytes     = devices.DefaultDiskLowBytes   // less free disk on a player → degraded
+	DefaultDiskLowPercent   = devices.DefaultDiskLowPercent // less free disk than this % of its size → degraded
+	DefaultClockSkewMax     = devices.DefaultClockSkewMax   // player clock off by more → degraded
+	DefaultAlertDebounce    = alerts.DefaultDebounce        // a state must hold this long before it alerts
+	DefaultAlertGroupWindow = alerts.DefaultGroupWindow     // alerts maturing within this window...
+	DefaultAlertGroupMin    = alerts.DefaultGroupMin        // ...at least this many → one grouped alert
 	DefaultWebhookAttempts  = alerts.DefaultAttempts
 	DefaultWebhookRetryBase = alerts.DefaultRetryBase // doubled after each failed attempt
 	DefaultWebhookRetryMax  = alerts.DefaultRetryMax
@@ -55,6 +56,7 @@ type Config struct {
 	StaleAfter       time.Duration
 	HealthEvalEvery  time.Duration
 	DiskLowBytes     int64
+	DiskLowPercent   float64 // negative turns the percentage rule off; must be below 100
 	ClockSkewMax     time.Duration
 	AlertDebounce    time.Duration
 	AlertGroupWindow time.Duration

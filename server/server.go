@@ -65,6 +65,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.DataDir == "" {
 		return errors.New("server: data dir is required")
 	}
+	// At 100 % or more every screen with a measured disk would read as
+	// degraded, which is never what an operator meant.
+	if cfg.DiskLowPercent >= 100 {
+		return fmt.Errorf("server: disk low percent is %g, want below 100", cfg.DiskLowPercent)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("server: create data dir: %w", err)
 	}
@@ -112,9 +117,10 @@ func Run(ctx context.Context, cfg Config) error {
 	devs, err := devices.New(devices.Options{
 		Published: pub.Version,
 		Thresholds: devices.Thresholds{
-			StaleAfter:   cfg.StaleAfter,
-			DiskLowBytes: cfg.DiskLowBytes,
-			ClockSkewMax: cfg.ClockSkewMax,
+			StaleAfter:     cfg.StaleAfter,
+			DiskLowBytes:   cfg.DiskLowBytes,
+			DiskLowPercent: cfg.DiskLowPercent,
+			ClockSkewMax:   cfg.ClockSkewMax,
 		},
 		EvalEvery:    cfg.HealthEvalEvery,
 		OnTransition: alertEngine.Observe,

@@ -293,6 +293,7 @@ Kiosk demo is running: one server, one screen (%s), %s.
 
   Screen:       %s   <- open in a browser, F11 for full screen
   Screen state: %sstate
+  Admin page:   %s   <- sign in with the admin token
   API base:     %s
   Admin token:  %s
   Data dir:     %s
@@ -302,7 +303,8 @@ Try the API:
   curl -H %s %s/screens/%s
 
 Press Ctrl+C to stop.
-`, demoScreenName, content, in.ScreenURL, in.ScreenURL, in.APIBase, in.AdminToken, data,
+`, demoScreenName, content, in.ScreenURL, in.ScreenURL,
+		in.ServerURL+"/admin/", in.APIBase, in.AdminToken, data,
 		auth, in.APIBase, auth, in.APIBase, in.ScreenID)
 }
 

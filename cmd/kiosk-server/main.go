@@ -29,6 +29,7 @@ func main() {
 	flag.DurationVar(&cfg.OfflineAfter, "offline-after", server.DefaultOfflineAfter, "a screen not heard from for this long counts as offline")
 	flag.DurationVar(&cfg.StaleAfter, "stale-after", server.DefaultStaleAfter, "a screen whose applied version lags the published one this long counts as stale")
 	flag.Int64Var(&cfg.DiskLowBytes, "disk-low", server.DefaultDiskLowBytes, "a player with less free disk than this many bytes counts as degraded")
+	flag.Float64Var(&cfg.DiskLowPercent, "disk-low-percent", server.DefaultDiskLowPercent, "a player with less free disk than this percentage of its size counts as degraded (negative: off)")
 	flag.DurationVar(&cfg.ClockSkewMax, "clock-skew-max", server.DefaultClockSkewMax, "a player whose clock is off by more than this counts as degraded")
 	flag.DurationVar(&cfg.AlertDebounce, "alert-debounce", server.DefaultAlertDebounce, "a screen state must hold this long before it alerts (no flapping storms)")
 	flag.DurationVar(&cfg.AlertGroupWindow, "alert-group-window", server.DefaultAlertGroupWindow, "alerts maturing within this window may be grouped")

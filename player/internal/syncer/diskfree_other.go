@@ -2,5 +2,6 @@
 
 package syncer
 
-// diskFree is not measured off Linux; heartbeats omit it.
-func diskFree(string) int64 { return 0 }
+// diskSpace is not measured off Linux; heartbeats omit both fields and the
+// server treats unknown as not low.
+func diskSpace(string) (free, total int64) { return 0, 0 }

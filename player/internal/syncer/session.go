@@ -286,11 +286,11 @@ func (c *Client) heartbeat() playlists.Heartbeat {
 		AppliedVersion:   c.cfg.Cache.AppliedVersion(),
 		UptimeS:          int64(time.Since(c.start) / time.Second),
 		CacheBytes:       c.cfg.Cache.Bytes(),
-		DiskFreeBytes:    diskFree(filepath.Dir(c.cfg.Cache.Path())),
 		PlayerVersion:    c.cfg.PlayerVersion,
 		ClockOffsetMS:    c.ClockOffset().Milliseconds(),
 		DownloadFailures: c.DownloadFailures(),
 	}
+	hb.DiskFreeBytes, hb.DiskTotalBytes = diskSpace(filepath.Dir(c.cfg.Cache.Path()))
 	c.mu.Lock()
 	hb.LastSyncError = c.syncErr
 	c.mu.Unlock()

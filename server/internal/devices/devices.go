@@ -225,6 +225,7 @@ func (r *Registry) Heartbeat(screenID string, hb playlists.Heartbeat) {
 		st.UptimeS = hb.UptimeS
 		st.CacheBytes = hb.CacheBytes
 		st.DiskFreeBytes = hb.DiskFreeBytes
+		st.DiskTotalBytes = hb.DiskTotalBytes
 		st.ClockOffsetMS = hb.ClockOffsetMS
 		st.PageAlive = hb.PageAlive
 		st.LastSyncError = clip(hb.LastSyncError)

@@ -2,6 +2,9 @@ package devices
 
 import (
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 	"time"
 
 	"kiosk/server/internal/store"
@@ -35,8 +38,11 @@ func ParseState(s string) (State, bool) {
 
 // Defaults for Thresholds left zero.
 const (
-	DefaultStaleAfter          = 2 * time.Minute
-	DefaultDiskLowBytes        = 500 << 20
+	DefaultStaleAfter   = 2 * time.Minute
+	DefaultDiskLowBytes = 500 << 20
+	// DefaultDiskLowPercent: on a small SD card 500 MB is already a fair
+	// share of the disk, so "nearly full" is also judged relative to size.
+	DefaultDiskLowPercent      = 5.0
 	DefaultClockSkewMax        = time.Minute
 	DefaultDownloadFailuresMax = 3
 	// DefaultPageBootGrace: a kiosk browser needs a while after boot before
@@ -50,6 +56,7 @@ type Thresholds struct {
 	OfflineAfter        time.Duration // no heartbeat for this long → offline (0: only a gone socket counts)
 	StaleAfter          time.Duration // applied ≠ published for this long → stale
 	DiskLowBytes        int64         // less free disk than this → degraded
+	DiskLowPercent      float64       // less free disk than this % of its size → degraded (negative: rule off)
 	ClockSkewMax        time.Duration // |clock offset| above this → degraded
 	DownloadFailuresMax int           // this many failed update attempts in a row → degraded
 	PageBootGrace       time.Duration // page not alive only counts once the player is this old
@@ -61,6 +68,9 @@ func (t Thresholds) withDefaults() Thresholds {
 	}
 	if t.DiskLowBytes <= 0 {
 		t.DiskLowBytes = DefaultDiskLowBytes
+	}
+	if t.DiskLowPercent == 0 {
+		t.DiskLowPercent = DefaultDiskLowPercent
 	}
 	if t.ClockSkewMax <= 0 {
 		t.ClockSkewMax = DefaultClockSkewMax
@@ -136,9 +146,8 @@ func degradedReasons(st store.ScreenStatus, th Thresholds) []string {
 	if !st.PageAlive && time.Duration(st.UptimeS)*time.Second >= th.PageBootGrace {
 		out = append(out, "page_not_alive: the kiosk page stopped reporting (browser frozen, crashed or not started)")
 	}
-	// Zero means the player could not measure it; unknown is not low.
-	if st.DiskFreeBytes > 0 && st.DiskFreeBytes < th.DiskLowBytes {
-		out = append(out, fmt.Sprintf("disk_low: %s free, below %s", bytesStr(st.DiskFreeBytes), bytesStr(th.DiskLowBytes)))
+	if r := diskLow(st.DiskFreeBytes, st.DiskTotalBytes, th); r != "" {
+		out = append(out, r)
 	}
 	if off := time.Duration(st.ClockOffsetMS) * time.Millisecond; off > th.ClockSkewMax || -off > th.ClockSkewMax {
 		out = append(out, fmt.Sprintf("clock_skew: clock off by %s (limit %s)", off, th.ClockSkewMax))
@@ -151,6 +160,38 @@ func degradedReasons(st store.ScreenStatus, th Thresholds) []string {
 		out = append(out, r)
 	}
 	return out
+}
+
+// diskLow returns the disk_low reason, or "" when the disk is fine or its
+// free space is unknown. Either rule alone degrades: the absolute one keeps
+// room for the next playlist's media on a big disk, the percentage one
+// catches a small card filling up.
+func diskLow(free, total int64, th Thresholds) string {
+	// A player that measured its disk sends a total; without one (old
+	// players, non-Linux) a zero free means "could not tell", and unknown
+	// is not low. With a total, zero free is a full disk.
+	if total <= 0 {
+		if free > 0 && free < th.DiskLowBytes {
+			return fmt.Sprintf("disk_low: %s free, below %s", bytesStr(free), bytesStr(th.DiskLowBytes))
+		}
+		return ""
+	}
+	pct := 100 * float64(free) / float64(total)
+	var limits []string
+	if free < th.DiskLowBytes {
+		limits = append(limits, bytesStr(th.DiskLowBytes))
+	}
+	if th.DiskLowPercent > 0 && pct < th.DiskLowPercent {
+		limits = append(limits, percentStr(th.DiskLowPercent))
+	}
+	if len(limits) == 0 {
+		return ""
+	}
+	// Rounded down, so a disk just under the limit never reads "(5 %),
+	// below 5 %".
+	shown := math.Floor(pct*10) / 10
+	return fmt.Sprintf("disk_low: %s free of %s (%s), below %s",
+		bytesStr(free), bytesStr(total), percentStr(shown), strings.Join(limits, " and "))
 }
 
 // Mismatch reports whether the screen's applied version differs from the
@@ -173,10 +214,24 @@ func short(v string) string {
 	return v
 }
 
+// bytesStr keeps two or three significant figures, which is all a person
+// reading a reason needs: "1.2 GB", "32 GB", "480 MB".
 func bytesStr(n int64) string {
-	const mb = 1 << 20
-	if n >= 10*mb {
+	const mb, gb = 1 << 20, 1 << 30
+	switch {
+	case n >= 10*gb:
+		return fmt.Sprintf("%d GB", n/gb)
+	case n >= gb:
+		return fmt.Sprintf("%.1f GB", float64(n)/gb)
+	case n >= 10*mb:
 		return fmt.Sprintf("%d MB", n/mb)
 	}
 	return fmt.Sprintf("%.1f MB", float64(n)/mb)
+}
+
+// percentStr prints p with one decimal, dropping a trailing ".0" so the
+// default limit reads "5 %".
+func percentStr(p float64) string {
+	s := strconv.FormatFloat(p, 'f', 1, 64)
+	return strings.TrimSuffix(s, ".0") + " %"
 }

@@ -26,10 +26,17 @@ import (
 const (
 	DefaultQuiet    = 50 * time.Millisecond
 	DefaultMaxDelay = 200 * time.Millisecond
-	// DefaultRefresh recomputes even without edits, so schedules whose To has
-	// passed drop out of manifests.
+	// DefaultRefresh recomputes even without edits: a safety net behind the
+	// wake-up at the next known change (see NextChange), e.g. for a clock
+	// that jumped.
 	DefaultRefresh = time.Minute
 )
+
+// minWake is the shortest wait before a scheduled republish. The wall clock
+// (Now) and the timer's monotonic clock may disagree by a little; when Now
+// still reads just before the deadline after the timer fired, this floor
+// turns what would be a busy loop into a few quick retries.
+const minWake = 10 * time.Millisecond
 
 // Snapshotter is the part of the store publishing reads.
 type Snapshotter interface {
@@ -61,9 +68,16 @@ type Published struct {
 type Publisher struct {
 	opts    Options
 	trigger chan struct{}
+	// rearm tells Run that a publish found a different next change, so
+	// its wake-up timer is reset even when the publish ran elsewhere
+	// (Publish, Ensure).
+	rearm chan struct{}
 
 	mu       sync.RWMutex
 	byScreen map[string]*Published
+	// next is the earliest instant after the last publish at which a
+	// manifest will change by itself (zero: none known).
+	next time.Time
 
 	// pubMu serialises recomputation so versions move forward in order.
 	pubMu sync.Mutex
@@ -94,6 +108,7 @@ func New(opts Options) *Publisher {
 	p := &Publisher{
 		opts:     opts,
 		trigger:  make(chan struct{}, 1),
+		rearm:    make(chan struct{}, 1),
 		byScreen: map[string]*Published{},
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "kiosk_publish_duration_seconds", Help: "Time to recompute every screen's manifest.",
@@ -120,14 +135,26 @@ func (p *Publisher) Trigger() {
 	}
 }
 
-// Run recomputes after triggers (debounced) and every Refresh until ctx ends.
+// Run recomputes after triggers (debounced), at the next instant a manifest
+// changes by itself (an urgent notice expires, a schedule ends: NextChange),
+// and every Refresh, until ctx ends. Waking at the change rather than at the
+// next Refresh keeps published versions, and the manifests the API serves,
+// in step with what screens show within milliseconds instead of up to a
+// minute.
 func (p *Publisher) Run(ctx context.Context) {
 	refresh := time.NewTicker(p.opts.Refresh)
 	defer refresh.Stop()
+	wake := time.NewTimer(time.Hour)
+	defer wake.Stop()
+	p.arm(wake)
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-p.rearm:
+			p.arm(wake)
+			continue
+		case <-wake.C:
 		case <-refresh.C:
 		case <-p.trigger:
 			p.settle(ctx)
@@ -135,7 +162,34 @@ func (p *Publisher) Run(ctx context.Context) {
 		if err := p.Publish(); err != nil {
 			p.opts.Logger.Error("publish manifests", "error", err)
 		}
+		// Even when the next change is the same instant (a publish just
+		// before it, by a clock a little behind), the timer has fired and
+		// must be set again.
+		p.arm(wake)
 	}
+}
+
+// arm sets wake to fire at the next known change, or stops it when there is
+// none. The delay is measured with Now, the clock manifests are cut with; the
+// timer then runs on the monotonic clock (Go 1.23 timers: Reset needs no
+// drain).
+func (p *Publisher) arm(wake *time.Timer) {
+	p.mu.RLock()
+	next := p.next
+	p.mu.RUnlock()
+	if next.IsZero() {
+		wake.Stop()
+		return
+	}
+	wake.Reset(max(next.Sub(p.opts.Now()), minWake))
+}
+
+// NextChange returns the earliest instant after the last publish at which
+// some manifest changes without any edit, or zero when none is known.
+func (p *Publisher) NextChange() time.Time {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.next
 }
 
 // settle waits until triggers stop arriving for Quiet, or MaxDelay passed.
@@ -215,15 +269,25 @@ func (p *Publisher) publishLocked() error {
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
-	next, err := Compute(snap, p.opts.Now())
+	now := p.opts.Now()
+	next, err := Compute(snap, now)
 	if err != nil {
 		return err
 	}
+	due := NextChange(snap.Catalog, now)
 
 	p.mu.Lock()
 	prev := p.byScreen
 	p.byScreen = next
+	moved := !due.Equal(p.next)
+	p.next = due
 	p.mu.Unlock()
+	if moved {
+		select {
+		case p.rearm <- struct{}{}:
+		default:
+		}
+	}
 
 	// Group changed screens by version so each version is pushed once.
 	changed := map[string][]string{}
@@ -253,6 +317,29 @@ func (p *Publisher) publishLocked() error {
 		}
 	}
 	return nil
+}
+
+// NextChange is the earliest instant after now at which a manifest cut from
+// c changes with no edit: an urgent notice's ExpiresAt or a schedule's To,
+// the two things BuildManifest drops by time. Zero when neither lies ahead.
+// It does not check targets: an extra publish that changes nothing pushes
+// nothing, and skipping the check keeps this linear in the catalog.
+func NextChange(c playlists.Catalog, now time.Time) time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if t.After(now) && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+	}
+	for _, u := range c.Urgent {
+		consider(u.ExpiresAt)
+	}
+	for _, sc := range c.Schedules {
+		if sc.To != nil {
+			consider(*sc.To)
+		}
+	}
+	return next
 }
 
 // Compute cuts every screen's manifest from snap at now. Screens with the

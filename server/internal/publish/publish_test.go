@@ -187,3 +187,146 @@ func TestEnsurePublishesNewScreen(t *testing.T) {
 		t.Errorf("Ensure(unknown screen): got a manifest, want none")
 	}
 }
+
+func TestNextChange(t *testing.T) {
+	at := func(d time.Duration) *time.Time { v := testNow.Add(d); return &v }
+	urgent := func(d time.Duration) playlists.Urgent { return playlists.Urgent{ExpiresAt: *at(d)} }
+	tests := []struct {
+		name string
+		c    playlists.Catalog
+		want time.Time // zero: none
+	}{
+		{"empty catalog", playlists.Catalog{}, time.Time{}},
+		{"open-ended schedule", playlists.Catalog{Schedules: []playlists.Schedule{{From: at(-time.Hour)}}}, time.Time{}},
+		{"earliest urgent expiry", playlists.Catalog{Urgent: []playlists.Urgent{urgent(time.Hour), urgent(time.Minute), urgent(2 * time.Hour)}}, *at(time.Minute)},
+		{"schedule end before urgent expiry", playlists.Catalog{
+			Urgent:    []playlists.Urgent{urgent(time.Hour)},
+			Schedules: []playlists.Schedule{{To: at(30 * time.Minute)}, {}},
+		}, *at(30 * time.Minute)},
+		{"past and present instants are not ahead", playlists.Catalog{
+			Urgent:    []playlists.Urgent{urgent(0), urgent(-time.Second)},
+			Schedules: []playlists.Schedule{{To: at(0)}, {To: at(time.Second)}},
+		}, *at(time.Second)},
+		{"a schedule's From does not change the manifest", playlists.Catalog{Schedules: []playlists.Schedule{{From: at(time.Minute)}}}, time.Time{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := NextChange(tc.c, testNow); !got.Equal(tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestRunRepublishesAtExpiry: what BuildManifest drops by time must leave
+// the published manifest at that time, not at the next routine refresh
+// (here an hour away, so only the wake-up can do it). The content is added
+// after Run starts and published either through Trigger, as the API does,
+// or by a Publish outside Run, as Ensure does, whose new deadline must
+// reach Run's timer too.
+func TestRunRepublishesAtExpiry(t *testing.T) {
+	tests := []struct {
+		name string
+		// add creates content that ends at end and reports whether m
+		// still carries it.
+		add func(t *testing.T, st *store.Store, end time.Time) func(m playlists.Manifest) bool
+	}{
+		{"urgent notice expires", func(t *testing.T, st *store.Store, end time.Time) func(playlists.Manifest) bool {
+			u, err := st.CreateUrgent(playlists.Urgent{Title: "停水", Target: playlists.Target{All: true}, ExpiresAt: end})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return func(m playlists.Manifest) bool {
+				return slices.ContainsFunc(m.Urgent, func(x playlists.Urgent) bool { return x.ID == u.ID })
+			}
+		}},
+		{"schedule ends", func(t *testing.T, st *store.Store, end time.Time) func(playlists.Manifest) bool {
+			it := must(st.CreateItem(playlists.Item{Kind: "notice", Title: "临时"}))
+			pl := must(st.CreatePlaylist(playlists.Playlist{Name: "brief", Items: []string{it.ID}}))
+			sc := must(st.CreateSchedule(playlists.Schedule{Playlist: pl.ID, Target: playlists.Target{All: true}, To: &end}))
+			return func(m playlists.Manifest) bool {
+				return slices.ContainsFunc(m.Schedules, func(x playlists.Schedule) bool { return x.ID == sc.ID })
+			}
+		}},
+	}
+	ways := []struct {
+		name    string
+		publish func(t *testing.T, p *Publisher)
+	}{
+		{"trigger", func(_ *testing.T, p *Publisher) { p.Trigger() }},
+		{"publish outside run", func(t *testing.T, p *Publisher) {
+			if err := p.Publish(); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		for _, way := range ways {
+			t.Run(tc.name+" via "+way.name, func(t *testing.T) {
+				st := must(store.Open(t.TempDir(), nil))
+				defer st.Close()
+				rec := newRecorder()
+				p := New(Options{Store: st, Push: rec.push, Refresh: time.Hour})
+				scr, _, err := st.CreateScreen(store.Screen{Name: "a"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := p.Publish(); err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				done := make(chan struct{})
+				go func() { p.Run(ctx); close(done) }()
+				defer func() { cancel(); <-done }()
+
+				end := time.Now().Add(300 * time.Millisecond)
+				before := p.Version(scr.ID)
+				carries := tc.add(t, st, end)
+				way.publish(t, p)
+				waitFor(t, time.Second, "the new content to be published", func() bool {
+					m, ok := p.Manifest(scr.ID)
+					return ok && carries(m.Manifest)
+				})
+				with := p.Version(scr.ID)
+				if with == before {
+					t.Fatalf("version %s did not change when the content was added", with)
+				}
+				if got := p.NextChange(); !got.Equal(end) {
+					t.Errorf("NextChange: got %v, want %v", got, end)
+				}
+
+				waitFor(t, 2*time.Second, "the ended content to leave the manifest", func() bool {
+					m, ok := p.Manifest(scr.ID)
+					return ok && !carries(m.Manifest)
+				})
+				if late := time.Since(end); late > time.Second {
+					t.Errorf("republished %v after the end, want well under 1s", late)
+				} else {
+					t.Logf("republished %v after the end", late.Round(time.Millisecond))
+				}
+				if v := p.Version(scr.ID); v == with || v != before {
+					t.Errorf("version after the end: got %s, want back to %s (without the content), not %s", v, before, with)
+				}
+				if got := rec.take()[before]; !slices.Contains(got, scr.ID) {
+					t.Errorf("pushes of %s: got %v, want the screen %s pushed again", before, got, scr.ID)
+				}
+				if got := p.NextChange(); !got.IsZero() {
+					t.Errorf("NextChange after the end: got %v, want none", got)
+				}
+			})
+		}
+	}
+}
+
+// waitFor polls cond every few milliseconds until it holds or limit passes.
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -22,6 +22,7 @@ type ScreenStatus struct {
 	UptimeS          int64     `json:"uptime_s"`
 	CacheBytes       int64     `json:"cache_bytes"`
 	DiskFreeBytes    int64     `json:"disk_free_bytes,omitempty"`
+	DiskTotalBytes   int64     `json:"disk_total_bytes,omitempty"`
 	ClockOffsetMS    int64     `json:"clock_offset_ms"`
 	PageAlive        bool      `json:"page_alive"`
 	LastSyncError    string    `json:"last_sync_error,omitempty"`
