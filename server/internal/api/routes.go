@@ -3,6 +3,8 @@ package api
 import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"kiosk/server/internal/web"
 )
 
 func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
@@ -10,6 +12,13 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 
 	e.GET("/healthz", h.healthz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(h.opts.Metrics, promhttp.HandlerOpts{})))
+
+	// The admin page is static files that hold no data: the page sends the
+	// admin token to /api/v1 itself, so these routes need no auth. Every
+	// method goes to the handler so that even a 405 carries its CSP.
+	adminUI := echo.WrapHandler(web.Handler())
+	e.Any("/admin", adminUI)
+	e.Any("/admin/*", adminUI)
 
 	admin := e.Group("/api/v1", h.requireAdmin, h.audit)
 	admin.POST("/assets", h.uploadAsset)
