@@ -102,13 +102,9 @@ func (h *handler) createGroupCommand(c echo.Context) error {
 }
 
 func (h *handler) listScreenCommands(c echo.Context) error {
-	limit := defaultCommandList
-	if s := c.QueryParam("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxCommandList {
-			return errorf(http.StatusBadRequest, "limit must be an integer between 1 and %d", maxCommandList)
-		}
-		limit = n
+	limit, err := queryLimit(c, defaultCommandList, maxCommandList)
+	if err != nil {
+		return err
 	}
 	list, err := h.store.ListCommands(c.Param("id"), limit)
 	if err != nil {

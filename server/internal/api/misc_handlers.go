@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 )
@@ -17,13 +16,9 @@ const (
 )
 
 func (h *handler) listAudit(c echo.Context) error {
-	limit := defaultAuditLimit
-	if s := c.QueryParam("limit"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 || n > maxAuditLimit {
-			return errorf(http.StatusBadRequest, "limit: must be an integer between 1 and %d (got %q)", maxAuditLimit, s)
-		}
-		limit = n
+	limit, err := queryLimit(c, defaultAuditLimit, maxAuditLimit)
+	if err != nil {
+		return err
 	}
 	es, err := h.store.ListAudit(limit)
 	if err != nil {

@@ -36,6 +36,8 @@ type fakeHandler struct {
 	// duringHello, if set, runs inside Hello (as devices delivers queued
 	// commands there).
 	duringHello func(screenID string)
+	// onAuth, if set, may refuse a token that is otherwise valid.
+	onAuth func(token string) error
 }
 
 func newFakeHandler() *fakeHandler {
@@ -53,6 +55,11 @@ func (f *fakeHandler) Authenticate(token string) (string, error) {
 	defer f.mu.Unlock()
 	if f.authErr != nil {
 		return "", f.authErr
+	}
+	if f.onAuth != nil {
+		if err := f.onAuth(token); err != nil {
+			return "", err
+		}
 	}
 	id, ok := strings.CutPrefix(token, "tok-")
 	if !ok {
@@ -767,6 +774,35 @@ func TestKick(t *testing.T) {
 	env.hub.Kick("nobody")
 	expectClose(t, a, websocket.ClosePolicyViolation, "disconnected by the server")
 	waitFor(t, "a offline", func() bool { return !env.hub.Online("a") })
+	timeProbe(t, b, 1)
+}
+
+// A token rotated after ServeHTTP checked it but before the connection was
+// registered escapes the Kick that follows the rotation; the hub must
+// notice the revocation itself rather than keep the session.
+func TestTokenRevokedDuringUpgrade(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	calls := 0
+	env.handler.mu.Lock()
+	env.handler.onAuth = func(token string) error {
+		if token != "tok-r" {
+			return nil
+		}
+		calls++ // under the handler's mutex
+		if calls > 1 {
+			return fmt.Errorf("rotated: %w", ErrUnauthorized)
+		}
+		return nil
+	}
+	env.handler.mu.Unlock()
+	conn, _, err := env.dial(t, "tok-r")
+	if err != nil {
+		t.Fatalf("dial: got %v, want the upgrade to succeed", err)
+	}
+	expectClose(t, conn, websocket.ClosePolicyViolation, "device token revoked")
+	waitFor(t, "r offline", func() bool { return !env.hub.Online("r") })
+	// A token that stays valid keeps its connection.
+	b, _ := env.connect(t, "b")
 	timeProbe(t, b, 1)
 }
 

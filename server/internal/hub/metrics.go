@@ -3,6 +3,7 @@ package hub
 import (
 	"errors"
 	"log/slog"
+	"slices"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -19,9 +20,14 @@ const (
 
 // Frame types counted by kiosk_hub_frames_received_total. Anything a player
 // invents is folded into "unknown" or "malformed" for the same reason.
-var countedFrameTypes = []string{
+var countedFrameTypes = append(slices.Clone(knownFrameTypes), frameUnknown, frameMalformed)
+
+// knownFrameTypes are the frames a player may send, counted under their
+// own name. handleFrame's switch and this list must agree, or a legitimate
+// frame is counted as "unknown" and looks like a version mismatch.
+var knownFrameTypes = []string{
 	playlists.MsgHello, playlists.MsgApplied, playlists.MsgHeartbeat, playlists.MsgTime,
-	frameUnknown, frameMalformed,
+	playlists.MsgCommandResult,
 }
 
 const (
@@ -101,8 +107,7 @@ func register[C prometheus.Collector](reg prometheus.Registerer, log *slog.Logge
 
 // frameLabel maps a received frame type onto the closed label set.
 func frameLabel(typ string) string {
-	switch typ {
-	case playlists.MsgHello, playlists.MsgApplied, playlists.MsgHeartbeat, playlists.MsgTime:
+	if slices.Contains(knownFrameTypes, typ) {
 		return typ
 	}
 	return frameUnknown

@@ -94,4 +94,12 @@ func TestCommandResultReachesHandler(t *testing.T) {
 	send(t, conn, playlists.MsgCommandResult, "not an object")
 	expectError(t, conn, "decode command_result")
 	timeProbe(t, conn, 1) // the connection survives bad results
+	// Results are a frame type of their own, not "unknown" (which would
+	// read as a player speaking a newer protocol).
+	if v, _ := metricValue(t, env.reg, "kiosk_hub_frames_received_total", "type", playlists.MsgCommandResult); v != 3 {
+		t.Errorf("frames_received{command_result}: got %v, want 3", v)
+	}
+	if v, _ := metricValue(t, env.reg, "kiosk_hub_frames_received_total", "type", "unknown"); v != 0 {
+		t.Errorf("frames_received{unknown} after only known frames: got %v, want 0", v)
+	}
 }

@@ -63,6 +63,15 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	go c.writePump()
 	go c.readPump()
+	// A token revoked (rotated) while this upgrade was in flight was
+	// checked before the revocation, and the Kick that follows a revocation
+	// could not see this connection, which was not registered yet. Now
+	// that it is, either a later Kick will find it or the revocation has
+	// already happened and shows here.
+	if id, err := h.handler.Authenticate(token); err != nil || id != screenID {
+		h.log.Info("device token revoked during the upgrade, closing", "screen", screenID, "remote", r.RemoteAddr)
+		c.close(closePolicy, "device token revoked")
+	}
 }
 
 // bearerToken extracts the token of an "Authorization: Bearer <token>"
