@@ -216,10 +216,12 @@ func identifyDuration(args json.RawMessage) (time.Duration, error) {
 		return 0, fmt.Errorf("identify args: want {\"duration_s\": n}: %v", err)
 	}
 	if a.DurationS != nil {
-		d = time.Duration(*a.DurationS) * time.Second
-		if d < time.Second || d > maxIdentify {
-			return 0, fmt.Errorf("identify args: duration_s must be between 1 and %d", int(maxIdentify/time.Second))
+		// Check the number before multiplying: a huge one would overflow
+		// time.Duration and could wrap into the allowed range.
+		if n := *a.DurationS; n < 1 || n > int(maxIdentify/time.Second) {
+			return 0, fmt.Errorf("identify args: duration_s must be between 1 and %d (got %d)", int(maxIdentify/time.Second), n)
 		}
+		d = time.Duration(*a.DurationS) * time.Second
 	}
 	return d, nil
 }

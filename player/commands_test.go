@@ -127,6 +127,8 @@ func TestCommandResults(t *testing.T) {
 		{"identify default", playlists.Command{Type: playlists.CmdIdentify}, true, "for 30s", ""},
 		{"identify with duration", playlists.Command{Type: playlists.CmdIdentify, Args: json.RawMessage(`{"duration_s":5}`)}, true, "for 5s", ""},
 		{"identify bad duration", playlists.Command{Type: playlists.CmdIdentify, Args: json.RawMessage(`{"duration_s":0}`)}, false, "", "duration_s must be between"},
+		// 18446744075 s is 1.29 s once multiplied into a wrapped Duration.
+		{"identify overflowing duration", playlists.Command{Type: playlists.CmdIdentify, Args: json.RawMessage(`{"duration_s":18446744075}`)}, false, "", "duration_s must be between"},
 		{"identify bad args", playlists.Command{Type: playlists.CmdIdentify, Args: json.RawMessage(`[1]`)}, false, "", "identify args"},
 		{"screenshot without devtools", playlists.Command{Type: playlists.CmdScreenshot}, false, "", "screenshot needs -devtools"},
 		{"resync", playlists.Command{Type: playlists.CmdResync}, true, "verified 0 assets", ""},

@@ -122,12 +122,11 @@ func Open(path string) (*Cache, error) {
 		db.Close()
 		return nil, fmt.Errorf("open cache %s: sweep interrupted downloads: %w", path, err)
 	}
-	m, err := c.Applied()
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	if m != nil {
+	// An applied manifest that no longer decodes (a bad SD card sector) must
+	// not stop the player from starting: it counts as none, so the screen
+	// shows its fallback, Applied keeps reporting the damage to the caller,
+	// and the next update replaces it.
+	if m, err := c.Applied(); err == nil && m != nil {
 		c.applied = m.Version
 	}
 	return c, nil

@@ -504,3 +504,43 @@ func TestScreenIdentityPersists(t *testing.T) {
 		t.Errorf("Screen() after reopen = %q, %q; want scr-9, 东门 小区", id, name)
 	}
 }
+
+// A damaged applied manifest must not keep the player from starting: Open
+// succeeds with no applied version, Applied reports the damage, and a new
+// manifest replaces it.
+func TestOpenSurvivesUnreadableManifest(t *testing.T) {
+	c, path := openTemp(t)
+	if err := c.Apply(manifest()); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	db, err := bolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyManifest, []byte(`{"version":"garbage`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	c2, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open with an unreadable manifest = %v, want success so the screen can start", err)
+	}
+	defer c2.Close()
+	if v := c2.AppliedVersion(); v != "" {
+		t.Errorf("AppliedVersion() = %q, want empty for an unreadable manifest", v)
+	}
+	if m, err := c2.Applied(); err == nil {
+		t.Errorf("Applied() = %v, nil; want the decode error", m)
+	}
+	m := manifest()
+	if err := c2.Apply(m); err != nil {
+		t.Fatalf("Apply over the damaged manifest: %v", err)
+	}
+	if got, err := c2.Applied(); err != nil || got == nil || got.Version != m.Version {
+		t.Errorf("Applied() after replacing = %v, %v; want version %s", got, err, m.Version)
+	}
+}

@@ -155,11 +155,24 @@ func (s *Server) view(it playlists.Item) *itemView {
 	if !ok {
 		return v
 	}
-	typ, _, _ := strings.Cut(ref.MIME, "/")
-	if typ == "image" || typ == "video" {
+	if typ := mediaType(ref.MIME); typ != "" {
 		v.Media = &mediaView{URL: "/media/" + ref.SHA256, MIME: ref.MIME, Type: typ}
 	}
 	return v
+}
+
+// mediaType is "image" or "video" for a MIME type the page can show, ""
+// for anything else. SVG is no picture here: it is a document that can
+// carry script.
+func mediaType(mime string) string {
+	typ, sub, _ := strings.Cut(mime, "/")
+	switch {
+	case typ == "image" && !strings.HasPrefix(sub, "svg"):
+		return "image"
+	case typ == "video":
+		return "video"
+	}
+	return ""
 }
 
 // handleEvents streams show events to the page: the full state on connect

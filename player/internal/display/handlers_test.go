@@ -148,7 +148,12 @@ func TestMedia(t *testing.T) {
 	video := []byte("\x00\x00\x00\x18ftypmp42-video-bytes-0123456789")
 	notCached := []byte("listed in the manifest but missing from the cache")
 	pngRef, vidRef, missRef := assetRef(png, "image/png"), assetRef(video, "video/mp4"), assetRef(notCached, "image/png")
-	media := memMedia{pngRef.SHA256: png, vidRef.SHA256: video}
+	// A manifest that calls an asset a document must not get it served
+	// from the page's origin, where it could run script.
+	html := []byte("<script>parent.document.title='owned'</script>")
+	svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`)
+	htmlRef, svgRef := assetRef(html, "text/html"), assetRef(svg, "image/svg+xml")
+	media := memMedia{pngRef.SHA256: png, vidRef.SHA256: video, htmlRef.SHA256: html, svgRef.SHA256: svg}
 	orphan := assetRef([]byte("in the cache but not the manifest"), "image/png")
 	media[orphan.SHA256] = []byte("in the cache but not the manifest")
 
@@ -157,7 +162,7 @@ func TestMedia(t *testing.T) {
 	vid := item("vid", playlists.KindPSA, 10)
 	vid.Asset = vidRef.SHA256
 	m := manifest([]playlists.Item{img, vid}, map[string][]string{"pl": {"img", "vid"}},
-		[]playlists.Schedule{schedule("s", "pl", 0, nil, nil)}, pngRef, vidRef, missRef)
+		[]playlists.Schedule{schedule("s", "pl", 0, nil, nil)}, pngRef, vidRef, missRef, htmlRef, svgRef)
 
 	s := New(Options{Media: media, Logger: quietLogger()})
 	h := s.Handler()
@@ -186,6 +191,8 @@ func TestMedia(t *testing.T) {
 		{"in the manifest but not cached", missRef.SHA256, nil, http.StatusNotFound, "", "", ""},
 		{"not a sha", "..%2f..%2fetc%2fpasswd", nil, http.StatusNotFound, "", "", ""},
 		{"upper-case sha", strings.ToUpper(pngRef.SHA256), nil, http.StatusNotFound, "", "", ""},
+		{"html in the manifest", htmlRef.SHA256, nil, http.StatusNotFound, "", "", ""},
+		{"svg in the manifest", svgRef.SHA256, nil, http.StatusNotFound, "", "", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,6 +217,9 @@ func TestMedia(t *testing.T) {
 			}
 			if got := rec.Header().Get("X-Content-Type-Options"); got != "nosniff" {
 				t.Errorf("X-Content-Type-Options %q, want nosniff", got)
+			}
+			if got := rec.Header().Get("Content-Security-Policy"); !strings.Contains(got, "sandbox") {
+				t.Errorf("Content-Security-Policy %q, want a sandbox", got)
 			}
 		})
 	}
