@@ -64,6 +64,9 @@ func (h *handler) postPlays(m *playMetrics) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
+		if res.Skipped > 0 {
+			h.log.Warn("plays dated more than a day ahead of the server clock skipped", "screen", screenID, "batch", b.BatchID, "skipped", res.Skipped)
+		}
 		if res.Duplicate {
 			m.batches.WithLabelValues("duplicate").Inc()
 		} else {
@@ -73,6 +76,7 @@ func (h *handler) postPlays(m *playMetrics) echo.HandlerFunc {
 		return c.JSON(http.StatusOK, map[string]any{
 			"batch_id":  b.BatchID,
 			"accepted":  res.Accepted,
+			"skipped":   res.Skipped,
 			"duplicate": res.Duplicate,
 		})
 	}

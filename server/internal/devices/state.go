@@ -149,7 +149,13 @@ func degradedReasons(st store.ScreenStatus, th Thresholds) []string {
 	if r := diskLow(st.DiskFreeBytes, st.DiskTotalBytes, th); r != "" {
 		out = append(out, r)
 	}
-	if off := time.Duration(st.ClockOffsetMS) * time.Millisecond; off > th.ClockSkewMax || -off > th.ClockSkewMax {
+	// Compare in milliseconds: a device's absurd offset would overflow a
+	// Duration and wrap back into range.
+	if maxMS := th.ClockSkewMax.Milliseconds(); st.ClockOffsetMS > maxMS || st.ClockOffsetMS < -maxMS {
+		off := fmt.Sprintf("%d ms", st.ClockOffsetMS)
+		if st.ClockOffsetMS > -1e12 && st.ClockOffsetMS < 1e12 { // ±31 years fit a Duration
+			off = (time.Duration(st.ClockOffsetMS) * time.Millisecond).String()
+		}
 		out = append(out, fmt.Sprintf("clock_skew: clock off by %s (limit %s)", off, th.ClockSkewMax))
 	}
 	if st.DownloadFailures >= th.DownloadFailuresMax {

@@ -53,6 +53,9 @@ func TestDerive(t *testing.T) {
 			Status: with(func(s *store.ScreenStatus) { s.ClockOffsetMS = -61_000 })}, StateDegraded, []string{"clock_skew"}},
 		{"clock off by exactly a minute", Observation{Connected: true, Reported: true, Published: "v1",
 			Status: with(func(s *store.ScreenStatus) { s.ClockOffsetMS = -60_000 })}, StateOnline, nil},
+		// ms × time.Millisecond would overflow a Duration and wrap into range.
+		{"absurd clock offset from a device", Observation{Connected: true, Reported: true, Published: "v1",
+			Status: with(func(s *store.ScreenStatus) { s.ClockOffsetMS = 9_300_000_000_000_000 })}, StateDegraded, []string{"clock_skew"}},
 		{"repeated download errors", Observation{Connected: true, Reported: true, Published: "v1",
 			Status: with(func(s *store.ScreenStatus) { s.DownloadFailures = 3; s.LastSyncError = "asset abc: 503" })}, StateDegraded, []string{"download_failures"}},
 		{"two download errors are tolerated", Observation{Connected: true, Reported: true, Published: "v1",

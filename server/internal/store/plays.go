@@ -65,8 +65,15 @@ type StoredPlay struct {
 // IngestResult says what IngestPlays did with a batch.
 type IngestResult struct {
 	Accepted  int  // plays newly stored
+	Skipped   int  // plays dated implausibly far in the future, not stored
 	Duplicate bool // the batch id was seen before; nothing was stored
 }
+
+// maxPlayAhead is how far past the server's clock a play may start. The
+// player dates plays on its server-corrected clock, so anything later is a
+// broken clock; stored, it would sit in every future report and escape the
+// retention prune for years.
+const maxPlayAhead = 24 * time.Hour
 
 type batchRecord struct {
 	Accepted int       `json:"accepted"`
@@ -98,7 +105,12 @@ func (s *Store) IngestPlays(screenID string, b playlists.PlayBatch) (IngestResul
 			return nil
 		}
 		plays, ids := tx.Bucket(bucketPlays), tx.Bucket(bucketPlayIDs)
+		latest := s.now().Add(maxPlayAhead).UnixMilli()
 		for _, p := range b.Plays {
+			if p.Start > latest {
+				res.Skipped++
+				continue
+			}
 			ik := screenKey(screenID, p.ID)
 			if ids.Get(ik) != nil {
 				continue

@@ -312,3 +312,25 @@ func TestPrunePlays(t *testing.T) {
 		t.Fatalf("second PrunePlays = %d, %v; want 0, nil", n, err)
 	}
 }
+
+func TestIngestSkipsPlaysFarInTheFuture(t *testing.T) {
+	f := newPlayFixture(t) // the store's clock is testNow
+	res, err := f.s.IngestPlays(f.screenA, playlists.PlayBatch{BatchID: "b1", Plays: []playlists.Play{
+		pl("now", f.itemX, testNow, 10*time.Second),
+		pl("tomorrow", f.itemX, testNow.Add(23*time.Hour), 10*time.Second),
+		pl("next-year", f.itemX, testNow.AddDate(1, 0, 0), 10*time.Second),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Accepted != 2 || res.Skipped != 1 {
+		t.Fatalf("IngestPlays = %+v, want 2 accepted and 1 skipped", res)
+	}
+	all, err := f.s.ListPlays(testNow.Add(-time.Hour), testNow.AddDate(2, 0, 0), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 {
+		t.Fatalf("stored %d plays, want 2 (the one a year ahead skipped)", len(all))
+	}
+}

@@ -79,7 +79,25 @@ func Open(dataDir string, now func() time.Time) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	// Holding the bbolt lock means no other server uses this data dir, so
+	// temporary files left here are a crashed upload's and safe to remove.
+	s.removeTempFiles()
 	return s, nil
+}
+
+// removeTempFiles deletes what an upload or screenshot interrupted by a
+// crash or power cut left behind. Failures only cost disk space, so they
+// are ignored.
+func (s *Store) removeTempFiles() {
+	for _, pattern := range []string{
+		filepath.Join(s.dir, "assets", "tmp", "upload-*"),
+		filepath.Join(s.dir, screenshotDir, "*.tmp"),
+	} {
+		matches, _ := filepath.Glob(pattern)
+		for _, m := range matches {
+			os.Remove(m)
+		}
+	}
 }
 
 // Close closes the bbolt file. Every write acknowledged before Close was

@@ -300,3 +300,33 @@ func TestSnapshot(t *testing.T) {
 			len(snap.Catalog.Schedules), len(snap.Catalog.Items), len(snap.Catalog.Playlists), len(snap.Screens))
 	}
 }
+
+func TestOpenRemovesCrashLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	leftovers := []string{
+		filepath.Join(dir, "assets", "tmp", "upload-123456"),
+		filepath.Join(dir, screenshotDir, "scr_abc.98765.tmp"),
+	}
+	kept := filepath.Join(dir, screenshotDir, "scr_abc.jpg")
+	for _, p := range append(leftovers, kept) {
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("half written"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	for _, p := range leftovers {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s after Open: stat err %v, want it removed", p, err)
+		}
+	}
+	if _, err := os.Stat(kept); err != nil {
+		t.Errorf("%s after Open: %v, want it kept", kept, err)
+	}
+}
