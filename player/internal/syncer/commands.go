@@ -17,14 +17,19 @@ import (
 // and the player answers it from its memory of executed ids.
 const maxPendingResults = 64
 
+// maxRunningCommands bounds commands executing at once; a flood of command
+// frames is answered with a failure rather than piling up goroutines.
+const maxRunningCommands = 8
+
 // commandState is the syncer's part of remote commands: it hands commands
 // to Config.OnCommand off the read loop (a screenshot may take seconds; pings
 // must not wait for it), queues their results for the session goroutine, the
 // connection's only writer, and carries forced refetch requests to the
 // fetch loop.
 type commandState struct {
-	sig chan struct{} // a result is waiting to be sent
-	wg  sync.WaitGroup
+	sig     chan struct{} // a result is waiting to be sent
+	wg      sync.WaitGroup
+	running atomic.Int32
 
 	mu      sync.Mutex
 	pending []playlists.CommandResult
@@ -55,9 +60,16 @@ func (c *Client) dispatch(ctx context.Context, env playlists.Envelope) {
 		return
 	}
 	c.log.Info("command received", "command", cmd.ID, "type", cmd.Type)
+	if c.cmds.running.Add(1) > maxRunningCommands {
+		c.cmds.running.Add(-1)
+		c.log.Warn("command refused: too many running", "command", cmd.ID, "running", maxRunningCommands)
+		c.queueResult(playlists.CommandResult{ID: cmd.ID, Error: fmt.Sprintf("player busy: %d commands already running", maxRunningCommands)})
+		return
+	}
 	c.cmds.wg.Add(1)
 	go func() {
 		defer c.cmds.wg.Done()
+		defer c.cmds.running.Add(-1)
 		r := c.cfg.OnCommand(ctx, cmd)
 		r.ID = cmd.ID
 		c.queueResult(r)

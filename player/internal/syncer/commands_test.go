@@ -2,6 +2,8 @@ package syncer
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"kiosk/playlists"
@@ -109,5 +111,40 @@ func TestRefetchRestoresDroppedAssets(t *testing.T) {
 	}
 	if after := f.hits(m.Assets[0].SHA256); after != before+1 {
 		t.Errorf("a refetch with nothing missing downloaded again (%d)", after-before)
+	}
+}
+
+func TestCommandFloodIsBounded(t *testing.T) {
+	f := newFakeServer(t)
+	m, data := content([]byte("one"))
+	f.publish(m, data)
+	gate := make(chan struct{})
+	started := make(chan string, 2*maxRunningCommands)
+	start(t, f, nil, func(c *Config) {
+		c.OnCommand = func(ctx context.Context, cmd playlists.Command) playlists.CommandResult {
+			started <- cmd.ID
+			select {
+			case <-gate:
+			case <-ctx.Done():
+			}
+			return playlists.CommandResult{OK: true}
+		}
+	})
+	recv(t, f.applied, "applied ack")
+	conn := f.conn(t)
+	for i := range maxRunningCommands {
+		conn.send(t, playlists.MsgCommand, playlists.Command{ID: fmt.Sprintf("cmd_%d", i), Type: playlists.CmdReload})
+		recv(t, started, "a command within the bound starting")
+	}
+	conn.send(t, playlists.MsgCommand, playlists.Command{ID: "cmd_extra", Type: playlists.CmdReload})
+	r := recv(t, f.results, "the refused command's result")
+	if r.ID != "cmd_extra" || r.OK || !strings.Contains(r.Error, "busy") {
+		t.Fatalf("result of a command over the bound: got %+v, want cmd_extra failed as busy", r)
+	}
+	close(gate)
+	for range maxRunningCommands {
+		if r := recv(t, f.results, "results of the running commands"); !r.OK {
+			t.Errorf("running command result %+v, want ok", r)
+		}
 	}
 }

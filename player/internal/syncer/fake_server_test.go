@@ -31,8 +31,9 @@ type fakeServer struct {
 	rawOverride []byte            // served instead of the manifest's JSON when set
 	blobs       map[string][]byte // what the server sends per sha (may be wrong)
 	gates       map[string]chan struct{}
-	cutOnce     map[string]int // send this many bytes, then drop the connection, once
-	ranges      []string       // Range headers seen on asset requests
+	cutOnce     map[string]int  // send this many bytes, then drop the connection, once
+	ranges      []string        // Range headers seen on asset requests
+	noRange     map[string]bool // answer every Range request for this sha with 416
 	conns       map[*fakeConn]bool
 	assetHits   map[string]int
 	manifestOK  int    // 200 answers
@@ -71,6 +72,7 @@ func newFakeServer(t *testing.T) *fakeServer {
 		blobs:      map[string][]byte{},
 		gates:      map[string]chan struct{}{},
 		cutOnce:    map[string]int{},
+		noRange:    map[string]bool{},
 		conns:      map[*fakeConn]bool{},
 		assetHits:  map[string]int{},
 		hellos:     make(chan playlists.Hello, 100),
@@ -222,10 +224,16 @@ func (f *fakeServer) handleAsset(w http.ResponseWriter, r *http.Request) {
 	f.assetHits[sha]++
 	cut, cutting := f.cutOnce[sha]
 	delete(f.cutOnce, sha)
-	if rg := r.Header.Get("Range"); rg != "" {
+	rg := r.Header.Get("Range")
+	if rg != "" {
 		f.ranges = append(f.ranges, rg)
 	}
+	refuse := rg != "" && f.noRange[sha]
 	f.mu.Unlock()
+	if refuse {
+		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+		return
+	}
 	if !ok {
 		http.Error(w, `{"error":"no such asset"}`, http.StatusNotFound)
 		return

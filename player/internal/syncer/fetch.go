@@ -305,6 +305,11 @@ func (c *Client) download(ctx context.Context, a playlists.AssetRef, w *cache.As
 			}
 			off = 0
 		}
+	case off > 0 && resp.StatusCode == http.StatusRequestedRangeNotSatisfiable:
+		// The staged part does not fit the server's file: drop it (keep
+		// stays false) so the next attempt starts from the first byte
+		// instead of asking for the same impossible range forever.
+		return fmt.Errorf("fetch asset %s: server cannot resume at byte %d; starting over next time", a.SHA256, off)
 	default:
 		*keep = true
 		return fmt.Errorf("fetch asset %s: %w", a.SHA256, statusError(resp))

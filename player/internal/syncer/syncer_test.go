@@ -525,3 +525,28 @@ func TestDroppedDownloadResumesWithRange(t *testing.T) {
 		t.Errorf("asset requests = %d, want 2 (the dropped one and the resume)", n)
 	}
 }
+
+// A server that cannot resume (416) must not be asked for the same range
+// forever: the player drops what it staged and starts over.
+func TestUnresumableDownloadStartsOver(t *testing.T) {
+	f := newFakeServer(t)
+	big := bytes.Repeat([]byte("消防安全 "), 120_000)
+	m1, d1 := content(big)
+	sha := m1.Assets[0].SHA256
+	f.mu.Lock()
+	f.cutOnce[sha] = 3*cache.ChunkSize + 99
+	f.noRange[sha] = true
+	f.mu.Unlock()
+	f.publish(m1, d1)
+	h := start(t, f, nil)
+
+	if got := recv(t, f.applied, "ack after starting over"); got != m1.Version {
+		t.Fatalf("applied = %s, want %s", got, m1.Version)
+	}
+	if got := readAsset(t, h.cache, sha); !bytes.Equal(got, big) {
+		t.Fatal("downloaded asset differs from the original")
+	}
+	if n := f.hits(sha); n != 3 {
+		t.Errorf("asset requests = %d, want 3 (dropped, refused resume, full)", n)
+	}
+}

@@ -77,8 +77,10 @@
       v.addEventListener('error', function () { reject(new Error('video error')); }, { once: true });
     });
     v.src = media.url;
-    // A video that breaks while on screen turns into its text version.
-    v.addEventListener('error', function () { textOnly(layer); });
+    // A video that breaks while on screen turns into its text version. The
+    // layer may have been refilled with another item since, whose media a
+    // late error from this old element must not strip.
+    v.addEventListener('error', function () { if (layer.contains(v)) textOnly(layer); });
     return withTimeout(ready, MEDIA_TIMEOUT_MS).catch(function (err) {
       // Enough data to start is good enough; the rest streams from disk.
       if (v.readyState >= 2 && !v.error) return;
