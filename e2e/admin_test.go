@@ -9,11 +9,9 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -38,18 +36,7 @@ func TestAdminPageInChromium(t *testing.T) {
 	srv.group("g-hq", "和平街道", "")
 	scr := srv.screen(evilName, "g-hq")
 
-	var dialogs atomic.Int32
-	events := chromedp.Events(ctx, page.JavascriptDialogOpening)
-	go func() {
-		for ev, err := range events {
-			if err != nil {
-				return
-			}
-			dialogs.Add(1)
-			t.Errorf("screen name ran as script: dialog %q", ev.Message)
-			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
-		}
-	}()
+	dialogs := countDialogs(t, ctx, "screen name ran as script")
 
 	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/"))
 	adminPoll(t, ctx, "the sign-in form", `!document.getElementById('signin').hidden`, 10*time.Second)

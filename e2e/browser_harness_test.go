@@ -4,9 +4,11 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -59,4 +61,24 @@ func newBrowser(t *testing.T) context.Context {
 		t.Fatalf("start chromium %s: %v", path, err)
 	}
 	return ctx
+}
+
+// countDialogs reports every JavaScript dialog the page opens as a test
+// error (what says what a dialog would mean) and dismisses it; the counter
+// lets the test check at the end that none opened.
+func countDialogs(t *testing.T, ctx context.Context, what string) *atomic.Int32 {
+	t.Helper()
+	var n atomic.Int32
+	events := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			t.Errorf("%s: dialog %q", what, ev.Message)
+			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
+		}
+	}()
+	return &n
 }

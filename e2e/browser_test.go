@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"image/color"
 	"os"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -39,18 +37,7 @@ func TestKioskPageInChromium(t *testing.T) {
 		return st.PublishedVersion != "" && p.state().AppliedVersion == st.PublishedVersion
 	})
 
-	var dialogs atomic.Int32
-	events := chromedp.Events(ctx, page.JavascriptDialogOpening)
-	go func() {
-		for ev, err := range events {
-			if err != nil {
-				return
-			}
-			dialogs.Add(1)
-			t.Errorf("item text ran as script: dialog %q", ev.Message)
-			_, _ = chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true})
-		}
-	}()
+	dialogs := countDialogs(t, ctx, "item text ran as script")
 	if err := chromedp.Do(ctx, chromedp.Navigate(p.page+"/")); err != nil {
 		t.Fatalf("open the kiosk page: %v", err)
 	}
