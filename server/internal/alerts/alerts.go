@@ -26,6 +26,10 @@ const (
 	DefaultDebounce    = 30 * time.Second
 	DefaultGroupWindow = 10 * time.Second
 	DefaultGroupMin    = 5
+	// DefaultResumeWindow bounds which alerts a restarted engine resumes
+	// delivering: news older than a day is no longer worth a page, and the
+	// bound keeps the start-up scan small.
+	DefaultResumeWindow = 24 * time.Hour
 )
 
 // Options configure an Engine.
@@ -47,6 +51,9 @@ type Options struct {
 
 	Retry  Retry
 	Client *http.Client // default: DefaultTimeout, no redirects
+	// ResumeWindow: on Run, deliveries still pending on alerts younger than
+	// this are resumed (default DefaultResumeWindow).
+	ResumeWindow time.Duration
 
 	Registerer prometheus.Registerer // kiosk_alerts_total, kiosk_webhook_deliveries_total
 }
@@ -89,6 +96,9 @@ func New(opts Options) *Engine {
 	if opts.Tick <= 0 {
 		opts.Tick = min(opts.Debounce, opts.GroupWindow) / 4
 		opts.Tick = max(10*time.Millisecond, min(opts.Tick, time.Second))
+	}
+	if opts.ResumeWindow <= 0 {
+		opts.ResumeWindow = DefaultResumeWindow
 	}
 	opts.Retry = opts.Retry.withDefaults()
 	if opts.Client == nil {
@@ -134,9 +144,11 @@ func (e *Engine) Observe(tr store.Transition) {
 	}
 }
 
-// Run processes transitions until ctx ends, then waits for in-flight
-// deliveries to stop (they stop at once: they watch ctx too).
+// Run resumes the deliveries a previous run left pending, then processes
+// transitions until ctx ends, then waits for in-flight deliveries to stop
+// (they stop at once: they watch ctx too).
 func (e *Engine) Run(ctx context.Context) {
+	e.resume(ctx)
 	d := newDebouncer(e.opts.Debounce, e.opts.GroupWindow, e.opts.GroupMin)
 	t := time.NewTicker(e.opts.Tick)
 	defer t.Stop()
@@ -200,10 +212,70 @@ func (e *Engine) raise(ctx context.Context, a store.Alert) {
 		return
 	}
 	for _, h := range hooks {
-		e.deliveries.Add(1)
-		go func() {
-			defer e.deliveries.Done()
-			e.deliver(ctx, a, body, h)
-		}()
+		e.start(ctx, a, body, h, store.Delivery{Webhook: h.ID, URL: h.URL, Status: store.DeliveryPending})
+	}
+}
+
+// start runs one delivery in the background.
+func (e *Engine) start(ctx context.Context, a store.Alert, body []byte, h store.Webhook, d store.Delivery) {
+	e.deliveries.Add(1)
+	go func() {
+		defer e.deliveries.Done()
+		e.deliver(ctx, a, body, h, d)
+	}()
+}
+
+// resume restarts the deliveries that were pending when the server last
+// stopped: the queue lives in goroutines, so without this an alert raised
+// just before a restart would never reach its receivers. Each delivery
+// continues where its record stands (same event id, attempt count, backoff
+// until the recorded next try). A delivery whose webhook has since been
+// deleted can never complete and is marked failed.
+func (e *Engine) resume(ctx context.Context) {
+	log := e.opts.Logger
+	now := e.opts.Now()
+	pending, err := e.opts.Store.PendingAlerts(now.Add(-e.opts.ResumeWindow))
+	if err != nil {
+		log.Error("load pending webhook deliveries", "error", err)
+		return
+	}
+	if len(pending) == 0 {
+		return
+	}
+	hooks, err := e.opts.Store.ListWebhooks()
+	if err != nil {
+		log.Error("list webhooks to resume deliveries", "error", err)
+		return
+	}
+	byID := make(map[string]store.Webhook, len(hooks))
+	for _, h := range hooks {
+		byID[h.ID] = h
+	}
+	resumed := 0
+	for _, a := range pending {
+		body, err := encodeEvent(a)
+		if err != nil {
+			log.Error("encode alert", "alert", a.ID, "error", err)
+			continue
+		}
+		for _, d := range a.Deliveries {
+			if d.Status != store.DeliveryPending {
+				continue
+			}
+			h, ok := byID[d.Webhook]
+			if !ok {
+				d.Status, d.NextTryAt, d.UpdatedAt = store.DeliveryFailed, time.Time{}, now.UTC()
+				d.LastError = "webhook was deleted before the alert could be delivered"
+				if err := e.opts.Store.SetDelivery(a.Seq, d); err != nil {
+					log.Error("record webhook delivery", "alert", a.ID, "webhook", d.Webhook, "error", err)
+				}
+				continue
+			}
+			e.start(ctx, a, body, h, d)
+			resumed++
+		}
+	}
+	if resumed > 0 {
+		log.Info("resumed pending webhook deliveries", "deliveries", resumed, "alerts", len(pending))
 	}
 }

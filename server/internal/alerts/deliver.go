@@ -107,14 +107,36 @@ func newClient(timeout time.Duration) *http.Client {
 }
 
 // deliver sends alert a to hook until it is accepted (2xx) or the attempts
-// run out, recording every attempt on the alert. It returns when done or
-// when ctx ends (the delivery then stays "pending").
-func (e *Engine) deliver(ctx context.Context, a store.Alert, body []byte, hook store.Webhook) {
+// run out, recording every attempt on the alert. d is the delivery as
+// recorded so far: fresh for a new alert, or part-way through its attempts
+// when resumed after a restart, in which case it first waits out the
+// backoff that was running. It returns when done or when ctx ends (the
+// delivery then stays "pending", to be resumed by the next run).
+func (e *Engine) deliver(ctx context.Context, a store.Alert, body []byte, hook store.Webhook, d store.Delivery) {
 	log := e.opts.Logger.With("alert", a.ID, "webhook", hook.ID)
-	d := store.Delivery{Webhook: hook.ID, URL: hook.URL, Status: store.DeliveryPending}
+	d.Webhook, d.URL, d.Status = hook.ID, hook.URL, store.DeliveryPending
 	sig := Sign(hook.Secret, body)
 	retry := e.opts.Retry
-	for attempt := 1; attempt <= retry.Attempts; attempt++ {
+	if d.Attempts >= retry.Attempts {
+		// Only possible when the configured attempts were lowered since.
+		log.Warn("webhook delivery failed for good: no attempts left after restart", "attempts", d.Attempts)
+		d.Status, d.NextTryAt, d.UpdatedAt = store.DeliveryFailed, time.Time{}, e.opts.Now().UTC()
+		e.metrics.deliveries.WithLabelValues("failed").Inc()
+		if serr := e.opts.Store.SetDelivery(a.Seq, d); serr != nil {
+			log.Error("record webhook delivery", "error", serr)
+		}
+		return
+	}
+	if wait := e.resumeWait(d); wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+	for attempt := d.Attempts + 1; attempt <= retry.Attempts; attempt++ {
 		code, err := e.post(ctx, hook.URL, body, a.ID, sig, attempt)
 		if ctx.Err() != nil {
 			return
@@ -155,6 +177,22 @@ func (e *Engine) deliver(ctx context.Context, a store.Alert, body []byte, hook s
 		case <-t.C:
 		}
 	}
+}
+
+// resumeWait is how long a resumed delivery still waits before its next
+// attempt: until the recorded next try, which may have passed while the
+// server was down. It is capped at the longest backoff plus jitter, so a
+// clock change between runs cannot park a delivery for long.
+func (e *Engine) resumeWait(d store.Delivery) time.Duration {
+	if d.Attempts == 0 {
+		return 0
+	}
+	next := d.NextTryAt
+	if next.IsZero() {
+		next = d.UpdatedAt.Add(e.opts.Retry.Backoff(d.Attempts))
+	}
+	wait := next.Sub(e.opts.Now())
+	return max(0, min(wait, e.opts.Retry.Max+e.opts.Retry.Max/5))
 }
 
 // post makes one attempt. Any answer but 2xx is a failure worth retrying:

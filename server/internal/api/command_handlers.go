@@ -70,13 +70,24 @@ func (h *handler) createScreenCommand(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, cmd)
 }
 
-// groupCommands is the answer to a group command: one command per screen.
+// groupCommands is the answer to a group command: one command per screen
+// it could be queued for, and the screens it could not (say, deleted while
+// the request ran) with the reason a client may see.
 type groupCommands struct {
-	Group    string          `json:"group"`
-	IDs      []string        `json:"ids"`
-	Commands []store.Command `json:"commands"`
+	Group    string               `json:"group"`
+	IDs      []string             `json:"ids"`
+	Commands []store.Command      `json:"commands"`
+	Failed   []groupCommandFailed `json:"failed"`
 }
 
+type groupCommandFailed struct {
+	Screen string `json:"screen"`
+	Error  string `json:"error"`
+}
+
+// createGroupCommand answers 202 when at least one screen got its command
+// (or the group has none), listing failed screens; when every screen failed
+// it answers with the first failure's error like any other request.
 func (h *handler) createGroupCommand(c echo.Context) error {
 	cmds, err := h.commands()
 	if err != nil {
@@ -90,13 +101,20 @@ func (h *handler) createGroupCommand(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list, err := cmds.CreateForGroup(c.Param("id"), req)
+	res, err := cmds.CreateForGroup(c.Param("id"), req)
 	if err != nil {
 		return err
 	}
-	out := groupCommands{Group: c.Param("id"), IDs: make([]string, len(list)), Commands: list}
-	for i, cmd := range list {
+	out := groupCommands{Group: c.Param("id"), IDs: make([]string, len(res.Commands)), Commands: res.Commands,
+		Failed: make([]groupCommandFailed, len(res.Failed))}
+	for i, cmd := range res.Commands {
 		out.IDs[i] = cmd.ID
+	}
+	for i, f := range res.Failed {
+		// classify keeps a 500's cause out of the answer; devices has
+		// logged it.
+		_, msg := classify(f.Err)
+		out.Failed[i] = groupCommandFailed{Screen: f.Screen, Error: msg}
 	}
 	return c.JSON(http.StatusAccepted, out)
 }

@@ -25,9 +25,15 @@ type fakeSender struct {
 	mu     sync.Mutex
 	online map[string]bool
 	frames map[string][][]byte
+	// onSend, if set, runs before each send attempt (set it before the
+	// request it is for).
+	onSend func(id string)
 }
 
 func (f *fakeSender) send(id string, frame []byte) bool {
+	if f.onSend != nil {
+		f.onSend(id)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.online[id] {
@@ -234,6 +240,62 @@ func TestGroupCommandFansOutToNestedGroups(t *testing.T) {
 	}
 	if !screens[a.ID] || !screens[b.ID] {
 		t.Errorf("group command screens: got %v, want %s and %s", screens, a.ID, b.ID)
+	}
+}
+
+// TestGroupCommandPartialFailure deletes the group's other screens while the
+// first one's command is being sent, as a concurrent DELETE would: the
+// answer is still 202, with the queued command and the failed screens.
+func TestGroupCommandPartialFailure(t *testing.T) {
+	v := newCommandEnv(t)
+	must[map[string]any](t, v.admin(http.MethodPost, "/api/v1/groups", map[string]any{"id": "street", "name": "Street"}), http.StatusCreated)
+	all := map[string]bool{}
+	for _, name := range []string{"A", "B", "C"} {
+		all[v.newScreen(name, "street").ID] = true
+	}
+	var first string
+	v.sender.onSend = func(id string) {
+		if first != "" {
+			return
+		}
+		first = id
+		for other := range all {
+			if other != id {
+				if err := v.st.DeleteScreen(other); err != nil {
+					t.Errorf("delete screen %s: %v", other, err)
+				}
+			}
+		}
+	}
+	type failed struct {
+		Screen string `json:"screen"`
+		Error  string `json:"error"`
+	}
+	got := must[struct {
+		IDs      []string        `json:"ids"`
+		Commands []store.Command `json:"commands"`
+		Failed   []failed        `json:"failed"`
+	}](t, v.admin(http.MethodPost, "/api/v1/groups/street/commands", map[string]any{"type": "identify"}), http.StatusAccepted)
+	if len(got.Commands) != 1 || len(got.IDs) != 1 || got.Commands[0].ScreenID != first || got.IDs[0] != got.Commands[0].ID {
+		t.Fatalf("queued: got ids %v commands %+v, want exactly the command for %s", got.IDs, got.Commands, first)
+	}
+	if len(got.Failed) != 2 {
+		t.Fatalf("failed: got %+v, want the 2 deleted screens", got.Failed)
+	}
+	for _, f := range got.Failed {
+		if !all[f.Screen] || f.Screen == first || !strings.Contains(f.Error, "not found") {
+			t.Errorf("failure: got %+v, want a deleted screen of the group with a not-found error", f)
+		}
+	}
+	if c := must[store.Command](t, v.admin(http.MethodGet, "/api/v1/screens/"+first+"/commands/"+got.IDs[0], nil), http.StatusOK); c.Type != playlists.CmdIdentify {
+		t.Errorf("stored command: got type %q, want %q", c.Type, playlists.CmdIdentify)
+	}
+
+	// No screen left to fail: a plain 202 with an empty failed list.
+	v.sender.onSend = nil
+	raw := v.admin(http.MethodPost, "/api/v1/groups/street/commands", map[string]any{"type": "reload"})
+	if raw.Code != http.StatusAccepted || !strings.Contains(raw.Body.String(), `"failed":[]`) {
+		t.Errorf("group command without failures: got %d %s, want 202 with \"failed\":[]", raw.Code, raw.Body.String())
 	}
 }
 

@@ -128,23 +128,51 @@ func (c *Commands) Create(screenID string, req CommandRequest) (store.Command, e
 	return c.deliver(cmd), nil
 }
 
+// ScreenFailure is a screen of a group command whose command could not be
+// queued, typically because the screen was deleted while the group was
+// being fanned out. Err is the store's error; the API decides how much of
+// it a client may see.
+type ScreenFailure struct {
+	Screen string
+	Err    error
+}
+
+// GroupCommands is the outcome of CreateForGroup: the commands queued (as
+// they stand after the first delivery attempt) and the screens that failed.
+type GroupCommands struct {
+	Commands []store.Command
+	Failed   []ScreenFailure
+}
+
 // CreateForGroup queues one command per screen in group groupID and its
 // nested groups, and sends each to the screens that are connected.
-func (c *Commands) CreateForGroup(groupID string, req CommandRequest) ([]store.Command, error) {
+//
+// Each screen's command is its own transaction, so one screen failing
+// midway must not hide the commands already queued for the others: the
+// failure is reported in Failed and the fan-out goes on. An error is
+// returned only for a bad request, an unknown group, or when the group has
+// screens and not one command could be queued (the first screen's error).
+func (c *Commands) CreateForGroup(groupID string, req CommandRequest) (GroupCommands, error) {
 	if err := req.validate(); err != nil {
-		return nil, err
+		return GroupCommands{}, err
 	}
 	ids, err := c.opts.Store.ScreensInGroup(groupID)
 	if err != nil {
-		return nil, err
+		return GroupCommands{}, err
 	}
-	out := make([]store.Command, 0, len(ids))
+	out := GroupCommands{Commands: make([]store.Command, 0, len(ids)), Failed: []ScreenFailure{}}
 	for _, id := range ids {
 		cmd, err := c.create(id, req)
 		if err != nil {
-			return out, fmt.Errorf("queue command for screen %s: %w", id, err)
+			c.log.Warn("group command not queued for screen", "group", groupID, "screen", id, "type", req.Type, "error", err)
+			out.Failed = append(out.Failed, ScreenFailure{Screen: id, Err: err})
+			continue
 		}
-		out = append(out, c.deliver(cmd))
+		out.Commands = append(out.Commands, c.deliver(cmd))
+	}
+	if len(out.Commands) == 0 && len(out.Failed) > 0 {
+		f := out.Failed[0]
+		return out, fmt.Errorf("queue command for screen %s: %w", f.Screen, f.Err)
 	}
 	return out, nil
 }

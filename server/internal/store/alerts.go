@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -139,6 +140,35 @@ func (s *Store) ListAlerts(limit int) ([]Alert, error) {
 		}
 		return nil
 	})
+	return out, err
+}
+
+// PendingAlerts returns the alerts created at or after since that still
+// have a delivery pending, oldest first: the deliveries a restarted server
+// must resume. Sequence order is creation order, so the walk back from the
+// newest stops at the first older alert and costs only the window asked for.
+func (s *Store) PendingAlerts(since time.Time) ([]Alert, error) {
+	var out []Alert
+	err := s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketAlerts).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var a Alert
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("decode alert %d: %w", binary.BigEndian.Uint64(k), err)
+			}
+			if a.CreatedAt.Before(since) {
+				break
+			}
+			for _, d := range a.Deliveries {
+				if d.Status == DeliveryPending {
+					out = append(out, a)
+					break
+				}
+			}
+		}
+		return nil
+	})
+	slices.Reverse(out)
 	return out, err
 }
 

@@ -171,6 +171,37 @@ func pruneCommands(tx *bolt.Tx, screenID string) error {
 	return nil
 }
 
+// deleteScreenCommands removes every command of screenID, open or finished,
+// with its index and open-set entries. DeleteScreen calls it in its own
+// transaction: a deleted screen's history can no longer be listed, and its
+// open commands could never be delivered, so keeping them would only grow
+// the file and leave the expiry sweep work it cannot finish.
+func deleteScreenCommands(tx *bolt.Tx, screenID string) error {
+	idx := tx.Bucket(bucketCommandIndex)
+	cmds := tx.Bucket(bucketCommands)
+	open := tx.Bucket(bucketCommandsOpen)
+	prefix := commandIndexPrefix(screenID)
+	// Collect first: deleting under a live cursor skips keys in bbolt.
+	var keys, ids [][]byte
+	cur := idx.Cursor()
+	for k, id := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, id = cur.Next() {
+		keys = append(keys, bytes.Clone(k))
+		ids = append(ids, bytes.Clone(id))
+	}
+	for i, k := range keys {
+		if err := cmds.Delete(ids[i]); err != nil {
+			return fmt.Errorf("delete command %s: %w", ids[i], err)
+		}
+		if err := open.Delete(ids[i]); err != nil {
+			return fmt.Errorf("delete open command %s: %w", ids[i], err)
+		}
+		if err := idx.Delete(k); err != nil {
+			return fmt.Errorf("delete command index of %s: %w", ids[i], err)
+		}
+	}
+	return nil
+}
+
 // GetCommand returns command id of screenID; a command of another screen is
 // reported as not found.
 func (s *Store) GetCommand(screenID, id string) (Command, error) {

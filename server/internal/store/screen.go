@@ -219,8 +219,8 @@ func (s *Store) ScreenTokens() (map[string]string, error) {
 	return out, err
 }
 
-// DeleteScreen removes screen id, its token and its status, unless a
-// schedule targets it by id.
+// DeleteScreen removes screen id, its token, its status and its remote
+// commands, unless a schedule targets it by id.
 func (s *Store) DeleteScreen(id string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketScreens)
@@ -243,6 +243,9 @@ func (s *Store) DeleteScreen(id string) error {
 			return err
 		}
 		if err := tx.Bucket(bucketStatus).Delete([]byte(id)); err != nil {
+			return err
+		}
+		if err := deleteScreenCommands(tx, id); err != nil {
 			return err
 		}
 		return b.Delete([]byte(id))

@@ -1,0 +1,111 @@
+package devices
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"kiosk/playlists"
+	"kiosk/server/internal/store"
+)
+
+// TestCreateForGroupPartialFailure deletes screens of the group between
+// the listing and the queueing, as a concurrent DELETE /screens would, and
+// checks that the fan-out queues what it can and reports the rest.
+func TestCreateForGroupPartialFailure(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name       string
+		screens    int
+		deleteAt   int // the n-th queueing (0-based) deletes every screen after it; -1: none
+		wantQueued int
+		wantErr    bool
+	}{
+		{"no failure", 3, -1, 3, false},
+		{"screens deleted after the first", 3, 0, 1, false},
+		{"last screen deleted", 3, 1, 2, false},
+		{"every screen deleted", 2, -2, 0, true}, // -2: delete all before the first
+		{"empty group", 0, -1, 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			st, err := store.Open(t.TempDir(), func() time.Time { return t0 })
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			if _, err := st.CreateGroup(playlists.Group{ID: "street", Name: "Street"}); err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for range tc.screens {
+				scr, _, err := st.CreateScreen(store.Screen{Name: "s", Group: "street"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, scr.ID)
+			}
+			slices.Sort(ids) // the fan-out's order
+
+			del := func(doomed []string) {
+				for _, id := range doomed {
+					if err := st.DeleteScreen(id); err != nil {
+						t.Errorf("delete screen %s: %v", id, err)
+					}
+				}
+			}
+			// Send runs right after a screen's command is stored, so it
+			// can delete the screens still to come; Now runs before the
+			// first command is stored, so it can delete them all.
+			var once sync.Once
+			now := func() time.Time {
+				if tc.deleteAt == -2 {
+					once.Do(func() { del(ids) })
+				}
+				return t0
+			}
+			sent := map[string]int{}
+			send := func(id string, _ []byte) bool {
+				if tc.deleteAt >= 0 && id == ids[tc.deleteAt] {
+					del(ids[tc.deleteAt+1:])
+				}
+				sent[id]++
+				return true
+			}
+			cmds := NewCommands(CommandOptions{Store: st, Now: now, Send: send, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+
+			res, err := cmds.CreateForGroup("street", CommandRequest{Type: playlists.CmdReload})
+			if tc.wantErr {
+				if !errors.Is(err, store.ErrNotFound) {
+					t.Fatalf("CreateForGroup: got %v, want a not-found error when no screen could be queued", err)
+				}
+			} else if err != nil {
+				t.Fatalf("CreateForGroup: got %v, want no error", err)
+			}
+			if len(res.Commands) != tc.wantQueued {
+				t.Fatalf("queued: got %d, want %d", len(res.Commands), tc.wantQueued)
+			}
+			if want := tc.screens - tc.wantQueued; len(res.Failed) != want {
+				t.Fatalf("failed: got %d (%v), want %d", len(res.Failed), res.Failed, want)
+			}
+			for i, cmd := range res.Commands {
+				if cmd.ScreenID != ids[i] || cmd.Status != store.CommandDelivered || sent[ids[i]] != 1 {
+					t.Errorf("command %d: got screen %s status %s sent %d times, want screen %s delivered once",
+						i, cmd.ScreenID, cmd.Status, sent[ids[i]], ids[i])
+				}
+				if _, err := st.GetCommand(ids[i], cmd.ID); err != nil {
+					t.Errorf("queued command %s not stored: %v", cmd.ID, err)
+				}
+			}
+			for i, f := range res.Failed {
+				if want := ids[tc.wantQueued+i]; f.Screen != want || !errors.Is(f.Err, store.ErrNotFound) {
+					t.Errorf("failure %d: got screen %s error %v, want screen %s not found", i, f.Screen, f.Err, want)
+				}
+			}
+		})
+	}
+}
