@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -31,11 +32,42 @@ const (
 	// maxPlayDuration mirrors the server's limit: a longer "play" is a
 	// clock glitch, and the server would refuse the whole batch for it.
 	maxPlayDuration = 24 * time.Hour
+	// maxRetryAfter caps the wait a server's Retry-After may impose: the
+	// plays are safe in the cache, but a garbled header must not stop
+	// uploads for days.
+	maxRetryAfter = 10 * time.Minute
 )
 
-// errPlaysRefused means the server refused a batch as malformed (4xx other
-// than 401). Sending it again cannot succeed, so it is dropped.
+// errPlaysRefused means the server refused a batch as malformed (400, 413,
+// 422). Sending it again cannot succeed, so it is dropped. Any other
+// failure keeps the batch for a later try.
 var errPlaysRefused = errors.New("server refused the play batch")
+
+// retryLaterError is a server's "not now" (429 or 503): the batch is kept
+// and sent again, no sooner than the wait the server asked for.
+type retryLaterError struct {
+	wait time.Duration // from Retry-After; 0 if the server named none
+	err  error
+}
+
+func (e *retryLaterError) Error() string { return e.err.Error() }
+func (e *retryLaterError) Unwrap() error { return e.err }
+
+// retryAfter reads a Retry-After header, delay-seconds or HTTP-date
+// (RFC 9110 §10.2.3); absent, unreadable or past means 0.
+func retryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(h, 10, 64); err == nil {
+		d = time.Duration(min(max(secs, 0), int64(maxRetryAfter/time.Second))) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = t.Sub(now)
+	}
+	return min(max(d, 0), maxRetryAfter)
+}
 
 // playState is the upload loop's shared state.
 type playState struct {
@@ -65,6 +97,7 @@ func (c *Client) PlaysUploaded() int64 { return c.plays.uploaded.Load() }
 func (c *Client) playLoop(ctx context.Context) {
 	interval := c.cfg.PlayUploadInterval
 	next := time.Now()
+	var notBefore time.Time // a server's Retry-After; nothing hurries past it
 	attempt := 0
 	wasOnline := false
 	timer := time.NewTimer(0)
@@ -74,14 +107,14 @@ func (c *Client) playLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-c.plays.sig:
-			next = time.Now()
+			next = later(time.Now(), notBefore)
 		case <-timer.C:
 		}
 		online := c.Online()
 		if online && !wasOnline {
 			// Back from an outage: the server wants the backlog, and
 			// the backoff of failed uploads is no reason to wait.
-			next, attempt = time.Now(), 0
+			next, attempt = later(time.Now(), notBefore), 0
 		}
 		wasOnline = online
 
@@ -98,6 +131,13 @@ func (c *Client) playLoop(ctx context.Context) {
 			next = time.Now().Add(interval)
 		default:
 			delay := backoff(c.cfg.BackoffMin, max(c.cfg.BackoffMax, interval), attempt, randFloat)
+			var rl *retryLaterError
+			if errors.As(err, &rl) {
+				// Backoff's jitter still spreads the fleet; the server's
+				// wait is only a floor.
+				delay = max(delay, rl.wait)
+				notBefore = time.Now().Add(rl.wait)
+			}
 			attempt++
 			next = time.Now().Add(delay)
 			level := c.log.Warn
@@ -109,6 +149,14 @@ func (c *Client) playLoop(ctx context.Context) {
 		}
 		timer.Reset(min(time.Until(next), reconnectWatch))
 	}
+}
+
+// later is the later of two instants.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // FlushPlays uploads every pending play, batch after batch, oldest first,
@@ -203,6 +251,11 @@ func (c *Client) postPlays(ctx context.Context, batch playlists.PlayBatch) (play
 	case resp.StatusCode == http.StatusOK:
 	case resp.StatusCode == http.StatusUnauthorized:
 		return ans, ErrUnauthorized
+	case resp.StatusCode == http.StatusTooManyRequests, resp.StatusCode == http.StatusServiceUnavailable:
+		// Throttled or busy: the batch is fine, the moment is not. Never
+		// a refused batch, which would drop the plays.
+		wait := retryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return ans, &retryLaterError{wait: wait, err: fmt.Errorf("upload plays: %w", statusError(resp))}
 	case resp.StatusCode == http.StatusBadRequest, resp.StatusCode == http.StatusRequestEntityTooLarge,
 		resp.StatusCode == http.StatusUnprocessableEntity:
 		return ans, fmt.Errorf("%w: %w", errPlaysRefused, statusError(resp))

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -31,7 +32,9 @@ type playsServer struct {
 	dropAnswer int // process the batch, then cut the connection without answering, this many times
 	failWith   int // answer this status (without storing) while failCount > 0
 	failCount  int
-	refuseItem string // answer 400 to a batch holding a play of this item
+	retryAfter string      // Retry-After sent with those failures
+	times      []time.Time // arrival of each batch
+	refuseItem string      // answer 400 to a batch holding a play of this item
 }
 
 func newPlaysServer(t *testing.T) *playsServer {
@@ -58,8 +61,12 @@ func (ps *playsServer) handle(w http.ResponseWriter, r *http.Request) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	ps.batches = append(ps.batches, b.BatchID)
+	ps.times = append(ps.times, time.Now())
 	if ps.failCount > 0 {
 		ps.failCount--
+		if ps.retryAfter != "" {
+			w.Header().Set("Retry-After", ps.retryAfter)
+		}
 		http.Error(w, `{"error":"try later"}`, ps.failWith)
 		return
 	}
@@ -188,6 +195,26 @@ func TestFlushPlaysFailures(t *testing.T) {
 			t.Fatalf("pending after a 503 = %d, want 2", st.Pending)
 		}
 	})
+	t.Run("throttled keeps plays and says how long to wait", func(t *testing.T) {
+		ps := newPlaysServer(t)
+		ps.failWith, ps.failCount, ps.retryAfter = http.StatusTooManyRequests, 1, "7"
+		c, ch := newPlaysClient(t, ps)
+		recordPlays(t, ch, 2, "a")
+		err := c.FlushPlays(context.Background())
+		var rl *retryLaterError
+		if !errors.As(err, &rl) || rl.wait != 7*time.Second || !strings.Contains(err.Error(), "429") {
+			t.Fatalf("FlushPlays against a 429 with Retry-After 7: got %v, want a retryLaterError of 7s naming 429", err)
+		}
+		if st := ch.PlayStats(); st.Pending != 2 || c.plays.refused.Load() != 0 {
+			t.Fatalf("after a 429: pending %d, refused %d; want 2 pending, 0 refused", st.Pending, c.plays.refused.Load())
+		}
+		if err := c.FlushPlays(context.Background()); err != nil {
+			t.Fatalf("FlushPlays once the throttle lifts: %v", err)
+		}
+		if _, stored := ps.snapshot(); stored != 2 {
+			t.Fatalf("server stored %d plays, want 2", stored)
+		}
+	})
 	t.Run("unauthorized keeps plays", func(t *testing.T) {
 		ps := newPlaysServer(t)
 		c, ch := newPlaysClient(t, ps, func(cfg *Config) { cfg.Token = "wrong" })
@@ -230,6 +257,29 @@ func TestFlushPlaysFailures(t *testing.T) {
 	})
 }
 
+func TestRetryAfter(t *testing.T) {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		header string
+		want   time.Duration
+	}{
+		{"", 0},
+		{"5", 5 * time.Second},
+		{" 12 ", 12 * time.Second},
+		{"0", 0},
+		{"-3", 0},
+		{"soon", 0},
+		{"99999999999", maxRetryAfter},
+		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second},
+		{now.Add(-time.Hour).Format(http.TimeFormat), 0},
+		{now.Add(48 * time.Hour).Format(http.TimeFormat), maxRetryAfter},
+	} {
+		if got := retryAfter(tc.header, now); got != tc.want {
+			t.Errorf("retryAfter(%q) = %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}
+
 func TestSanitizePlays(t *testing.T) {
 	in := []cache.PendingPlay{
 		{Seq: 1, Play: playlists.Play{ID: "1", Item: "a", Start: 5, DurationMS: -3}},
@@ -265,4 +315,34 @@ func TestPlayLoopUploadsWithoutWebsocket(t *testing.T) {
 		_, stored := ps.snapshot()
 		return stored == 5 && ch.PlayStats().Pending == 0
 	})
+}
+
+// TestPlayLoopHonoursRetryAfter: a throttled upload is retried, not
+// dropped, and not before the server's Retry-After even though the
+// backoff alone would try again within 100 ms.
+func TestPlayLoopHonoursRetryAfter(t *testing.T) {
+	ps := newPlaysServer(t)
+	ps.failWith, ps.failCount, ps.retryAfter = http.StatusTooManyRequests, 1, "1"
+	c, ch := newPlaysClient(t, ps, func(cfg *Config) { cfg.PlayUploadInterval = 50 * time.Millisecond })
+	recordPlays(t, ch, 3, "a")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	eventually(t, "the throttled plays uploaded", func() bool {
+		_, stored := ps.snapshot()
+		return stored == 3 && ch.PlayStats().Pending == 0
+	})
+	ps.mu.Lock()
+	times := append([]time.Time(nil), ps.times...)
+	ps.mu.Unlock()
+	if len(times) < 2 {
+		t.Fatalf("server saw %d uploads, want the throttled one and its retry", len(times))
+	}
+	if gap := times[1].Sub(times[0]); gap < time.Second-50*time.Millisecond {
+		t.Fatalf("retry came %v after the 429, want at least the 1s Retry-After", gap)
+	}
 }

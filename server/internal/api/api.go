@@ -45,6 +45,10 @@ type Options struct {
 	// store.DefaultMaxScreenshotBytes.
 	MaxScreenshotBytes int64
 
+	// RateLimits tunes the failed-sign-in throttle and the per-screen
+	// upload limits (ratelimit.go); the zero value means the defaults.
+	RateLimits RateLimits
+
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Metrics *prometheus.Registry // registered into and served at /metrics; nil = a private one
@@ -62,6 +66,7 @@ type handler struct {
 	hub       Hub
 	log       *slog.Logger
 	adminHash [32]byte
+	limits    *limits
 }
 
 // New builds the echo instance with every route. It does not listen.
@@ -82,6 +87,7 @@ func New(opts Options) *echo.Echo {
 		pub:     opts.Publisher,
 		hub:     opts.Hub,
 		log:     opts.Logger,
+		limits:  newLimits(opts.RateLimits, opts.Metrics),
 	}
 	if opts.AdminToken != "" {
 		h.adminHash = sha256.Sum256([]byte(opts.AdminToken))

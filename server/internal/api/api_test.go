@@ -51,7 +51,8 @@ type env struct {
 	hub  *fakeHub
 }
 
-func newEnv(t *testing.T) *env {
+// newEnv builds the API over a fresh store; mods adjust the Options.
+func newEnv(t *testing.T, mods ...func(*Options)) *env {
 	t.Helper()
 	now := func() time.Time { return testNow }
 	st, err := store.Open(t.TempDir(), now)
@@ -65,11 +66,15 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	fh := &fakeHub{}
-	e := New(Options{
+	opts := Options{
 		Store: st, Devices: devs, Publisher: pub, Hub: fh,
 		AdminToken: adminToken, MaxUploadBytes: 4096, Now: now,
 		Metrics: prometheus.NewRegistry(),
-	})
+	}
+	for _, m := range mods {
+		m(&opts)
+	}
+	e := New(opts)
 	return &env{t: t, e: e, st: st, pub: pub, devs: devs, hub: fh}
 }
 

@@ -20,7 +20,7 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	e.Any("/admin", adminUI)
 	e.Any("/admin/*", adminUI)
 
-	admin := e.Group("/api/v1", h.requireAdmin, h.audit)
+	admin := e.Group("/api/v1", h.throttleAdminAuth, h.requireAdmin, h.audit)
 	admin.POST("/assets", h.uploadAsset)
 	admin.GET("/assets", h.listAssets)
 	admin.GET("/assets/:sha", h.getAsset)
@@ -83,11 +83,14 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 
 	// Device routes sit outside the admin group: a device token reaches
 	// only its own screen's manifest and media, and the admin token is no
-	// device credential. The websocket authenticates in the hub itself.
-	device := e.Group("/api/v1/device")
+	// device credential. The websocket authenticates in the hub itself;
+	// the group's throttle covers its failed checks too.
+	device := e.Group("/api/v1/device", h.throttleDeviceAuth)
 	device.GET("/manifest", h.deviceManifest, h.requireDevice)
 	device.GET("/assets/:sha", h.deviceAsset, h.requireDevice)
-	device.POST("/plays", h.postPlays(newPlayMetrics(h.opts.Metrics)), h.requireDevice)
+	device.POST("/plays", h.postPlays(newPlayMetrics(h.opts.Metrics)), h.requireDevice,
+		h.limitScreen(h.limits.plays, "plays", "play uploads"))
 	device.GET("/ws", echo.WrapHandler(h.hub))
-	device.POST("/screenshot", h.deviceScreenshot, h.requireDevice)
+	device.POST("/screenshot", h.deviceScreenshot, h.requireDevice,
+		h.limitScreen(h.limits.screenshots, "screenshot", "screenshot uploads"))
 }
