@@ -158,7 +158,7 @@ func Run(ctx context.Context, cfg Config) error {
 		restart:  cancel,
 	})
 	srv := &http.Server{
-		Handler:           disp.Handler(),
+		Handler:           hostGuard(disp.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		// Request contexts end with ctx, so the page's event stream and a
 		// video being served let Shutdown finish.
