@@ -1,4 +1,5 @@
-// Package web owns the technician's admin page served at /admin/: a small
+// Package web owns the admin page served at /admin/, for technicians (fleet,
+// commands, urgent notices) and editors (items, playlists, schedules): a small
 // single-page app of static HTML, CSS and plain JavaScript embedded in the
 // binary. The files hold no data and need no credentials; the page asks for
 // the admin token, keeps it in sessionStorage and sends it as a bearer token

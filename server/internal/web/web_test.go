@@ -134,3 +134,27 @@ func TestStaticFilesStayInsideThePolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestNavRoutesHaveViews keeps the menu and the script in step: every
+// hash route the navigation offers must have a view, or the link would
+// land on "no such page".
+func TestNavRoutesHaveViews(t *testing.T) {
+	files, err := load(staticFS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	routes := regexp.MustCompile(`<a href="#/([a-z]+)" data-route="([a-z]+)"`).FindAllSubmatch(files["index.html"].data, -1)
+	if len(routes) < 6 {
+		t.Fatalf("index.html has %d nav routes, want at least 6 (fleet, items, playlists, schedules, urgent, alerts)", len(routes))
+	}
+	script := string(files["app.js"].data)
+	for _, r := range routes {
+		href, name := string(r[1]), string(r[2])
+		if href != name {
+			t.Errorf("nav link #/%s has data-route %q; want them equal so the link is highlighted", href, name)
+		}
+		if !strings.Contains(script, "views."+name+" = ") {
+			t.Errorf("nav route %q has no views.%s in app.js", name, name)
+		}
+	}
+}

@@ -1,4 +1,5 @@
-// Kiosk admin page: fleet status and the most-used actions for technicians.
+// Kiosk admin page: fleet status and the most-used actions for technicians,
+// and content (items, playlists, schedules) for editors.
 //
 // Everything shown here was written by someone else (screen names, item
 // titles, notice bodies, error messages), so the DOM is built only with
@@ -201,7 +202,8 @@
 
   // api calls the admin API with the session's token. A 401 ends the
   // session (the token was rotated or mistyped) unless signing in, where the
-  // form shows it instead. raw returns the Response for blobs.
+  // form shows it instead. raw returns the Response for blobs. A FormData
+  // body goes as multipart (media uploads), anything else as JSON.
   async function api(method, path, body, { signingIn = false, raw = false } = {}) {
     const token = sessionStorage.getItem(TOKEN_KEY);
     if (!token) {
@@ -210,7 +212,9 @@
     }
     const headers = { Authorization: 'Bearer ' + token, Accept: 'application/json' };
     const init = { method, headers, cache: 'no-store', credentials: 'omit', redirect: 'error' };
-    if (body !== undefined) {
+    if (body instanceof FormData) {
+      init.body = body; // the browser sets the multipart boundary itself
+    } else if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
       init.body = JSON.stringify(body);
     }
@@ -542,6 +546,8 @@
     const statusBox = el('dl', { class: 'kv', id: 'status' });
     const nowBox = el('div', { id: 'now' });
     const shotBox = el('div', { id: 'screenshot', class: 'shot' }, el('p', { class: 'muted', text: '加载中…' }));
+    const timelineBox = el('div', { id: 'timeline' }, el('p', { class: 'muted', text: '加载中…' }));
+    let timelineAt = 0; // when the preview was last fetched; it changes only when content does
     const cmdBody = el('tbody');
     const histBody = el('tbody');
 
@@ -568,6 +574,7 @@
         el('div', { class: 'toolbar' },
           el('button', { type: 'button', id: 'refresh', onclick: () => {
             shotKey = '';
+            timelineAt = 0;
             pg.tick();
           } }, bi('刷新', 'Refresh')))),
       el('div', { class: 'actions card' },
@@ -579,6 +586,8 @@
       el('div', { class: 'columns' },
         el('section', { class: 'card' }, el('h2', {}, bi('状态', 'Status')), statusBox),
         el('section', { class: 'card' }, el('h2', {}, bi('现在应播放', 'Should be on screen now')), nowBox)),
+      el('section', { class: 'card' }, el('h2', {}, bi('预览', 'Timeline'),
+        el('span', { class: 'hint', text: '未来 24 小时将播放的内容（北京时间），与屏幕使用同一套排期计算。' })), timelineBox),
       el('div', { class: 'columns' },
         el('section', { class: 'card' }, el('h2', {}, bi('最近命令', 'Recent commands')),
           el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'commands' },
@@ -684,6 +693,54 @@
       if (!trs.length) histBody.append(el('tr', {}, el('td', { colspan: 3, class: 'muted', text: '还没有状态变化。' })));
     }
 
+    // loadTimeline previews the next 24 hours. A failure shows in its box
+    // and leaves the rest of the page working.
+    async function loadTimeline() {
+      const now = new Date();
+      const iso = (d) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const q = `from=${enc(iso(now))}&to=${enc(iso(new Date(now.getTime() + 24 * 3600 * 1000)))}`;
+      let segs;
+      let pls;
+      let resp;
+      try {
+        [resp, pls] = await Promise.all([
+          api('GET', `/screens/${enc(id)}/timeline?${q}`, undefined, { raw: true }),
+          api('GET', '/playlists'),
+        ]);
+        segs = await resp.json();
+      } catch (err) {
+        if (err.handled) throw err;
+        if (pg.alive) timelineBox.replaceChildren(el('p', { class: 'error', text: `无法加载预览：${err.message}` }));
+        return;
+      }
+      if (!pg.alive) return;
+      timelineAt = Date.now();
+      const names = new Map((pls || []).map((p) => [p.id, p.name || p.id]));
+      const rows = (segs || []).map((g) => {
+        let what;
+        if (g.fallback) what = el('span', { class: 'muted' }, '备用页 ', el('small', { class: 'en', text: 'fallback: nothing scheduled' }));
+        else {
+          const ids = g.playlists && g.playlists.length ? g.playlists : [g.playlist];
+          what = [el('span', { class: 'tl-playlists', text: ids.map((p) => names.get(p) || p).join(' + ') }),
+            el('span', { class: 'muted small' }, g.default ? ' · 默认播放列表 default' : ` · 优先级 ${g.priority}`)];
+        }
+        return el('li', { class: 'tl-seg', dataset: { start: g.start, end: g.end } },
+          el('div', { class: 'tl-when' }, shortTime(g.start), ' – ', shortTime(g.end)),
+          el('div', {}, what,
+            g.urgent && g.urgent.length ? el('span', { class: 'tag', text: `紧急通知 ×${g.urgent.length}` }) : null),
+          (g.items || []).length ? el('ol', { class: 'plain tl-items' }, g.items.map((it) => el('li', {},
+            el('span', { class: 'tl-item', text: it.title || it.id }),
+            el('span', { class: 'muted small', text: ` · ${ITEM_KIND[it.kind] || it.kind || ''} · ${it.duration_s} 秒` })))) : null);
+      });
+      const cut = resp.headers.get('X-Timeline-Truncated');
+      // append (not replaceChildren) skips the absent parts instead of printing "null".
+      timelineBox.replaceChildren();
+      append(timelineBox, [
+        rows.length ? el('ol', { class: 'timeline' }, rows) : el('p', { class: 'muted', text: '没有内容。' }),
+        cut ? el('p', { class: 'warn', text: `变化太多，只列到 ${absTime(cut)}。` }) : null,
+        el('p', { class: 'muted small', text: `生成于 ${clockFormat.format(new Date(timelineAt))}` })]);
+    }
+
     // loadShot fetches the screenshot with the token (an <img src> could
     // not send it) and shows it from a blob: URL.
     async function loadShot() {
@@ -736,6 +793,7 @@
       const fresh = doneShots !== null && [...finished].some((cid) => !doneShots.has(cid));
       doneShots = finished;
       if (!shotKey || fresh) await loadShot();
+      if (Date.now() - timelineAt > 60000) await loadTimeline();
     }, () => (pending && Date.now() < fastUntil ? FAST_MS : REFRESH_MS));
   };
 
@@ -906,6 +964,586 @@
         el('td', {}, absTime(n.withdrawn_at || n.expires_at)),
         el('td', {}, n.status === 'active' ? withdrawButton(n) : ''))));
       if (!list || !list.length) tbody.append(el('tr', {}, el('td', { colspan: 7, class: 'muted', text: '近 7 天没有紧急通知。' })));
+    });
+  };
+
+  // ---- content: shared helpers -------------------------------------------
+
+  // beijingInstant turns a datetime-local value ("YYYY-MM-DDTHH:MM", seconds
+  // only if typed) into RFC 3339 in Beijing time, whatever the browser's zone.
+  function beijingInstant(v) {
+    return (v.length === 16 ? v + ':00' : v) + TZ_OFFSET;
+  }
+
+  const shortFormat = new Intl.DateTimeFormat('zh-CN', {
+    timeZone: TZ, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+  });
+
+  function shortTime(s) {
+    const d = parseTime(s);
+    return d ? shortFormat.format(d) : '—';
+  }
+
+  // formMessages is the error and success lines beside a form. fail shows
+  // an API error ({"error"} already unpacked by api) or a local check.
+  function formMessages(prefix) {
+    const error = el('p', { id: `${prefix}-error`, class: 'error', role: 'alert', hidden: true });
+    const ok = el('p', { id: `${prefix}-ok`, class: 'ok-text', role: 'status', hidden: true });
+    return {
+      error, ok,
+      clear() {
+        error.hidden = true;
+        ok.hidden = true;
+      },
+      fail(text) {
+        ok.hidden = true;
+        error.textContent = text;
+        error.hidden = false;
+      },
+      done(text) {
+        error.hidden = true;
+        ok.textContent = text;
+        ok.hidden = false;
+      },
+    };
+  }
+
+  // confirmButton asks twice instead of using confirm(), like the urgent
+  // page's withdraw: a modal dialog would block the refresh loop and is
+  // easy to click through.
+  function confirmButton(label, confirmLabel, dataset, action) {
+    let armed = 0;
+    const b = el('button', { type: 'button', class: 'danger small', dataset }, label);
+    b.addEventListener('click', async () => {
+      if (!armed) {
+        b.textContent = confirmLabel;
+        armed = setTimeout(() => {
+          armed = 0;
+          b.textContent = label;
+        }, 4000);
+        return;
+      }
+      clearTimeout(armed);
+      armed = 0;
+      b.disabled = true;
+      try {
+        await action();
+      } finally {
+        b.disabled = false;
+        b.textContent = label;
+      }
+    });
+    return b;
+  }
+
+  function refreshBar(pg) {
+    return el('div', { class: 'toolbar' }, el('button', { type: 'button', id: 'refresh', onclick: () => pg.tick() }, bi('刷新', 'Refresh')));
+  }
+
+  function kindBadge(kind) {
+    const k = String(kind || '');
+    return el('span', { class: `badge kind-${k.replace(/[^a-z_]/g, '')}`, dataset: { kind: k } },
+      ITEM_KIND[k] || k || '?', ' ', el('small', { class: 'en', text: k }));
+  }
+
+  // targetChoices is the all / groups / screens picker shared by forms
+  // that address screens. refresh rebuilds the boxes and keeps what is
+  // ticked; value() returns a Target or a Chinese reason it is incomplete.
+  function targetChoices(root, prefix) {
+    const groupBox = el('div', { class: 'choices', id: `${prefix}-groups`, hidden: true });
+    const screenBox = el('div', { class: 'choices', id: `${prefix}-screens`, hidden: true });
+    const name = `${prefix}-target`;
+    const kind = () => ($(`input[name="${name}"]:checked`, root) || { value: 'all' }).value;
+    const show = () => {
+      groupBox.hidden = kind() !== 'groups';
+      screenBox.hidden = kind() !== 'screens';
+    };
+    const radio = (value, zh, en, checked) => el('label', { class: 'inline' },
+      el('input', { type: 'radio', name, value, checked, onchange: show }), ' ', bi(zh, en));
+    function boxes(box, list, field) {
+      const checked = new Set([...box.querySelectorAll('input:checked')].map((i) => i.value));
+      box.replaceChildren(...list.map((x) => el('label', { class: 'inline choice' },
+        el('input', { type: 'checkbox', name: field, value: x.id, checked: checked.has(x.id) }), ' ',
+        x.name || x.id, el('small', { class: 'muted', text: ` ${x.id}` }))));
+      if (!list.length) box.append(el('span', { class: 'muted', text: '（无）' }));
+    }
+    return {
+      node: el('fieldset', {}, el('legend', {}, bi('目标屏幕', 'Target')),
+        radio('all', '全部屏幕', 'all screens', true), radio('groups', '按分组', 'groups', false),
+        radio('screens', '指定屏幕', 'screens', false), groupBox, screenBox),
+      refresh(groups, screens) {
+        boxes(groupBox, groups, 'groups');
+        boxes(screenBox, screens, 'screens');
+        show();
+      },
+      value() {
+        const k = kind();
+        if (k === 'all') return { target: { all: true } };
+        const ids = [...(k === 'groups' ? groupBox : screenBox).querySelectorAll('input:checked')].map((i) => i.value);
+        if (!ids.length) return { problem: k === 'groups' ? '请至少选择一个分组。' : '请至少选择一块屏幕。' };
+        return { target: { [k]: ids } };
+      },
+    };
+  }
+
+  function targetSummary(t, screenNames) {
+    if (!t) return '—';
+    if (t.all) return '全部屏幕';
+    const parts = [];
+    if (t.groups && t.groups.length) parts.push('分组：' + t.groups.map((g) => lookups.groupNames.get(g) || g).join('、'));
+    if (t.tags && t.tags.length) parts.push('标签：' + t.tags.join('、'));
+    if (t.screens && t.screens.length) parts.push('屏幕：' + t.screens.map((s) => screenNames.get(s) || s).join('、'));
+    return parts.join('；') || '—';
+  }
+
+  // ---- content: items ----------------------------------------------------
+
+  const MEDIA_ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,video/mp4,video/webm';
+
+  views.items = (pg) => {
+    const m = formMessages('item');
+    let editing = null; // the item being edited, or null for a new one
+    let uploaded = null; // {file, sha}: a retry after a refused save does not upload again
+    let mimes = new Map(); // asset sha → MIME, from GET /assets
+    const thumbs = new Map(); // sha → Promise of a blob: URL (content-addressed, so kept)
+    const thumbURLs = new Map(); // sha → the blob: URL once loaded, to draw without a flicker
+
+    const heading = el('h2', { id: 'item-form-title' });
+    const kindSel = el('select', { id: 'i-kind', name: 'kind' },
+      Object.entries(ITEM_KIND).map(([k, zh]) => el('option', { value: k, text: `${zh} ${k}` })));
+    const titleIn = el('input', { id: 'i-title', name: 'title', required: true, maxlength: 200, autocomplete: 'off' });
+    const bodyIn = el('textarea', { id: 'i-body', name: 'body', rows: 4, maxlength: 5000 });
+    const durIn = el('input', { id: 'i-duration', name: 'duration_s', type: 'number', min: 1, max: 3600, step: 1 });
+    const fileIn = el('input', { id: 'i-file', name: 'file', type: 'file', accept: MEDIA_ACCEPT });
+    const keepBox = el('div', { id: 'i-current-media', hidden: true });
+    const removeMedia = el('input', { type: 'checkbox', id: 'i-remove-media' });
+    const saveBtn = el('button', { type: 'submit', class: 'primary', id: 'i-save' });
+    const cancelBtn = el('button', { type: 'button', id: 'i-cancel', onclick: () => reset() }, bi('取消编辑', 'Cancel'));
+    const tbody = el('tbody');
+
+    function reset() {
+      editing = null;
+      uploaded = null;
+      heading.replaceChildren(...bi('新建内容', 'New item'));
+      saveBtn.replaceChildren(...bi('创建', 'Create'));
+      cancelBtn.hidden = true;
+      kindSel.value = 'notice';
+      titleIn.value = '';
+      bodyIn.value = '';
+      durIn.value = '10';
+      fileIn.value = '';
+      keepBox.hidden = true;
+      removeMedia.checked = false;
+    }
+
+    function edit(it) {
+      editing = it;
+      uploaded = null;
+      m.clear();
+      heading.replaceChildren(...bi('编辑内容', 'Edit item'), ' ', el('code', { text: it.id }));
+      saveBtn.replaceChildren(...bi('保存', 'Save'));
+      cancelBtn.hidden = false;
+      kindSel.value = it.kind;
+      titleIn.value = it.title || '';
+      bodyIn.value = it.body || '';
+      durIn.value = String(it.duration_s || 10);
+      fileIn.value = '';
+      removeMedia.checked = false;
+      keepBox.hidden = !it.asset;
+      if (it.asset) {
+        keepBox.replaceChildren(el('span', { class: 'muted' }, '当前媒体 current media: '), thumbFor(it.asset),
+          ' ', el('label', { class: 'inline' }, removeMedia, ' ', bi('移除媒体', 'remove media')));
+      }
+      form.scrollIntoView({ block: 'start' });
+      titleIn.focus();
+    }
+
+    // thumbFor shows an image asset from a blob: URL (an <img src> could
+    // not send the token); other media get a label.
+    function thumbFor(sha) {
+      const mime = mimes.get(sha) || '';
+      if (!mime.startsWith('image/')) {
+        return el('span', { class: 'muted', title: sha, text: mime.startsWith('video/') ? '视频 video' : '媒体 media' });
+      }
+      const img = (u) => el('img', { src: u, alt: '缩略图 thumbnail' });
+      if (thumbURLs.has(sha)) return el('span', { class: 'thumb', dataset: { sha } }, img(thumbURLs.get(sha)));
+      const box = el('span', { class: 'thumb', dataset: { sha } }, el('span', { class: 'muted', text: '…' }));
+      if (!thumbs.has(sha)) {
+        thumbs.set(sha, (async () => {
+          const resp = await api('GET', `/assets/${enc(sha)}/raw`, undefined, { raw: true });
+          const blob = await resp.blob();
+          if (!pg.alive) return '';
+          const u = pg.objectURL(blob);
+          thumbURLs.set(sha, u);
+          return u;
+        })());
+      }
+      thumbs.get(sha).then((u) => {
+        if (u) box.replaceChildren(img(u));
+      }, (err) => {
+        thumbs.delete(sha); // try again on the next refresh
+        box.replaceChildren(el('span', { class: 'error small', title: err.message, text: '无法加载' }));
+      });
+      return box;
+    }
+
+    const form = el('form', { id: 'item-form', class: 'card form', method: 'post', novalidate: true, onsubmit: submit },
+      heading,
+      el('label', { for: 'i-kind' }, bi('类型', 'Kind')), kindSel,
+      el('label', { for: 'i-title' }, bi('标题', 'Title')), titleIn,
+      el('label', { for: 'i-body' }, bi('正文', 'Body')), bodyIn,
+      el('label', { for: 'i-duration' }, bi('播放时长（秒）', 'Duration, seconds'),
+        el('span', { class: 'hint', text: '每次轮到时显示多久，1–3600 秒。' })), durIn,
+      el('label', { for: 'i-file' }, bi('媒体（可选）', 'Media, optional'),
+        el('span', { class: 'hint', text: 'PNG、JPEG、WebP、GIF 图片或 MP4、WebM 视频；保存时上传。' })), fileIn,
+      keepBox,
+      el('div', { class: 'form-actions' }, saveBtn, ' ', cancelBtn),
+      m.error, m.ok);
+
+    async function submit(e) {
+      e.preventDefault();
+      m.clear();
+      const title = titleIn.value.trim();
+      if (!title) return m.fail('请填写标题。title: is required');
+      const dur = Number(durIn.value || '10');
+      if (!Number.isInteger(dur) || dur < 1 || dur > 3600) return m.fail('播放时长须为 1–3600 的整数秒。duration_s: 1–3600');
+      saveBtn.disabled = true;
+      try {
+        let asset = editing && !removeMedia.checked ? editing.asset || '' : '';
+        const file = fileIn.files && fileIn.files[0];
+        if (file) {
+          if (!uploaded || uploaded.file !== file) {
+            m.done(`正在上传「${file.name}」…`);
+            const fd = new FormData();
+            fd.append('file', file);
+            const a = await api('POST', '/assets', fd);
+            uploaded = { file, sha: a.sha256 };
+            mimes.set(a.sha256, a.mime);
+          }
+          asset = uploaded.sha;
+        }
+        const body = { kind: kindSel.value, title, body: bodyIn.value, duration_s: dur };
+        if (asset) body.asset = asset;
+        const it = editing
+          ? await api('PUT', `/items/${enc(editing.id)}`, body)
+          : await api('POST', '/items', body);
+        reset();
+        m.done(`已保存「${it.title}」。Saved.`);
+        lookups.at = 0;
+        pg.tick();
+      } catch (err) {
+        if (!err.handled) m.fail(`保存失败 (rejected)：${err.message}`);
+      } finally {
+        saveBtn.disabled = false;
+      }
+    }
+
+    append(pg.root, [
+      el('div', { class: 'page-head' }, el('h1', {}, bi('内容', 'Items')), refreshBar(pg)),
+      form,
+      el('section', { class: 'card' }, el('h2', {}, bi('全部内容', 'All items')),
+        el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'items' },
+          el('thead', {}, el('tr', {}, el('th', {}, '类型'), el('th', {}, '标题'), el('th', { class: 'num' }, '时长'),
+            el('th', {}, '媒体'), el('th', {}, '更新'), el('th', {}, ''))),
+          tbody))),
+    ]);
+    reset();
+
+    pg.poll(async () => {
+      const [items, assets] = await Promise.all([api('GET', '/items'), api('GET', '/assets')]);
+      if (!pg.alive) return;
+      mimes = new Map((assets || []).map((a) => [a.sha256, a.mime]));
+      const list = (items || []).slice().sort((a, b) => String(b.updated_at || '').localeCompare(String(a.updated_at || '')));
+      tbody.replaceChildren(...list.map((it) => el('tr', { dataset: { id: it.id, kind: it.kind } },
+        el('td', {}, kindBadge(it.kind)),
+        el('td', { class: 'i-title' }, el('div', { class: 'item-title', text: it.title }),
+          it.body ? el('div', { class: 'muted small u-body', text: it.body }) : null),
+        el('td', { class: 'num', text: `${it.duration_s} 秒` }),
+        el('td', {}, it.asset ? thumbFor(it.asset) : el('span', { class: 'muted', text: '—' })),
+        el('td', {}, timeEl(it.updated_at || it.created_at)),
+        el('td', { class: 'row-actions' },
+          el('button', { type: 'button', class: 'small', dataset: { edit: it.id }, onclick: () => edit(it) }, '编辑'), ' ',
+          confirmButton('删除', '确认删除？', { delete: it.id }, async () => {
+            try {
+              await api('DELETE', `/items/${enc(it.id)}`);
+              if (editing && editing.id === it.id) reset();
+              m.done(`已删除「${it.title}」。Deleted.`);
+              lookups.at = 0;
+              pg.tick();
+            } catch (err) {
+              if (!err.handled) m.fail(`删除失败 (delete failed)：${err.message}`);
+            }
+          })))));
+      if (!list.length) tbody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted', text: '还没有内容。No items yet.' })));
+    });
+  };
+
+  // ---- content: playlists ------------------------------------------------
+
+  views.playlists = (pg) => {
+    const m = formMessages('playlist');
+    let editing = null;
+    let order = []; // item ids in play order; an item may appear twice
+    let items = new Map();
+
+    const heading = el('h2', { id: 'playlist-form-title' });
+    const nameIn = el('input', { id: 'p-name', name: 'name', required: true, maxlength: 200, autocomplete: 'off' });
+    const orderList = el('ol', { id: 'p-items', class: 'order' });
+    const addSel = el('select', { id: 'p-add' });
+    const addBtn = el('button', { type: 'button', id: 'p-add-btn', onclick: () => {
+      if (!addSel.value) return;
+      order.push(addSel.value);
+      renderOrder();
+    } }, bi('添加', 'Add'));
+    const saveBtn = el('button', { type: 'submit', class: 'primary', id: 'p-save' });
+    const cancelBtn = el('button', { type: 'button', id: 'p-cancel', onclick: () => reset() }, bi('取消编辑', 'Cancel'));
+    const tbody = el('tbody');
+
+    const titleOf = (id) => (items.get(id) ? items.get(id).title : id);
+
+    function renderOrder() {
+      const move = (i, d) => {
+        [order[i], order[i + d]] = [order[i + d], order[i]];
+        renderOrder();
+      };
+      orderList.replaceChildren(...order.map((id, i) => el('li', { dataset: { id } },
+        el('span', { class: 'p-item-title', text: titleOf(id) }),
+        items.has(id) ? el('span', { class: 'muted small', text: ` · ${items.get(id).duration_s} 秒` })
+          : el('span', { class: 'error small', text: ' · 已不存在 missing' }),
+        el('span', { class: 'order-buttons' },
+          el('button', { type: 'button', class: 'small', title: '上移 move up', dataset: { up: i }, disabled: i === 0, onclick: () => move(i, -1) }, '↑'),
+          el('button', { type: 'button', class: 'small', title: '下移 move down', dataset: { down: i }, disabled: i === order.length - 1, onclick: () => move(i, 1) }, '↓'),
+          el('button', { type: 'button', class: 'small danger', title: '移除 remove', dataset: { remove: i }, onclick: () => {
+            order.splice(i, 1);
+            renderOrder();
+          } }, '移除')))));
+      if (!order.length) orderList.append(el('li', { class: 'muted empty-order', text: '还没有内容，从下面添加。' }));
+    }
+
+    function renderAddOptions() {
+      const keep = addSel.value;
+      const list = [...items.values()].sort((a, b) => a.title.localeCompare(b.title, 'zh-CN'));
+      addSel.replaceChildren(el('option', { value: '', text: '选择内容… choose an item' }),
+        ...list.map((it) => el('option', { value: it.id, text: `${it.title}（${ITEM_KIND[it.kind] || it.kind}）` })));
+      if (items.has(keep)) addSel.value = keep;
+    }
+
+    function reset() {
+      editing = null;
+      order = [];
+      heading.replaceChildren(...bi('新建播放列表', 'New playlist'));
+      saveBtn.replaceChildren(...bi('创建', 'Create'));
+      cancelBtn.hidden = true;
+      nameIn.value = '';
+      renderOrder();
+    }
+
+    function edit(p) {
+      editing = p;
+      order = (p.items || []).slice();
+      m.clear();
+      heading.replaceChildren(...bi('编辑播放列表', 'Edit playlist'), ' ', el('code', { text: p.id }));
+      saveBtn.replaceChildren(...bi('保存', 'Save'));
+      cancelBtn.hidden = false;
+      nameIn.value = p.name || '';
+      renderOrder();
+      form.scrollIntoView({ block: 'start' });
+      nameIn.focus();
+    }
+
+    const form = el('form', { id: 'playlist-form', class: 'card form', method: 'post', novalidate: true, onsubmit: submit },
+      heading,
+      el('label', { for: 'p-name' }, bi('名称', 'Name')), nameIn,
+      el('label', {}, bi('播放顺序', 'Order'), el('span', { class: 'hint', text: '从上到下依次轮播；同一内容可以出现多次。' })),
+      orderList,
+      el('div', { class: 'add-row' }, addSel, ' ', addBtn),
+      el('div', { class: 'form-actions' }, saveBtn, ' ', cancelBtn),
+      m.error, m.ok);
+
+    async function submit(e) {
+      e.preventDefault();
+      m.clear();
+      const name = nameIn.value.trim();
+      if (!name) return m.fail('请填写名称。name: is required');
+      saveBtn.disabled = true;
+      try {
+        const body = { name, items: order.slice() };
+        // PUT replaces the whole playlist, order included.
+        const p = editing
+          ? await api('PUT', `/playlists/${enc(editing.id)}`, body)
+          : await api('POST', '/playlists', body);
+        reset();
+        m.done(`已保存「${p.name}」。Saved.`);
+        pg.tick();
+      } catch (err) {
+        if (!err.handled) m.fail(`保存失败 (rejected)：${err.message}`);
+      } finally {
+        saveBtn.disabled = false;
+      }
+    }
+
+    append(pg.root, [
+      el('div', { class: 'page-head' }, el('h1', {}, bi('播放列表', 'Playlists')), refreshBar(pg)),
+      form,
+      el('section', { class: 'card' }, el('h2', {}, bi('全部播放列表', 'All playlists')),
+        el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'playlists' },
+          el('thead', {}, el('tr', {}, el('th', {}, '名称'), el('th', {}, '内容（按顺序）'), el('th', { class: 'num' }, '一轮时长'),
+            el('th', {}, '更新'), el('th', {}, ''))),
+          tbody))),
+    ]);
+    reset();
+
+    pg.poll(async () => {
+      const [list, itemList] = await Promise.all([api('GET', '/playlists'), api('GET', '/items')]);
+      if (!pg.alive) return;
+      items = new Map((itemList || []).map((i) => [i.id, i]));
+      renderAddOptions();
+      renderOrder();
+      const pls = (list || []).slice().sort((a, b) => (a.name || '').localeCompare(b.name || '', 'zh-CN'));
+      tbody.replaceChildren(...pls.map((p) => {
+        const ids = p.items || [];
+        const total = ids.reduce((n, id) => n + (items.has(id) ? items.get(id).duration_s : 0), 0);
+        return el('tr', { dataset: { id: p.id } },
+          el('td', { class: 'p-name', text: p.name }),
+          el('td', {}, ids.length ? el('ol', { class: 'plain' }, ids.map((id) => el('li', { text: titleOf(id) })))
+            : el('span', { class: 'muted', text: '（空）' })),
+          el('td', { class: 'num', text: fmtDuration(total) }),
+          el('td', {}, timeEl(p.updated_at || p.created_at)),
+          el('td', { class: 'row-actions' },
+            el('button', { type: 'button', class: 'small', dataset: { edit: p.id }, onclick: () => edit(p) }, '编辑'), ' ',
+            confirmButton('删除', '确认删除？', { delete: p.id }, async () => {
+              try {
+                await api('DELETE', `/playlists/${enc(p.id)}`);
+                if (editing && editing.id === p.id) reset();
+                m.done(`已删除「${p.name}」。Deleted.`);
+                pg.tick();
+              } catch (err) {
+                if (!err.handled) m.fail(`删除失败 (delete failed)：${err.message}`);
+              }
+            })));
+      }));
+      if (!pls.length) tbody.append(el('tr', {}, el('td', { colspan: 5, class: 'muted', text: '还没有播放列表。No playlists yet.' })));
+    });
+  };
+
+  // ---- content: schedules ------------------------------------------------
+
+  views.schedules = (pg) => {
+    const m = formMessages('schedule');
+    let playlists = new Map();
+    let screenNames = new Map();
+
+    const nameIn = el('input', { id: 's-name', name: 'name', maxlength: 200, autocomplete: 'off' });
+    const plSel = el('select', { id: 's-playlist', name: 'playlist', required: true });
+    const target = targetChoices(pg.root, 's');
+    const cronIn = el('input', { id: 's-cron', name: 'cron', autocomplete: 'off', spellcheck: 'false', placeholder: '例如 0 7 * * 1-5' });
+    const durIn = el('input', { id: 's-duration', name: 'duration_s', type: 'number', min: 1, step: 1, placeholder: '例如 3600' });
+    const fromIn = el('input', { id: 's-from', name: 'from', type: 'datetime-local', step: 60 });
+    const toIn = el('input', { id: 's-to', name: 'to', type: 'datetime-local', step: 60 });
+    const prioIn = el('input', { id: 's-priority', name: 'priority', type: 'number', step: 1, value: '0' });
+    const saveBtn = el('button', { type: 'submit', class: 'primary', id: 's-save' }, bi('创建', 'Create'));
+    const tbody = el('tbody');
+
+    const form = el('form', { id: 'schedule-form', class: 'card form', method: 'post', novalidate: true, onsubmit: submit },
+      el('h2', {}, bi('新建排期', 'New schedule')),
+      el('label', { for: 's-name' }, bi('名称（可选）', 'Name, optional')), nameIn,
+      el('label', { for: 's-playlist' }, bi('播放列表', 'Playlist')), plSel,
+      target.node,
+      el('label', { for: 's-cron' }, bi('时段规则（可选）', 'Cron, optional'),
+        el('span', { class: 'hint', text: '五段 cron：分 时 日 月 星期，按屏幕时区。例如 “0 7 * * 1-5” = 工作日 07:00 开始。留空 = 全天有效。' })),
+      cronIn,
+      el('label', { for: 's-duration' }, bi('每次持续（秒）', 'Duration, seconds'),
+        el('span', { class: 'hint', text: '仅与时段规则一起使用：每次开始后持续多久，例如 3600 = 1 小时，最长 7 天。' })),
+      durIn,
+      el('label', { for: 's-from' }, bi('开始于（可选）', 'From, optional'),
+        el('span', { class: 'hint', text: '按北京时间（Asia/Shanghai, UTC+8）理解，与浏览器时区无关；留空 = 立即。' })),
+      fromIn,
+      el('label', { for: 's-to' }, bi('结束于（可选）', 'To, optional'), el('span', { class: 'hint', text: '北京时间；留空 = 一直有效。' })),
+      toIn,
+      el('label', { for: 's-priority' }, bi('优先级', 'Priority'),
+        el('span', { class: 'hint', text: '同时生效的排期中，优先级最高的播放；相同优先级的合并轮播。' })),
+      prioIn,
+      el('div', { class: 'form-actions' }, saveBtn),
+      m.error, m.ok);
+
+    async function submit(e) {
+      e.preventDefault();
+      m.clear();
+      if (!plSel.value) return m.fail('请选择播放列表。playlist: is required');
+      const t = target.value();
+      if (t.problem) return m.fail(t.problem);
+      const body = { playlist: plSel.value, target: t.target, priority: Number(prioIn.value || '0') };
+      if (!Number.isInteger(body.priority)) return m.fail('优先级须为整数。priority: must be an integer');
+      if (nameIn.value.trim()) body.name = nameIn.value.trim();
+      const cron = cronIn.value.trim();
+      if (cron) {
+        body.cron = cron;
+        const d = Number(durIn.value);
+        if (!durIn.value || !Number.isInteger(d) || d < 1) return m.fail('设置了时段规则时须填写每次持续的秒数。duration_s: required with cron');
+        body.duration_s = d;
+      } else if (durIn.value) {
+        return m.fail('持续秒数只与时段规则一起使用；请填写规则或清空秒数。duration_s: only applies with cron');
+      }
+      if (fromIn.value) body.from = beijingInstant(fromIn.value);
+      if (toIn.value) body.to = beijingInstant(toIn.value);
+      saveBtn.disabled = true;
+      try {
+        await api('POST', '/schedules', body);
+        for (const i of [nameIn, cronIn, durIn, fromIn, toIn]) i.value = '';
+        m.done(`已创建排期：${playlists.has(body.playlist) ? playlists.get(body.playlist).name : body.playlist}。Created.`);
+        pg.tick();
+      } catch (err) {
+        if (!err.handled) m.fail(`创建失败 (rejected)：${err.message}`);
+      } finally {
+        saveBtn.disabled = false;
+      }
+    }
+
+    function when(s) {
+      if (!s.cron) return el('span', {}, '全天 ', el('small', { class: 'en', text: 'always' }));
+      return el('span', {}, el('code', { text: s.cron }), ` 起 ${fmtDuration(s.duration_s)}`);
+    }
+
+    append(pg.root, [
+      el('div', { class: 'page-head' }, el('h1', {}, bi('排期', 'Schedules')), refreshBar(pg)),
+      form,
+      el('section', { class: 'card' }, el('h2', {}, bi('全部排期', 'All schedules')),
+        el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'schedules' },
+          el('thead', {}, el('tr', {}, el('th', {}, '播放列表'), el('th', {}, '目标'), el('th', {}, '时段'),
+            el('th', {}, '有效期（北京时间）'), el('th', { class: 'num' }, '优先级'), el('th', {}, ''))),
+          tbody))),
+    ]);
+
+    pg.poll(async () => {
+      const [list, pls, screens] = await Promise.all([api('GET', '/schedules'), api('GET', '/playlists'),
+        api('GET', '/screens'), loadLookups()]);
+      if (!pg.alive) return;
+      playlists = new Map((pls || []).map((p) => [p.id, p]));
+      screenNames = new Map((screens || []).map((s) => [s.id, s.name || s.id]));
+      const keep = plSel.value;
+      plSel.replaceChildren(el('option', { value: '', text: '选择播放列表… choose a playlist' }),
+        ...[...playlists.values()].sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'))
+          .map((p) => el('option', { value: p.id, text: `${p.name}（${(p.items || []).length} 项）` })));
+      if (playlists.has(keep)) plSel.value = keep;
+      target.refresh(lookups.groups, screens || []);
+      const scs = (list || []).slice().sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
+      tbody.replaceChildren(...scs.map((s) => el('tr', { dataset: { id: s.id, playlist: s.playlist } },
+        el('td', {}, el('span', { class: 's-playlist', text: playlists.has(s.playlist) ? playlists.get(s.playlist).name : s.playlist }),
+          s.name ? el('div', { class: 'muted small', text: s.name }) : null),
+        el('td', { class: 's-target', text: targetSummary(s.target, screenNames) }),
+        el('td', {}, when(s)),
+        el('td', {}, s.from || s.to ? `${s.from ? absTime(s.from) : '不限'} – ${s.to ? absTime(s.to) : '不限'}` : '长期 always'),
+        el('td', { class: 'num', text: String(s.priority) }),
+        el('td', { class: 'row-actions' }, confirmButton('删除', '确认删除？', { delete: s.id }, async () => {
+          try {
+            await api('DELETE', `/schedules/${enc(s.id)}`);
+            m.done('已删除排期。Deleted.');
+            pg.tick();
+          } catch (err) {
+            if (!err.handled) m.fail(`删除失败 (delete failed)：${err.message}`);
+          }
+        })))));
+      if (!scs.length) tbody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted', text: '还没有排期。No schedules yet.' })));
     });
   };
 
