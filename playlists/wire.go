@@ -164,6 +164,12 @@ type Heartbeat struct {
 	PageAlive        bool   `json:"page_alive"`
 	LastSyncError    string `json:"last_sync_error,omitempty"`
 	DownloadFailures int    `json:"download_failures,omitempty"`
+	// The player's proof-of-play log: plays waiting for upload, and plays
+	// ever lost because the log hit its size bound while the server was
+	// out of reach (the oldest go first). Non-zero dropped means the
+	// screen's play reports have a gap.
+	PlaysPending int64 `json:"plays_pending,omitempty"`
+	PlaysDropped int64 `json:"plays_dropped,omitempty"`
 }
 
 // ErrorNote carries a reason the server refused a frame or closed the socket.

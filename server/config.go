@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"kiosk/server/internal/alerts"
+	"kiosk/server/internal/api"
 	"kiosk/server/internal/devices"
 )
 
@@ -34,6 +35,20 @@ const (
 	DefaultWebhookAttempts  = alerts.DefaultAttempts
 	DefaultWebhookRetryBase = alerts.DefaultRetryBase // doubled after each failed attempt
 	DefaultWebhookRetryMax  = alerts.DefaultRetryMax
+
+	// Throttles; the API package owns the values.
+	DefaultAuthFailLimit  = api.DefaultAuthFailures // failed token checks from one client...
+	DefaultAuthFailWindow = api.DefaultAuthWindow   // ...within this window...
+	DefaultAuthCooldown   = api.DefaultAuthCooldown // ...answer its tokens 429 this long
+)
+
+// Per-screen upload limits: one upload every so often, a burst saved up.
+// Variables because the API package's are.
+var (
+	DefaultPlaysEvery      = api.DefaultPlaysRate.Every // 5 uploads a second
+	DefaultPlaysBurst      = api.DefaultPlaysRate.Burst
+	DefaultScreenshotEvery = api.DefaultScreenshotRate.Every // one every 10 s
+	DefaultScreenshotBurst = api.DefaultScreenshotRate.Burst
 )
 
 // Config is everything Run needs; cmd/kiosk-server fills it from flags and
@@ -64,6 +79,17 @@ type Config struct {
 	WebhookAttempts  int
 	WebhookRetryBase time.Duration
 	WebhookRetryMax  time.Duration
+
+	// Throttles; zero fields take the defaults above, negative ones are
+	// refused (they cannot be turned off: the auth throttle is what slows
+	// down guessing the admin token).
+	AuthFailLimit   int           // this many failed token checks from one client...
+	AuthFailWindow  time.Duration // ...within this window...
+	AuthCooldown    time.Duration // ...answer its tokens 429 for this long
+	PlaysEvery      time.Duration // per screen: one proof-of-play upload this often...
+	PlaysBurst      int           // ...with this many saved up
+	ScreenshotEvery time.Duration // per screen: one screenshot upload this often...
+	ScreenshotBurst int           // ...with this many saved up
 
 	Logger *slog.Logger
 	Now    func() time.Time // injected clock; time.Now when nil

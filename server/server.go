@@ -70,6 +70,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.DiskLowPercent >= 100 {
 		return fmt.Errorf("server: disk low percent is %g, want below 100", cfg.DiskLowPercent)
 	}
+	limits, err := cfg.rateLimits()
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("server: create data dir: %w", err)
 	}
@@ -153,6 +157,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Hub:            h,
 		AdminToken:     cfg.AdminToken,
 		MaxUploadBytes: cfg.MaxUploadBytes,
+		RateLimits:     limits,
 		Logger:         log.With("component", "api"),
 		Now:            cfg.Now,
 		Metrics:        reg,
@@ -219,6 +224,47 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log.Info("server stopped")
 	return runErr
+}
+
+// rateLimits turns the throttle fields into the API's RateLimits. Zero
+// fields stay zero, which the API reads as its default; a negative one is
+// refused rather than quietly defaulted, since whoever set it meant
+// something else (most likely "off", which the throttles do not offer).
+func (cfg Config) rateLimits() (api.RateLimits, error) {
+	ints := []struct {
+		name string
+		v    int
+	}{
+		{"auth fail limit", cfg.AuthFailLimit},
+		{"plays burst", cfg.PlaysBurst},
+		{"screenshot burst", cfg.ScreenshotBurst},
+	}
+	for _, f := range ints {
+		if f.v < 0 {
+			return api.RateLimits{}, fmt.Errorf("%s is %d, want positive (0 takes the default)", f.name, f.v)
+		}
+	}
+	durations := []struct {
+		name string
+		v    time.Duration
+	}{
+		{"auth fail window", cfg.AuthFailWindow},
+		{"auth cooldown", cfg.AuthCooldown},
+		{"plays interval", cfg.PlaysEvery},
+		{"screenshot interval", cfg.ScreenshotEvery},
+	}
+	for _, f := range durations {
+		if f.v < 0 {
+			return api.RateLimits{}, fmt.Errorf("%s is %s, want positive (0 takes the default)", f.name, f.v)
+		}
+	}
+	return api.RateLimits{
+		AuthFailures: cfg.AuthFailLimit,
+		AuthWindow:   cfg.AuthFailWindow,
+		AuthCooldown: cfg.AuthCooldown,
+		Plays:        api.Rate{Every: cfg.PlaysEvery, Burst: cfg.PlaysBurst},
+		Screenshots:  api.Rate{Every: cfg.ScreenshotEvery, Burst: cfg.ScreenshotBurst},
+	}, nil
 }
 
 // playPruneEvery is how often old proof-of-play records are deleted.

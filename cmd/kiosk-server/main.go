@@ -12,10 +12,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"kiosk/server"
 )
@@ -35,9 +37,15 @@ func main() {
 	flag.DurationVar(&cfg.AlertGroupWindow, "alert-group-window", server.DefaultAlertGroupWindow, "alerts maturing within this window may be grouped")
 	flag.IntVar(&cfg.AlertGroupMin, "alert-group-min", server.DefaultAlertGroupMin, "this many alerts within the group window become one grouped alert (1 disables grouping)")
 	flag.IntVar(&cfg.WebhookAttempts, "webhook-attempts", server.DefaultWebhookAttempts, "delivery attempts per alert and webhook before giving up")
+	applyRateLimits := rateLimitFlags(flag.CommandLine, &cfg)
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	debug := flag.Bool("debug", false, "log every request")
 	flag.Parse()
+	if err := applyRateLimits(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		flag.Usage()
+		os.Exit(2)
+	}
 
 	level := slog.LevelInfo
 	if *debug {
@@ -67,6 +75,57 @@ func main() {
 	if err := server.Run(ctx, cfg); err != nil {
 		log.Error("server failed", "error", err)
 		os.Exit(1)
+	}
+}
+
+// rateLimitFlags registers the throttle flags on fs; the returned function,
+// called after parsing, checks them and fills cfg. Every value must be
+// positive: there is no "off" (the auth throttle is what slows down guessing
+// the admin token; a screen has no reason to upload faster than the limits
+// allow), and a 0 must not quietly become the default either. An operator
+// who wants a throttle out of the way sets a large limit.
+func rateLimitFlags(fs *flag.FlagSet, cfg *server.Config) func() error {
+	fs.IntVar(&cfg.AuthFailLimit, "auth-fail-limit", server.DefaultAuthFailLimit, "this many failed token checks from one client within -auth-fail-window start a cool-down")
+	fs.DurationVar(&cfg.AuthFailWindow, "auth-fail-window", server.DefaultAuthFailWindow, "window in which failed token checks are counted")
+	fs.DurationVar(&cfg.AuthCooldown, "auth-cooldown", server.DefaultAuthCooldown, "a client over -auth-fail-limit gets 429 for its tokens this long")
+	playsRate := fs.Float64("plays-rate", float64(time.Second)/float64(server.DefaultPlaysEvery), "proof-of-play uploads a second allowed per screen (fractions allowed)")
+	fs.IntVar(&cfg.PlaysBurst, "plays-burst", server.DefaultPlaysBurst, "proof-of-play uploads a screen may make at once before -plays-rate applies")
+	fs.DurationVar(&cfg.ScreenshotEvery, "screenshot-every", server.DefaultScreenshotEvery, "one screenshot upload per screen this often")
+	fs.IntVar(&cfg.ScreenshotBurst, "screenshot-burst", server.DefaultScreenshotBurst, "screenshot uploads a screen may make at once before -screenshot-every applies")
+	return func() error {
+		for _, f := range []struct {
+			name string
+			v    int
+		}{
+			{"auth-fail-limit", cfg.AuthFailLimit},
+			{"plays-burst", cfg.PlaysBurst},
+			{"screenshot-burst", cfg.ScreenshotBurst},
+		} {
+			if f.v <= 0 {
+				return fmt.Errorf("-%s is %d; want a positive number (throttles cannot be turned off; set a large value instead)", f.name, f.v)
+			}
+		}
+		for _, f := range []struct {
+			name string
+			v    time.Duration
+		}{
+			{"auth-fail-window", cfg.AuthFailWindow},
+			{"auth-cooldown", cfg.AuthCooldown},
+			{"screenshot-every", cfg.ScreenshotEvery},
+		} {
+			if f.v <= 0 {
+				return fmt.Errorf("-%s is %s; want a positive duration", f.name, f.v)
+			}
+		}
+		// The interval must come out as at least a nanosecond and fit a
+		// Duration (float64(MaxInt64) is 2^63, one past it, hence <); NaN
+		// fails both comparisons and is refused too.
+		every := float64(time.Second) / *playsRate
+		if !(every >= 1 && every < math.MaxInt64) {
+			return fmt.Errorf("-plays-rate is %g; want a positive number of uploads a second, at most 1e9", *playsRate)
+		}
+		cfg.PlaysEvery = time.Duration(every)
+		return nil
 	}
 }
 

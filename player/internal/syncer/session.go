@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -291,6 +292,9 @@ func (c *Client) heartbeat() playlists.Heartbeat {
 		DownloadFailures: c.DownloadFailures(),
 	}
 	hb.DiskFreeBytes, hb.DiskTotalBytes = diskSpace(filepath.Dir(c.cfg.Cache.Path()))
+	plays := c.cfg.Cache.PlayStats()
+	hb.PlaysPending = int64(plays.Pending)
+	hb.PlaysDropped = int64(min(plays.Dropped, math.MaxInt64))
 	c.mu.Lock()
 	hb.LastSyncError = c.syncErr
 	c.mu.Unlock()

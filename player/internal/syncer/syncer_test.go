@@ -550,3 +550,35 @@ func TestUnresumableDownloadStartsOver(t *testing.T) {
 		t.Errorf("asset requests = %d, want 3 (dropped, refused resume, full)", n)
 	}
 }
+
+// TestHeartbeatReportsPlayLog checks that technicians can see a play log
+// that overflowed: the heartbeat carries what is pending and what was lost.
+// The fake server has no plays route, so nothing is uploaded meanwhile.
+func TestHeartbeatReportsPlayLog(t *testing.T) {
+	f := newFakeServer(t)
+	m, data := content([]byte("poster"))
+	f.publish(m, data)
+	ch, err := cache.Open(filepath.Join(t.TempDir(), "cache.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ch.Close() })
+	ch.SetMaxPlays(5)
+	recordPlays(t, ch, 8, "item-1")
+	start(t, f, ch)
+
+	hb := recv(t, f.heartbeats, "heartbeat")
+	if hb.PlaysPending != 5 || hb.PlaysDropped != 3 {
+		t.Errorf("heartbeat plays pending, dropped = %d, %d; want 5, 3", hb.PlaysPending, hb.PlaysDropped)
+	}
+
+	// The counts are read afresh for every heartbeat.
+	recordPlays(t, ch, 2, "item-2")
+	eventually(t, "heartbeat with 5 dropped", func() bool {
+		hb = recv(t, f.heartbeats, "heartbeat")
+		return hb.PlaysDropped == 5
+	})
+	if hb.PlaysPending != 5 {
+		t.Errorf("heartbeat plays pending = %d; want 5 (the bound)", hb.PlaysPending)
+	}
+}

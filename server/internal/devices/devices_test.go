@@ -1,7 +1,9 @@
 package devices
 
 import (
+	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -134,5 +136,70 @@ func TestHelloForDeletedScreen(t *testing.T) {
 	}
 	if _, err := r.Hello("scr_gone", playlists.Hello{}); !errors.Is(err, hub.ErrUnauthorized) {
 		t.Errorf("Hello for unknown screen: got %v, want ErrUnauthorized", err)
+	}
+}
+
+// TestHeartbeatKeepsPlayLog checks that the player's play-log counts reach
+// the screen status (and so GET /screens/{id}), survive a restart, and
+// follow the latest report rather than accumulating.
+func TestHeartbeatKeepsPlayLog(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	dir := t.TempDir()
+	st, err := store.Open(dir, clk.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scr, _, err := st.CreateScreen(store.Screen{Name: "大堂"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Options{Store: st, Now: clk.now, Version: func(string) string { return "v1" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Hello(scr.ID, playlists.Hello{PlayerVersion: "1.0"}); err != nil {
+		t.Fatal(err)
+	}
+
+	r.Heartbeat(scr.ID, playlists.Heartbeat{PlaysPending: 200_000, PlaysDropped: 1234})
+	got, _ := r.Status(scr.ID)
+	if got.PlaysPending != 200_000 || got.PlaysDropped != 1234 {
+		t.Errorf("status plays pending, dropped = %d, %d; want 200000, 1234", got.PlaysPending, got.PlaysDropped)
+	}
+	raw, err := json.Marshal(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{`"plays_pending":200000`, `"plays_dropped":1234`} {
+		if !strings.Contains(string(raw), key) {
+			t.Errorf("status JSON %s; want it to contain %s", raw, key)
+		}
+	}
+
+	if err := r.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	st, err = store.Open(dir, clk.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, err = New(Options{Store: st, Now: clk.now, Version: func(string) string { return "v1" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.Status(scr.ID); got.PlaysPending != 200_000 || got.PlaysDropped != 1234 {
+		t.Errorf("after restart: plays pending, dropped = %d, %d; want 200000, 1234", got.PlaysPending, got.PlaysDropped)
+	}
+
+	// Each heartbeat is the player's current view: an uploaded log reads 0
+	// pending; negative counts from a broken player are stored as 0.
+	if _, err := r.Hello(scr.ID, playlists.Hello{PlayerVersion: "1.0"}); err != nil {
+		t.Fatal(err)
+	}
+	r.Heartbeat(scr.ID, playlists.Heartbeat{PlaysPending: -5, PlaysDropped: -1})
+	if got, _ := r.Status(scr.ID); got.PlaysPending != 0 || got.PlaysDropped != 0 {
+		t.Errorf("after negative report: plays pending, dropped = %d, %d; want 0, 0", got.PlaysPending, got.PlaysDropped)
 	}
 }

@@ -27,6 +27,10 @@ type ScreenStatus struct {
 	PageAlive        bool      `json:"page_alive"`
 	LastSyncError    string    `json:"last_sync_error,omitempty"`
 	DownloadFailures int       `json:"download_failures,omitempty"`
+	// The player's proof-of-play log: plays not yet uploaded, and plays
+	// ever dropped because the log was full (a gap in the play reports).
+	PlaysPending int64 `json:"plays_pending,omitempty"`
+	PlaysDropped int64 `json:"plays_dropped,omitempty"`
 }
 
 // PutStatuses saves many statuses in one transaction. Statuses of screens
