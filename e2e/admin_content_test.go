@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"kiosk/playlists"
 )
 
 // TestAdminContentInChromium drives the editor's side of the admin page
@@ -184,6 +186,119 @@ func TestAdminContentInChromium(t *testing.T) {
 		t.Errorf("GET /schedules lists %d schedules after the delete, want 0", len(scheds))
 	}
 
+	if d := dialogs.Load(); d != 0 {
+		t.Errorf("%d dialogs opened, want none", d)
+	}
+}
+
+// TestAdminScheduleEditInChromium edits schedules through the admin form:
+// the form shows a saved schedule (from/to as Beijing wall-clock time
+// whatever the browser's zone), a refused PUT shows beside the form and
+// keeps it in edit mode, a saved edit changes exactly what was changed,
+// cancel returns to create mode, and a target the form cannot show whole
+// (tags) is kept when left untouched.
+func TestAdminScheduleEditInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	ctx := newBrowser(t)
+	srv := startServer(t)
+	pl := srv.playlist("早间", srv.item("notice", "通知", "", "", 5))
+	scr := srv.screen("一号屏", "")
+	dialogs := countDialogs(t, ctx, "schedule edit")
+
+	type schedule struct {
+		ID        string           `json:"id"`
+		Name      string           `json:"name"`
+		Playlist  string           `json:"playlist"`
+		Target    playlists.Target `json:"target"`
+		Cron      string           `json:"cron"`
+		DurationS int              `json:"duration_s"`
+		From      *time.Time       `json:"from"`
+		To        *time.Time       `json:"to"`
+		Priority  int              `json:"priority"`
+	}
+	var sc, tagged schedule
+	srv.must(http.MethodPost, "/schedules", map[string]any{
+		"name": "工作日早间", "playlist": pl, "target": map[string]any{"screens": []string{scr.ID}},
+		"cron": "0 7 * * 1-5", "duration_s": 3600, "priority": 1,
+		"from": "2026-05-01T00:00:00Z", "to": "2026-06-01T10:30:00+08:00",
+	}, &sc)
+	srv.must(http.MethodPost, "/schedules", map[string]any{
+		"playlist": pl, "target": map[string]any{"tags": []string{"lobby"}}, "priority": 0,
+	}, &tagged)
+
+	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/#/schedules"))
+	adminPoll(t, ctx, "the sign-in form", `!document.getElementById('signin').hidden`, 10*time.Second)
+	do(t, ctx, "sign in", chromedp.SendKeys("#token", adminToken), chromedp.Click("#signin-form button[type=submit]"))
+	rowOf := func(id string) string { return `document.querySelector('#schedules tbody tr[data-id=` + js(id) + `]')` }
+	adminPoll(t, ctx, "both schedules listed", rowOf(sc.ID)+` !== null && `+rowOf(tagged.ID)+` !== null
+		&& document.getElementById('s-cancel').hidden`, 10*time.Second)
+
+	// Edit fills the form with the schedule, from/to in Beijing time.
+	evalVoid(t, ctx, "edit", rowOf(sc.ID)+`.querySelector('button[data-edit]').click()`)
+	adminPoll(t, ctx, "the form showing the schedule", `(() => { const v = (id) => document.getElementById(id).value;
+		return document.getElementById('schedule-form-title').textContent.includes(`+js(sc.ID)+`)
+			&& !document.getElementById('s-cancel').hidden
+			&& v('s-name') === '工作日早间' && v('s-playlist') === `+js(pl)+`
+			&& document.querySelector('input[name="s-target"]:checked').value === 'screens'
+			&& !document.getElementById('s-screens').hidden
+			&& document.querySelector('#s-screens input[value=`+js(scr.ID)+`]').checked
+			&& v('s-cron') === '0 7 * * 1-5' && v('s-duration') === '3600'
+			&& v('s-from') === '2026-05-01T08:00' && v('s-to') === '2026-06-01T10:30'
+			&& v('s-priority') === '1' && document.getElementById('s-target-note').hidden; })()`, 10*time.Second)
+
+	// The API's refusal shows beside the form, which stays in edit mode.
+	evalVoid(t, ctx, "a bad cron", `document.getElementById('s-cron').value = '0 7 * *'`)
+	do(t, ctx, "save", chromedp.Click("#s-save"))
+	adminPoll(t, ctx, "the cron refused", `(() => { const m = document.getElementById('schedule-error');
+		return !m.hidden && m.textContent.includes('保存失败') && m.textContent.includes('cron')
+			&& !document.getElementById('s-cancel').hidden; })()`, 10*time.Second)
+
+	evalVoid(t, ctx, "a new cron and priority", `(() => {
+		document.getElementById('s-cron').value = '30 8 * * *';
+		document.getElementById('s-priority').value = '5'; })()`)
+	do(t, ctx, "save", chromedp.Click("#s-save"))
+	adminPoll(t, ctx, "the edit saved and the form back in create mode", `(() => { const r = `+rowOf(sc.ID)+`;
+		return r !== null && r.cells[4].textContent === '5' && r.querySelector('code')?.textContent === '30 8 * * *'
+			&& document.getElementById('schedule-error').hidden && document.getElementById('s-cancel').hidden
+			&& document.getElementById('s-cron').value === '' && document.getElementById('s-priority').value === '0'; })()`, 10*time.Second)
+	var got schedule
+	srv.must(http.MethodGet, "/schedules/"+sc.ID, nil, &got)
+	from, _ := time.Parse(time.RFC3339, "2026-05-01T08:00:00+08:00")
+	to, _ := time.Parse(time.RFC3339, "2026-06-01T10:30:00+08:00")
+	if got.Priority != 5 || got.Cron != "30 8 * * *" {
+		t.Errorf("GET /schedules/%s priority %d cron %q, want 5 and %q", sc.ID, got.Priority, got.Cron, "30 8 * * *")
+	}
+	if got.Name != "工作日早间" || got.Playlist != pl || got.DurationS != 3600 ||
+		len(got.Target.Screens) != 1 || got.Target.Screens[0] != scr.ID || got.Target.All ||
+		got.From == nil || !got.From.Equal(from) || got.To == nil || !got.To.Equal(to) {
+		t.Errorf("GET /schedules/%s = %+v (from %v, to %v), want the rest unchanged: name, playlist %s, 3600 s, screens [%s], from %v, to %v",
+			sc.ID, got, got.From, got.To, pl, scr.ID, from, to)
+	}
+
+	// Cancel returns to create mode; a tags target the form cannot show is
+	// noted and saved as it was when left untouched.
+	evalVoid(t, ctx, "edit the tagged one", rowOf(tagged.ID)+`.querySelector('button[data-edit]').click()`)
+	adminPoll(t, ctx, "the note on the target", `!document.getElementById('s-target-note').hidden
+		&& document.getElementById('s-target-note').textContent.includes('lobby')
+		&& document.querySelector('input[name="s-target"]:checked') === null`, 10*time.Second)
+	adminScreenshot(ctx, ".schedule-edit.png")
+	do(t, ctx, "cancel", chromedp.Click("#s-cancel"))
+	adminPoll(t, ctx, "create mode", `document.getElementById('s-cancel').hidden && document.getElementById('s-target-note').hidden
+		&& document.getElementById('s-playlist').value === '' && document.getElementById('schedule-form-title').textContent.includes('新建')
+		&& document.querySelector('input[name="s-target"]:checked')?.value === 'all'`, 5*time.Second)
+	evalVoid(t, ctx, "edit the tagged one again", rowOf(tagged.ID)+`.querySelector('button[data-edit]').click()`)
+	adminPoll(t, ctx, "edit mode", `!document.getElementById('s-cancel').hidden`, 5*time.Second)
+	evalVoid(t, ctx, "a new priority", `document.getElementById('s-priority').value = '3'`)
+	do(t, ctx, "save", chromedp.Click("#s-save"))
+	adminPoll(t, ctx, "the tagged edit saved", `(() => { const r = `+rowOf(tagged.ID)+`;
+		return r !== null && r.cells[4].textContent === '3' && document.getElementById('s-cancel').hidden; })()`, 10*time.Second)
+	var gotTagged schedule
+	srv.must(http.MethodGet, "/schedules/"+tagged.ID, nil, &gotTagged)
+	if tg := gotTagged.Target; gotTagged.Priority != 3 || len(tg.Tags) != 1 || tg.Tags[0] != "lobby" || tg.All || len(tg.Screens) != 0 {
+		t.Errorf("GET /schedules/%s priority %d target %+v, want 3 and tags [lobby] kept", tagged.ID, gotTagged.Priority, tg)
+	}
 	if d := dialogs.Load(); d != 0 {
 		t.Errorf("%d dialogs opened, want none", d)
 	}

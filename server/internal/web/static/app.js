@@ -975,6 +975,17 @@
     return (v.length === 16 ? v + ':00' : v) + TZ_OFFSET;
   }
 
+  // beijingLocal is the inverse for a form being edited: an RFC 3339 time
+  // (in any offset) as the datetime-local value of its Beijing wall clock,
+  // '' for none. The offset is fixed (see TZ_OFFSET), so adding it and
+  // reading the UTC fields is exact.
+  function beijingLocal(s) {
+    const d = parseTime(s);
+    if (!d) return '';
+    const iso = new Date(d.getTime() + 8 * 3600 * 1000).toISOString();
+    return iso.slice(0, d.getUTCSeconds() ? 19 : 16);
+  }
+
   const shortFormat = new Intl.DateTimeFormat('zh-CN', {
     timeZone: TZ, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
   });
@@ -1048,11 +1059,17 @@
 
   // targetChoices is the all / groups / screens picker shared by forms
   // that address screens. refresh rebuilds the boxes and keeps what is
-  // ticked; value() returns a Target or a Chinese reason it is incomplete.
+  // ticked; set(t) shows a saved Target for editing; value() returns a
+  // Target or a Chinese reason it is incomplete.
   function targetChoices(root, prefix) {
     const groupBox = el('div', { class: 'choices', id: `${prefix}-groups`, hidden: true });
     const screenBox = el('div', { class: 'choices', id: `${prefix}-screens`, hidden: true });
     const name = `${prefix}-target`;
+    // The latest lists, and ids a set() target named that the lists may
+    // not offer (a deleted group or screen): those stay as boxes marked
+    // missing, so saving an edit does not silently drop them.
+    const lists = new Map([[groupBox, []], [screenBox, []]]);
+    const pinned = new Map([[groupBox, new Set()], [screenBox, new Set()]]);
     const kind = () => ($(`input[name="${name}"]:checked`, root) || { value: 'all' }).value;
     const show = () => {
       groupBox.hidden = kind() !== 'groups';
@@ -1060,20 +1077,41 @@
     };
     const radio = (value, zh, en, checked) => el('label', { class: 'inline' },
       el('input', { type: 'radio', name, value, checked, onchange: show }), ' ', bi(zh, en));
-    function boxes(box, list, field) {
-      const checked = new Set([...box.querySelectorAll('input:checked')].map((i) => i.value));
-      box.replaceChildren(...list.map((x) => el('label', { class: 'inline choice' },
+    function boxes(box, list, field, checked) {
+      checked = checked || new Set([...box.querySelectorAll('input:checked')].map((i) => i.value));
+      lists.set(box, list);
+      const known = new Set(list.map((x) => x.id));
+      const missing = [...pinned.get(box)].filter((id) => !known.has(id)).map((id) => ({ id, missing: true }));
+      box.replaceChildren(...list.concat(missing).map((x) => el('label', { class: 'inline choice' },
         el('input', { type: 'checkbox', name: field, value: x.id, checked: checked.has(x.id) }), ' ',
-        x.name || x.id, el('small', { class: 'muted', text: ` ${x.id}` }))));
-      if (!list.length) box.append(el('span', { class: 'muted', text: '（无）' }));
+        x.missing ? el('span', { class: 'error', text: '已不存在 missing' }) : x.name || x.id,
+        el('small', { class: 'muted', text: ` ${x.id}` }))));
+      if (!list.length && !missing.length) box.append(el('span', { class: 'muted', text: '（无）' }));
     }
+    const node = el('fieldset', {}, el('legend', {}, bi('目标屏幕', 'Target')),
+      radio('all', '全部屏幕', 'all screens', true), radio('groups', '按分组', 'groups', false),
+      radio('screens', '指定屏幕', 'screens', false), groupBox, screenBox);
     return {
-      node: el('fieldset', {}, el('legend', {}, bi('目标屏幕', 'Target')),
-        radio('all', '全部屏幕', 'all screens', true), radio('groups', '按分组', 'groups', false),
-        radio('screens', '指定屏幕', 'screens', false), groupBox, screenBox),
+      node,
       refresh(groups, screens) {
         boxes(groupBox, groups, 'groups');
         boxes(screenBox, screens, 'screens');
+        show();
+      },
+      // set shows t; null means a fresh form (all screens, nothing ticked).
+      // A target mixing kinds shows groups first, and a tags-only one no
+      // radio at all: the caller decides what to do about what the picker
+      // cannot show (see representable).
+      set(t) {
+        t = t || { all: true };
+        const groups = t.all ? [] : t.groups || [];
+        const screens = t.all ? [] : t.screens || [];
+        const k = t.all ? 'all' : groups.length ? 'groups' : screens.length ? 'screens' : '';
+        for (const r of node.querySelectorAll(`input[name="${name}"]`)) r.checked = r.value === k;
+        pinned.set(groupBox, new Set(groups));
+        pinned.set(screenBox, new Set(screens));
+        boxes(groupBox, lists.get(groupBox), 'groups', new Set(groups));
+        boxes(screenBox, lists.get(screenBox), 'screens', new Set(screens));
         show();
       },
       value() {
@@ -1084,6 +1122,15 @@
         return { target: { [k]: ids } };
       },
     };
+  }
+
+  // representable reports whether targetChoices can show t whole: one of
+  // all, groups or screens, and no tags (the API takes tags; the form
+  // offers none).
+  function representable(t) {
+    if (!t) return true;
+    const kinds = [t.all, t.groups && t.groups.length, t.screens && t.screens.length].filter(Boolean).length;
+    return kinds <= 1 && !(t.tags && t.tags.length);
   }
 
   function targetSummary(t, screenNames) {
@@ -1430,8 +1477,12 @@
 
   views.schedules = (pg) => {
     const m = formMessages('schedule');
+    let editing = null; // the schedule being edited, or null for a new one
+    let keepTarget = null; // editing's target while the form cannot show it whole and it is untouched
     let playlists = new Map();
     let screenNames = new Map();
+
+    const heading = el('h2', { id: 'schedule-form-title' });
 
     const nameIn = el('input', { id: 's-name', name: 'name', maxlength: 200, autocomplete: 'off' });
     const plSel = el('select', { id: 's-playlist', name: 'playlist', required: true });
@@ -1441,14 +1492,58 @@
     const fromIn = el('input', { id: 's-from', name: 'from', type: 'datetime-local', step: 60 });
     const toIn = el('input', { id: 's-to', name: 'to', type: 'datetime-local', step: 60 });
     const prioIn = el('input', { id: 's-priority', name: 'priority', type: 'number', step: 1, value: '0' });
-    const saveBtn = el('button', { type: 'submit', class: 'primary', id: 's-save' }, bi('创建', 'Create'));
+    const saveBtn = el('button', { type: 'submit', class: 'primary', id: 's-save' });
+    const cancelBtn = el('button', { type: 'button', id: 's-cancel', onclick: () => reset() }, bi('取消编辑', 'Cancel'));
+    const targetNote = el('p', { id: 's-target-note', class: 'warn small', hidden: true });
     const tbody = el('tbody');
 
+    // Touching the target picker means the technician chose a new target.
+    target.node.addEventListener('change', () => {
+      keepTarget = null;
+      targetNote.hidden = true;
+    });
+
+    function reset() {
+      editing = null;
+      keepTarget = null;
+      heading.replaceChildren(...bi('新建排期', 'New schedule'));
+      saveBtn.replaceChildren(...bi('创建', 'Create'));
+      cancelBtn.hidden = true;
+      targetNote.hidden = true;
+      for (const i of [nameIn, cronIn, durIn, fromIn, toIn]) i.value = '';
+      plSel.value = '';
+      prioIn.value = '0';
+      target.set(null);
+    }
+
+    function edit(s) {
+      editing = s;
+      m.clear();
+      heading.replaceChildren(...bi('编辑排期', 'Edit schedule'), ' ', el('code', { text: s.id }));
+      saveBtn.replaceChildren(...bi('保存', 'Save'));
+      cancelBtn.hidden = false;
+      nameIn.value = s.name || '';
+      plSel.value = s.playlist; // '' (choose…) if the playlist is gone: the check below asks for one
+      target.set(s.target);
+      keepTarget = representable(s.target) ? null : s.target;
+      targetNote.textContent = keepTarget
+        ? `此排期的目标（${targetSummary(s.target, screenNames)}）含标签或多种类型，上面无法完整显示；不改动目标则按原样保存。`
+        : '';
+      targetNote.hidden = !keepTarget;
+      cronIn.value = s.cron || '';
+      durIn.value = s.duration_s ? String(s.duration_s) : '';
+      fromIn.value = beijingLocal(s.from);
+      toIn.value = beijingLocal(s.to);
+      prioIn.value = String(s.priority || 0);
+      form.scrollIntoView({ block: 'start' });
+      plSel.focus();
+    }
+
     const form = el('form', { id: 'schedule-form', class: 'card form', method: 'post', novalidate: true, onsubmit: submit },
-      el('h2', {}, bi('新建排期', 'New schedule')),
+      heading,
       el('label', { for: 's-name' }, bi('名称（可选）', 'Name, optional')), nameIn,
       el('label', { for: 's-playlist' }, bi('播放列表', 'Playlist')), plSel,
-      target.node,
+      target.node, targetNote,
       el('label', { for: 's-cron' }, bi('时段规则（可选）', 'Cron, optional'),
         el('span', { class: 'hint', text: '五段 cron：分 时 日 月 星期，按屏幕时区。例如 “0 7 * * 1-5” = 工作日 07:00 开始。留空 = 全天有效。' })),
       cronIn,
@@ -1463,14 +1558,14 @@
       el('label', { for: 's-priority' }, bi('优先级', 'Priority'),
         el('span', { class: 'hint', text: '同时生效的排期中，优先级最高的播放；相同优先级的合并轮播。' })),
       prioIn,
-      el('div', { class: 'form-actions' }, saveBtn),
+      el('div', { class: 'form-actions' }, saveBtn, ' ', cancelBtn),
       m.error, m.ok);
 
     async function submit(e) {
       e.preventDefault();
       m.clear();
       if (!plSel.value) return m.fail('请选择播放列表。playlist: is required');
-      const t = target.value();
+      const t = keepTarget ? { target: keepTarget } : target.value();
       if (t.problem) return m.fail(t.problem);
       const body = { playlist: plSel.value, target: t.target, priority: Number(prioIn.value || '0') };
       if (!Number.isInteger(body.priority)) return m.fail('优先级须为整数。priority: must be an integer');
@@ -1486,14 +1581,23 @@
       }
       if (fromIn.value) body.from = beijingInstant(fromIn.value);
       if (toIn.value) body.to = beijingInstant(toIn.value);
+      const plName = playlists.has(body.playlist) ? playlists.get(body.playlist).name : body.playlist;
       saveBtn.disabled = true;
       try {
-        await api('POST', '/schedules', body);
-        for (const i of [nameIn, cronIn, durIn, fromIn, toIn]) i.value = '';
-        m.done(`已创建排期：${playlists.has(body.playlist) ? playlists.get(body.playlist).name : body.playlist}。Created.`);
+        if (editing) {
+          // PUT replaces the whole schedule: what the form leaves empty
+          // (name, cron, from, to) is cleared, as the form shows.
+          await api('PUT', `/schedules/${enc(editing.id)}`, body);
+          reset();
+          m.done(`已保存排期：${plName}。Saved.`);
+        } else {
+          await api('POST', '/schedules', body);
+          for (const i of [nameIn, cronIn, durIn, fromIn, toIn]) i.value = '';
+          m.done(`已创建排期：${plName}。Created.`);
+        }
         pg.tick();
       } catch (err) {
-        if (!err.handled) m.fail(`创建失败 (rejected)：${err.message}`);
+        if (!err.handled) m.fail(`${editing ? '保存失败' : '创建失败'} (rejected)：${err.message}`);
       } finally {
         saveBtn.disabled = false;
       }
@@ -1513,6 +1617,7 @@
             el('th', {}, '有效期（北京时间）'), el('th', { class: 'num' }, '优先级'), el('th', {}, ''))),
           tbody))),
     ]);
+    reset();
 
     pg.poll(async () => {
       const [list, pls, screens] = await Promise.all([api('GET', '/schedules'), api('GET', '/playlists'),
@@ -1534,15 +1639,18 @@
         el('td', {}, when(s)),
         el('td', {}, s.from || s.to ? `${s.from ? absTime(s.from) : '不限'} – ${s.to ? absTime(s.to) : '不限'}` : '长期 always'),
         el('td', { class: 'num', text: String(s.priority) }),
-        el('td', { class: 'row-actions' }, confirmButton('删除', '确认删除？', { delete: s.id }, async () => {
-          try {
-            await api('DELETE', `/schedules/${enc(s.id)}`);
-            m.done('已删除排期。Deleted.');
-            pg.tick();
-          } catch (err) {
-            if (!err.handled) m.fail(`删除失败 (delete failed)：${err.message}`);
-          }
-        })))));
+        el('td', { class: 'row-actions' },
+          el('button', { type: 'button', class: 'small', dataset: { edit: s.id }, onclick: () => edit(s) }, bi('编辑', 'Edit')), ' ',
+          confirmButton('删除', '确认删除？', { delete: s.id }, async () => {
+            try {
+              await api('DELETE', `/schedules/${enc(s.id)}`);
+              if (editing && editing.id === s.id) reset();
+              m.done('已删除排期。Deleted.');
+              pg.tick();
+            } catch (err) {
+              if (!err.handled) m.fail(`删除失败 (delete failed)：${err.message}`);
+            }
+          })))));
       if (!scs.length) tbody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted', text: '还没有排期。No schedules yet.' })));
     });
   };
