@@ -16,7 +16,9 @@ import (
 //	player → server  heartbeat  Heartbeat   periodic health report
 //	player → server  time       TimeSync    clock probe (T0 set)
 //	server → player  time       TimeSync    answer (T0 echoed, Server set)
-//	server → player  resync     VersionNote sent to a client that missed pushes
+//	server → player  resync     VersionNote fetch this version now (players accept it; today the
+//	                                         hub instead drops a client that falls behind, and
+//	                                         the welcome on reconnect carries the version)
 //	server → player  error      ErrorNote   the server refuses something, with a reason
 //	server → player  command    Command     a remote command for this screen
 //	player → server  command_result CommandResult  the outcome of a command, by id
