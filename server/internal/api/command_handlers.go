@@ -46,18 +46,28 @@ func (h *handler) commands() (*devices.Commands, error) {
 	return h.opts.Commands, nil
 }
 
-// createScreenCommand queues a command for one screen: 202, since the
-// screen acts on it later (at once if connected, else on reconnect).
-func (h *handler) createScreenCommand(c echo.Context) error {
+// commandRequest reads and checks a command request body, and returns the
+// command service that will queue it.
+func (h *handler) commandRequest(c echo.Context) (*devices.Commands, devices.CommandRequest, error) {
 	cmds, err := h.commands()
 	if err != nil {
-		return err
+		return nil, devices.CommandRequest{}, err
 	}
 	var body commandRequest
 	if err := decodeJSON(c, &body); err != nil {
-		return err
+		return nil, devices.CommandRequest{}, err
 	}
 	req, err := body.toDevices()
+	if err != nil {
+		return nil, devices.CommandRequest{}, err
+	}
+	return cmds, req, nil
+}
+
+// createScreenCommand queues a command for one screen: 202, since the
+// screen acts on it later (at once if connected, else on reconnect).
+func (h *handler) createScreenCommand(c echo.Context) error {
+	cmds, req, err := h.commandRequest(c)
 	if err != nil {
 		return err
 	}
@@ -89,15 +99,7 @@ type groupCommandFailed struct {
 // (or the group has none), listing failed screens; when every screen failed
 // it answers with the first failure's error like any other request.
 func (h *handler) createGroupCommand(c echo.Context) error {
-	cmds, err := h.commands()
-	if err != nil {
-		return err
-	}
-	var body commandRequest
-	if err := decodeJSON(c, &body); err != nil {
-		return err
-	}
-	req, err := body.toDevices()
+	cmds, req, err := h.commandRequest(c)
 	if err != nil {
 		return err
 	}
