@@ -127,6 +127,11 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrateUrgent,
 	// Schema 5: proof of play (plays.go).
 	migratePlays,
+	// Schema 6: people (users.go, sessions.go) and change sets
+	// (changesets.go). Content already stored is the published state.
+	migratePeople,
+	// Schema 7: the audit trail becomes a hash chain (audit.go).
+	migrateAuditChain,
 }
 
 // SchemaVersion is the version a fully migrated file has.
