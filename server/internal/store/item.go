@@ -11,52 +11,52 @@ import (
 // CreateItem validates it, checks its asset exists and stores it under a new
 // id, returning the stored item.
 func (s *Store) CreateItem(it playlists.Item) (playlists.Item, error) {
-	if err := it.Validate(); err != nil {
-		return playlists.Item{}, err
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := checkItemRefs(tx, it); err != nil {
-			return err
-		}
-		b := tx.Bucket(bucketItems)
-		it.ID = freshID(b, "itm")
-		it.CreatedAt = s.now().UTC()
-		it.UpdatedAt = it.CreatedAt
-		return putJSON(b, it.ID, it)
-	})
-	if err != nil {
-		return playlists.Item{}, err
-	}
-	return it, nil
+	return update(s, func(tx *bolt.Tx) (playlists.Item, error) { return s.createItem(tx, "", it) })
 }
 
 // UpdateItem replaces item id with it, keeping its creation time.
 func (s *Store) UpdateItem(id string, it playlists.Item) (playlists.Item, error) {
+	return update(s, func(tx *bolt.Tx) (playlists.Item, error) { return s.updateItem(tx, id, it) })
+}
+
+// createItem stores it under id, or under a new id when id is empty.
+func (s *Store) createItem(tx *bolt.Tx, id string, it playlists.Item) (playlists.Item, error) {
 	if err := it.Validate(); err != nil {
 		return playlists.Item{}, err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketItems)
-		var old playlists.Item
-		ok, err := getJSON(b, id, &old)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return NotFoundError{Kind: "item", ID: id}
-		}
-		if err := checkItemRefs(tx, it); err != nil {
-			return err
-		}
-		it.ID = id
-		it.CreatedAt = old.CreatedAt
-		it.UpdatedAt = s.now().UTC()
-		return putJSON(b, id, it)
-	})
+	if err := checkItemRefs(tx, it); err != nil {
+		return playlists.Item{}, err
+	}
+	b := tx.Bucket(bucketItems)
+	var err error
+	if it.ID, err = newOrFreshID(b, "item", "itm", id); err != nil {
+		return playlists.Item{}, err
+	}
+	it.CreatedAt = s.now().UTC()
+	it.UpdatedAt = it.CreatedAt
+	return it, putJSON(b, it.ID, it)
+}
+
+func (s *Store) updateItem(tx *bolt.Tx, id string, it playlists.Item) (playlists.Item, error) {
+	if err := it.Validate(); err != nil {
+		return playlists.Item{}, err
+	}
+	b := tx.Bucket(bucketItems)
+	var old playlists.Item
+	ok, err := getJSON(b, id, &old)
 	if err != nil {
 		return playlists.Item{}, err
 	}
-	return it, nil
+	if !ok {
+		return playlists.Item{}, NotFoundError{Kind: "item", ID: id}
+	}
+	if err := checkItemRefs(tx, it); err != nil {
+		return playlists.Item{}, err
+	}
+	it.ID = id
+	it.CreatedAt = old.CreatedAt
+	it.UpdatedAt = s.now().UTC()
+	return it, putJSON(b, id, it)
 }
 
 func checkItemRefs(tx *bolt.Tx, it playlists.Item) error {
@@ -76,26 +76,28 @@ func (s *Store) ListItems() ([]playlists.Item, error) { return list[playlists.It
 
 // DeleteItem removes item id unless a playlist uses it.
 func (s *Store) DeleteItem(id string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if !exists(tx, bucketItems, id) {
-			return NotFoundError{Kind: "item", ID: id}
-		}
-		pls, err := listJSON[playlists.Playlist](tx, bucketPlaylists)
-		if err != nil {
-			return err
-		}
-		var users []string
-		for _, p := range pls {
-			for _, iid := range p.Items {
-				if iid == id {
-					users = append(users, fmt.Sprintf("playlist %s (%q)", p.ID, p.Name))
-					break
-				}
+	return s.db.Update(func(tx *bolt.Tx) error { return deleteItem(tx, id) })
+}
+
+func deleteItem(tx *bolt.Tx, id string) error {
+	if !exists(tx, bucketItems, id) {
+		return NotFoundError{Kind: "item", ID: id}
+	}
+	pls, err := listJSON[playlists.Playlist](tx, bucketPlaylists)
+	if err != nil {
+		return err
+	}
+	var users []string
+	for _, p := range pls {
+		for _, iid := range p.Items {
+			if iid == id {
+				users = append(users, fmt.Sprintf("playlist %s (%q)", p.ID, p.Name))
+				break
 			}
 		}
-		if len(users) > 0 {
-			return InUseError{Kind: "item", ID: id, UsedBy: users}
-		}
-		return tx.Bucket(bucketItems).Delete([]byte(id))
-	})
+	}
+	if len(users) > 0 {
+		return InUseError{Kind: "item", ID: id, UsedBy: users}
+	}
+	return tx.Bucket(bucketItems).Delete([]byte(id))
 }

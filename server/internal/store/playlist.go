@@ -10,52 +10,51 @@ import (
 
 // CreatePlaylist stores p under a new id after checking every item exists.
 func (s *Store) CreatePlaylist(p playlists.Playlist) (playlists.Playlist, error) {
-	if err := p.Validate(); err != nil {
-		return playlists.Playlist{}, err
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := checkPlaylistRefs(tx, p); err != nil {
-			return err
-		}
-		b := tx.Bucket(bucketPlaylists)
-		p.ID = freshID(b, "pl")
-		p.CreatedAt = s.now().UTC()
-		p.UpdatedAt = p.CreatedAt
-		return putJSON(b, p.ID, p)
-	})
-	if err != nil {
-		return playlists.Playlist{}, err
-	}
-	return p, nil
+	return update(s, func(tx *bolt.Tx) (playlists.Playlist, error) { return s.createPlaylist(tx, "", p) })
 }
 
 // UpdatePlaylist replaces playlist id with p.
 func (s *Store) UpdatePlaylist(id string, p playlists.Playlist) (playlists.Playlist, error) {
+	return update(s, func(tx *bolt.Tx) (playlists.Playlist, error) { return s.updatePlaylist(tx, id, p) })
+}
+
+func (s *Store) createPlaylist(tx *bolt.Tx, id string, p playlists.Playlist) (playlists.Playlist, error) {
 	if err := p.Validate(); err != nil {
 		return playlists.Playlist{}, err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketPlaylists)
-		var old playlists.Playlist
-		ok, err := getJSON(b, id, &old)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return NotFoundError{Kind: "playlist", ID: id}
-		}
-		if err := checkPlaylistRefs(tx, p); err != nil {
-			return err
-		}
-		p.ID = id
-		p.CreatedAt = old.CreatedAt
-		p.UpdatedAt = s.now().UTC()
-		return putJSON(b, id, p)
-	})
+	if err := checkPlaylistRefs(tx, p); err != nil {
+		return playlists.Playlist{}, err
+	}
+	b := tx.Bucket(bucketPlaylists)
+	var err error
+	if p.ID, err = newOrFreshID(b, "playlist", "pl", id); err != nil {
+		return playlists.Playlist{}, err
+	}
+	p.CreatedAt = s.now().UTC()
+	p.UpdatedAt = p.CreatedAt
+	return p, putJSON(b, p.ID, p)
+}
+
+func (s *Store) updatePlaylist(tx *bolt.Tx, id string, p playlists.Playlist) (playlists.Playlist, error) {
+	if err := p.Validate(); err != nil {
+		return playlists.Playlist{}, err
+	}
+	b := tx.Bucket(bucketPlaylists)
+	var old playlists.Playlist
+	ok, err := getJSON(b, id, &old)
 	if err != nil {
 		return playlists.Playlist{}, err
 	}
-	return p, nil
+	if !ok {
+		return playlists.Playlist{}, NotFoundError{Kind: "playlist", ID: id}
+	}
+	if err := checkPlaylistRefs(tx, p); err != nil {
+		return playlists.Playlist{}, err
+	}
+	p.ID = id
+	p.CreatedAt = old.CreatedAt
+	p.UpdatedAt = s.now().UTC()
+	return p, putJSON(b, id, p)
 }
 
 func checkPlaylistRefs(tx *bolt.Tx, p playlists.Playlist) error {
@@ -79,30 +78,32 @@ func (s *Store) ListPlaylists() ([]playlists.Playlist, error) {
 
 // DeletePlaylist removes playlist id unless a schedule uses it.
 func (s *Store) DeletePlaylist(id string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if !exists(tx, bucketPlaylists, id) {
-			return NotFoundError{Kind: "playlist", ID: id}
+	return s.db.Update(func(tx *bolt.Tx) error { return deletePlaylist(tx, id) })
+}
+
+func deletePlaylist(tx *bolt.Tx, id string) error {
+	if !exists(tx, bucketPlaylists, id) {
+		return NotFoundError{Kind: "playlist", ID: id}
+	}
+	scs, err := listJSON[playlists.Schedule](tx, bucketSchedules)
+	if err != nil {
+		return err
+	}
+	var users []string
+	for _, sc := range scs {
+		if sc.Playlist == id {
+			users = append(users, scheduleLabel(sc))
 		}
-		scs, err := listJSON[playlists.Schedule](tx, bucketSchedules)
-		if err != nil {
-			return err
-		}
-		var users []string
-		for _, sc := range scs {
-			if sc.Playlist == id {
-				users = append(users, scheduleLabel(sc))
-			}
-		}
-		defaults, err := defaultPlaylistUsers(tx, id)
-		if err != nil {
-			return err
-		}
-		users = append(users, defaults...)
-		if len(users) > 0 {
-			return InUseError{Kind: "playlist", ID: id, UsedBy: users}
-		}
-		return tx.Bucket(bucketPlaylists).Delete([]byte(id))
-	})
+	}
+	defaults, err := defaultPlaylistUsers(tx, id)
+	if err != nil {
+		return err
+	}
+	users = append(users, defaults...)
+	if len(users) > 0 {
+		return InUseError{Kind: "playlist", ID: id, UsedBy: users}
+	}
+	return tx.Bucket(bucketPlaylists).Delete([]byte(id))
 }
 
 func scheduleLabel(sc playlists.Schedule) string {

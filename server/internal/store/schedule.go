@@ -11,52 +11,51 @@ import (
 // CreateSchedule stores sc under a new id after checking its playlist and
 // the groups and screens its target names exist.
 func (s *Store) CreateSchedule(sc playlists.Schedule) (playlists.Schedule, error) {
-	if err := sc.Validate(); err != nil {
-		return playlists.Schedule{}, err
-	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := checkScheduleRefs(tx, sc); err != nil {
-			return err
-		}
-		b := tx.Bucket(bucketSchedules)
-		sc.ID = freshID(b, "sch")
-		sc.CreatedAt = s.now().UTC()
-		sc.UpdatedAt = sc.CreatedAt
-		return putJSON(b, sc.ID, sc)
-	})
-	if err != nil {
-		return playlists.Schedule{}, err
-	}
-	return sc, nil
+	return update(s, func(tx *bolt.Tx) (playlists.Schedule, error) { return s.createSchedule(tx, "", sc) })
 }
 
 // UpdateSchedule replaces schedule id with sc.
 func (s *Store) UpdateSchedule(id string, sc playlists.Schedule) (playlists.Schedule, error) {
+	return update(s, func(tx *bolt.Tx) (playlists.Schedule, error) { return s.updateSchedule(tx, id, sc) })
+}
+
+func (s *Store) createSchedule(tx *bolt.Tx, id string, sc playlists.Schedule) (playlists.Schedule, error) {
 	if err := sc.Validate(); err != nil {
 		return playlists.Schedule{}, err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSchedules)
-		var old playlists.Schedule
-		ok, err := getJSON(b, id, &old)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return NotFoundError{Kind: "schedule", ID: id}
-		}
-		if err := checkScheduleRefs(tx, sc); err != nil {
-			return err
-		}
-		sc.ID = id
-		sc.CreatedAt = old.CreatedAt
-		sc.UpdatedAt = s.now().UTC()
-		return putJSON(b, id, sc)
-	})
+	if err := checkScheduleRefs(tx, sc); err != nil {
+		return playlists.Schedule{}, err
+	}
+	b := tx.Bucket(bucketSchedules)
+	var err error
+	if sc.ID, err = newOrFreshID(b, "schedule", "sch", id); err != nil {
+		return playlists.Schedule{}, err
+	}
+	sc.CreatedAt = s.now().UTC()
+	sc.UpdatedAt = sc.CreatedAt
+	return sc, putJSON(b, sc.ID, sc)
+}
+
+func (s *Store) updateSchedule(tx *bolt.Tx, id string, sc playlists.Schedule) (playlists.Schedule, error) {
+	if err := sc.Validate(); err != nil {
+		return playlists.Schedule{}, err
+	}
+	b := tx.Bucket(bucketSchedules)
+	var old playlists.Schedule
+	ok, err := getJSON(b, id, &old)
 	if err != nil {
 		return playlists.Schedule{}, err
 	}
-	return sc, nil
+	if !ok {
+		return playlists.Schedule{}, NotFoundError{Kind: "schedule", ID: id}
+	}
+	if err := checkScheduleRefs(tx, sc); err != nil {
+		return playlists.Schedule{}, err
+	}
+	sc.ID = id
+	sc.CreatedAt = old.CreatedAt
+	sc.UpdatedAt = s.now().UTC()
+	return sc, putJSON(b, id, sc)
 }
 
 func checkScheduleRefs(tx *bolt.Tx, sc playlists.Schedule) error {
@@ -93,12 +92,14 @@ func (s *Store) ListSchedules() ([]playlists.Schedule, error) {
 
 // DeleteSchedule removes schedule id; nothing references schedules.
 func (s *Store) DeleteSchedule(id string) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if !exists(tx, bucketSchedules, id) {
-			return NotFoundError{Kind: "schedule", ID: id}
-		}
-		return tx.Bucket(bucketSchedules).Delete([]byte(id))
-	})
+	return s.db.Update(func(tx *bolt.Tx) error { return deleteSchedule(tx, id) })
+}
+
+func deleteSchedule(tx *bolt.Tx, id string) error {
+	if !exists(tx, bucketSchedules, id) {
+		return NotFoundError{Kind: "schedule", ID: id}
+	}
+	return tx.Bucket(bucketSchedules).Delete([]byte(id))
 }
 
 // schedulesTargeting lists labels of schedules whose target names id in

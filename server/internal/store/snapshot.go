@@ -16,6 +16,16 @@ type Snapshot struct {
 
 // Snapshot reads the content, screens and groups at one instant.
 func (s *Store) Snapshot() (Snapshot, error) {
+	var snap Snapshot
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		snap, err = s.snapshotTx(tx)
+		return err
+	})
+	return snap, err
+}
+
+func (s *Store) snapshotTx(tx *bolt.Tx) (Snapshot, error) {
 	snap := Snapshot{
 		Catalog: playlists.Catalog{
 			Playlists: map[string]playlists.Playlist{},
@@ -24,7 +34,7 @@ func (s *Store) Snapshot() (Snapshot, error) {
 		},
 		Groups: map[string]playlists.Group{},
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := func() error {
 		var err error
 		if snap.Catalog.Schedules, err = listJSON[playlists.Schedule](tx, bucketSchedules); err != nil {
 			return err
@@ -69,6 +79,6 @@ func (s *Store) Snapshot() (Snapshot, error) {
 			snap.Screens[i] = r.Screen
 		}
 		return nil
-	})
+	}()
 	return snap, err
 }

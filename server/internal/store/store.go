@@ -181,6 +181,34 @@ func freshID(b *bolt.Bucket, prefix string) string {
 	}
 }
 
+// newOrFreshID returns a fresh id when id is empty, else id itself if it is
+// not yet taken: change sets assign ids when an object is drafted, so
+// later drafts in the same set can refer to it.
+func newOrFreshID(b *bolt.Bucket, kind, prefix, id string) (string, error) {
+	if id == "" {
+		return freshID(b, prefix), nil
+	}
+	if b.Get([]byte(id)) != nil {
+		return "", ConflictError{Msg: fmt.Sprintf("%s %q already exists", kind, id)}
+	}
+	return id, nil
+}
+
+// update runs fn in a read-write transaction and returns its result.
+func update[T any](s *Store, fn func(tx *bolt.Tx) (T, error)) (T, error) {
+	var out T
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		var err error
+		out, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return out, nil
+}
+
 func getJSON(b *bolt.Bucket, id string, v any) (bool, error) {
 	raw := b.Get([]byte(id))
 	if raw == nil {
