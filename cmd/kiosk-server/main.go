@@ -5,6 +5,7 @@
 //
 // The admin token comes from KIOSK_ADMIN_TOKEN or the file named by
 // KIOSK_ADMIN_TOKEN_FILE; without one the admin API refuses every call.
+// "kiosk-server user" manages the people who sign in (see user.go).
 package main
 
 import (
@@ -23,6 +24,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "user" {
+		os.Exit(runUser(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	cfg := server.Config{}
 	flag.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen address (HOST:PORT)")
 	flag.StringVar(&cfg.DataDir, "data", "./data", "data directory (bbolt file and media); created if missing")
