@@ -40,6 +40,9 @@ const (
 	DefaultAuthFailLimit  = api.DefaultAuthFailures // failed token checks from one client...
 	DefaultAuthFailWindow = api.DefaultAuthWindow   // ...within this window...
 	DefaultAuthCooldown   = api.DefaultAuthCooldown // ...answer its tokens 429 this long
+
+	DefaultSessionIdle = api.DefaultIdleTimeout
+	DefaultSessionMax  = api.DefaultAbsoluteTimeout
 )
 
 // Per-screen upload limits: one upload every so often, a burst saved up.
@@ -58,9 +61,24 @@ type Config struct {
 	Listener net.Listener // optional: tests and the demo pass one bound to 127.0.0.1:0
 	DataDir  string       // bbolt file and asset blobs; created if missing
 
-	// AdminToken, if set, is accepted as "Authorization: Bearer <token>"
-	// with the admin role.
+	// AdminToken, if set, is the break-glass token: accepted as
+	// "Authorization: Bearer <token>" with the admin role, its content
+	// changes publish without review, and every use is audited.
 	AdminToken string
+
+	// ReviewOff publishes everyone's content changes at once, for a
+	// single-admin install; the admin page says so on every screen.
+	ReviewOff bool
+	// RequireMFA makes a TOTP second factor mandatory for admins and
+	// reviewers.
+	RequireMFA bool
+	// SessionIdle and SessionMax end admin-page sessions after this long
+	// without a request, and this long after sign-in; zero: the defaults.
+	SessionIdle time.Duration
+	SessionMax  time.Duration
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For,
+	// X-Real-IP and X-Forwarded-Proto headers are believed.
+	TrustedProxies []*net.IPNet
 
 	MaxUploadBytes int64         // largest accepted asset
 	OfflineAfter   time.Duration // no heartbeat for this long → offline

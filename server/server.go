@@ -155,7 +155,17 @@ func Run(ctx context.Context, cfg Config) error {
 		Devices:        devs,
 		Publisher:      pub,
 		Hub:            h,
-		AdminToken:     cfg.AdminToken,
+		AdminToken:      cfg.AdminToken,
+		ReviewOff:       cfg.ReviewOff,
+		RequireMFA:      cfg.RequireMFA,
+		IdleTimeout:     cfg.SessionIdle,
+		AbsoluteTimeout: cfg.SessionMax,
+		TrustedProxies:  cfg.TrustedProxies,
+		Urgent: func(n store.UrgentNotice, by string) {
+			alertEngine.Announce(store.Alert{Kind: alerts.KindUrgentSent, CreatedAt: cfg.Now().UTC(),
+				Summary: fmt.Sprintf("urgent notice %q (%s) sent by %s without review, until %s",
+					n.Title, n.ID, by, n.ExpiresAt.Format(time.RFC3339))})
+		},
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		RateLimits:     limits,
 		Logger:         log.With("component", "api"),
@@ -193,7 +203,10 @@ func Run(ctx context.Context, cfg Config) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	addr := ln.Addr().String()
-	log.Info("server listening", "addr", addr, "data", cfg.DataDir, "admin_api", cfg.AdminToken != "")
+	log.Info("server listening", "addr", addr, "data", cfg.DataDir, "break_glass_token", cfg.AdminToken != "", "review", !cfg.ReviewOff)
+	if cfg.ReviewOff {
+		log.Warn("REVIEW IS OFF: every content change publishes at once without a second person's approval (-review=false)")
+	}
 	if cfg.Ready != nil {
 		cfg.Ready <- addr
 	}

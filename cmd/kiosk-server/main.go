@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -41,10 +42,23 @@ func main() {
 	flag.DurationVar(&cfg.AlertGroupWindow, "alert-group-window", server.DefaultAlertGroupWindow, "alerts maturing within this window may be grouped")
 	flag.IntVar(&cfg.AlertGroupMin, "alert-group-min", server.DefaultAlertGroupMin, "this many alerts within the group window become one grouped alert (1 disables grouping)")
 	flag.IntVar(&cfg.WebhookAttempts, "webhook-attempts", server.DefaultWebhookAttempts, "delivery attempts per alert and webhook before giving up")
+	review := flag.Bool("review", true, "content changes need a second person's approval before screens show them; false publishes at once (a single-admin install; the admin page says so)")
+	flag.BoolVar(&cfg.RequireMFA, "require-mfa", false, "admins and reviewers must set up a TOTP second factor before they can do anything else")
+	flag.DurationVar(&cfg.SessionIdle, "session-idle", server.DefaultSessionIdle, "an admin-page session ends after this long without a request")
+	flag.DurationVar(&cfg.SessionMax, "session-max", server.DefaultSessionMax, "an admin-page session ends this long after sign-in, active or not")
+	flag.Func("trusted-proxy", "a reverse proxy's address or CIDR whose X-Forwarded-For / X-Real-IP / X-Forwarded-Proto are believed (repeatable; default: none, the socket address counts)", func(v string) error {
+		n, err := parseCIDR(v)
+		if err != nil {
+			return err
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, n)
+		return nil
+	})
 	applyRateLimits := rateLimitFlags(flag.CommandLine, &cfg)
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	debug := flag.Bool("debug", false, "log every request")
 	flag.Parse()
+	cfg.ReviewOff = !*review
 	if err := applyRateLimits(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		flag.Usage()
@@ -70,8 +84,8 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.AdminToken = token
-	if token == "" {
-		log.Warn("NO ADMIN TOKEN CONFIGURED: the admin API is locked and every admin call will get 401; set KIOSK_ADMIN_TOKEN or KIOSK_ADMIN_TOKEN_FILE")
+	if token != "" {
+		log.Warn("break-glass token configured (KIOSK_ADMIN_TOKEN): it has the admin role and publishes without review; every use is audited")
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -152,4 +166,24 @@ func adminToken() (string, error) {
 		return "", fmt.Errorf("KIOSK_ADMIN_TOKEN_FILE %s is empty", path)
 	}
 	return t, nil
+}
+
+// parseCIDR reads "10.0.0.0/8" or a single address ("10.0.0.5", "::1").
+func parseCIDR(v string) (*net.IPNet, error) {
+	if !strings.Contains(v, "/") {
+		ip := net.ParseIP(v)
+		if ip == nil {
+			return nil, fmt.Errorf("%q is not an IP address or CIDR", v)
+		}
+		bits := 128
+		if ip.To4() != nil {
+			ip, bits = ip.To4(), 32
+		}
+		return &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)}, nil
+	}
+	_, n, err := net.ParseCIDR(v)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an IP address or CIDR", v)
+	}
+	return n, nil
 }

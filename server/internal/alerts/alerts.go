@@ -69,9 +69,10 @@ type Engine struct {
 	metrics metrics
 	sem     chan struct{} // bounds concurrent webhook POSTs
 
-	mu    sync.Mutex
-	queue []store.Transition
-	wake  chan struct{}
+	mu     sync.Mutex
+	queue  []store.Transition
+	events []store.Alert // one-off events from Announce
+	wake   chan struct{}
 
 	deliveries sync.WaitGroup
 }
@@ -159,12 +160,37 @@ func (e *Engine) Run(ctx context.Context) {
 			return
 		case <-e.wake:
 			e.drain(d)
+			e.raiseEvents(ctx)
 		case <-t.C:
 			e.drain(d)
 			for _, a := range d.tick(e.opts.Now()) {
 				e.raise(ctx, a)
 			}
 		}
+	}
+}
+
+// Announce raises a one-off event that is no screen's state change, such
+// as an urgent notice going out without review: it is listed with the
+// alerts and delivered to every webhook, so a second person hears of it.
+// It never blocks.
+func (e *Engine) Announce(a store.Alert) {
+	e.mu.Lock()
+	e.events = append(e.events, a)
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Engine) raiseEvents(ctx context.Context) {
+	e.mu.Lock()
+	evs := e.events
+	e.events = nil
+	e.mu.Unlock()
+	for _, a := range evs {
+		e.raise(ctx, a)
 	}
 }
 
@@ -191,7 +217,9 @@ func (e *Engine) raise(ctx context.Context, a store.Alert) {
 		}
 		a.Screens[i].Name, a.Screens[i].Group = scr.Name, scr.Group
 	}
-	a.Summary = summarize(a)
+	if a.Summary == "" {
+		a.Summary = summarize(a)
+	}
 	hooks, err := e.opts.Store.ListWebhooks()
 	if err != nil {
 		log.Error("list webhooks", "error", err)

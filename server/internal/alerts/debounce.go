@@ -18,6 +18,9 @@ const (
 	KindDegraded  = "degraded"
 	KindRecovered = "recovered"
 	KindMixed     = "mixed"
+	// KindUrgentSent is no screen state: an urgent notice went out without
+	// review (Engine.Announce), so a second person hears of it.
+	KindUrgentSent = "urgent_sent"
 )
 
 // Kinds lists every kind, for metrics.

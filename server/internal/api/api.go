@@ -8,6 +8,7 @@ package api
 import (
 	"crypto/sha256"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 
@@ -33,9 +34,24 @@ type Options struct {
 	Publisher *publish.Publisher
 	Hub       Hub
 
-	// AdminToken is the bearer token with the admin role; empty locks the
-	// admin API (every admin call gets 401).
-	AdminToken     string
+	// AdminToken is the break-glass bearer token: the admin role, and its
+	// content changes publish at once without review. Empty: none.
+	AdminToken string
+	// ReviewOff publishes everyone's content changes at once (a
+	// single-admin install); the page says so on every screen of it.
+	ReviewOff bool
+	// RequireMFA makes TOTP mandatory for admins and reviewers.
+	RequireMFA bool
+	// IdleTimeout and AbsoluteTimeout end sessions; zero: the defaults.
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	// TrustedProxies are the only peers whose X-Forwarded-For, X-Real-IP
+	// and X-Forwarded-Proto are believed.
+	TrustedProxies []*net.IPNet
+	// Urgent is told of every urgent notice sent, so a second person
+	// hears of it (webhooks); nil: nobody.
+	Urgent func(n store.UrgentNotice, by string)
+
 	MaxUploadBytes int64
 
 	// Commands queues remote commands (command_handlers.go); nil answers
@@ -67,6 +83,8 @@ type handler struct {
 	log       *slog.Logger
 	adminHash [32]byte
 	limits    *limits
+	signins   signInThrottles
+	table     routeTable
 }
 
 // New builds the echo instance with every route. It does not listen.
@@ -88,6 +106,8 @@ func New(opts Options) *echo.Echo {
 		hub:     opts.Hub,
 		log:     opts.Logger,
 		limits:  newLimits(opts.RateLimits, opts.Metrics),
+		signins: newSignInThrottles(opts.RateLimits),
+		table:   routeTable{},
 	}
 	if opts.AdminToken != "" {
 		h.adminHash = sha256.Sum256([]byte(opts.AdminToken))
@@ -96,9 +116,10 @@ func New(opts Options) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	// The socket address, never X-Forwarded-For: anyone can forge that
-	// header, and audit entries must name the real peer.
-	e.IPExtractor = echo.ExtractIPDirect()
+	// The socket address, never X-Forwarded-For, unless the peer is a
+	// configured proxy: anyone can forge that header, and audit entries
+	// and throttles must name the real client.
+	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	e.HTTPErrorHandler = h.handleError
 	h.routes(e, newHTTPMetrics(opts.Metrics))
 	return e

@@ -12,10 +12,12 @@ import (
 	"kiosk/server/internal/store"
 )
 
-// apiError is an error that already knows its status.
+// apiError is an error that already knows its status, and optionally a
+// machine-readable code (otherwise derived from the status).
 type apiError struct {
 	Code int
 	Msg  string
+	Key  string
 }
 
 func (e *apiError) Error() string { return e.Msg }
@@ -24,10 +26,49 @@ func errorf(code int, format string, args ...any) error {
 	return &apiError{Code: code, Msg: fmt.Sprintf(format, args...)}
 }
 
+// errCode is an apiError with a machine-readable code the page acts on
+// ("totp_required", "csrf", "self_approval", ...).
+func errCode(status int, code, msg string) error {
+	return &apiError{Code: status, Msg: msg, Key: code}
+}
+
 var (
-	errUnauthorized = func(msg string) error { return &apiError{http.StatusUnauthorized, msg} }
-	errForbidden    = func(msg string) error { return &apiError{http.StatusForbidden, msg} }
+	errUnauthorized = func(msg string) error { return &apiError{Code: http.StatusUnauthorized, Msg: msg} }
+	errForbidden    = func(msg string) error { return &apiError{Code: http.StatusForbidden, Msg: msg} }
 )
+
+// statusCodes are the default machine-readable codes by status.
+var statusCodes = map[int]string{
+	http.StatusBadRequest:            "bad_request",
+	http.StatusUnauthorized:          "unauthorized",
+	http.StatusForbidden:             "forbidden",
+	http.StatusNotFound:              "not_found",
+	http.StatusMethodNotAllowed:      "method_not_allowed",
+	http.StatusConflict:              "conflict",
+	http.StatusRequestEntityTooLarge: "too_large",
+	http.StatusUnsupportedMediaType:  "unsupported_media_type",
+	http.StatusTooManyRequests:       "too_many_requests",
+	http.StatusServiceUnavailable:    "unavailable",
+}
+
+// errorKey is the machine-readable code of err at status code.
+func errorKey(err error, code int) string {
+	var ae *apiError
+	if errors.As(err, &ae) && ae.Key != "" {
+		return ae.Key
+	}
+	var fe playlists.FieldError
+	if errors.As(err, &fe) {
+		return "invalid_field"
+	}
+	if errors.As(err, new(store.SelfApprovalError)) {
+		return "self_approval"
+	}
+	if k, ok := statusCodes[code]; ok {
+		return k
+	}
+	return "internal"
+}
 
 // classify maps an error to a status and the message the client sees.
 // Anything it does not recognise is a 500 whose details stay in the log.
@@ -41,6 +82,8 @@ func classify(err error) (int, string) {
 		return ae.Code, ae.Msg
 	case errors.As(err, &fe):
 		return http.StatusBadRequest, fe.Error()
+	case errors.As(err, new(store.SelfApprovalError)):
+		return http.StatusForbidden, err.Error()
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body exceeds the limit of %d bytes", mbe.Limit)
 	case errors.Is(err, store.ErrTooLarge):
@@ -76,7 +119,7 @@ func (h *handler) handleError(err error, c echo.Context) {
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(code)
 	} else {
-		err = c.JSON(code, map[string]string{"error": msg})
+		err = c.JSON(code, map[string]string{"error": msg, "code": errorKey(err, code)})
 	}
 	if err != nil {
 		h.log.Warn("write error response", "error", err)

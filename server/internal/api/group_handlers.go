@@ -1,11 +1,15 @@
 package api
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
 	"kiosk/playlists"
+	"kiosk/server/internal/store"
 )
 
 type groupRequest struct {
@@ -27,12 +31,38 @@ func (h *handler) createGroup(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	g, err := h.store.CreateGroup(req.group())
+	p := principalOf(c)
+	if err := p.checkPlacement("parent", req.Parent); err != nil {
+		return err
+	}
+	if req.DefaultPlaylist != "" {
+		if err := mayChangeDefault(p); err != nil {
+			return err
+		}
+	}
+	g := req.group()
+	draftDefault := req.DefaultPlaylist != "" && !h.direct(p)
+	if draftDefault {
+		// The group is the fleet's and is created now; its default
+		// playlist is content and waits for review. It must exist already,
+		// or nothing is created.
+		if _, err := h.store.GetPlaylist(req.DefaultPlaylist); err != nil {
+			return playlists.FieldError{Field: "default_playlist", Problem: fmt.Sprintf("playlist %q does not exist (or is not published yet)", req.DefaultPlaylist)}
+		}
+		g.DefaultPlaylist = ""
+	}
+	g, err := h.store.CreateGroup(g)
 	if err != nil {
 		return err
 	}
 	c.Set(ctxAuditTarget, g.ID)
-	return c.JSON(http.StatusCreated, g)
+	if p.scoped() {
+		p.Scope[g.ID] = true // nested under one of theirs
+	}
+	if !draftDefault {
+		return c.JSON(http.StatusCreated, g)
+	}
+	return h.setDefault(c, http.StatusCreated, store.KindGroup, g.ID, req.DefaultPlaylist)
 }
 
 func (h *handler) updateGroup(c echo.Context) error {
@@ -43,18 +73,44 @@ func (h *handler) updateGroup(c echo.Context) error {
 	if err := checkBodyID(req.ID, c.Param("id")); err != nil {
 		return err
 	}
-	g, err := h.store.UpdateGroup(c.Param("id"), req.group())
+	p := principalOf(c)
+	cur, err := h.store.GetGroup(c.Param("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		_, err = h.store.UpdateGroup(c.Param("id"), req.group()) // names a bad field before the missing group
+		return err
+	}
 	if err != nil {
 		return err
 	}
+	if req.Parent != cur.Parent {
+		if err := p.checkPlacement("parent", req.Parent); err != nil {
+			return err
+		}
+	}
+	if req.DefaultPlaylist != cur.DefaultPlaylist {
+		if err := mayChangeDefault(p); err != nil {
+			return err
+		}
+	}
+	g := req.group()
+	g.DefaultPlaylist = cur.DefaultPlaylist // content: through review below
+	if g, err = h.store.UpdateGroup(c.Param("id"), g); err != nil {
+		return err
+	}
 	h.changed() // parent and time zone change what screens get
-	return c.JSON(http.StatusOK, g)
+	if req.DefaultPlaylist == cur.DefaultPlaylist {
+		return c.JSON(http.StatusOK, g)
+	}
+	return h.setDefault(c, http.StatusOK, store.KindGroup, g.ID, req.DefaultPlaylist)
 }
 
 func (h *handler) listGroups(c echo.Context) error {
 	gs, err := h.store.ListGroups()
 	if err != nil {
 		return err
+	}
+	if p := principalOf(c); p.scoped() {
+		gs = slices.DeleteFunc(gs, func(g playlists.Group) bool { return !p.seesGroup(g.ID) })
 	}
 	return c.JSON(http.StatusOK, gs)
 }
@@ -65,6 +121,24 @@ func (h *handler) getGroup(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, g)
+}
+
+// mayChangeDefault refuses a default playlist change to a role that may
+// not change content (technicians manage screens, not what they show).
+func mayChangeDefault(p *principal) error {
+	if p.can(capContentWrite) {
+		return nil
+	}
+	return errCode(http.StatusForbidden, "forbidden", fmt.Sprintf(
+		"the %s role may not change content, and a default playlist is content: leave default_playlist as it is", p.Role))
+}
+
+// setDefault changes the default playlist of a screen or group: content,
+// so it is drafted for review like any content change (published at once
+// only for break-glass or with review off). The caller has already saved
+// the fleet fields and checked mayChangeDefault.
+func (h *handler) setDefault(c echo.Context, status int, kind, id, playlist string) error {
+	return h.write(c, status, store.Op{Action: store.OpSetDefault, Kind: kind, ID: id, DefaultPlaylist: &playlist})
 }
 
 func (h *handler) deleteGroup(c echo.Context) error {

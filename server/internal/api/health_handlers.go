@@ -2,6 +2,7 @@ package api
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -160,6 +161,10 @@ func (h *handler) fleet(c echo.Context) error {
 	groups, err := h.store.ListGroups()
 	if err != nil {
 		return err
+	}
+	if p := principalOf(c); p.scoped() {
+		scrs = inScope(p, scrs, func(s store.Screen) string { return s.Group })
+		groups = slices.DeleteFunc(groups, func(g playlists.Group) bool { return !p.seesGroup(g.ID) })
 	}
 	subtrees := groupSubtrees(groups)
 	v := fleetView{State: newStateCounts(), Ungrouped: newStateCounts(), Groups: make([]groupCounts, len(groups))}

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kiosk/playlists"
+	"kiosk/server/internal/store"
 )
 
 // itemRequest is what a client may write; ids and timestamps are the
@@ -31,12 +32,8 @@ func (h *handler) createItem(c echo.Context) error {
 	if req.ID != "" {
 		return playlists.FieldError{Field: "id", Problem: "is assigned by the server; leave it out"}
 	}
-	it, err := h.store.CreateItem(req.item())
-	if err != nil {
-		return err
-	}
-	c.Set(ctxAuditTarget, it.ID)
-	return c.JSON(http.StatusCreated, it)
+	it := req.item()
+	return h.write(c, http.StatusCreated, store.Op{Action: store.OpCreate, Kind: store.KindItem, Item: &it})
 }
 
 func (h *handler) updateItem(c echo.Context) error {
@@ -47,12 +44,8 @@ func (h *handler) updateItem(c echo.Context) error {
 	if err := checkBodyID(req.ID, c.Param("id")); err != nil {
 		return err
 	}
-	it, err := h.store.UpdateItem(c.Param("id"), req.item())
-	if err != nil {
-		return err
-	}
-	h.changed()
-	return c.JSON(http.StatusOK, it)
+	it := req.item()
+	return h.write(c, http.StatusOK, store.Op{Action: store.OpUpdate, Kind: store.KindItem, ID: c.Param("id"), Item: &it})
 }
 
 func (h *handler) listItems(c echo.Context) error {
@@ -72,9 +65,5 @@ func (h *handler) getItem(c echo.Context) error {
 }
 
 func (h *handler) deleteItem(c echo.Context) error {
-	if err := h.store.DeleteItem(c.Param("id")); err != nil {
-		return err
-	}
-	h.changed()
-	return c.NoContent(http.StatusNoContent)
+	return h.write(c, http.StatusNoContent, store.Op{Action: store.OpDelete, Kind: store.KindItem, ID: c.Param("id")})
 }

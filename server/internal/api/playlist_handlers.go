@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"kiosk/playlists"
+	"kiosk/server/internal/store"
 )
 
 type playlistRequest struct {
@@ -22,12 +23,8 @@ func (h *handler) createPlaylist(c echo.Context) error {
 	if req.ID != "" {
 		return playlists.FieldError{Field: "id", Problem: "is assigned by the server; leave it out"}
 	}
-	p, err := h.store.CreatePlaylist(playlists.Playlist{Name: req.Name, Items: req.Items})
-	if err != nil {
-		return err
-	}
-	c.Set(ctxAuditTarget, p.ID)
-	return c.JSON(http.StatusCreated, p)
+	p := playlists.Playlist{Name: req.Name, Items: req.Items}
+	return h.write(c, http.StatusCreated, store.Op{Action: store.OpCreate, Kind: store.KindPlaylist, Playlist: &p})
 }
 
 // updatePlaylist replaces the playlist whole: name and item order.
@@ -39,12 +36,8 @@ func (h *handler) updatePlaylist(c echo.Context) error {
 	if err := checkBodyID(req.ID, c.Param("id")); err != nil {
 		return err
 	}
-	p, err := h.store.UpdatePlaylist(c.Param("id"), playlists.Playlist{Name: req.Name, Items: req.Items})
-	if err != nil {
-		return err
-	}
-	h.changed()
-	return c.JSON(http.StatusOK, p)
+	p := playlists.Playlist{Name: req.Name, Items: req.Items}
+	return h.write(c, http.StatusOK, store.Op{Action: store.OpUpdate, Kind: store.KindPlaylist, ID: c.Param("id"), Playlist: &p})
 }
 
 func (h *handler) listPlaylists(c echo.Context) error {
@@ -64,9 +57,5 @@ func (h *handler) getPlaylist(c echo.Context) error {
 }
 
 func (h *handler) deletePlaylist(c echo.Context) error {
-	if err := h.store.DeletePlaylist(c.Param("id")); err != nil {
-		return err
-	}
-	h.changed()
-	return c.NoContent(http.StatusNoContent)
+	return h.write(c, http.StatusNoContent, store.Op{Action: store.OpDelete, Kind: store.KindPlaylist, ID: c.Param("id")})
 }

@@ -31,6 +31,9 @@ func (h *handler) playReport(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := h.scopeReport(c, &q); err != nil {
+		return err
+	}
 	rows, err := h.store.PlayReport(q)
 	if err != nil {
 		return err
@@ -127,4 +130,24 @@ func csvText(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// scopeReport limits a scoped person's report to their groups: a screen
+// or group outside them is not found; with neither given, the report
+// covers their one group, or asks which when they have several.
+func (h *handler) scopeReport(c echo.Context, q *store.ReportQuery) error {
+	p := principalOf(c)
+	if !p.scoped() {
+		return nil
+	}
+	switch {
+	case q.Screen != "":
+		return h.checkScreenVisible(p, q.Screen)
+	case q.Group != "":
+		return h.checkGroupVisible(p, q.Group)
+	case len(p.User.Groups) == 1:
+		q.Group = p.User.Groups[0]
+		return nil
+	}
+	return errorf(http.StatusBadRequest, "group: required for an account limited to several groups (one of %s)", p.scopeNames())
 }

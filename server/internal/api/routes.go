@@ -20,77 +20,113 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	e.Any("/admin", adminUI)
 	e.Any("/admin/*", adminUI)
 
-	admin := e.Group("/api/v1", h.throttleAdminAuth, h.requireAdmin, h.audit)
-	admin.POST("/assets", h.uploadAsset)
-	admin.GET("/assets", h.listAssets)
-	admin.GET("/assets/:sha", h.getAsset)
-	admin.GET("/assets/:sha/raw", h.rawAsset)
-	admin.DELETE("/assets/:sha", h.deleteAsset)
+	// Every /api/v1 route is registered through a registrar, which records
+	// the capability it needs in h.table; guard refuses a route missing
+	// from it. README "Roles" has the role × capability table.
+	api := registrar{g: e.Group("/api/v1", h.guard, h.audit), prefix: "/api/v1", table: h.table}
 
-	admin.POST("/items", h.createItem)
-	admin.GET("/items", h.listItems)
-	admin.GET("/items/:id", h.getItem)
-	admin.PUT("/items/:id", h.updateItem)
-	admin.DELETE("/items/:id", h.deleteItem)
+	api.POST("/session", h.signIn, capPublic)
+	api.GET("/session", h.getSession, capSelf)
+	api.DELETE("/session", h.signOut, capSelf)
+	api.GET("/me", h.getMe, capSelf)
+	api.PUT("/me/password", h.changeMyPassword, capSelf)
+	api.POST("/me/totp", h.startTOTP, capSelf)
+	api.POST("/me/totp/confirm", h.confirmTOTP, capSelf)
+	api.DELETE("/me/totp", h.disableTOTP, capSelf)
+	api.GET("/me/tokens", h.listMyTokens, capSelf)
+	api.POST("/me/tokens", h.createMyToken, capSelf)
+	api.DELETE("/me/tokens/:id", h.revokeMyToken, capSelf)
 
-	admin.POST("/playlists", h.createPlaylist)
-	admin.GET("/playlists", h.listPlaylists)
-	admin.GET("/playlists/:id", h.getPlaylist)
-	admin.PUT("/playlists/:id", h.updatePlaylist)
-	admin.DELETE("/playlists/:id", h.deletePlaylist)
+	api.GET("/users", h.listUsers, capUsers)
+	api.POST("/users", h.createUser, capUsers)
+	api.GET("/users/:id", h.getUser, capUsers)
+	api.PUT("/users/:id", h.updateUser, capUsers)
+	api.POST("/users/:id/password", h.resetUserPassword, capUsers)
+	api.DELETE("/users/:id/totp", h.resetUserTOTP, capUsers)
 
-	admin.POST("/schedules", h.createSchedule)
-	admin.GET("/schedules", h.listSchedules)
-	admin.GET("/schedules/:id", h.getSchedule)
-	admin.PUT("/schedules/:id", h.updateSchedule)
-	admin.DELETE("/schedules/:id", h.deleteSchedule)
+	api.GET("/changesets", h.listChangeSets, capContentRead)
+	api.GET("/changesets/:id", h.getChangeSet, capContentRead)
+	api.PUT("/changesets/:id", h.renameChangeSet, capContentWrite)
+	api.DELETE("/changesets/:id", h.discardChangeSet, capContentWrite)
+	api.POST("/changesets/:id/submit", h.submitChangeSet, capContentWrite)
+	api.POST("/changesets/:id/approve", h.approveChangeSet, capReview)
+	api.POST("/changesets/:id/reject", h.rejectChangeSet, capReview)
 
-	admin.POST("/groups", h.createGroup)
-	admin.GET("/groups", h.listGroups)
-	admin.GET("/groups/:id", h.getGroup)
-	admin.PUT("/groups/:id", h.updateGroup)
-	admin.DELETE("/groups/:id", h.deleteGroup)
+	api.POST("/assets", h.uploadAsset, capContentWrite)
+	api.GET("/assets", h.listAssets, capContentRead)
+	api.GET("/assets/:sha", h.getAsset, capContentRead)
+	api.GET("/assets/:sha/raw", h.rawAsset, capContentRead)
+	api.DELETE("/assets/:sha", h.deleteAsset, capContentWrite)
 
-	admin.POST("/screens", h.createScreen)
-	admin.GET("/screens", h.listScreens)
-	admin.GET("/screens/:id", h.getScreen)
-	admin.PUT("/screens/:id", h.updateScreen)
-	admin.DELETE("/screens/:id", h.deleteScreen)
-	admin.POST("/screens/:id/token", h.rotateScreenToken)
-	admin.GET("/screens/:id/manifest", h.screenManifest)
-	admin.GET("/screens/:id/history", h.screenHistory)
-	admin.GET("/fleet", h.fleet)
-	admin.GET("/alerts", h.listAlerts)
-	admin.POST("/webhooks", h.createWebhook)
-	admin.GET("/webhooks", h.listWebhooks)
-	admin.DELETE("/webhooks/:id", h.deleteWebhook)
-	admin.GET("/screens/:id/timeline", h.screenTimeline)
-	admin.GET("/screens/:id/now", h.screenNow)
-	admin.POST("/screens/:id/commands", h.createScreenCommand)
-	admin.GET("/screens/:id/commands", h.listScreenCommands)
-	admin.GET("/screens/:id/commands/:cid", h.getScreenCommand)
-	admin.GET("/screens/:id/screenshot", h.getScreenshot)
-	admin.POST("/groups/:id/commands", h.createGroupCommand)
+	api.POST("/items", h.createItem, capContentWrite)
+	api.GET("/items", h.listItems, capContentRead)
+	api.GET("/items/:id", h.getItem, capContentRead)
+	api.PUT("/items/:id", h.updateItem, capContentWrite)
+	api.DELETE("/items/:id", h.deleteItem, capContentWrite)
 
-	admin.POST("/urgent", h.createUrgent)
-	admin.GET("/urgent", h.listUrgent)
-	admin.GET("/urgent/:id", h.getUrgent)
-	admin.DELETE("/urgent/:id", h.withdrawUrgent)
+	api.POST("/playlists", h.createPlaylist, capContentWrite)
+	api.GET("/playlists", h.listPlaylists, capContentRead)
+	api.GET("/playlists/:id", h.getPlaylist, capContentRead)
+	api.PUT("/playlists/:id", h.updatePlaylist, capContentWrite)
+	api.DELETE("/playlists/:id", h.deletePlaylist, capContentWrite)
 
-	admin.GET("/audit", h.listAudit)
+	api.POST("/schedules", h.createSchedule, capContentWrite)
+	api.GET("/schedules", h.listSchedules, capContentRead)
+	api.GET("/schedules/:id", h.getSchedule, capContentRead)
+	api.PUT("/schedules/:id", h.updateSchedule, capContentWrite)
+	api.DELETE("/schedules/:id", h.deleteSchedule, capContentWrite)
 
-	admin.GET("/reports/plays", h.playReport)
+	// Groups and screens are the fleet's; their default playlists are
+	// content and go through review (the handlers check content.write).
+	api.POST("/groups", h.createGroup, capFleetWrite)
+	api.GET("/groups", h.listGroups, capFleetRead)
+	api.GET("/groups/:id", h.getGroup, capFleetRead)
+	api.PUT("/groups/:id", h.updateGroup, capFleetWrite)
+	api.DELETE("/groups/:id", h.deleteGroup, capFleetWrite)
+	api.POST("/groups/:id/commands", h.createGroupCommand, capFleetWrite)
 
-	// Device routes sit outside the admin group: a device token reaches
-	// only its own screen's manifest and media, and the admin token is no
-	// device credential. The websocket authenticates in the hub itself;
-	// the group's throttle covers its failed checks too.
-	device := e.Group("/api/v1/device", h.throttleDeviceAuth)
-	device.GET("/manifest", h.deviceManifest, h.requireDevice)
-	device.GET("/assets/:sha", h.deviceAsset, h.requireDevice)
-	device.POST("/plays", h.postPlays(newPlayMetrics(h.opts.Metrics)), h.requireDevice,
+	api.POST("/screens", h.createScreen, capFleetWrite)
+	api.GET("/screens", h.listScreens, capFleetRead)
+	api.GET("/screens/:id", h.getScreen, capFleetRead)
+	api.PUT("/screens/:id", h.updateScreen, capFleetWrite)
+	api.DELETE("/screens/:id", h.deleteScreen, capFleetWrite)
+	api.POST("/screens/:id/token", h.rotateScreenToken, capFleetWrite)
+	api.GET("/screens/:id/manifest", h.screenManifest, capFleetRead)
+	api.GET("/screens/:id/history", h.screenHistory, capFleetRead)
+	api.GET("/screens/:id/timeline", h.screenTimeline, capFleetRead)
+	api.GET("/screens/:id/now", h.screenNow, capFleetRead)
+	api.POST("/screens/:id/commands", h.createScreenCommand, capFleetWrite)
+	api.GET("/screens/:id/commands", h.listScreenCommands, capFleetRead)
+	api.GET("/screens/:id/commands/:cid", h.getScreenCommand, capFleetRead)
+	api.GET("/screens/:id/screenshot", h.getScreenshot, capFleetRead)
+	api.GET("/fleet", h.fleet, capFleetRead)
+	api.GET("/alerts", h.listAlerts, capFleetRead)
+
+	api.POST("/webhooks", h.createWebhook, capWebhooksWrite)
+	api.GET("/webhooks", h.listWebhooks, capWebhooksRead)
+	api.DELETE("/webhooks/:id", h.deleteWebhook, capWebhooksWrite)
+
+	// Urgent notices bypass review: they are emergencies. Sending needs
+	// the per-person permission; withdrawing is open to reviewers too.
+	api.POST("/urgent", h.createUrgent, capUrgent)
+	api.GET("/urgent", h.listUrgent, capFleetRead)
+	api.GET("/urgent/:id", h.getUrgent, capFleetRead)
+	api.DELETE("/urgent/:id", h.withdrawUrgent, capUrgentWithdraw)
+
+	api.GET("/audit", h.listAudit, capAudit)
+
+	api.GET("/reports/plays", h.playReport, capReports)
+
+	// Device routes sit outside the guarded group: a device token reaches
+	// only its own screen's manifest and media, and no person's credential
+	// is a device credential. The websocket authenticates in the hub
+	// itself; the group's throttle covers its failed checks too.
+	device := registrar{g: e.Group("/api/v1/device", h.throttleDeviceAuth), prefix: "/api/v1/device", table: h.table}
+	device.GET("/manifest", h.deviceManifest, capDevice, h.requireDevice)
+	device.GET("/assets/:sha", h.deviceAsset, capDevice, h.requireDevice)
+	device.POST("/plays", h.postPlays(newPlayMetrics(h.opts.Metrics)), capDevice, h.requireDevice,
 		h.limitScreen(h.limits.plays, "plays", "play uploads"))
-	device.GET("/ws", echo.WrapHandler(h.hub))
-	device.POST("/screenshot", h.deviceScreenshot, h.requireDevice,
+	device.GET("/ws", echo.WrapHandler(h.hub), capDevice)
+	device.POST("/screenshot", h.deviceScreenshot, capDevice, h.requireDevice,
 		h.limitScreen(h.limits.screenshots, "screenshot", "screenshot uploads"))
 }

@@ -3,11 +3,13 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"kiosk/playlists"
+	"kiosk/server/internal/store"
 )
 
 // scheduleRequest takes from/to as strings so a bad timestamp is reported
@@ -62,13 +64,10 @@ func (h *handler) createSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sc, err = h.store.CreateSchedule(sc)
-	if err != nil {
+	if err := h.checkScheduleScope(c, sc.Target, ""); err != nil {
 		return err
 	}
-	c.Set(ctxAuditTarget, sc.ID)
-	h.changed()
-	return c.JSON(http.StatusCreated, sc)
+	return h.write(c, http.StatusCreated, store.Op{Action: store.OpCreate, Kind: store.KindSchedule, Schedule: &sc})
 }
 
 func (h *handler) updateSchedule(c echo.Context) error {
@@ -83,18 +82,23 @@ func (h *handler) updateSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sc, err = h.store.UpdateSchedule(c.Param("id"), sc)
-	if err != nil {
+	if err := h.checkScheduleScope(c, sc.Target, c.Param("id")); err != nil {
 		return err
 	}
-	h.changed()
-	return c.JSON(http.StatusOK, sc)
+	return h.write(c, http.StatusOK, store.Op{Action: store.OpUpdate, Kind: store.KindSchedule, ID: c.Param("id"), Schedule: &sc})
 }
 
 func (h *handler) listSchedules(c echo.Context) error {
 	scs, err := h.store.ListSchedules()
 	if err != nil {
 		return err
+	}
+	if p := principalOf(c); p.scoped() {
+		groupOf, err := h.screenGroups()
+		if err != nil {
+			return err
+		}
+		scs = slices.DeleteFunc(scs, func(sc playlists.Schedule) bool { return !p.targetVisible(sc.Target, groupOf) })
 	}
 	return c.JSON(http.StatusOK, scs)
 }
@@ -104,13 +108,44 @@ func (h *handler) getSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if p := principalOf(c); p.scoped() {
+		groupOf, err := h.screenGroups()
+		if err != nil {
+			return err
+		}
+		if !p.targetVisible(sc.Target, groupOf) {
+			return store.NotFoundError{Kind: "schedule", ID: sc.ID}
+		}
+	}
 	return c.JSON(http.StatusOK, sc)
 }
 
-func (h *handler) deleteSchedule(c echo.Context) error {
-	if err := h.store.DeleteSchedule(c.Param("id")); err != nil {
+// checkScheduleScope refuses a scoped person a schedule reaching screens
+// outside their groups: the new target, and the published schedule being
+// changed or deleted (id non-empty).
+func (h *handler) checkScheduleScope(c echo.Context, target playlists.Target, id string) error {
+	p := principalOf(c)
+	if !p.scoped() {
+		return nil
+	}
+	groupOf, err := h.screenGroups()
+	if err != nil {
 		return err
 	}
-	h.changed()
-	return c.NoContent(http.StatusNoContent)
+	if id != "" {
+		if old, err := h.store.GetSchedule(id); err == nil && !p.targetVisible(old.Target, groupOf) {
+			return store.NotFoundError{Kind: "schedule", ID: id}
+		}
+	}
+	if id != "" && c.Request().Method == http.MethodDelete {
+		return nil
+	}
+	return p.checkTarget(target, groupOf)
+}
+
+func (h *handler) deleteSchedule(c echo.Context) error {
+	if err := h.checkScheduleScope(c, playlists.Target{}, c.Param("id")); err != nil {
+		return err
+	}
+	return h.write(c, http.StatusNoContent, store.Op{Action: store.OpDelete, Kind: store.KindSchedule, ID: c.Param("id")})
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -67,7 +68,27 @@ func (h *handler) createScreen(c echo.Context) error {
 	if req.ID != "" {
 		return playlists.FieldError{Field: "id", Problem: "is assigned by the server; leave it out"}
 	}
-	scr, token, err := h.store.CreateScreen(req.screen())
+	p := principalOf(c)
+	if err := p.checkPlacement("group", req.Group); err != nil {
+		return err
+	}
+	if req.DefaultPlaylist != "" {
+		if err := mayChangeDefault(p); err != nil {
+			return err
+		}
+	}
+	scr := req.screen()
+	draftDefault := req.DefaultPlaylist != "" && !h.direct(p)
+	if draftDefault {
+		// The screen is the fleet's and is created now; its default
+		// playlist is content and waits for review. It must exist already,
+		// or nothing is created.
+		if _, err := h.store.GetPlaylist(req.DefaultPlaylist); err != nil {
+			return playlists.FieldError{Field: "default_playlist", Problem: fmt.Sprintf("playlist %q does not exist (or is not published yet)", req.DefaultPlaylist)}
+		}
+		scr.DefaultPlaylist = ""
+	}
+	scr, token, err := h.store.CreateScreen(scr)
 	if err != nil {
 		return err
 	}
@@ -76,7 +97,16 @@ func (h *handler) createScreen(c echo.Context) error {
 	// Device requests for a screen not yet published publish on demand
 	// (publish.Ensure), so a trigger is enough here.
 	h.changed()
-	return c.JSON(http.StatusCreated, createdScreen{screenView: h.view(scr), Token: token})
+	out := map[string]any{}
+	if draftDefault {
+		op := store.Op{Action: store.OpSetDefault, Kind: store.KindScreen, ID: scr.ID, DefaultPlaylist: &req.DefaultPlaylist}
+		cs, _, err := h.store.Draft(p.actor(), op)
+		if err != nil {
+			return err
+		}
+		out["changeset"] = cs.ID
+	}
+	return c.JSON(http.StatusCreated, withFields(createdScreen{screenView: h.view(scr), Token: token}, out))
 }
 
 func (h *handler) updateScreen(c echo.Context) error {
@@ -87,12 +117,31 @@ func (h *handler) updateScreen(c echo.Context) error {
 	if err := checkBodyID(req.ID, c.Param("id")); err != nil {
 		return err
 	}
-	scr, err := h.store.UpdateScreen(c.Param("id"), req.screen())
+	p := principalOf(c)
+	cur, err := h.store.GetScreen(c.Param("id"))
 	if err != nil {
 		return err
 	}
+	if req.Group != cur.Group {
+		if err := p.checkPlacement("group", req.Group); err != nil {
+			return err
+		}
+	}
+	if req.DefaultPlaylist != cur.DefaultPlaylist {
+		if err := mayChangeDefault(p); err != nil {
+			return err
+		}
+	}
+	scr := req.screen()
+	scr.DefaultPlaylist = cur.DefaultPlaylist // content: through review below
+	if scr, err = h.store.UpdateScreen(c.Param("id"), scr); err != nil {
+		return err
+	}
 	h.changed()
-	return c.JSON(http.StatusOK, h.view(scr))
+	if req.DefaultPlaylist == cur.DefaultPlaylist {
+		return c.JSON(http.StatusOK, h.view(scr))
+	}
+	return h.setDefault(c, http.StatusOK, store.KindScreen, scr.ID, req.DefaultPlaylist)
 }
 
 // rotateScreenToken issues a new token; the old one stops working at once
@@ -116,6 +165,7 @@ func (h *handler) listScreens(c echo.Context) error {
 	if scrs, err = h.filterScreens(c, scrs); err != nil { // ?state= and ?group= (health_handlers.go)
 		return err
 	}
+	scrs = inScope(principalOf(c), scrs, func(s store.Screen) string { return s.Group })
 	out := make([]screenView, len(scrs))
 	for i, s := range scrs {
 		out[i] = h.view(s)

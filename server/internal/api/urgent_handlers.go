@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -51,11 +52,24 @@ func (h *handler) createUrgent(c echo.Context) error {
 	if exp != nil {
 		u.ExpiresAt = *exp
 	}
-	n, err := h.store.CreateUrgent(u)
+	p := principalOf(c)
+	groupOf, err := h.screenGroups()
+	if err != nil {
+		return err
+	}
+	if err := p.checkTarget(u.Target, groupOf); err != nil {
+		return err
+	}
+	n, err := h.store.SendUrgent(u, p.name())
 	if err != nil {
 		return err
 	}
 	c.Set(ctxAuditTarget, n.ID)
+	c.Set(ctxAuditAfter, store.HashJSON(n.Urgent))
+	c.Set(ctxAuditDetail, fmt.Sprintf("urgent notice %q sent without review", n.Title))
+	if h.opts.Urgent != nil {
+		h.opts.Urgent(n, p.name())
+	}
 	// Screens promise to show it within 2 s: the publisher's debounce is
 	// at most 200 ms, the rest is the push and the player's fetch.
 	h.changed()
@@ -67,15 +81,22 @@ func (h *handler) listUrgent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]urgentView, len(ns))
-	for i, n := range ns {
-		out[i] = h.urgentView(n)
+	groupOf, err := h.screenGroups()
+	if err != nil {
+		return err
+	}
+	p := principalOf(c)
+	out := []urgentView{}
+	for _, n := range ns {
+		if p.targetVisible(n.Target, groupOf) {
+			out = append(out, h.urgentView(n))
+		}
 	}
 	return c.JSON(http.StatusOK, out)
 }
 
 func (h *handler) getUrgent(c echo.Context) error {
-	n, err := h.store.GetUrgent(c.Param("id"))
+	n, err := h.visibleUrgent(c)
 	if err != nil {
 		return err
 	}
@@ -84,9 +105,31 @@ func (h *handler) getUrgent(c echo.Context) error {
 
 // withdrawUrgent takes a notice off every screen; repeating it is harmless.
 func (h *handler) withdrawUrgent(c echo.Context) error {
-	if _, err := h.store.WithdrawUrgent(c.Param("id")); err != nil {
+	if _, err := h.visibleUrgent(c); err != nil {
+		return err
+	}
+	if _, err := h.store.WithdrawUrgentBy(c.Param("id"), principalOf(c).name()); err != nil {
 		return err
 	}
 	h.changed()
 	return c.NoContent(http.StatusNoContent)
+}
+
+// visibleUrgent loads notice :id, as not found for a scoped person when it
+// reaches screens outside their groups.
+func (h *handler) visibleUrgent(c echo.Context) (store.UrgentNotice, error) {
+	n, err := h.store.GetUrgent(c.Param("id"))
+	if err != nil {
+		return n, err
+	}
+	if p := principalOf(c); p.scoped() {
+		groupOf, err := h.screenGroups()
+		if err != nil {
+			return n, err
+		}
+		if !p.targetVisible(n.Target, groupOf) {
+			return n, store.NotFoundError{Kind: "urgent notice", ID: n.ID}
+		}
+	}
+	return n, nil
 }

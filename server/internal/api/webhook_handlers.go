@@ -76,5 +76,30 @@ func (h *handler) listAlerts(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if p := principalOf(c); p.scoped() {
+		// A grouped alert shows only the caller's screens; one with none
+		// of them, or about no screen at all, is not theirs to see.
+		groupOf, err := h.screenGroups()
+		if err != nil {
+			return err
+		}
+		var mine []store.Alert
+		for _, a := range as {
+			var scrs []store.AlertScreen
+			for _, s := range a.Screens {
+				if g, ok := groupOf(s.Screen); ok && p.seesScreen(g) {
+					scrs = append(scrs, s)
+				}
+			}
+			if len(scrs) > 0 {
+				a.Screens = scrs
+				mine = append(mine, a)
+			}
+		}
+		as = mine
+		if as == nil {
+			as = []store.Alert{}
+		}
+	}
 	return c.JSON(http.StatusOK, as)
 }

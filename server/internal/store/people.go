@@ -1,6 +1,10 @@
 package store
 
-import bolt "go.etcd.io/bbolt"
+import (
+	"crypto/rand"
+
+	bolt "go.etcd.io/bbolt"
+)
 
 var (
 	bucketUsers       = []byte("users")         // user id → User
@@ -17,4 +21,25 @@ func migratePeople(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// Secret returns the server's random secret called name, creating it on
+// first use. Secrets live in the meta bucket and survive restarts (device
+// cookies signed with one stay valid).
+func (s *Store) Secret(name string) ([]byte, error) {
+	key := []byte("secret:" + name)
+	var out []byte
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if v := b.Get(key); v != nil {
+			out = append([]byte(nil), v...)
+			return nil
+		}
+		out = make([]byte, 32)
+		if _, err := rand.Read(out); err != nil {
+			return err
+		}
+		return b.Put(key, out)
+	})
+	return out, err
 }

@@ -37,6 +37,10 @@ func migrateUrgent(tx *bolt.Tx) error {
 type UrgentNotice struct {
 	playlists.Urgent
 	WithdrawnAt *time.Time `json:"withdrawn_at,omitempty"`
+	// SentBy and WithdrawnBy name the people: urgent notices skip review,
+	// so the page shows who sent each one.
+	SentBy      string `json:"sent_by,omitempty"`
+	WithdrawnBy string `json:"withdrawn_by,omitempty"`
 }
 
 // Status says whether n is in force at now.
@@ -61,11 +65,16 @@ func (n UrgentNotice) endedAt() time.Time {
 // CreateUrgent validates u against the store's clock, checks that the
 // groups, screens and asset it names exist, and stores it under a new id.
 func (s *Store) CreateUrgent(u playlists.Urgent) (UrgentNotice, error) {
+	return s.SendUrgent(u, "")
+}
+
+// SendUrgent is CreateUrgent naming who sent the notice.
+func (s *Store) SendUrgent(u playlists.Urgent, by string) (UrgentNotice, error) {
 	now := s.now()
 	if err := u.Validate(now); err != nil {
 		return UrgentNotice{}, err
 	}
-	n := UrgentNotice{Urgent: u}
+	n := UrgentNotice{Urgent: u, SentBy: by}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := checkTargetRefs(tx, u.Target); err != nil {
 			return err
@@ -158,6 +167,11 @@ func (s *Store) ListUrgent(since time.Time) ([]UrgentNotice, error) {
 // WithdrawUrgent takes notice id off every screen. Withdrawing a notice
 // that already ended changes nothing, so a retried request is harmless.
 func (s *Store) WithdrawUrgent(id string) (UrgentNotice, error) {
+	return s.WithdrawUrgentBy(id, "")
+}
+
+// WithdrawUrgentBy is WithdrawUrgent naming who withdrew the notice.
+func (s *Store) WithdrawUrgentBy(id, by string) (UrgentNotice, error) {
 	var n UrgentNotice
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketUrgent)
@@ -173,6 +187,7 @@ func (s *Store) WithdrawUrgent(id string) (UrgentNotice, error) {
 		}
 		now := s.now().UTC()
 		n.WithdrawnAt = &now
+		n.WithdrawnBy = by
 		return putJSON(b, id, n)
 	})
 	return n, err

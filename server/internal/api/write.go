@@ -1,0 +1,89 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"kiosk/server/internal/store"
+)
+
+// write makes a content change on behalf of the caller: at once for the
+// break-glass token (or with review off), otherwise as a draft in the
+// caller's open change set, which screens see only once another person
+// approves it. It answers the object (plus "changeset" for a draft) with
+// status, or, for a delete, 204 when published and 202 when drafted.
+func (h *handler) write(c echo.Context, status int, op store.Op) error {
+	p := principalOf(c)
+	var obj any
+	var csID string
+	if h.direct(p) {
+		var err error
+		if obj, err = h.store.Apply(op); err != nil {
+			return err
+		}
+		h.changed()
+	} else {
+		cs, res, err := h.store.Draft(p.actor(), op)
+		if err != nil {
+			return err
+		}
+		obj, csID = res, cs.ID
+		c.Set(ctxAuditDetail, "drafted into change set "+cs.ID)
+	}
+	id := op.ID
+	if id == "" {
+		id = objectID(obj)
+	}
+	c.Set(ctxAuditTarget, id)
+	if obj != nil {
+		c.Set(ctxAuditAfter, store.HashJSON(obj))
+	}
+	if op.Action == store.OpDelete {
+		if csID == "" {
+			return c.NoContent(http.StatusNoContent)
+		}
+		return c.JSON(http.StatusAccepted, map[string]string{"id": op.ID, "changeset": csID})
+	}
+	if csID == "" {
+		return c.JSON(status, obj)
+	}
+	return c.JSON(status, withChangeSet(obj, csID))
+}
+
+func objectID(obj any) string {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return ""
+	}
+	var v struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &v)
+	return v.ID
+}
+
+// withChangeSet adds "changeset" to obj's JSON object.
+func withChangeSet(obj any, csID string) any {
+	return withFields(obj, map[string]any{"changeset": csID})
+}
+
+// withFields adds fields to obj's JSON object.
+func withFields(obj any, fields map[string]any) any {
+	if len(fields) == 0 {
+		return obj
+	}
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return obj
+	}
+	m := map[string]json.RawMessage{}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return obj
+	}
+	for k, v := range fields {
+		m[k], _ = json.Marshal(v)
+	}
+	return m
+}
