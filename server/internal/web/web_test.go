@@ -21,7 +21,7 @@ func TestHandler(t *testing.T) {
 		wantBody   string // substring
 		wantHeader map[string]string
 	}{
-		{name: "index", method: "GET", path: "/admin/", wantCode: 200, wantType: "text/html", wantBody: `<script src="app.js" defer></script>`},
+		{name: "index", method: "GET", path: "/admin/", wantCode: 200, wantType: "text/html", wantBody: `<script type="module" src="app.js"></script>`},
 		{name: "head index", method: "HEAD", path: "/admin/", wantCode: 200, wantType: "text/html"},
 		{name: "script", method: "GET", path: "/admin/app.js", wantCode: 200, wantType: "text/javascript", wantBody: "sessionStorage"},
 		{name: "stylesheet", method: "GET", path: "/admin/app.css", wantCode: 200, wantType: "text/css", wantBody: "system-ui"},
@@ -135,26 +135,38 @@ func TestStaticFilesStayInsideThePolicy(t *testing.T) {
 	}
 }
 
-// TestNavRoutesHaveViews keeps the menu and the script in step: every
-// hash route the navigation offers must have a view, or the link would
-// land on "no such page".
-func TestNavRoutesHaveViews(t *testing.T) {
+// TestModulesResolve keeps the page's modules in step: every module an
+// embedded script imports must be embedded too (one missing file would
+// stop the whole page from loading), and every screen in app.js's route
+// table must name a view it imports.
+func TestModulesResolve(t *testing.T) {
 	files, err := load(staticFS)
 	if err != nil {
 		t.Fatal(err)
 	}
-	routes := regexp.MustCompile(`<a href="#/([a-z]+)" data-route="([a-z]+)"`).FindAllSubmatch(files["index.html"].data, -1)
-	if len(routes) < 6 {
-		t.Fatalf("index.html has %d nav routes, want at least 6 (fleet, items, playlists, schedules, urgent, alerts)", len(routes))
-	}
-	script := string(files["app.js"].data)
-	for _, r := range routes {
-		href, name := string(r[1]), string(r[2])
-		if href != name {
-			t.Errorf("nav link #/%s has data-route %q; want them equal so the link is highlighted", href, name)
+	imports := regexp.MustCompile(`(?m)^import [^;]*? from '\./([a-z0-9-]+\.js)';`)
+	for name, f := range files {
+		if !strings.HasSuffix(name, ".js") {
+			continue
 		}
-		if !strings.Contains(script, "views."+name+" = ") {
-			t.Errorf("nav route %q has no views.%s in app.js", name, name)
+		for _, m := range imports.FindAllSubmatch(f.data, -1) {
+			if _, ok := files[string(m[1])]; !ok {
+				t.Errorf("%s imports ./%s, which is not embedded", name, m[1])
+			}
+		}
+	}
+	app := string(files["app.js"].data)
+	views := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^import (\w+) from '\./[a-z0-9-]+\.js';`).FindAllStringSubmatch(app, -1) {
+		views[m[1]] = true
+	}
+	routes := regexp.MustCompile(`\{ name: '([a-z]+)',[^}]*view: (\w+)`).FindAllStringSubmatch(app, -1)
+	if len(routes) < 10 {
+		t.Fatalf("app.js has %d routes, want at least 10 (fleet, screen, items, playlists, schedules, review, urgent, alerts, users, audit, account)", len(routes))
+	}
+	for _, r := range routes {
+		if !views[r[2]] {
+			t.Errorf("route %q uses view %s, which app.js does not import", r[1], r[2])
 		}
 	}
 }

@@ -1,0 +1,666 @@
+// The kit of the admin page: DOM building, formatting, the API client with
+// the signed-in session, the page lifecycle and the form helpers every
+// screen module shares.
+//
+// Everything shown here was written by someone else (screen names, item
+// titles, notice bodies, error messages), so the DOM is built only with
+// createElement and textContent; no module assigns HTML. The CSP
+// (script-src 'self', no inline) is the second line of defence.
+
+import { t, tEn, STATE_LABEL, ITEM_KIND } from './i18n.js';
+
+export const TOKEN_KEY = 'kiosk.admin.token';
+export const REFRESH_MS = 10000; // the fleet changes slowly; heartbeats come every few seconds
+export const FAST_MS = 1000; // while a command the technician just sent is pending
+export const FAST_FOR_MS = 30000;
+export const TZ = 'Asia/Shanghai';
+export const TZ_OFFSET = '+08:00'; // China keeps no daylight-saving time, so the offset is fixed
+export const STATES = ['online', 'stale', 'degraded', 'offline'];
+
+// ---- DOM helpers -------------------------------------------------------
+
+export const $ = (sel, root = document) => root.querySelector(sel);
+
+// el builds an element. Strings become text nodes, never markup; props
+// set properties, attributes, listeners and data-* values.
+export function el(tag, props, ...children) {
+  const n = document.createElement(tag);
+  for (const [k, v] of Object.entries(props || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === 'class') n.className = v;
+    else if (k === 'text') n.textContent = v;
+    else if (k === 'dataset') Object.assign(n.dataset, v);
+    else if (k.startsWith('on')) n.addEventListener(k.slice(2), v);
+    else if (['value', 'checked', 'disabled', 'hidden', 'required'].includes(k)) n[k] = v;
+    else n.setAttribute(k, v === true ? '' : String(v));
+  }
+  append(n, children);
+  return n;
+}
+
+// append adds children (a node, a string or nested arrays of them) to n.
+export function append(n, children) {
+  for (const c of [children].flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    n.append(c instanceof Node ? c : String(c)); // append(string) makes a text node
+  }
+  return n;
+}
+
+// bi is a Chinese label with its English name in small type.
+export const bi = (zh, en) => [zh, ' ', el('small', { class: 'en', text: en })];
+
+// screenHref only ever builds a fragment from an encoded id, so a hostile
+// id cannot become a javascript: URL.
+export const screenHref = (id) => '#/screen/' + encodeURIComponent(id);
+
+// ---- formatting --------------------------------------------------------
+
+export const absFormat = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit',
+  hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+});
+export const clockFormat = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: TZ, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+});
+
+// parseTime returns a Date, or null for absent and Go zero times.
+export function parseTime(s) {
+  if (!s) return null;
+  const d = new Date(s);
+  if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1971) return null;
+  return d;
+}
+
+export function absTime(s) {
+  const d = parseTime(s);
+  return d ? absFormat.format(d) : '—';
+}
+
+export function relTime(s) {
+  const d = parseTime(s);
+  if (!d) return '—';
+  const secs = Math.round((Date.now() - d.getTime()) / 1000);
+  const a = Math.abs(secs);
+  let n;
+  let unit;
+  if (a < 10) return '刚刚';
+  if (a < 60) [n, unit] = [a, '秒'];
+  else if (a < 3600) [n, unit] = [Math.floor(a / 60), '分钟'];
+  else if (a < 86400) [n, unit] = [Math.floor(a / 3600), '小时'];
+  else [n, unit] = [Math.floor(a / 86400), '天'];
+  return `${n} ${unit}${secs >= 0 ? '前' : '后'}`;
+}
+
+// timeEl shows a relative time with the exact one on hover.
+export function timeEl(s, never = '—') {
+  const d = parseTime(s);
+  if (!d) return el('span', { class: 'muted', text: never });
+  return el('time', { datetime: d.toISOString(), title: absTime(s) + '（北京时间）' }, relTime(s));
+}
+
+export function fmtBytes(n) {
+  if (typeof n !== 'number' || !Number.isFinite(n)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  let v = n;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return (i === 0 ? String(v) : v.toFixed(v < 10 ? 1 : 0)) + ' ' + units[i];
+}
+
+export function fmtOffset(ms) {
+  if (typeof ms !== 'number') return el('span', { class: 'muted', text: '—' });
+  const a = Math.abs(ms);
+  const sign = ms > 0 ? '+' : ms < 0 ? '−' : '';
+  const text = a < 1000 ? `${sign}${a} ms` : a < 120000 ? `${sign}${(a / 1000).toFixed(1)} s` : `${sign}${Math.round(a / 60000)} min`;
+  // The server's default skew threshold is one minute; the state reasons
+  // say when this screen crossed its real one.
+  return el('span', { class: a >= 60000 ? 'warn' : '', title: `${ms} ms`, text });
+}
+
+export function fmtDuration(s) {
+  if (typeof s !== 'number' || s <= 0) return '—';
+  if (s < 60) return `${s} 秒`;
+  if (s < 3600) return `${Math.floor(s / 60)} 分钟`;
+  if (s < 86400) return `${Math.floor(s / 3600)} 小时 ${Math.floor((s % 3600) / 60)} 分`;
+  return `${Math.floor(s / 86400)} 天 ${Math.floor((s % 86400) / 3600)} 小时`;
+}
+
+export const shortVersion = (v) => (v ? String(v).slice(0, 8) : '—');
+
+export function stateBadge(state) {
+  if (!state) return el('span', { class: 'muted', title: '首次连接前 before first contact', text: '—' });
+  const s = STATES.includes(state) ? state : 'unknown';
+  return el('span', { class: `badge state-${s}`, dataset: { state: s } },
+    STATE_LABEL[s] || '未知', ' ', el('small', { class: 'en', text: s }));
+}
+
+export function statusBadge(kind, status, labels) {
+  const s = String(status || 'unknown');
+  return el('span', { class: `badge ${kind}-${s.replace(/[^a-z-]/g, '')}`, dataset: { status: s } },
+    labels[s] || s, ' ', el('small', { class: 'en', text: s }));
+}
+
+export function reasonsList(reasons) {
+  if (!Array.isArray(reasons) || reasons.length === 0) return null;
+  return el('ul', { class: 'reasons' }, reasons.map((r) => el('li', { text: r })));
+}
+
+export function versionCell(applied, published, upToDate) {
+  const mismatch = !!published && !upToDate;
+  return el('span', {
+    class: 'version' + (mismatch ? ' mismatch' : ''),
+    title: `已应用 applied: ${applied || '—'}\n已发布 published: ${published || '—'}`,
+  }, el('code', { text: shortVersion(applied) }), mismatch ? ' ≠ ' : ' = ', el('code', { text: shortVersion(published) }));
+}
+
+
+// L is a catalogue entry as a Chinese label with its English in small type.
+export const L = (key, vars) => {
+  const e = tEn(key, vars);
+  return e ? bi(t(key, vars), e) : [t(key, vars)];
+};
+
+// ---- session -------------------------------------------------------------
+
+// session is who is signed in, as GET/POST /session said. mode is 'cookie'
+// for a username and password sign-in (the browser holds an HttpOnly
+// cookie; writes carry the CSRF value) or 'token' for a bearer token kept
+// in sessionStorage (the break-glass token or a personal API token).
+export const session = {
+  mode: '', user: null, can: new Set(), csrf: '', review: true, breakglass: false,
+};
+
+export function setSession(body, mode) {
+  session.mode = mode;
+  session.user = (body && body.user) || null;
+  session.can = new Set((body && body.can) || []);
+  session.csrf = (body && body.csrf) || '';
+  session.review = !body || body.review !== false;
+  session.breakglass = !!(body && body.breakglass);
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(TOKEN_KEY);
+  setSession(null, '');
+  lookups.at = 0;
+}
+
+// can reports whether the signed-in person holds a capability ("can" list
+// of GET /session). The server checks every request anyway; this only
+// decides which buttons the page offers.
+export const can = (cap) => session.can.has(cap);
+
+// isMe says whether a user id is the signed-in person's.
+export const isMe = (id) => !!session.user && !!id && session.user.id === id;
+
+export const roleLabel = (role) => (role ? `${t('role.' + role)} ${role}` : '—');
+
+// ---- API -----------------------------------------------------------------
+
+export class ApiError extends Error {
+  constructor(status, message, code) {
+    super(message);
+    this.status = status;
+    this.code = code || '';
+  }
+}
+
+async function readError(resp) {
+  let msg = '';
+  let code = '';
+  try {
+    if ((resp.headers.get('Content-Type') || '').includes('json')) {
+      const j = await resp.json();
+      msg = j && typeof j.error === 'string' ? j.error : JSON.stringify(j);
+      code = j && typeof j.code === 'string' ? j.code : '';
+    } else {
+      msg = (await resp.text()).slice(0, 300);
+    }
+  } catch {
+    // an unreadable body still has its status
+  }
+  return { text: `HTTP ${resp.status}` + (msg ? `：${msg}` : ''), code };
+}
+
+let unauthorized = () => {};
+
+// onUnauthorized sets what a 401 outside signing in does (back to the
+// sign-in page with the reason).
+export function onUnauthorized(fn) {
+  unauthorized = fn;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+// api calls the admin API as the signed-in person: with the bearer token
+// when one is kept, else with the session cookie and, on writes, the CSRF
+// header. A 401 ends the session unless signingIn (the form shows it
+// instead). raw returns the Response for blobs. A FormData body goes as
+// multipart (media uploads), anything else as JSON.
+export async function api(method, path, body, { signingIn = false, raw = false, cookie = false } = {}) {
+  const token = cookie ? '' : sessionStorage.getItem(TOKEN_KEY);
+  const headers = { Accept: 'application/json' };
+  const init = { method, headers, cache: 'no-store', redirect: 'error' };
+  if (token) {
+    headers.Authorization = 'Bearer ' + token;
+    init.credentials = 'omit';
+  } else {
+    init.credentials = 'same-origin';
+    if (UNSAFE.has(method) && session.csrf) headers['X-CSRF-Token'] = session.csrf;
+  }
+  if (body instanceof FormData) {
+    init.body = body; // the browser sets the multipart boundary itself
+  } else if (body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  let resp;
+  try {
+    resp = await fetch('/api/v1' + path, init);
+  } catch (err) {
+    throw new ApiError(0, `无法连接服务器 (network error)：${err.message}`);
+  }
+  if (!resp.ok) {
+    const { text, code } = await readError(resp);
+    const err = new ApiError(resp.status, text, code);
+    err.retryAfter = Number(resp.headers.get('Retry-After')) || 0;
+    if (resp.status === 401 && !signingIn) {
+      err.handled = true;
+      unauthorized(err, token ? 'token' : 'cookie');
+    }
+    throw err;
+  }
+  if (raw) return resp;
+  if (resp.status === 204) return null;
+  const ctype = resp.headers.get('Content-Type') || '';
+  return ctype.includes('json') ? resp.json() : null;
+}
+export const enc = encodeURIComponent;
+
+// Lookups change rarely; one fetch a minute keeps titles fresh without
+// doubling the load of every refresh.
+export const lookups = { at: 0, items: new Map(), urgent: new Map(), groups: [], groupNames: new Map(), pending: null };
+export async function loadLookups(force = false) {
+  if (!force && Date.now() - lookups.at < 60000) return lookups;
+  if (lookups.pending) return lookups.pending;
+  lookups.pending = (async () => {
+    try {
+      const [items, urgent, groups] = await Promise.all([api('GET', '/items'), api('GET', '/urgent'), api('GET', '/groups')]);
+      lookups.items = new Map((items || []).map((i) => [i.id, i]));
+      lookups.urgent = new Map((urgent || []).map((u) => [u.id, u]));
+      lookups.groups = groups || [];
+      lookups.groupNames = new Map(lookups.groups.map((g) => [g.id, g.name || g.id]));
+      lookups.at = Date.now();
+      return lookups;
+    } finally {
+      lookups.pending = null;
+    }
+  })();
+  return lookups.pending;
+}
+
+// itemLabel names what a screen shows: an item's title, an urgent
+// notice's title, or the bare id when neither is known.
+export function itemLabel(id) {
+  if (!id) return el('span', { class: 'muted', text: '—' });
+  const it = lookups.items.get(id);
+  if (it) return el('span', { title: `${ITEM_KIND[it.kind] || it.kind} · ${id}`, text: it.title });
+  const u = lookups.urgent.get(id);
+  if (u) return el('span', { class: 'urgent-label', title: id }, el('span', { class: 'tag', text: '紧急' }), ' ', u.title);
+  return el('code', { text: id });
+}
+
+export function groupLabel(id) {
+  if (!id) return el('span', { class: 'muted', text: '—' });
+  const name = lookups.groupNames.get(id);
+  return el('span', { title: id, text: name || id });
+}
+
+// ---- page lifecycle ----------------------------------------------------
+
+// Page is one rendered view: its refresh loop and what to release when
+// the technician moves on.
+export class Page {
+  constructor(root) {
+    this.root = root;
+    this.alive = true;
+    this.timer = 0;
+    this.running = false;
+    this.again = false;
+    this.urls = [];
+    this.delay = () => REFRESH_MS;
+  }
+
+  // poll runs load now and again after each delay; a load never overlaps
+  // the previous one, and a hidden tab does not fetch.
+  poll(load, delay) {
+    this.load = load;
+    if (delay) this.delay = delay;
+    this.tick();
+  }
+
+  async tick() {
+    clearTimeout(this.timer);
+    if (!this.alive || !this.load) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (!document.hidden) {
+      this.running = true;
+      try {
+        await this.load();
+        if (this.alive) clearBanner();
+      } catch (err) {
+        if (this.alive && !err.handled) showBanner(`刷新失败 (refresh failed)：${err.message}`);
+      } finally {
+        this.running = false;
+      }
+    }
+    if (!this.alive) return;
+    if (this.again) {
+      this.again = false;
+      this.tick();
+      return;
+    }
+    this.timer = setTimeout(() => this.tick(), this.delay());
+  }
+
+  objectURL(blob) {
+    const u = URL.createObjectURL(blob);
+    this.urls.push(u);
+    return u;
+  }
+
+  revoke(u) {
+    if (!u) return;
+    URL.revokeObjectURL(u);
+    this.urls = this.urls.filter((x) => x !== u);
+  }
+
+  dispose() {
+    this.alive = false;
+    clearTimeout(this.timer);
+    for (const u of this.urls) URL.revokeObjectURL(u);
+    this.urls = [];
+  }
+}
+
+export function showBanner(msg) {
+  const b = $('#banner');
+  b.textContent = msg;
+  b.hidden = false;
+}
+
+export function clearBanner() {
+  $('#banner').hidden = true;
+}
+// ---- content: shared helpers -------------------------------------------
+
+// beijingInstant turns a datetime-local value ("YYYY-MM-DDTHH:MM", seconds
+// only if typed) into RFC 3339 in Beijing time, whatever the browser's zone.
+export function beijingInstant(v) {
+  return (v.length === 16 ? v + ':00' : v) + TZ_OFFSET;
+}
+
+// beijingLocal is the inverse for a form being edited: an RFC 3339 time
+// (in any offset) as the datetime-local value of its Beijing wall clock,
+// '' for none. The offset is fixed (see TZ_OFFSET), so adding it and
+// reading the UTC fields is exact.
+export function beijingLocal(s) {
+  const d = parseTime(s);
+  if (!d) return '';
+  const iso = new Date(d.getTime() + 8 * 3600 * 1000).toISOString();
+  return iso.slice(0, d.getUTCSeconds() ? 19 : 16);
+}
+
+export const shortFormat = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: TZ, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+});
+
+export function shortTime(s) {
+  const d = parseTime(s);
+  return d ? shortFormat.format(d) : '—';
+}
+
+// formMessages is the error and success lines beside a form. fail shows
+// an API error ({"error"} already unpacked by api) or a local check.
+export function formMessages(prefix) {
+  const error = el('p', { id: `${prefix}-error`, class: 'error', role: 'alert', hidden: true });
+  const ok = el('p', { id: `${prefix}-ok`, class: 'ok-text', role: 'status', hidden: true });
+  return {
+    error, ok,
+    clear() {
+      error.hidden = true;
+      ok.hidden = true;
+    },
+    fail(text) {
+      ok.hidden = true;
+      error.textContent = text;
+      error.hidden = false;
+    },
+    done(text) {
+      error.hidden = true;
+      ok.textContent = text;
+      ok.hidden = false;
+    },
+    // saved is done for a content write: when the answer names a change
+    // set (the write waits for review), it says so and links to it.
+    saved(text, resp) {
+      this.done(text);
+      if (resp && resp.changeset) ok.append(' ', changesetNote(resp.changeset));
+    },
+  };
+}
+
+export const changesetHref = (id) => '#/review/' + encodeURIComponent(id);
+
+// changesetNote tells an editor where a saved change went: it is on no
+// screen until the change set is submitted and approved.
+export function changesetNote(id) {
+  return el('span', { class: 'changeset-note', dataset: { changeset: id } },
+    t('cs.savedTo'), ' ', el('a', { href: changesetHref(id), text: id }), ' ', t('cs.pending'),
+    ' ', el('small', { class: 'en', text: `${tEn('cs.savedTo')} ${id}, ${tEn('cs.pending')}` }));
+}
+
+// thumbnails shows image assets from blob: URLs: an <img src> could not
+// send a bearer token. The blobs are content-addressed, so each is fetched
+// once per page and released when the page goes. mimeOf(sha) may say what
+// an asset is; unknown ones are fetched and judged by their type.
+export function thumbnails(pg, mimeOf = () => '') {
+  const loads = new Map(); // sha → Promise of {url, type}
+  const done = new Map(); // sha → {url, type} once loaded, to draw without a flicker
+  const img = (u) => el('img', { src: u, alt: '缩略图 thumbnail' });
+  const label = (type, sha) => el('span', { class: 'muted', title: sha,
+    text: type.startsWith('video/') ? '视频 video' : '媒体 media' });
+  return function thumbFor(sha) {
+    const mime = mimeOf(sha) || '';
+    if (mime && !mime.startsWith('image/')) return label(mime, sha);
+    const got = done.get(sha);
+    if (got) return el('span', { class: 'thumb', dataset: { sha } }, got.url ? img(got.url) : label(got.type, sha));
+    const box = el('span', { class: 'thumb', dataset: { sha } }, el('span', { class: 'muted', text: '…' }));
+    if (!loads.has(sha)) {
+      loads.set(sha, (async () => {
+        const resp = await api('GET', `/assets/${enc(sha)}/raw`, undefined, { raw: true });
+        const blob = await resp.blob();
+        if (!pg.alive) return { url: '', type: '' };
+        const r = { url: blob.type.startsWith('image/') ? pg.objectURL(blob) : '', type: blob.type };
+        done.set(sha, r);
+        return r;
+      })());
+    }
+    loads.get(sha).then((r) => {
+      box.replaceChildren(r.url ? img(r.url) : label(r.type, sha));
+    }, (err) => {
+      loads.delete(sha); // try again on the next refresh
+      box.replaceChildren(el('span', { class: 'error small', title: err.message, text: '无法加载' }));
+    });
+    return box;
+  };
+}
+
+// confirmButton asks twice instead of using confirm(), like the urgent
+// page's withdraw: a modal dialog would block the refresh loop and is
+// easy to click through.
+export function confirmButton(label, confirmLabel, dataset, action) {
+  let armed = 0;
+  const b = el('button', { type: 'button', class: 'danger small', dataset }, label);
+  b.addEventListener('click', async () => {
+    if (!armed) {
+      b.textContent = confirmLabel;
+      armed = setTimeout(() => {
+        armed = 0;
+        b.textContent = label;
+      }, 4000);
+      return;
+    }
+    clearTimeout(armed);
+    armed = 0;
+    b.disabled = true;
+    try {
+      await action();
+    } finally {
+      b.disabled = false;
+      b.textContent = label;
+    }
+  });
+  return b;
+}
+
+export function refreshBar(pg) {
+  return el('div', { class: 'toolbar' }, el('button', { type: 'button', id: 'refresh', onclick: () => pg.tick() }, bi('刷新', 'Refresh')));
+}
+
+export function kindBadge(kind) {
+  const k = String(kind || '');
+  return el('span', { class: `badge kind-${k.replace(/[^a-z_]/g, '')}`, dataset: { kind: k } },
+    ITEM_KIND[k] || k || '?', ' ', el('small', { class: 'en', text: k }));
+}
+
+// targetChoices is the all / groups / screens picker shared by forms
+// that address screens. refresh rebuilds the boxes and keeps what is
+// ticked; set(t) shows a saved Target for editing; value() returns a
+// Target or a Chinese reason it is incomplete.
+export function targetChoices(root, prefix) {
+  const groupBox = el('div', { class: 'choices', id: `${prefix}-groups`, hidden: true });
+  const screenBox = el('div', { class: 'choices', id: `${prefix}-screens`, hidden: true });
+  const name = `${prefix}-target`;
+  // The latest lists, and ids a set() target named that the lists may
+  // not offer (a deleted group or screen): those stay as boxes marked
+  // missing, so saving an edit does not silently drop them.
+  const lists = new Map([[groupBox, []], [screenBox, []]]);
+  const pinned = new Map([[groupBox, new Set()], [screenBox, new Set()]]);
+  const kind = () => ($(`input[name="${name}"]:checked`, root) || { value: 'all' }).value;
+  const show = () => {
+    groupBox.hidden = kind() !== 'groups';
+    screenBox.hidden = kind() !== 'screens';
+  };
+  const radio = (value, zh, en, checked) => el('label', { class: 'inline' },
+    el('input', { type: 'radio', name, value, checked, onchange: show }), ' ', bi(zh, en));
+  function boxes(box, list, field, checked) {
+    checked = checked || new Set([...box.querySelectorAll('input:checked')].map((i) => i.value));
+    lists.set(box, list);
+    const known = new Set(list.map((x) => x.id));
+    const missing = [...pinned.get(box)].filter((id) => !known.has(id)).map((id) => ({ id, missing: true }));
+    box.replaceChildren(...list.concat(missing).map((x) => el('label', { class: 'inline choice' },
+      el('input', { type: 'checkbox', name: field, value: x.id, checked: checked.has(x.id) }), ' ',
+      x.missing ? el('span', { class: 'error', text: '已不存在 missing' }) : x.name || x.id,
+      el('small', { class: 'muted', text: ` ${x.id}` }))));
+    if (!list.length && !missing.length) box.append(el('span', { class: 'muted', text: '（无）' }));
+  }
+  const node = el('fieldset', {}, el('legend', {}, bi('目标屏幕', 'Target')),
+    radio('all', '全部屏幕', 'all screens', true), radio('groups', '按分组', 'groups', false),
+    radio('screens', '指定屏幕', 'screens', false), groupBox, screenBox);
+  return {
+    node,
+    refresh(groups, screens) {
+      boxes(groupBox, groups, 'groups');
+      boxes(screenBox, screens, 'screens');
+      show();
+    },
+    // set shows t; null means a fresh form (all screens, nothing ticked).
+    // A target mixing kinds shows groups first, and a tags-only one no
+    // radio at all: the caller decides what to do about what the picker
+    // cannot show (see representable).
+    set(t) {
+      t = t || { all: true };
+      const groups = t.all ? [] : t.groups || [];
+      const screens = t.all ? [] : t.screens || [];
+      const k = t.all ? 'all' : groups.length ? 'groups' : screens.length ? 'screens' : '';
+      for (const r of node.querySelectorAll(`input[name="${name}"]`)) r.checked = r.value === k;
+      pinned.set(groupBox, new Set(groups));
+      pinned.set(screenBox, new Set(screens));
+      boxes(groupBox, lists.get(groupBox), 'groups', new Set(groups));
+      boxes(screenBox, lists.get(screenBox), 'screens', new Set(screens));
+      show();
+    },
+    value() {
+      const k = kind();
+      if (k === 'all') return { target: { all: true } };
+      const ids = [...(k === 'groups' ? groupBox : screenBox).querySelectorAll('input:checked')].map((i) => i.value);
+      if (!ids.length) return { problem: k === 'groups' ? '请至少选择一个分组。' : '请至少选择一块屏幕。' };
+      return { target: { [k]: ids } };
+    },
+  };
+}
+
+// representable reports whether targetChoices can show t whole: one of
+// all, groups or screens, and no tags (the API takes tags; the form
+// offers none).
+export function representable(t) {
+  if (!t) return true;
+  const kinds = [t.all, t.groups && t.groups.length, t.screens && t.screens.length].filter(Boolean).length;
+  return kinds <= 1 && !(t.tags && t.tags.length);
+}
+
+export function targetSummary(t, screenNames) {
+  if (!t) return '—';
+  if (t.all) return '全部屏幕';
+  const parts = [];
+  if (t.groups && t.groups.length) parts.push('分组：' + t.groups.map((g) => lookups.groupNames.get(g) || g).join('、'));
+  if (t.tags && t.tags.length) parts.push('标签：' + t.tags.join('、'));
+  if (t.screens && t.screens.length) parts.push('屏幕：' + t.screens.map((s) => screenNames.get(s) || s).join('、'));
+  return parts.join('；') || '—';
+}
+
+
+// ---- drafts --------------------------------------------------------------
+
+// myOpenChangeSet is the signed-in person's open change set with its
+// changes, or null. Content lists come from the published state; laying
+// this over them lets an editor see, edit and build on what they drafted
+// (a new item can go into a playlist before anyone approves it).
+export async function myOpenChangeSet() {
+  if (!can('content.write') || session.breakglass || !session.review) return null;
+  const open = await api('GET', '/changesets?state=open&mine=1');
+  const first = (open || []).find((cs) => cs.state === 'open');
+  return first ? api('GET', `/changesets/${enc(first.id)}`) : null;
+}
+
+// overlayDrafts returns list with cs's changes of kind laid over it: each
+// drafted object as the set would leave it, marked with _draft (the action)
+// and _cs (the set's id); a drafted delete keeps the published object,
+// marked.
+export function overlayDrafts(list, cs, kind) {
+  list = list || [];
+  if (!cs) return list;
+  const out = new Map(list.map((o) => [o.id, o]));
+  for (const c of cs.changes || []) {
+    if (c.kind !== kind) continue;
+    if (c.after) out.set(c.id, { ...c.after, id: c.id, _draft: c.action, _cs: cs.id });
+    else if (out.has(c.id)) out.set(c.id, { ...out.get(c.id), _draft: 'delete', _cs: cs.id });
+  }
+  return [...out.values()];
+}
+
+// draftTag marks a drafted object in a list, linking to its change set.
+export function draftTag(o) {
+  if (!o || !o._draft) return null;
+  const zh = o._draft === 'delete' ? '待删除' : o._draft === 'create' ? '草稿' : '已修改';
+  return el('a', { class: 'tag draft', href: changesetHref(o._cs), title: `${o._cs} · 未发布 not published`, dataset: { draft: o._draft } },
+    zh, ' ', el('small', { class: 'en', text: 'draft' }));
+}
