@@ -41,8 +41,7 @@ func TestAdminContentInChromium(t *testing.T) {
 	}
 
 	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/#/items"))
-	adminPoll(t, ctx, "the sign-in form", `!document.getElementById('signin').hidden`, 10*time.Second)
-	do(t, ctx, "sign in", chromedp.SendKeys("#token", adminToken), chromedp.Click("#signin-form button[type=submit]"))
+	signInWithToken(t, ctx, adminToken)
 	adminPoll(t, ctx, "the items page", `document.getElementById('item-form') !== null
 		&& document.querySelector('#items tr[data-id=`+js(other)+`]') !== null`, 10*time.Second)
 
@@ -229,8 +228,7 @@ func TestAdminScheduleEditInChromium(t *testing.T) {
 	}, &tagged)
 
 	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/#/schedules"))
-	adminPoll(t, ctx, "the sign-in form", `!document.getElementById('signin').hidden`, 10*time.Second)
-	do(t, ctx, "sign in", chromedp.SendKeys("#token", adminToken), chromedp.Click("#signin-form button[type=submit]"))
+	signInWithToken(t, ctx, adminToken)
 	rowOf := func(id string) string { return `document.querySelector('#schedules tbody tr[data-id=` + js(id) + `]')` }
 	adminPoll(t, ctx, "both schedules listed", rowOf(sc.ID)+` !== null && `+rowOf(tagged.ID)+` !== null
 		&& document.getElementById('s-cancel').hidden`, 10*time.Second)

@@ -42,16 +42,16 @@ func TestAdminPageInChromium(t *testing.T) {
 	adminPoll(t, ctx, "the sign-in form", `!document.getElementById('signin').hidden`, 10*time.Second)
 
 	// A wrong token is refused on the form and not kept.
-	do(t, ctx, "type a wrong token", chromedp.SendKeys("#token", "not-the-token"), chromedp.Click("#signin-form button[type=submit]"))
+	openTokenSignIn(t, ctx)
+	do(t, ctx, "type a wrong token", chromedp.SendKeys("#token", "not-the-token"), chromedp.Click("#token-submit"))
 	adminPoll(t, ctx, "the refusal on the sign-in form", `(() => { const m = document.getElementById('signin-msg');
-		return !m.hidden && m.textContent.includes('令牌不正确') && m.textContent.includes('invalid admin token'); })()`, 10*time.Second)
+		return !m.hidden && m.textContent.includes('令牌不正确') && m.textContent.includes('invalid'); })()`, 10*time.Second)
 	if kept := evalString(t, ctx, `sessionStorage.getItem('kiosk.admin.token') || ''`); kept != "" {
 		t.Errorf("a refused token was kept in sessionStorage: %q", kept)
 	}
 
 	evalVoid(t, ctx, "clear the token field", `document.getElementById('token').value = ''`)
-	do(t, ctx, "sign in", chromedp.SendKeys("#token", adminToken),
-		chromedp.Click("#signin-form button[type=submit]"))
+	do(t, ctx, "sign in", chromedp.SendKeys("#token", adminToken), chromedp.Click("#token-submit"))
 	row := `document.querySelector('#screens tr[data-screen-id=` + js(scr.ID) + `]')`
 	adminPoll(t, ctx, "the screen listed under its literal name, offline", `(() => { const r = `+row+`;
 		return r !== null && r.querySelector('.screen-name').textContent === `+js(evilName)+`

@@ -1,0 +1,232 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestPeopleReviewInChromium drives review before publish through the
+// admin page in headless Chromium against a real server and player. An
+// admin (the break-glass token, over the API) creates an editor, a reviewer
+// and a technician. The editor signs in with a password, creates an item
+// and adds it to the playlist an all-screens schedule plays; each save says
+// which change set it went to, and the player's applied version does not
+// move, not even once the editor submits. The editor gets no approve or
+// reject button on their own set. The reviewer signs in, finds the set in
+// the queue, reads the diff (the new title, the playlist's new order, the
+// screen it reaches) and approves; the player then shows the new item. The
+// technician sees content read-only, and no review, users or audit pages.
+func TestPeopleReviewInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	ctx := newBrowser(t)
+	srv := startServer(t)
+	dialogs := countDialogs(t, ctx, "people and review")
+
+	// Published content (break-glass publishes at once) and a real player.
+	old := srv.item("notice", "停水通知", "明日 9:00–12:00 停水。", "", 2)
+	pl := srv.playlist("社区轮播", old)
+	srv.scheduleAll(pl, 0)
+	scr := srv.screen("一号屏", "")
+	p := startPlayer(t, srv.url(), scr.Token, cachePath(t, scr.ID))
+	waitFor(t, 20*time.Second, "the player to apply the published content", func() bool {
+		st := p.state()
+		return st.AppliedVersion != "" && st.AppliedVersion == srv.status(scr.ID).PublishedVersion
+	})
+
+	const (
+		editorName, editorPW     = "bianji", "editor-password-1"
+		reviewerName, reviewerPW = "shenhe", "reviewer-password-1"
+		techName, techPW         = "jishu", "technician-password-1"
+	)
+	srv.user(editorName, editorPW, "editor")
+	srv.user(reviewerName, reviewerPW, "reviewer")
+	srv.user(techName, techPW, "technician")
+
+	// The editor signs in with a password; the header names them.
+	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/"))
+	signInAs(t, ctx, editorName, editorPW)
+	adminPoll(t, ctx, "the editor signed in", `(() => { const w = document.getElementById('whoami');
+		return !document.getElementById('who').hidden && w.dataset.role === 'editor' && w.textContent.includes(`+js(editorName)+`)
+			&& document.querySelector('#nav a[data-route="review"]') !== null
+			&& document.querySelector('#nav a[data-route="users"], #nav a[data-route="audit"]') === null
+			&& document.getElementById('review-off').hidden; })()`, 10*time.Second)
+	if c := evalString(t, ctx, `document.cookie`); c != "" {
+		t.Errorf("document.cookie = %q, want none (the session cookie is HttpOnly)", c)
+	}
+	if kept := evalString(t, ctx, `sessionStorage.getItem('kiosk.admin.token') || ''`); kept != "" {
+		t.Errorf("a password sign-in kept a token in sessionStorage: %q", kept)
+	}
+
+	// A new item lands in the editor's change set, not on screens.
+	const title = "周六义诊"
+	evalVoid(t, ctx, "open items", `location.hash = '#/items'`)
+	adminPoll(t, ctx, "the item form", `document.getElementById('item-form') !== null
+		&& document.querySelector('#items tr[data-id=`+js(old)+`]') !== null`, 10*time.Second)
+	do(t, ctx, "fill the item form", chromedp.SendKeys("#i-title", title), chromedp.SendKeys("#i-body", "社区卫生站 9:00–11:00"))
+	evalVoid(t, ctx, "a 2 s item", `document.getElementById('i-duration').value = '2'`)
+	do(t, ctx, "save", chromedp.Click("#i-save"))
+	adminPoll(t, ctx, "the saved-to-change-set notice", `(() => { const n = document.querySelector('#item-ok .changeset-note');
+		return !document.getElementById('item-ok').hidden && n !== null && n.textContent.includes('已保存到变更集')
+			&& n.querySelector('a').getAttribute('href') === '#/review/' + n.dataset.changeset; })()`, 10*time.Second)
+	csID := evalString(t, ctx, `document.querySelector('#item-ok .changeset-note').dataset.changeset`)
+	itemRow := `[...document.querySelectorAll('#items tbody tr')].find((r) => r.querySelector('.item-title')?.textContent === ` + js(title) + `)`
+	adminPoll(t, ctx, "the drafted item listed as a draft", `(() => { const r = `+itemRow+`;
+		return !!r && r.dataset.draft === 'create' && r.querySelector('a.tag.draft') !== null; })()`, 10*time.Second)
+	itemID := evalString(t, ctx, itemRow+`.dataset.id`)
+	if code := srv.call(http.MethodGet, "/items/"+itemID, nil, nil); code != http.StatusNotFound {
+		t.Errorf("GET /items/%s (published state) = %d before approval, want 404", itemID, code)
+	}
+
+	// The editor adds it to the playlist the all-screens schedule plays.
+	evalVoid(t, ctx, "open playlists", `location.hash = '#/playlists'`)
+	plRow := `document.querySelector('#playlists tbody tr[data-id=` + js(pl) + `]')`
+	adminPoll(t, ctx, "the playlist, and the drafted item to add", plRow+` !== null
+		&& document.querySelector('#p-add option[value=`+js(itemID)+`]') !== null`, 10*time.Second)
+	evalVoid(t, ctx, "edit the playlist", plRow+`.querySelector('button[data-edit]').click()`)
+	adminPoll(t, ctx, "the playlist in the form", `document.getElementById('p-name').value === '社区轮播'`, 5*time.Second)
+	evalVoid(t, ctx, "pick the new item", `document.getElementById('p-add').value = `+js(itemID))
+	do(t, ctx, "add it and save", chromedp.Click("#p-add-btn"), chromedp.Click("#p-save"))
+	adminPoll(t, ctx, "the playlist saved to the same change set", `(() => { const n = document.querySelector('#playlist-ok .changeset-note');
+		return n !== null && n.dataset.changeset === `+js(csID)+`; })()`, 10*time.Second)
+	applied := p.state().AppliedVersion
+	published := srv.status(scr.ID).PublishedVersion
+
+	// The review page shows the open set; the editor names and submits it.
+	evalVoid(t, ctx, "open review", `location.hash = '#/review'`)
+	adminPoll(t, ctx, "the open change set with both changes", `(() => { const o = document.querySelector('#cs-open .cs-open');
+		return o !== null && o.dataset.id === `+js(csID)+` && o.querySelectorAll('.cs-change-list li').length === 2
+			&& document.getElementById('cs-reach')?.dataset.count === '1'; })()`, 10*time.Second)
+	evalVoid(t, ctx, "title the set", `document.getElementById('cs-title').value = '周六义诊通知'`)
+	do(t, ctx, "submit", chromedp.Click("#cs-submit"))
+	adminPoll(t, ctx, "the set submitted", `document.getElementById('cs-none') !== null
+		&& document.querySelector('#cs-mine-list tr[data-id=`+js(csID)+`][data-state="submitted"] .cs-link')?.textContent === '周六义诊通知'`, 10*time.Second)
+
+	// The author's own set offers no verdict.
+	evalVoid(t, ctx, "open the set", `document.querySelector('#cs-mine-list tr[data-id=`+js(csID)+`] .cs-link').click()`)
+	adminPoll(t, ctx, "the set's page", `document.getElementById('cs-name')?.textContent === '周六义诊通知'
+		&& document.querySelector('.cs-change') !== null`, 10*time.Second)
+	if n := evalInt(t, ctx, `document.querySelectorAll('#cs-approve, #cs-reject').length`); n != 0 {
+		t.Errorf("the author sees %d approve/reject buttons on their own change set, want 0", n)
+	}
+	adminScreenshot(ctx, ".review-author.png")
+
+	// Nothing reached the screen: not the drafts, not the submission.
+	time.Sleep(1500 * time.Millisecond) // a publish would reach the player well within this
+	if st := p.state(); st.AppliedVersion != applied {
+		t.Errorf("the player applied %s after drafting and submitting, want still %s", short(st.AppliedVersion), short(applied))
+	}
+	if got := srv.status(scr.ID).PublishedVersion; got != published {
+		t.Errorf("published version moved to %s before approval, want %s", short(got), short(published))
+	}
+
+	// Sign out; the reviewer signs in and finds the set in the queue.
+	do(t, ctx, "sign out", chromedp.Click("#signout"))
+	adminPoll(t, ctx, "the sign-in page", `!document.getElementById('signin').hidden
+		&& document.getElementById('signin-msg').textContent.includes('已退出')`, 10*time.Second)
+	signInAs(t, ctx, reviewerName, reviewerPW)
+	adminPoll(t, ctx, "the reviewer signed in", `document.getElementById('whoami').dataset.role === 'reviewer'`, 10*time.Second)
+	evalVoid(t, ctx, "open review", `location.hash = '#/review'`)
+	queued := `document.querySelector('#cs-queue-list tr[data-id=` + js(csID) + `]')`
+	adminPoll(t, ctx, "the set in the review queue", queued+` !== null && `+queued+`.cells[1].textContent === `+js(editorName), 10*time.Second)
+	evalVoid(t, ctx, "open it", queued+`.querySelector('a[data-review]').click()`)
+
+	// The diff: the new item's text, the playlist's new order, the reach.
+	adminPoll(t, ctx, "the diff", `(() => {
+		const item = document.querySelector('.cs-change[data-kind="item"][data-action="create"]');
+		const list = document.querySelector('.cs-change[data-kind="playlist"][data-action="update"]');
+		if (!item || !list) return false;
+		const after = (c, f) => c.querySelector('tr[data-field="' + f + '"] .diff-after')?.textContent || '';
+		const before = (c, f) => c.querySelector('tr[data-field="' + f + '"] .diff-before')?.textContent || '';
+		return after(item, 'title') === `+js(title)+` && after(item, 'body') === '社区卫生站 9:00–11:00'
+			&& before(list, 'items') === '停水通知' && after(list, 'items') === '停水通知'+`+js(title)+`
+			&& list.querySelector('tr[data-field="items"]').classList.contains('changed')
+			&& document.getElementById('cs-reach').textContent.includes('一号屏')
+			&& document.getElementById('cs-conflicts') === null; })()`, 10*time.Second)
+	adminScreenshot(ctx, ".review-diff.png")
+	if st := p.state(); st.AppliedVersion != applied {
+		t.Errorf("the player applied %s before approval, want still %s", short(st.AppliedVersion), short(applied))
+	}
+
+	// A reject needs a comment; approve publishes.
+	do(t, ctx, "reject without a comment", chromedp.Click("#cs-reject"))
+	adminPoll(t, ctx, "the comment asked for", `!document.getElementById('cs-error').hidden`, 5*time.Second)
+	do(t, ctx, "approve", chromedp.Click("#cs-approve"))
+	adminPoll(t, ctx, "the set approved", `document.querySelector('#cs-head .badge[data-status="approved"]') !== null
+		&& document.querySelectorAll('#cs-approve, #cs-reject').length === 0`, 10*time.Second)
+	waitFor(t, 40*time.Second, "the player to show the approved item", func() bool {
+		return p.state().CurrentItem == itemID
+	})
+	if st := p.state(); st.AppliedVersion == applied {
+		t.Errorf("the player still has version %s after approval", short(applied))
+	}
+
+	// The technician sees content read-only and no review, users or audit.
+	do(t, ctx, "sign out", chromedp.Click("#signout"))
+	signInAs(t, ctx, techName, techPW)
+	adminPoll(t, ctx, "the technician signed in", `document.getElementById('whoami').dataset.role === 'technician'
+		&& document.querySelector('#nav a[data-route="items"]') !== null
+		&& document.querySelector('#nav a[data-route="review"], #nav a[data-route="users"], #nav a[data-route="audit"]') === null`, 10*time.Second)
+	for _, pg := range []struct{ hash, table, form string }{
+		{"#/items", "#items", "#item-form"},
+		{"#/playlists", "#playlists", "#playlist-form"},
+		{"#/schedules", "#schedules", "#schedule-form"},
+	} {
+		evalVoid(t, ctx, "open "+pg.hash, `location.hash = `+js(pg.hash))
+		adminPoll(t, ctx, pg.hash+" listed read-only", `document.querySelector(`+js(pg.table+` tbody tr[data-id]`)+`) !== null
+			&& document.querySelector(`+js(pg.form)+`) === null
+			&& document.querySelectorAll('#view button[data-edit], #view button[data-delete], #view input[type="file"]').length === 0`, 10*time.Second)
+	}
+	evalVoid(t, ctx, "open users by hand", `location.hash = '#/users'`)
+	adminPoll(t, ctx, "no access to users", `document.getElementById('no-access') !== null && document.getElementById('users') === null`, 5*time.Second)
+	// Technicians keep the fleet's buttons.
+	evalVoid(t, ctx, "open the screen", `location.hash = '#/screen/' + encodeURIComponent(`+js(scr.ID)+`)`)
+	adminPoll(t, ctx, "the screen's commands", `document.querySelector('button[data-command="identify"]') !== null`, 10*time.Second)
+
+	if d := dialogs.Load(); d != 0 {
+		t.Errorf("%d dialogs opened, want none", d)
+	}
+}
+
+// user creates a person with the break-glass token.
+func (s *testServer) user(name, password, role string) string {
+	s.t.Helper()
+	var out struct {
+		ID string `json:"id"`
+	}
+	s.must(http.MethodPost, "/users", map[string]any{"username": name, "password": password, "role": role}, &out)
+	if out.ID == "" {
+		s.t.Fatalf("POST /users %s: no id in the answer", name)
+	}
+	return out.ID
+}
+
+// signInAs signs in on the admin page with a username and password.
+func signInAs(t *testing.T, ctx context.Context, username, password string) {
+	t.Helper()
+	adminPoll(t, ctx, "the sign-in form", `!document.getElementById('signin').hidden`, 10*time.Second)
+	evalVoid(t, ctx, "clear the sign-in form", `document.getElementById('username').value = ''; document.getElementById('password').value = ''`)
+	do(t, ctx, "sign in as "+username, chromedp.SendKeys("#username", username), chromedp.SendKeys("#password", password),
+		chromedp.Click("#signin-submit"))
+	adminPoll(t, ctx, "the app after signing in as "+username, `document.getElementById('signin').hidden
+		&& !document.getElementById('view').hidden`, 10*time.Second)
+}
+
+// signInWithToken uses the page's secondary sign-in: a bearer token (the
+// break-glass admin token or a personal API token).
+func signInWithToken(t *testing.T, ctx context.Context, token string) {
+	t.Helper()
+	openTokenSignIn(t, ctx)
+	do(t, ctx, "sign in with a token", chromedp.SendKeys("#token", token), chromedp.Click("#token-submit"))
+}
+
+func openTokenSignIn(t *testing.T, ctx context.Context) {
+	t.Helper()
+	adminPoll(t, ctx, "the sign-in form", `!document.getElementById('signin').hidden`, 10*time.Second)
+	evalVoid(t, ctx, "open the token sign-in", `document.getElementById('token-signin').open = true`)
+}
