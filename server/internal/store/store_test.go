@@ -277,7 +277,7 @@ func TestStatusesAndAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, _ := s.ListAudit(3)
+	got, _ := s.ListAudit(AuditFilter{Limit: 3})
 	if len(got) != 3 || got[0].Target != "e" || got[2].Target != "c" {
 		t.Errorf("ListAudit(3): got %+v, want newest three e,d,c", got)
 	}
