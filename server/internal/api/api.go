@@ -89,6 +89,12 @@ type handler struct {
 
 // New builds the echo instance with every route. It does not listen.
 func New(opts Options) *echo.Echo {
+	_, e := build(opts)
+	return e
+}
+
+// build is New, also returning the handler (tests read its route table).
+func build(opts Options) (*handler, *echo.Echo) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -122,7 +128,7 @@ func New(opts Options) *echo.Echo {
 	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	e.HTTPErrorHandler = h.handleError
 	h.routes(e, newHTTPMetrics(opts.Metrics))
-	return e
+	return h, e
 }
 
 // changed asks the publisher to recompute manifests after a committed write.

@@ -45,6 +45,7 @@ func (f *fakeHub) Kick(id string) {
 type env struct {
 	t    *testing.T
 	e    *echo.Echo
+	h    *handler
 	st   *store.Store
 	pub  *publish.Publisher
 	devs *devices.Registry
@@ -74,8 +75,8 @@ func newEnv(t *testing.T, mods ...func(*Options)) *env {
 	for _, m := range mods {
 		m(&opts)
 	}
-	e := New(opts)
-	return &env{t: t, e: e, st: st, pub: pub, devs: devs, hub: fh}
+	h, e := build(opts)
+	return &env{t: t, e: e, h: h, st: st, pub: pub, devs: devs, hub: fh}
 }
 
 // do sends body (a string is sent raw, anything else as JSON) with token.

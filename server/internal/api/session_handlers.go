@@ -49,6 +49,8 @@ func newSignInThrottles(rl RateLimits) signInThrottles {
 	}
 }
 
+var errBadTOTP = errors.New("wrong TOTP code")
+
 type signInRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
@@ -171,24 +173,32 @@ func (h *handler) signIn(c echo.Context) error {
 		return errCode(http.StatusForbidden, "account_disabled", "this account is disabled; ask an administrator")
 	}
 	now := h.opts.Now().UTC()
-	var step int64
 	if u.TOTPEnabled {
 		code := strings.ReplaceAll(strings.TrimSpace(req.TOTP), " ", "")
 		if code == "" {
 			return errCode(http.StatusUnauthorized, "totp_required", "enter the 6-digit code from your authenticator app")
 		}
-		var ok bool
-		if step, ok = people.CheckTOTP(u.TOTPSecret, code, now, u.TOTPLastStep); !ok {
+		// Checked and consumed in one transaction, so two requests with
+		// the same code cannot both pass.
+		_, err := h.store.UpdateUser(u.ID, func(u *store.User) error {
+			step, ok := people.CheckTOTP(u.TOTPSecret, code, now, u.TOTPLastStep)
+			if !ok {
+				return errBadTOTP
+			}
+			u.TOTPLastStep = step
+			return nil
+		})
+		if errors.Is(err, errBadTOTP) {
 			fail("wrong or reused TOTP code")
 			return errCode(http.StatusUnauthorized, "totp_required", "wrong or already used code; enter the current one")
+		}
+		if err != nil {
+			return err
 		}
 	}
 
 	u, err = h.store.UpdateUser(u.ID, func(u *store.User) error {
 		u.LastSignIn = now
-		if step > 0 {
-			u.TOTPLastStep = step
-		}
 		if people.NeedsRehash(u.PasswordHash) {
 			if hash, err := people.HashPassword(req.Password); err == nil {
 				u.PasswordHash = hash
