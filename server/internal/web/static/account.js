@@ -4,7 +4,7 @@
 // once, here, with a copy button.
 
 import {
-  el, append, api, enc, L, session, timeEl, roleLabel, formMessages, confirmButton, refreshBar, lookups, loadLookups,
+  el, append, api, enc, L, session, reloadSession, timeEl, roleLabel, formMessages, confirmButton, refreshBar, lookups, loadLookups,
 } from './kit.js';
 import { t } from './i18n.js';
 
@@ -14,6 +14,7 @@ export default function accountView(pg) {
     return;
   }
   const profile = el('dl', { class: 'kv', id: 'me-profile' });
+  const mfaNote = el('p', { class: 'banner warn-banner', id: 'me-mfa-required', hidden: !session.mfaSetup, text: t('me.mfaRequired') });
 
   // ---- password ----
   const pm = formMessages('me-pw');
@@ -65,6 +66,10 @@ export default function accountView(pg) {
                 await api('POST', '/me/totp/confirm', { code: code.value.trim() });
                 enrolling = null;
                 tm.done(t('me.totpEnabled'));
+                if (session.mfaSetup) {
+                  await reloadSession();
+                  mfaNote.hidden = session.mfaSetup;
+                }
                 pg.tick();
               } catch (err) {
                 if (!err.handled) tm.fail(t('cs.failed', { msg: err.message }));
@@ -154,6 +159,7 @@ export default function accountView(pg) {
 
   append(pg.root, [
     el('div', { class: 'page-head' }, el('h1', {}, L('me.title')), refreshBar(pg)),
+    mfaNote,
     el('section', { class: 'card' }, el('h2', {}, L('me.profile')), profile),
     pwForm,
     el('section', { class: 'card' }, el('h2', {}, L('me.totp')), totpBox, tm.error, tm.ok),
@@ -167,7 +173,8 @@ export default function accountView(pg) {
 
   let rolesFor = '';
   pg.poll(async () => {
-    const [me, tokens] = await Promise.all([api('GET', '/me'), api('GET', '/me/tokens'), loadLookups()]);
+    // Until a required second factor is set up only the account answers.
+    const [me, tokens] = await Promise.all([api('GET', '/me'), api('GET', '/me/tokens'), session.mfaSetup ? null : loadLookups()]);
     if (!pg.alive) return;
     const groups = me.groups && me.groups.length
       ? me.groups.map((g) => lookups.groupNames.get(g) || g).join('、') : t('me.allGroups');

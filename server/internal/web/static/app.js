@@ -9,7 +9,7 @@
 // into a URL or a cookie.
 
 import {
-  $, el, append, L, api, session, setSession, clearSession, can, onUnauthorized, roleLabel,
+  $, el, append, L, api, session, setSession, clearSession, can, onUnauthorized, onSessionChanged, roleLabel,
   Page, clearBanner, TOKEN_KEY,
 } from './kit.js';
 import { t, tEn } from './i18n.js';
@@ -74,6 +74,8 @@ function signInMessage(msg) {
   m.textContent = msg || '';
   m.hidden = !msg;
 }
+
+onSessionChanged(renderHeader);
 
 // A 401 anywhere ends the session and says why.
 onUnauthorized((err, mode) => {
@@ -186,14 +188,16 @@ async function resume() {
 
 function enterApp() {
   renderHeader();
-  if (!location.hash || location.hash === '#') location.hash = '#/fleet';
+  const target = session.mfaSetup ? '#/account' : '#/fleet';
+  if (!location.hash || location.hash === '#' || (session.mfaSetup && location.hash !== target)) location.hash = target;
   else route();
 }
 
+
 function renderHeader() {
   const nav = $('#nav');
-  nav.replaceChildren(...routes.filter((r) => r.nav && allowed(r)).map((r) =>
-    el('a', { href: '#/' + r.name, dataset: { route: r.name } }, L(r.nav))));
+  nav.replaceChildren(...routes.filter((r) => r.nav && allowed(r) && (!session.mfaSetup || r.name === 'account')).map((r) =>
+    el('a', { href: '#/' + r.name, title: tEn(r.nav), dataset: { route: r.name } }, L(r.nav))));
   const u = session.user || {};
   const who = $('#whoami');
   who.replaceChildren();
@@ -239,6 +243,10 @@ function route() {
   page = new Page(root);
   if (!r) {
     append(root, el('div', { class: 'card' }, el('p', { text: '没有这个页面。' }), el('a', { href: '#/fleet', text: '返回设备总览' })));
+    return;
+  }
+  if (session.mfaSetup && r.name !== 'account') {
+    location.hash = '#/account';
     return;
   }
   if (!allowed(r)) {

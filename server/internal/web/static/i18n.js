@@ -110,6 +110,7 @@ export const zh = {
   'me.copy': '复制', 'me.copied': '已复制', 'me.copyFailed': '无法复制，请手动选中复制。',
   'me.lastUsed': '最后使用', 'me.createdAt': '创建', 'me.revoke': '吊销', 'me.confirmRevoke': '确认吊销？',
   'me.noTokens': '还没有令牌。', 'me.needName': '请为令牌起个名字。',
+  'me.mfaRequired': '你的角色必须开启两步验证：请先在下面开启，之后才能使用其他页面。',
   'me.breakglass': '你正在使用应急管理员令牌登录，它没有个人账户。',
 
   // users

@@ -171,7 +171,7 @@ export const L = (key, vars) => {
 // cookie; writes carry the CSRF value) or 'token' for a bearer token kept
 // in sessionStorage (the break-glass token or a personal API token).
 export const session = {
-  mode: '', user: null, can: new Set(), csrf: '', review: true, breakglass: false,
+  mode: '', user: null, can: new Set(), csrf: '', review: true, breakglass: false, mfaSetup: false,
 };
 
 export function setSession(body, mode) {
@@ -181,12 +181,29 @@ export function setSession(body, mode) {
   session.csrf = (body && body.csrf) || '';
   session.review = !body || body.review !== false;
   session.breakglass = !!(body && body.breakglass);
+  // The role must use two-step verification and this person has not set
+  // it up: the server answers only their own account until they do.
+  session.mfaSetup = !!(body && body.mfa_setup_required);
 }
 
 export function clearSession() {
   sessionStorage.removeItem(TOKEN_KEY);
   setSession(null, '');
   lookups.at = 0;
+}
+
+let sessionChanged = () => {};
+
+// onSessionChanged sets what follows reloadSession (the header redrawn).
+export function onSessionChanged(fn) {
+  sessionChanged = fn;
+}
+
+// reloadSession rereads GET /session after something that changes it
+// (two-step verification switched on, say).
+export async function reloadSession() {
+  setSession(await api('GET', '/session'), session.mode);
+  sessionChanged();
 }
 
 // can reports whether the signed-in person holds a capability ("can" list
@@ -241,7 +258,20 @@ const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 // header. A 401 ends the session unless signingIn (the form shows it
 // instead). raw returns the Response for blobs. A FormData body goes as
 // multipart (media uploads), anything else as JSON.
-export async function api(method, path, body, { signingIn = false, raw = false, cookie = false } = {}) {
+export async function api(method, path, body, opts = {}) {
+  try {
+    return await call(method, path, body, opts);
+  } catch (err) {
+    // A CSRF refusal of a cookie session means the page holds a stale
+    // value (the session was renewed elsewhere): read it again, retry once.
+    if (err.code !== 'csrf' || session.mode !== 'cookie' || opts.signingIn || opts.retried) throw err;
+    const fresh = await call('GET', '/session', undefined, {});
+    session.csrf = (fresh && fresh.csrf) || '';
+    return call(method, path, body, { ...opts, retried: true });
+  }
+}
+
+async function call(method, path, body, { signingIn = false, raw = false, cookie = false } = {}) {
   const token = cookie ? '' : sessionStorage.getItem(TOKEN_KEY);
   const headers = { Accept: 'application/json' };
   const init = { method, headers, cache: 'no-store', redirect: 'error' };
