@@ -1,9 +1,10 @@
 // Package web owns the admin page served at /admin/, for technicians (fleet,
-// commands, urgent notices) and editors (items, playlists, schedules): a small
-// single-page app of static HTML, CSS and plain JavaScript embedded in the
-// binary. The files hold no data and need no credentials; the page asks for
-// the admin token, keeps it in sessionStorage and sends it as a bearer token
-// to the JSON API under /api/v1, which does all the authorisation.
+// commands, urgent notices), editors and reviewers (items, playlists,
+// schedules, change-set review) and admins (users, audit): a small
+// single-page app of static HTML, CSS and plain JavaScript modules embedded
+// in the binary. The files hold no data and need no credentials; the page
+// signs people in through the JSON API under /api/v1 (a session cookie, or
+// a bearer token kept in sessionStorage), which does all the authorisation.
 package web
 
 import (
