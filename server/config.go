@@ -10,6 +10,7 @@ import (
 	"kiosk/server/internal/alerts"
 	"kiosk/server/internal/api"
 	"kiosk/server/internal/devices"
+	"kiosk/server/internal/store"
 )
 
 // Defaults for Config fields left zero.
@@ -22,6 +23,9 @@ const (
 	// DefaultPlayRetention keeps proof of play for 13 months, so a report
 	// over the last full year (the longest one allowed) is always complete.
 	DefaultPlayRetention = 396 * 24 * time.Hour
+
+	// DefaultAuditRetention keeps the audit trail for 400 days.
+	DefaultAuditRetention = store.DefaultAuditRetention
 
 	// Screen health and alerts; the packages that use them own the values.
 	DefaultStaleAfter       = devices.DefaultStaleAfter     // applied version may lag the published one this long
@@ -84,6 +88,7 @@ type Config struct {
 	OfflineAfter   time.Duration // no heartbeat for this long → offline
 	ShutdownGrace  time.Duration
 	PlayRetention  time.Duration // proof-of-play records older than this are deleted
+	AuditRetention time.Duration // audit entries older than this are deleted (at least 400 days by default)
 
 	// Screen health and alerts; zero fields take the defaults above.
 	StaleAfter       time.Duration

@@ -46,6 +46,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.PlayRetention <= 0 {
 		cfg.PlayRetention = DefaultPlayRetention
 	}
+	if cfg.AuditRetention <= 0 {
+		cfg.AuditRetention = DefaultAuditRetention
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -150,11 +153,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	e := api.New(api.Options{
-		Commands:       cmds,
-		Store:          st,
-		Devices:        devs,
-		Publisher:      pub,
-		Hub:            h,
+		Commands:        cmds,
+		Store:           st,
+		Devices:         devs,
+		Publisher:       pub,
+		Hub:             h,
 		AdminToken:      cfg.AdminToken,
 		ReviewOff:       cfg.ReviewOff,
 		RequireMFA:      cfg.RequireMFA,
@@ -195,6 +198,7 @@ func Run(ctx context.Context, cfg Config) error {
 		alertEngine.Run,
 		cmds.Run,
 		func(ctx context.Context) { prunePlays(ctx, st, cfg, log) },
+		func(ctx context.Context) { pruneAudit(ctx, st, cfg, log) },
 	} {
 		bg.Add(1)
 		go func() { defer bg.Done(); job(bgCtx) }()
@@ -294,6 +298,27 @@ func prunePlays(ctx context.Context, st *store.Store, cfg Config, log *slog.Logg
 			log.Error("prune proof-of-play records", "error", err)
 		} else if n > 0 {
 			log.Info("pruned proof-of-play records", "plays", n, "before", cutoff.Format(time.RFC3339))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pruneAudit deletes audit entries older than cfg.AuditRetention at start
+// and then daily. The chain stays verifiable: the store keeps the last
+// pruned entry's hash as the anchor.
+func pruneAudit(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		cutoff := cfg.Now().Add(-cfg.AuditRetention)
+		if n, err := st.PruneAudit(cutoff); err != nil {
+			log.Error("prune audit entries", "error", err)
+		} else if n > 0 {
+			log.Info("pruned audit entries", "entries", n, "before", cutoff.Format(time.RFC3339))
 		}
 		select {
 		case <-ctx.Done():

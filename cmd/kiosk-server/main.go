@@ -33,6 +33,7 @@ func main() {
 	flag.StringVar(&cfg.DataDir, "data", "./data", "data directory (bbolt file and media); created if missing")
 	flag.Int64Var(&cfg.MaxUploadBytes, "max-upload", server.DefaultMaxUploadBytes, "largest accepted media upload, in bytes")
 	flag.DurationVar(&cfg.PlayRetention, "play-retention", server.DefaultPlayRetention, "proof-of-play records older than this are deleted")
+	flag.DurationVar(&cfg.AuditRetention, "audit-retention", server.DefaultAuditRetention, "audit entries older than this are deleted (the hash chain stays verifiable)")
 	flag.DurationVar(&cfg.OfflineAfter, "offline-after", server.DefaultOfflineAfter, "a screen not heard from for this long counts as offline")
 	flag.DurationVar(&cfg.StaleAfter, "stale-after", server.DefaultStaleAfter, "a screen whose applied version lags the published one this long counts as stale")
 	flag.Int64Var(&cfg.DiskLowBytes, "disk-low", server.DefaultDiskLowBytes, "a player with less free disk than this many bytes counts as degraded")

@@ -114,6 +114,8 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	api.DELETE("/urgent/:id", h.withdrawUrgent, capUrgentWithdraw)
 
 	api.GET("/audit", h.listAudit, capAudit)
+	api.GET("/audit.csv", h.exportAuditCSV, capAudit)
+	api.GET("/audit/verify", h.verifyAudit, capAudit)
 
 	api.GET("/reports/plays", h.playReport, capReports)
 
