@@ -63,6 +63,7 @@ type Info struct {
 	TempData   bool // DataDir is removed on exit
 	Seeded     bool // this run created the content
 	Items      int
+	Users      []DemoUser // one account per role, with passwords
 }
 
 // run starts the server, seeds it through the API, starts one player, and
@@ -166,6 +167,10 @@ func run(ctx context.Context, cfg Config) (err error) {
 		return fmt.Errorf("seed demo content: %w", err)
 	}
 	info.ScreenID, info.Seeded, info.Items = res.ScreenID, res.Seeded, res.Items
+	if info.Users, err = ensureUsers(ctx, newAPIClient(info.ServerURL, cfg.AdminToken), info.DataDir); err != nil {
+		plLn.Close()
+		return fmt.Errorf("create demo accounts: %w", err)
+	}
 
 	if err := os.MkdirAll(filepath.Join(info.DataDir, "player"), 0o700); err != nil {
 		plLn.Close()
@@ -288,16 +293,23 @@ func printBanner(w io.Writer, in Info) {
 		data += " (temporary, removed on exit; keep one with -data DIR)"
 	}
 	auth := shellQuote("Authorization: Bearer " + in.AdminToken)
+	var accounts strings.Builder
+	for _, u := range in.Users {
+		fmt.Fprintf(&accounts, "    %-11s %-11s password %s\n", u.Username, u.Role, u.Password)
+	}
 	fmt.Fprintf(w, `
 Kiosk demo is running: one server, one screen (%s), %s.
 
   Screen:       %s   <- open in a browser, F11 for full screen
   Screen state: %sstate
-  Admin page:   %s   <- sign in with the admin token
+  Admin page:   %s   <- sign in with an account below
   API base:     %s
-  Admin token:  %s
+  Break-glass:  %s   (admin token for scripts: publishes without review)
   Data dir:     %s
 
+  Accounts (one per role; an editor's changes reach the screen once the
+  reviewer, or the admin, approves them in 变更审核 Review):
+`+accounts.String()+`
 Try the API:
   curl -H %s %s/items
   curl -H %s %s/screens/%s

@@ -65,7 +65,14 @@ func startDemo(t *testing.T, dataDir string) (Info, func() error) {
 	t.Cleanup(func() { stop() })
 
 	banner := out.String()
-	for _, want := range []string{info.ScreenURL, info.APIBase, testAdminToken, "curl -H"} {
+	if len(info.Users) != 5 {
+		t.Errorf("demo accounts: got %+v, want one per role", info.Users)
+	}
+	wants := []string{info.ScreenURL, info.APIBase, testAdminToken, "curl -H"}
+	for _, u := range info.Users {
+		wants = append(wants, u.Password)
+	}
+	for _, want := range wants {
 		if !strings.Contains(banner, want) {
 			t.Errorf("banner lacks %q:\n%s", want, banner)
 		}
