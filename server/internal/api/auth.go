@@ -28,27 +28,6 @@ func (h *handler) isAdmin(token string) bool {
 	return subtle.ConstantTimeCompare(got[:], h.adminHash[:]) == 1
 }
 
-func (h *handler) requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		token := bearer(c)
-		if h.opts.AdminToken == "" {
-			return errUnauthorized("admin API is locked: the server has no admin token configured (set KIOSK_ADMIN_TOKEN)")
-		}
-		if token == "" {
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="kiosk-admin"`)
-			return errUnauthorized("missing admin token: send Authorization: Bearer <token>")
-		}
-		if h.isAdmin(token) {
-			return next(c)
-		}
-		if _, err := h.devices.Authenticate(token); err == nil {
-			return errForbidden("device tokens cannot use the admin API")
-		}
-		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="kiosk-admin", error="invalid_token"`)
-		return errUnauthorized("invalid admin token")
-	}
-}
-
 func (h *handler) requireDevice(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token := bearer(c)

@@ -117,42 +117,12 @@ func clientKey(c echo.Context) string {
 	}
 }
 
-// throttleAdminAuth runs before requireAdmin. A client that failed the
-// admin check too often gets 429 for every request with a token, the right
-// one included, until its cool-down ends: answering a right guess with 200
-// while wrong ones get 429 would leave the guessing rate untouched.
-// Screens never call the admin API, so this cannot lock a screen out, and
-// device-route failures are counted apart, so a stale screen behind the
-// office's NAT cannot lock the administrator out either.
-func (h *handler) throttleAdminAuth(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		token := bearer(c)
-		if token == "" || h.opts.AdminToken == "" {
-			// Nothing is being guessed; requireAdmin explains the 401.
-			return next(c)
-		}
-		key := clientKey(c)
-		if wait, blocked := h.limits.adminAuth.blocked(key); blocked {
-			return h.tooManyFailures(c, "auth_admin", wait)
-		}
-		if h.isAdmin(token) {
-			return next(c)
-		}
-		if _, err := h.devices.Authenticate(token); err != nil {
-			// A device token is a real credential in the wrong place
-			// (requireAdmin answers 403); anything else is a miss.
-			h.failedAuth(h.limits.adminAuth, "admin", key)
-		}
-		return next(c)
-	}
-}
-
 // throttleDeviceAuth runs before requireDevice and before the websocket
 // hub's own check. A valid device token always passes, blocked client or
 // not: many screens may share one address behind a NAT, and a neighbour's
 // stale token must not take them off the air. A blocked client's other
 // tokens get 429 before the admin-token comparison, so the device routes
-// are no way around the admin throttle either.
+// are no way around the admin throttle (guard, authn.go) either.
 func (h *handler) throttleDeviceAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		token := bearer(c)
