@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/pquerna/otp/totp"
+
+	"kiosk/server"
 )
 
 // TestPeopleReviewInChromium drives review before publish through the
@@ -363,6 +365,33 @@ func TestPeopleAccountInChromium(t *testing.T) {
 	if seen != 2 {
 		t.Errorf("GET /users = %+v, want lisi and %s", users, name)
 	}
+	if d := dialogs.Load(); d != 0 {
+		t.Errorf("%d dialogs opened, want none", d)
+	}
+}
+
+// TestPeopleSessionExpiryInChromium: when the server ends a session for
+// idleness, the page's next request returns it to the sign-in page with
+// the reason, and signing in again works.
+func TestPeopleSessionExpiryInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	ctx := newBrowser(t)
+	srv := startServerWith(t, func(c *server.Config) { c.SessionIdle = time.Second })
+	dialogs := countDialogs(t, ctx, "session expiry")
+	const name, pw = "bianji", "editor-password-1"
+	srv.user(name, pw, "editor")
+
+	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/#/fleet"))
+	signInAs(t, ctx, name, pw)
+	time.Sleep(1500 * time.Millisecond) // past the idle timeout
+	do(t, ctx, "press refresh", chromedp.Click("#refresh"))
+	adminPoll(t, ctx, "the sign-in page with the reason", `(() => { const m = document.getElementById('signin-msg');
+		return !document.getElementById('signin').hidden && document.getElementById('view').hidden
+			&& !m.hidden && m.textContent.includes('会话已过期，请重新登录'); })()`, 10*time.Second)
+	signInAs(t, ctx, name, pw)
+	adminPoll(t, ctx, "the fleet again", `document.getElementById('screens') !== null`, 10*time.Second)
 	if d := dialogs.Load(); d != 0 {
 		t.Errorf("%d dialogs opened, want none", d)
 	}
