@@ -3,8 +3,9 @@
 //
 //	kiosk-server -addr 127.0.0.1:8080 -data ./data
 //
-// The admin token comes from KIOSK_ADMIN_TOKEN or the file named by
-// KIOSK_ADMIN_TOKEN_FILE; without one the admin API refuses every call.
+// People sign in with accounts made by "kiosk-server user add" (the first
+// admin) or in the admin page. An optional break-glass token comes from
+// KIOSK_ADMIN_TOKEN or the file named by KIOSK_ADMIN_TOKEN_FILE.
 // "kiosk-server user" manages the people who sign in (see user.go).
 package main
 
