@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"context"
+	"image/color"
 	"net/http"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -20,8 +23,8 @@ import (
 // which change set it went to, and the player's applied version does not
 // move, not even once the editor submits. The editor gets no approve or
 // reject button on their own set. The reviewer signs in, finds the set in
-// the queue, reads the diff (the new title, the playlist's new order, the
-// screen it reaches) and approves; the player then shows the new item. The
+// the queue, reads the diff (the new title and picture, the playlist's new
+// order, the screen it reaches) and approves; the player then shows the new item. The
 // technician sees content read-only, and no review, users or audit pages.
 func TestPeopleReviewInChromium(t *testing.T) {
 	if testing.Short() {
@@ -71,7 +74,12 @@ func TestPeopleReviewInChromium(t *testing.T) {
 	evalVoid(t, ctx, "open items", `location.hash = '#/items'`)
 	adminPoll(t, ctx, "the item form", `document.getElementById('item-form') !== null
 		&& document.querySelector('#items tr[data-id=`+js(old)+`]') !== null`, 10*time.Second)
-	do(t, ctx, "fill the item form", chromedp.SendKeys("#i-title", title), chromedp.SendKeys("#i-body", "社区卫生站 9:00–11:00"))
+	pic := filepath.Join(t.TempDir(), "clinic.png")
+	if err := os.WriteFile(pic, pngBytes(t, 320, 180, color.RGBA{20, 150, 90, 255}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	do(t, ctx, "fill the item form", chromedp.SendKeys("#i-title", title), chromedp.SendKeys("#i-body", "社区卫生站 9:00–11:00"),
+		chromedp.SetUploadFiles("#i-file", []string{pic}))
 	evalVoid(t, ctx, "a 2 s item", `document.getElementById('i-duration').value = '2'`)
 	do(t, ctx, "save", chromedp.Click("#i-save"))
 	adminPoll(t, ctx, "the saved-to-change-set notice", `(() => { const n = document.querySelector('#item-ok .changeset-note');
@@ -149,6 +157,8 @@ func TestPeopleReviewInChromium(t *testing.T) {
 		return after(item, 'title') === `+js(title)+` && after(item, 'body') === '社区卫生站 9:00–11:00'
 			&& before(list, 'items') === '停水通知' && after(list, 'items') === '停水通知'+`+js(title)+`
 			&& list.querySelector('tr[data-field="items"]').classList.contains('changed')
+			&& (() => { const im = item.querySelector('tr[data-field="asset"] .diff-after .thumb img');
+				return im !== null && im.src.startsWith('blob:') && im.complete && im.naturalWidth === 320; })()
 			&& document.getElementById('cs-reach').textContent.includes('一号屏')
 			&& document.getElementById('cs-conflicts') === null; })()`, 10*time.Second)
 	adminScreenshot(ctx, ".review-diff.png")
