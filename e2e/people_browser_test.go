@@ -113,6 +113,7 @@ func TestPeopleReviewInChromium(t *testing.T) {
 	adminPoll(t, ctx, "the open change set with both changes", `(() => { const o = document.querySelector('#cs-open .cs-open');
 		return o !== null && o.dataset.id === `+js(csID)+` && o.querySelectorAll('.cs-change-list li').length === 2
 			&& document.getElementById('cs-reach')?.dataset.count === '1'; })()`, 10*time.Second)
+	adminScreenshot(ctx, ".review-open.png")
 	evalVoid(t, ctx, "title the set", `document.getElementById('cs-title').value = '周六义诊通知'`)
 	do(t, ctx, "submit", chromedp.Click("#cs-submit"))
 	adminPoll(t, ctx, "the set submitted", `document.getElementById('cs-none') !== null
