@@ -199,6 +199,7 @@ func Run(ctx context.Context, cfg Config) error {
 		cmds.Run,
 		func(ctx context.Context) { prunePlays(ctx, st, cfg, log) },
 		func(ctx context.Context) { pruneAudit(ctx, st, cfg, log) },
+		func(ctx context.Context) { pruneSessions(ctx, st, cfg, log) },
 	} {
 		bg.Add(1)
 		go func() { defer bg.Done(); job(bgCtx) }()
@@ -319,6 +320,37 @@ func pruneAudit(ctx context.Context, st *store.Store, cfg Config, log *slog.Logg
 			log.Error("prune audit entries", "error", err)
 		} else if n > 0 {
 			log.Info("pruned audit entries", "entries", n, "before", cutoff.Format(time.RFC3339))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pruneSessions deletes sessions past their idle or absolute timeout every
+// ten minutes. A request on one is refused anyway; this keeps browsers that
+// never came back from accumulating.
+func pruneSessions(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger) {
+	idle, max := cfg.SessionIdle, cfg.SessionMax
+	if idle <= 0 {
+		idle = DefaultSessionIdle
+	}
+	if max <= 0 {
+		max = DefaultSessionMax
+	}
+	t := time.NewTicker(10 * time.Minute)
+	defer t.Stop()
+	for {
+		now := cfg.Now()
+		gone, err := st.DeleteSessions(func(se store.Session) bool {
+			return now.Sub(se.LastSeen) > idle || now.Sub(se.CreatedAt) > max
+		})
+		if err != nil {
+			log.Error("prune sessions", "error", err)
+		} else if len(gone) > 0 {
+			log.Debug("pruned expired sessions", "sessions", len(gone))
 		}
 		select {
 		case <-ctx.Done():

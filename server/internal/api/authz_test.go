@@ -539,3 +539,28 @@ func TestTOTPEnrolmentAndSignIn(t *testing.T) {
 		t.Errorf("after reset: got %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestLastAdminCannotBeDemoted(t *testing.T) {
+	v := newEnv(t)
+	id := v.addUser("only", store.RoleAdmin)
+	for _, body := range []map[string]any{{"role": "editor"}, {"disabled": true}} {
+		if rec := v.admin("PUT", "/api/v1/users/"+id, body); rec.Code != http.StatusConflict || !strings.Contains(rec.Body.String(), "last_admin") {
+			t.Errorf("PUT %v on the last admin: got %d %s, want 409 last_admin", body, rec.Code, rec.Body)
+		}
+	}
+	v.addUser("second", store.RoleAdmin)
+	if rec := v.admin("PUT", "/api/v1/users/"+id, map[string]any{"role": "editor"}); rec.Code != http.StatusOK {
+		t.Errorf("demoting one of two admins: got %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestBreakGlassReadsAreAudited(t *testing.T) {
+	v := newEnv(t)
+	if rec := v.admin("GET", "/api/v1/items", nil); rec.Code != http.StatusOK {
+		t.Fatal(rec.Code)
+	}
+	got, err := v.st.ListAudit(store.AuditFilter{Action: "GET /api/v1/items"})
+	if err != nil || len(got) != 1 || got[0].Via != viaBreakGlass || !strings.HasPrefix(got[0].Actor, "break-glass:") {
+		t.Fatalf("audit of a break-glass read: %+v %v", got, err)
+	}
+}

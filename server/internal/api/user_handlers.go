@@ -317,6 +317,10 @@ func (h *handler) updateUser(c echo.Context) error {
 	}
 	p := principalOf(c)
 	id := c.Param("id")
+	admins, err := h.enabledAdmins()
+	if err != nil {
+		return err
+	}
 	var before userView
 	u, err := h.store.UpdateUser(id, func(u *store.User) error {
 		before = viewUser(*u)
@@ -341,6 +345,9 @@ func (h *handler) updateUser(c echo.Context) error {
 				return errCode(http.StatusConflict, "self_disable", "you cannot disable your own account")
 			}
 			u.Disabled = *req.Disabled
+		}
+		if before.Role == store.RoleAdmin && !before.Disabled && (u.Role != store.RoleAdmin || u.Disabled) && admins <= 1 {
+			return errCode(http.StatusConflict, "last_admin", "this is the last enabled admin: make another admin first")
 		}
 		return nil
 	})
@@ -386,4 +393,19 @@ func (h *handler) resetUserTOTP(c echo.Context) error {
 	}
 	c.Set(ctxAuditDetail, "second factor reset by an administrator")
 	return c.NoContent(http.StatusNoContent)
+}
+
+// enabledAdmins counts the admins who can sign in.
+func (h *handler) enabledAdmins() (int, error) {
+	users, err := h.store.ListUsers()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, u := range users {
+		if u.Role == store.RoleAdmin && !u.Disabled {
+			n++
+		}
+	}
+	return n, nil
 }
