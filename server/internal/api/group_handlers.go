@@ -56,9 +56,6 @@ func (h *handler) createGroup(c echo.Context) error {
 		return err
 	}
 	c.Set(ctxAuditTarget, g.ID)
-	if p.scoped() {
-		p.Scope[g.ID] = true // nested under one of theirs
-	}
 	if !draftDefault {
 		return c.JSON(http.StatusCreated, g)
 	}

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -138,16 +137,11 @@ func (e StaleError) Is(target error) bool { return target == ErrConflict }
 // errRollback ends a transaction that only tried something out.
 var errRollback = errors.New("rollback")
 
-// changeMu serialises change-set steps. Drafting validates in one
-// transaction that is rolled back and records in a second; the lock keeps
-// the set from changing between the two.
-var changeMu sync.Mutex
-
 // Apply performs op on the published state at once (break-glass, or review
 // turned off) and returns the stored object (nil for a delete).
 func (s *Store) Apply(op Op) (any, error) {
-	changeMu.Lock()
-	defer changeMu.Unlock()
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
 	return update(s, func(tx *bolt.Tx) (any, error) {
 		return s.applyOp(tx, &op)
 	})
@@ -157,8 +151,8 @@ func (s *Store) Apply(op Op) (any, error) {
 // checking that the set plus op applies to the published state. It returns
 // the set and the object as it would be stored (nil for a delete).
 func (s *Store) Draft(author Actor, op Op) (ChangeSet, any, error) {
-	changeMu.Lock()
-	defer changeMu.Unlock()
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
 
 	var cs ChangeSet
 	var result any
@@ -282,8 +276,8 @@ func (s *Store) ListChangeSets(state, author string) ([]ChangeSet, error) {
 
 // modifyChangeSet runs fn on change set id inside one transaction.
 func (s *Store) modifyChangeSet(id string, fn func(tx *bolt.Tx, cs *ChangeSet) error) (ChangeSet, error) {
-	changeMu.Lock()
-	defer changeMu.Unlock()
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
 	return update(s, func(tx *bolt.Tx) (ChangeSet, error) {
 		b := tx.Bucket(bucketChangeSets)
 		var cs ChangeSet

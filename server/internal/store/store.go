@@ -52,6 +52,10 @@ type Store struct {
 	// assetMu orders blob file operations against asset metadata changes,
 	// so a delete cannot remove a blob an upload has just re-registered.
 	assetMu sync.Mutex
+	// changeMu serialises change-set steps. Drafting validates in one
+	// transaction that is rolled back and records in a second; the lock
+	// keeps the set from changing between the two.
+	changeMu sync.Mutex
 }
 
 // Open opens (creating if needed) the store in dataDir and brings its schema
