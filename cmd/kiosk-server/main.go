@@ -23,11 +23,15 @@ import (
 	"time"
 
 	"kiosk/server"
+	"kiosk/server/usercmd"
 )
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "user" {
 		os.Exit(runUser(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "audit" {
+		os.Exit(usercmd.RunAudit(os.Args[2:], os.Stdout, os.Stderr))
 	}
 	cfg := server.Config{}
 	flag.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen address (HOST:PORT)")

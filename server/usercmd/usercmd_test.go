@@ -306,3 +306,27 @@ func TestFlagWithoutValue(t *testing.T) {
 		t.Errorf("-data without a value: exit %d, %q; want 2", code, errOut)
 	}
 }
+
+func TestAuditVerifyCommand(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if err := s.AppendAudit(store.AuditEntry{Actor: "t", Action: "x", Status: 200}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	var out, errb strings.Builder
+	if code := RunAudit([]string{"verify", "-data", dir}, &out, &errb); code != 0 || !strings.Contains(out.String(), "intact: 3 entries") {
+		t.Fatalf("verify: exit %d, out %q, err %q", code, out.String(), errb.String())
+	}
+	if code := RunAudit([]string{"verify", "-data", filepath.Join(dir, "nope")}, &out, &errb); code != 1 {
+		t.Errorf("verify on a missing dir: exit %d, want 1", code)
+	}
+	if code := RunAudit(nil, &out, &errb); code != 2 {
+		t.Errorf("no subcommand: exit %d, want 2", code)
+	}
+}
