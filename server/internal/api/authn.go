@@ -22,7 +22,7 @@ const (
 	DefaultIdleTimeout     = 30 * time.Minute
 	DefaultAbsoluteTimeout = 12 * time.Hour
 	// touchEvery bounds how often a session's last activity is written:
-	// often enough for the idle timeout, not a write per request.
+	// not a write per request, and at least twice per idle timeout.
 	touchEvery = time.Minute
 )
 
@@ -232,7 +232,7 @@ func (h *handler) identifySession(c echo.Context, id string) (*principal, error)
 			return nil, err
 		}
 	}
-	if now.Sub(se.LastSeen) > touchEvery {
+	if now.Sub(se.LastSeen) > min(touchEvery, h.idleTimeout()/2) {
 		if err := h.store.TouchSession(hash, now); err != nil {
 			h.log.Warn("record session activity", "error", err)
 		}

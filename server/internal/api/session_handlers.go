@@ -232,6 +232,7 @@ func (h *handler) signIn(c echo.Context) error {
 	}
 	p.Via, p.sessionHash, p.csrf = viaSession, se.Hash, se.CSRF
 	h.auditEvent(c, p, store.AuditEntry{Action: "sign-in", Target: u.ID, Status: http.StatusOK})
+	c.Set(ctxAuditDone, true)
 	return c.JSON(http.StatusOK, h.viewSession(p))
 }
 
@@ -252,6 +253,7 @@ func (h *handler) signOut(c echo.Context) error {
 	}
 	h.clearSessionCookie(c)
 	h.auditEvent(c, p, store.AuditEntry{Action: "sign-out", Target: p.User.ID, Status: http.StatusNoContent})
+	c.Set(ctxAuditDone, true)
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -353,11 +353,11 @@ func (s *Store) RejectChangeSet(id string, reviewer Actor, comment string) (Chan
 		return ChangeSet{}, playlists.FieldError{Field: "comment", Problem: fmt.Sprintf("is %d characters, at most %d allowed", n, MaxCommentRunes)}
 	}
 	return s.modifyChangeSet(id, func(_ *bolt.Tx, cs *ChangeSet) error {
-		if cs.State != ChangeSetSubmitted {
-			return StateError{ID: id, State: cs.State, Want: "only a submitted change set can be rejected"}
-		}
 		if cs.Author == reviewer.ID {
 			return SelfApprovalError{ID: id}
+		}
+		if cs.State != ChangeSetSubmitted {
+			return StateError{ID: id, State: cs.State, Want: "only a submitted change set can be rejected"}
 		}
 		cs.State = ChangeSetRejected
 		cs.DecidedAt = s.now().UTC()
@@ -374,11 +374,11 @@ func (s *Store) ApproveChangeSet(id string, reviewer Actor, comment string) (Cha
 		return ChangeSet{}, playlists.FieldError{Field: "comment", Problem: fmt.Sprintf("is %d characters, at most %d allowed", n, MaxCommentRunes)}
 	}
 	return s.modifyChangeSet(id, func(tx *bolt.Tx, cs *ChangeSet) error {
-		if cs.State != ChangeSetSubmitted {
-			return StateError{ID: id, State: cs.State, Want: "only a submitted change set can be approved"}
-		}
 		if cs.Author == reviewer.ID {
 			return SelfApprovalError{ID: id}
+		}
+		if cs.State != ChangeSetSubmitted {
+			return StateError{ID: id, State: cs.State, Want: "only a submitted change set can be approved"}
 		}
 		if problems := s.replay(tx, cs); len(problems) > 0 {
 			return StaleError{ID: id, Problems: problems}
