@@ -611,11 +611,12 @@ func TestPeopleRolesAndScope(t *testing.T) {
 			hdr          map[string]string
 		}{
 			{"cross-site", http.MethodPost, "/items", body, map[string]string{"Sec-Fetch-Site": "cross-site"}},
-			{"no csrf header", http.MethodPost, "/items", body, map[string]string{"X-CSRF-Token": ""}},
+			{"no csrf header", http.MethodPost, "/items", body, map[string]string{"X-CSRF-Token": "", "Sec-Fetch-Site": "same-origin"}},
+			{"cross-origin", http.MethodPost, "/items", body, map[string]string{"Origin": "https://evil.example"}},
 			{"wrong csrf header", http.MethodPost, "/items", body, map[string]string{"X-CSRF-Token": "forged"}},
 			{"cross-site put", http.MethodPut, "/playlists/" + pl, map[string]any{"name": "x", "items": []string{item}}, map[string]string{"Sec-Fetch-Site": "cross-site"}},
-			{"delete without csrf", http.MethodDelete, "/items/" + item, nil, map[string]string{"X-CSRF-Token": ""}},
-			{"sign-out without csrf", http.MethodDelete, "/session", nil, map[string]string{"X-CSRF-Token": ""}},
+			{"delete without csrf", http.MethodDelete, "/items/" + item, nil, map[string]string{"X-CSRF-Token": "", "Sec-Fetch-Site": "same-origin"}},
+			{"sign-out without csrf", http.MethodDelete, "/session", nil, map[string]string{"X-CSRF-Token": "", "Origin": srv.url()}},
 		} {
 			code, raw, _ := ed.send(tc.method, tc.path, tc.body, tc.hdr)
 			var e apiError

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -263,21 +264,41 @@ func isSafeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }
 
-// checkCSRF protects cookie-authenticated changes: a browser sends
-// Sec-Fetch-Site on every request it makes, so a cross-site one is refused
-// outright; and only the page itself knows the session's token, which it
-// sends as a header no cross-site form can set.
+// checkCSRF protects cookie-authenticated changes. The cookie is
+// SameSite=Strict, so a browser does not send it cross-site at all; on top
+// of that, a request a browser marks as cross-site (Sec-Fetch-Site) or from
+// another origin (Origin) is refused, and a request carrying either header,
+// that is one made by a browser, must also carry the session's token in
+// X-CSRF-Token, which only the page itself can read. A request with neither
+// header comes from a program holding the cookie (curl, a script), not from
+// a browser a forged page could steer, and needs no token; one that sends a
+// token must send the right one.
 func checkCSRF(c echo.Context, want string) error {
-	switch c.Request().Header.Get("Sec-Fetch-Site") {
+	r := c.Request()
+	site := r.Header.Get("Sec-Fetch-Site")
+	switch site {
 	case "", "same-origin", "none":
 	default:
 		return errCode(http.StatusForbidden, "csrf", "cross-site request refused")
 	}
-	got := c.Request().Header.Get(csrfHeader)
+	origin := r.Header.Get(echo.HeaderOrigin)
+	if origin != "" && !sameOrigin(origin, r.Host) {
+		return errCode(http.StatusForbidden, "csrf", "cross-origin request refused (Origin "+origin+")")
+	}
+	got := r.Header.Get(csrfHeader)
+	if got == "" && site == "" && origin == "" {
+		return nil
+	}
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
 		return errCode(http.StatusForbidden, "csrf", "missing or wrong "+csrfHeader+" header: reload the page")
 	}
 	return nil
+}
+
+// sameOrigin reports whether an Origin header names this host.
+func sameOrigin(origin, host string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, host)
 }
 
 func (h *handler) idleTimeout() time.Duration {

@@ -218,10 +218,23 @@ func TestSessionCSRFAndTimeouts(t *testing.T) {
 	p := v.signIn("ed")
 	item := map[string]any{"kind": "notice", "title": "t", "duration_s": 10}
 
-	// No CSRF header, a wrong one, or a cross-site request: refused.
+	// A browser request without the token, a wrong token, a cross-site or
+	// cross-origin request: refused.
 	for name, setup := range map[string]func(*http.Request){
-		"no header": func(r *http.Request) { r.AddCookie(p.cookie) },
-		"wrong":     func(r *http.Request) { r.AddCookie(p.cookie); r.Header.Set(csrfHeader, "nope") },
+		"browser, no header": func(r *http.Request) {
+			r.AddCookie(p.cookie)
+			r.Header.Set("Sec-Fetch-Site", "same-origin")
+		},
+		"same origin, no header": func(r *http.Request) {
+			r.AddCookie(p.cookie)
+			r.Header.Set("Origin", "http://"+r.Host)
+		},
+		"cross-origin": func(r *http.Request) {
+			r.AddCookie(p.cookie)
+			r.Header.Set(csrfHeader, p.csrf)
+			r.Header.Set("Origin", "https://evil.example")
+		},
+		"wrong": func(r *http.Request) { r.AddCookie(p.cookie); r.Header.Set(csrfHeader, "nope") },
 		"cross-site": func(r *http.Request) {
 			r.AddCookie(p.cookie)
 			r.Header.Set(csrfHeader, p.csrf)
@@ -238,6 +251,10 @@ func TestSessionCSRFAndTimeouts(t *testing.T) {
 	}
 	if rec := p.do("POST", "/api/v1/items", item); rec.Code != http.StatusCreated {
 		t.Fatalf("same-origin POST: %d %s", rec.Code, rec.Body)
+	}
+	// A program holding the cookie (no browser headers) is no CSRF victim.
+	if rec := v.request("POST", "/api/v1/items", item, func(r *http.Request) { r.AddCookie(p.cookie) }); rec.Code != http.StatusCreated {
+		t.Errorf("cookie from a script, no browser headers: got %d %s, want 201", rec.Code, rec.Body)
 	}
 
 	// Idle timeout.

@@ -13,9 +13,10 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	e.GET("/healthz", h.healthz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(h.opts.Metrics, promhttp.HandlerOpts{})))
 
-	// The admin page is static files that hold no data: the page sends the
-	// admin token to /api/v1 itself, so these routes need no auth. Every
-	// method goes to the handler so that even a 405 carries its CSP.
+	// The admin page is static files that hold no data: the page sends its
+	// credentials (session cookie or token) to /api/v1 itself, so these
+	// routes need no auth. Every method goes to the handler so that even a
+	// 405 carries its CSP.
 	adminUI := echo.WrapHandler(web.Handler())
 	e.Any("/admin", adminUI)
 	e.Any("/admin/*", adminUI)
