@@ -233,7 +233,10 @@ func (h *handler) identifySession(c echo.Context, id string) (*principal, error)
 			return nil, err
 		}
 	}
-	if now.Sub(se.LastSeen) > min(touchEvery, h.idleTimeout()/2) {
+	// The page's timed refreshes say so: they are not the person at work
+	// and must not keep an unattended session open.
+	background := c.Request().Header.Get("X-Kiosk-Background") == "1"
+	if !background && now.Sub(se.LastSeen) > min(touchEvery, h.idleTimeout()/2) {
 		if err := h.store.TouchSession(hash, now); err != nil {
 			h.log.Warn("record session activity", "error", err)
 		}

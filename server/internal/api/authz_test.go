@@ -263,6 +263,19 @@ func TestSessionCSRFAndTimeouts(t *testing.T) {
 		t.Errorf("after the idle timeout: got %d %s, want 401 session_expired", rec.Code, rec.Body)
 	}
 
+	// The page's timed refreshes do not count as activity.
+	p = v.signIn("ed")
+	for i := 0; i < 4; i++ {
+		now = now.Add(DefaultIdleTimeout / 3)
+		v.request("GET", "/api/v1/fleet", nil, func(r *http.Request) {
+			r.AddCookie(p.cookie)
+			r.Header.Set("X-Kiosk-Background", "1")
+		})
+	}
+	if rec := p.do("GET", "/api/v1/session", nil); rec.Code != http.StatusUnauthorized {
+		t.Errorf("after background refreshes only: got %d, want 401 (idle)", rec.Code)
+	}
+
 	// Absolute timeout, however active.
 	p = v.signIn("ed")
 	for i := 0; i < 60; i++ {

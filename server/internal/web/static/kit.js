@@ -271,9 +271,15 @@ export async function api(method, path, body, opts = {}) {
   }
 }
 
+// backgroundCalls counts timed refreshes in flight; their requests say so
+// with X-Kiosk-Background, so they do not count as activity for the
+// session's idle timeout.
+let backgroundCalls = 0;
+
 async function call(method, path, body, { signingIn = false, raw = false, cookie = false } = {}) {
   const token = cookie ? '' : sessionStorage.getItem(TOKEN_KEY);
   const headers = { Accept: 'application/json' };
+  if (backgroundCalls > 0 && method === 'GET') headers['X-Kiosk-Background'] = '1';
   const init = { method, headers, cache: 'no-store', redirect: 'error' };
   if (token) {
     headers.Authorization = 'Bearer ' + token;
@@ -373,7 +379,7 @@ export class Page {
     this.tick();
   }
 
-  async tick() {
+  async tick(background = false) {
     clearTimeout(this.timer);
     if (!this.alive || !this.load) return;
     if (this.running) {
@@ -382,12 +388,16 @@ export class Page {
     }
     if (!document.hidden) {
       this.running = true;
+      // A timed refresh is not the person at work: it must not keep an
+      // idle session alive (the server does not count such calls).
+      if (background) backgroundCalls++;
       try {
         await this.load();
         if (this.alive) clearBanner();
       } catch (err) {
         if (this.alive && !err.handled) showBanner(`刷新失败 (refresh failed)：${err.message}`);
       } finally {
+        if (background) backgroundCalls--;
         this.running = false;
       }
     }
@@ -397,7 +407,7 @@ export class Page {
       this.tick();
       return;
     }
-    this.timer = setTimeout(() => this.tick(), this.delay());
+    this.timer = setTimeout(() => this.tick(true), this.delay());
   }
 
   objectURL(blob) {
