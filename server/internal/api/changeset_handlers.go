@@ -13,27 +13,15 @@ import (
 	"kiosk/server/internal/store"
 )
 
-// changeSetSummary is a change set without its changes, for lists.
+// changeSetSummary is a change set with the number of its changes in
+// place of the changes, for lists (the outer Ops shadows the embedded one).
 type changeSetSummary struct {
-	ID            string    `json:"id"`
-	Title         string    `json:"title"`
-	State         string    `json:"state"`
-	Author        string    `json:"author"`
-	AuthorName    string    `json:"author_name"`
-	Ops           int       `json:"ops"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-	SubmittedAt   time.Time `json:"submitted_at,omitzero"`
-	DecidedAt     time.Time `json:"decided_at,omitzero"`
-	DecidedBy     string    `json:"decided_by,omitempty"`
-	DecidedByName string    `json:"decided_by_name,omitempty"`
-	Comment       string    `json:"comment,omitempty"`
+	store.ChangeSet
+	Ops int `json:"ops"`
 }
 
 func summarise(cs store.ChangeSet) changeSetSummary {
-	return changeSetSummary{ID: cs.ID, Title: cs.Title, State: cs.State, Author: cs.Author, AuthorName: cs.AuthorName,
-		Ops: len(cs.Ops), CreatedAt: cs.CreatedAt, UpdatedAt: cs.UpdatedAt, SubmittedAt: cs.SubmittedAt,
-		DecidedAt: cs.DecidedAt, DecidedBy: cs.DecidedBy, DecidedByName: cs.DecidedByName, Comment: cs.Comment}
+	return changeSetSummary{ChangeSet: cs, Ops: len(cs.Ops)}
 }
 
 // change is one object a change set touches, before and after the whole

@@ -57,12 +57,8 @@ func (h *handler) changeMyPassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ok, err := people.VerifyPassword(u.PasswordHash, req.Current)
-	if err != nil {
+	if err := checkOwnPassword(u, req.Current); err != nil {
 		return err
-	}
-	if !ok {
-		return errCode(http.StatusForbidden, "bad_credentials", "the current password is wrong")
 	}
 	if err := h.setPassword(u.ID, u.Username, req.New, "new"); err != nil {
 		return err
@@ -72,6 +68,19 @@ func (h *handler) changeMyPassword(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// checkOwnPassword asks for the person's password before a change to
+// their own credentials: a borrowed unlocked browser is not enough.
+func checkOwnPassword(u store.User, pw string) error {
+	ok, err := people.VerifyPassword(u.PasswordHash, pw)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errCode(http.StatusForbidden, "bad_credentials", "the password is wrong")
+	}
+	return nil
 }
 
 // setPassword checks pw against the policy and stores its hash.
@@ -159,10 +168,8 @@ func (h *handler) disableTOTP(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if ok, err := people.VerifyPassword(u.PasswordHash, req.Password); err != nil {
+	if err := checkOwnPassword(u, req.Password); err != nil {
 		return err
-	} else if !ok {
-		return errCode(http.StatusForbidden, "bad_credentials", "the password is wrong")
 	}
 	if h.opts.RequireMFA && (u.Role == store.RoleAdmin || u.Role == store.RoleReviewer) {
 		return errCode(http.StatusForbidden, "totp_required_by_policy", "this server requires a second factor for the "+string(u.Role)+" role")
