@@ -79,6 +79,9 @@ onSessionChanged(renderHeader);
 
 // A 401 anywhere ends the session and says why.
 onUnauthorized((err, mode) => {
+  // One refresh sends several requests; once the first 401 ended the
+  // session the others fail too (their cookie is gone). The first says why.
+  if (!$('#signin').hidden) return;
   const reason = err.code === 'session_expired'
     ? `${t('session.expired')} (${tEn('session.expired')})`
     : mode === 'token'
