@@ -119,3 +119,18 @@ func TestVerifyMalformed(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkVerifyPassword is the cost of one sign-in's password check
+// (docs/BENCHMARKS.md): argon2id at the current parameters.
+func BenchmarkVerifyPassword(b *testing.B) {
+	enc, err := HashPassword("correct horse battery")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if ok, err := VerifyPassword(enc, "correct horse battery"); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}

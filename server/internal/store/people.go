@@ -29,6 +29,12 @@ func migratePeople(tx *bolt.Tx) error {
 func (s *Store) Secret(name string) ([]byte, error) {
 	key := []byte("secret:" + name)
 	var out []byte
+	if err := s.db.View(func(tx *bolt.Tx) error {
+		out = append([]byte(nil), tx.Bucket(bucketMeta).Get(key)...)
+		return nil
+	}); err != nil || len(out) > 0 {
+		return out, err
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeta)
 		if v := b.Get(key); v != nil {
