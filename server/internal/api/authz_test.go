@@ -594,3 +594,35 @@ func TestBreakGlassReadsAreAudited(t *testing.T) {
 		t.Fatalf("audit of a break-glass read: %+v %v", got, err)
 	}
 }
+
+// A reviewer limited to one street cannot approve what reaches another.
+func TestScopedReviewer(t *testing.T) {
+	v := newEnv(t)
+	s := v.seed() // an all-screens schedule plays s.playlist on A and B
+	for _, g := range []string{"street-a", "street-b"} {
+		must[map[string]any](t, v.admin("POST", "/api/v1/groups", map[string]any{"id": g, "name": g}), http.StatusCreated)
+	}
+	for scr, g := range map[string]string{s.screenA: "street-a", s.screenB: "street-b"} {
+		if rec := v.admin("PUT", "/api/v1/screens/"+scr, map[string]any{"name": scr, "group": g}); rec.Code != http.StatusOK {
+			t.Fatalf("move screen: %d %s", rec.Code, rec.Body)
+		}
+	}
+	v.addUser("ed", store.RoleEditor)
+	v.addUser("rev-a", store.RoleReviewer, "street-a")
+	v.addUser("rev", store.RoleReviewer)
+	ed, revA, rev := v.signIn("ed"), v.signIn("rev-a"), v.signIn("rev")
+	res := must[map[string]any](t, ed.do("PUT", "/api/v1/items/"+s.item, map[string]any{"kind": "psa", "title": "改过", "asset": s.sha, "duration_s": 8}), http.StatusOK)
+	cs := res["changeset"].(string)
+	must[changeSetSummary](t, ed.do("POST", "/api/v1/changesets/"+cs+"/submit", nil), http.StatusOK)
+	if d := must[changeSetDetail](t, revA.do("GET", "/api/v1/changesets/"+cs, nil), http.StatusOK); d.CanApprove {
+		t.Error("can_approve for a reviewer whose scope the set exceeds")
+	}
+	if rec := revA.do("POST", "/api/v1/changesets/"+cs+"/approve", nil); rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "out_of_scope") {
+		t.Errorf("scoped reviewer approving beyond their street: got %d %s, want 403 out_of_scope", rec.Code, rec.Body)
+	}
+	must[changeSetSummary](t, rev.do("POST", "/api/v1/changesets/"+cs+"/approve", nil), http.StatusOK)
+	entries, _ := v.st.ListAudit(store.AuditFilter{Object: s.item})
+	if len(entries) == 0 || entries[0].Before == "" || entries[0].After == "" {
+		t.Errorf("audit of the item edit: %+v, want before and after hashes", entries)
+	}
+}

@@ -89,6 +89,13 @@ func (h *handler) getChangeSet(c echo.Context) error {
 	}
 	p := principalOf(c)
 	d.CanApprove = cs.State == store.ChangeSetSubmitted && p.can(capReview) && cs.Author != p.actor().ID
+	if d.CanApprove && p.scoped() {
+		for _, s := range d.Reach.Screens {
+			if !p.seesScreen(s.Group) {
+				d.CanApprove = false
+			}
+		}
+	}
 	return c.JSON(http.StatusOK, d)
 }
 
@@ -253,6 +260,9 @@ func (h *handler) approveChangeSet(c echo.Context) error {
 			return err
 		}
 	}
+	if err := h.checkReviewScope(c); err != nil {
+		return err
+	}
 	cs, err := h.store.ApproveChangeSet(c.Param("id"), principalOf(c).actor(), req.Comment)
 	if err != nil {
 		return err
@@ -268,10 +278,38 @@ func (h *handler) rejectChangeSet(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if err := h.checkReviewScope(c); err != nil {
+		return err
+	}
 	cs, err := h.store.RejectChangeSet(c.Param("id"), principalOf(c).actor(), req.Comment)
 	if err != nil {
 		return err
 	}
 	c.Set(ctxAuditDetail, fmt.Sprintf("rejected %q by %s: %s", cs.Title, cs.AuthorName, cs.Comment))
 	return c.JSON(http.StatusOK, summarise(cs))
+}
+
+// checkReviewScope refuses a reviewer limited to some groups a change set
+// that reaches screens outside them: a street office reviews what its own
+// screens will show, not its neighbours'.
+func (h *handler) checkReviewScope(c echo.Context) error {
+	p := principalOf(c)
+	if !p.scoped() {
+		return nil
+	}
+	cs, err := h.store.GetChangeSet(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	d, err := h.detail(cs)
+	if err != nil {
+		return err
+	}
+	for _, s := range d.Reach.Screens {
+		if !p.seesScreen(s.Group) {
+			return errCode(http.StatusForbidden, "out_of_scope", fmt.Sprintf(
+				"change set %s reaches screens outside your groups (%s), e.g. %s: a reviewer without that limit must decide", cs.ID, p.scopeNames(), s.ID))
+		}
+	}
+	return nil
 }

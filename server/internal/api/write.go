@@ -16,6 +16,11 @@ import (
 // status, or, for a delete, 204 when published and 202 when drafted.
 func (h *handler) write(c echo.Context, status int, op store.Op) error {
 	p := principalOf(c)
+	if old, ok, err := h.store.Published(op); err != nil {
+		return err
+	} else if ok {
+		c.Set(ctxAuditBefore, store.HashJSON(old))
+	}
 	var obj any
 	var csID string
 	if h.direct(p) {

@@ -520,6 +520,22 @@ func opBucket(kind string) []byte {
 	panic("store: unknown op kind " + kind)
 }
 
+// Published returns the published object op would change, if it exists,
+// for the audit trail's "before".
+func (s *Store) Published(op Op) (any, bool, error) {
+	if err := checkOpShape(op); err != nil || op.ID == "" {
+		return nil, false, err
+	}
+	var v any
+	var ok bool
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		v, ok, err = readObject(tx, op)
+		return err
+	})
+	return v, ok, err
+}
+
 // readObject reads the object op changes, as it is in tx.
 func readObject(tx *bolt.Tx, op Op) (any, bool, error) {
 	b := tx.Bucket(opBucket(op.Kind))
