@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -48,4 +49,25 @@ func (s *Store) Secret(name string) ([]byte, error) {
 		return b.Put(key, out)
 	})
 	return out, err
+}
+
+var keyManifestSerial = []byte("manifest_serial_reserved")
+
+// ReserveSerials reserves n manifest serials and returns the first: the
+// reservation is committed before any is used, so serials only grow, also
+// across restarts and crashes.
+func (s *Store) ReserveSerials(n uint64) (uint64, error) {
+	var first uint64
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		var last uint64
+		if v := b.Get(keyManifestSerial); len(v) == 8 {
+			last = binary.BigEndian.Uint64(v)
+		}
+		first = last + 1
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], last+n)
+		return b.Put(keyManifestSerial, v[:])
+	})
+	return first, err
 }

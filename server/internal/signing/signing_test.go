@@ -1,0 +1,113 @@
+package signing
+
+import (
+	"crypto/ed25519"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"kiosk/playlists"
+)
+
+type memSerials struct{ last uint64 }
+
+func (m *memSerials) ReserveSerials(n uint64) (uint64, error) {
+	first := m.last + 1
+	m.last += n
+	return first, nil
+}
+
+func TestSignVerifyAndRefusals(t *testing.T) {
+	dir := t.TempDir()
+	st := &memSerials{}
+	s, err := Open(dir, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, Dir, CurrentFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file: %v %v, want mode 0600", fi, err)
+	}
+	body := []byte(`{"version":"v1"}`)
+	sig, err := s.Sign("scr_a", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trusted := []ed25519.PublicKey{s.Public()}
+	if err := playlists.VerifyManifestSignature(trusted, "scr_a", sig, body); err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	for name, check := range map[string]func() error{
+		"other screen": func() error { return playlists.VerifyManifestSignature(trusted, "scr_b", sig, body) },
+		"changed body": func() error {
+			return playlists.VerifyManifestSignature(trusted, "scr_a", sig, []byte(`{"version":"v2"}`))
+		},
+		"changed serial": func() error {
+			s2 := sig
+			s2.Serial++
+			return playlists.VerifyManifestSignature(trusted, "scr_a", s2, body)
+		},
+		"unknown key": func() error {
+			pub, _, _ := ed25519.GenerateKey(nil)
+			return playlists.VerifyManifestSignature([]ed25519.PublicKey{pub}, "scr_a", sig, body)
+		},
+	} {
+		if err := check(); !errors.Is(err, playlists.ErrSignature) {
+			t.Errorf("%s: got %v, want ErrSignature", name, err)
+		}
+	}
+	// Round trip through headers.
+	h := sig.Headers()
+	back, err := playlists.ParseManifestSignature(func(k string) string { return h[k] })
+	if err != nil || playlists.VerifyManifestSignature(trusted, "scr_a", back, body) != nil {
+		t.Fatalf("header round trip: %v", err)
+	}
+	if _, err := playlists.ParseManifestSignature(func(string) string { return "" }); !errors.Is(err, playlists.ErrSignature) {
+		t.Errorf("unsigned: got %v", err)
+	}
+}
+
+func TestSerialsGrowAcrossRestarts(t *testing.T) {
+	dir := t.TempDir()
+	st := &memSerials{}
+	s, _ := Open(dir, st, nil)
+	a, _ := s.Sign("x", nil)
+	b, _ := s.Sign("x", nil)
+	s2, err := Open(dir, st, nil) // a restart: same key, fresh block
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := s2.Sign("x", nil)
+	if !(a.Serial < b.Serial && b.Serial < c.Serial) || s2.KeyID() != s.KeyID() {
+		t.Fatalf("serials %d %d %d (keys %s %s), want growing under one key", a.Serial, b.Serial, c.Serial, s.KeyID(), s2.KeyID())
+	}
+}
+
+func TestRotation(t *testing.T) {
+	dir := t.TempDir()
+	st := &memSerials{}
+	s, _ := Open(dir, st, nil)
+	oldID := s.KeyID()
+	nextID, err := PrepareRotation(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ = Open(dir, st, nil)
+	sig, _ := s.Sign("x", nil)
+	next, err := playlists.DecodeKey(sig.NextKey)
+	if err != nil || playlists.KeyID(next) != nextID || sig.KeyID != oldID {
+		t.Fatalf("announcement: %+v %v", sig, err)
+	}
+	gotOld, gotNew, err := CompleteRotation(dir, time.Now())
+	if err != nil || gotOld != oldID || gotNew != nextID {
+		t.Fatalf("complete: %s %s %v", gotOld, gotNew, err)
+	}
+	s, _ = Open(dir, st, nil)
+	if s.KeyID() != nextID {
+		t.Fatalf("after rotation signing with %s, want %s", s.KeyID(), nextID)
+	}
+	if _, _, err := CompleteRotation(dir, time.Now()); err == nil {
+		t.Error("completing without a prepared key succeeded")
+	}
+}
