@@ -19,6 +19,7 @@ import (
 	"kiosk/server/internal/devices"
 	"kiosk/server/internal/hub"
 	"kiosk/server/internal/publish"
+	"kiosk/server/internal/signing"
 	"kiosk/server/internal/store"
 )
 
@@ -85,6 +86,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	defer st.Close()
+	// Every manifest a screen fetches is signed with this key (created in
+	// the data dir at first start); players pin it and refuse anything else.
+	signer, err := signing.Open(cfg.DataDir, st, cfg.Now)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	log.Info("manifest signing key", "key_id", signer.KeyID())
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -159,6 +167,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Publisher:       pub,
 		Hub:             h,
 		AdminToken:      cfg.AdminToken,
+		Signer:          signer,
 		ReviewOff:       cfg.ReviewOff,
 		RequireMFA:      cfg.RequireMFA,
 		IdleTimeout:     cfg.SessionIdle,

@@ -17,6 +17,7 @@ import (
 
 	"kiosk/server/internal/devices"
 	"kiosk/server/internal/publish"
+	"kiosk/server/internal/signing"
 	"kiosk/server/internal/store"
 )
 
@@ -37,6 +38,9 @@ type Options struct {
 	// AdminToken is the break-glass bearer token: the admin role, and its
 	// content changes publish at once without review. Empty: none.
 	AdminToken string
+	// Signer signs every manifest a device fetches; nil serves them
+	// unsigned (tests of other parts).
+	Signer *signing.Signer
 	// ReviewOff publishes everyone's content changes at once (a
 	// single-admin install); the page says so on every screen of it.
 	ReviewOff bool

@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/labstack/echo/v4"
+
+	"kiosk/playlists"
 )
 
 // deviceManifest serves the calling screen's current manifest. The ETag is
@@ -21,6 +23,18 @@ func (h *handler) deviceManifest(c echo.Context) error {
 	hdr.Set("Cache-Control", "no-cache")
 	if etagMatches(c.Request().Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
+	}
+	if s := h.opts.Signer; s != nil {
+		// Signed per request: the signature binds the bytes to this
+		// screen and to a serial above any it was given before.
+		sig, err := s.Sign(id, m.JSON)
+		if err != nil {
+			return err
+		}
+		for k, v := range sig.Headers() {
+			hdr.Set(k, v)
+		}
+		hdr.Set(playlists.HeaderServerKey, playlists.EncodeKey(s.Public()))
 	}
 	return c.JSONBlob(http.StatusOK, m.JSON)
 }

@@ -27,13 +27,20 @@ const (
 	retiredFmt  = "manifest-ed25519.retired-%s.pem"
 )
 
-// serialBlock serials are reserved per store write, so signing costs no
-// disk write per manifest; a restart skips what was left of the block.
-const serialBlock = 1 << 16
+// Serials are the issue time in microseconds, forced to grow by one when
+// two fall in the same microsecond, and never below the highest one
+// reserved before: a server restored from an older backup, or whose clock
+// stepped back, still signs newer serials than its players have seen as
+// long as either its clock or its data moved forward. serialBlock serials
+// (about 17 s of clock) are reserved per store write, so signing costs no
+// disk write per manifest.
+const serialBlock = 1 << 24
 
 // SerialStore persists the highest serial reserved.
 type SerialStore interface {
-	ReserveSerials(n uint64) (first uint64, err error)
+	// ReserveSerials reserves n serials starting at least at from and
+	// above every earlier reservation, and returns the first.
+	ReserveSerials(from, n uint64) (first uint64, err error)
 }
 
 // Signer signs manifests for screens.
@@ -95,15 +102,16 @@ func (s *Signer) Sign(screenID string, body []byte) (playlists.ManifestSignature
 func (s *Signer) nextSerial() (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.serial >= s.reserve {
-		first, err := s.store.ReserveSerials(serialBlock)
+	next := max(s.serial+1, uint64(max(s.now().UnixMicro(), 0)))
+	if next > s.reserve {
+		first, err := s.store.ReserveSerials(next, serialBlock)
 		if err != nil {
 			return 0, fmt.Errorf("reserve manifest serials: %w", err)
 		}
-		s.serial, s.reserve = first-1, first+serialBlock-1
+		next, s.reserve = first, first+serialBlock-1
 	}
-	s.serial++
-	return s.serial, nil
+	s.serial = next
+	return next, nil
 }
 
 func loadKey(path string) (ed25519.PrivateKey, error) {

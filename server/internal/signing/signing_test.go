@@ -13,9 +13,9 @@ import (
 
 type memSerials struct{ last uint64 }
 
-func (m *memSerials) ReserveSerials(n uint64) (uint64, error) {
-	first := m.last + 1
-	m.last += n
+func (m *memSerials) ReserveSerials(from, n uint64) (uint64, error) {
+	first := max(m.last+1, from)
+	m.last = first + n - 1
 	return first, nil
 }
 
@@ -81,6 +81,23 @@ func TestSerialsGrowAcrossRestarts(t *testing.T) {
 	c, _ := s2.Sign("x", nil)
 	if !(a.Serial < b.Serial && b.Serial < c.Serial) || s2.KeyID() != s.KeyID() {
 		t.Fatalf("serials %d %d %d (keys %s %s), want growing under one key", a.Serial, b.Serial, c.Serial, s.KeyID(), s2.KeyID())
+	}
+}
+
+// A clock that steps back, or a restore to older data, still gives
+// growing serials while the other moved forward.
+func TestSerialsSurviveClockStepBack(t *testing.T) {
+	now := time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	st := &memSerials{}
+	s, _ := Open(t.TempDir(), st, func() time.Time { return now })
+	a, _ := s.Sign("x", nil)
+	now = now.Add(-time.Hour)
+	b, _ := s.Sign("x", nil)
+	dir := t.TempDir()
+	s2, _ := Open(dir, &memSerials{}, func() time.Time { return now.Add(2 * time.Hour) }) // restored data, later clock
+	c, _ := s2.Sign("x", nil)
+	if !(a.Serial < b.Serial && b.Serial < c.Serial) {
+		t.Fatalf("serials %d %d %d, want growing", a.Serial, b.Serial, c.Serial)
 	}
 }
 

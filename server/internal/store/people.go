@@ -53,10 +53,11 @@ func (s *Store) Secret(name string) ([]byte, error) {
 
 var keyManifestSerial = []byte("manifest_serial_reserved")
 
-// ReserveSerials reserves n manifest serials and returns the first: the
-// reservation is committed before any is used, so serials only grow, also
-// across restarts and crashes.
-func (s *Store) ReserveSerials(n uint64) (uint64, error) {
+// ReserveSerials reserves n manifest serials from at least from and above
+// every earlier reservation, and returns the first: the reservation is
+// committed before any is used, so serials only grow, also across restarts
+// and crashes.
+func (s *Store) ReserveSerials(from, n uint64) (uint64, error) {
 	var first uint64
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMeta)
@@ -64,9 +65,9 @@ func (s *Store) ReserveSerials(n uint64) (uint64, error) {
 		if v := b.Get(keyManifestSerial); len(v) == 8 {
 			last = binary.BigEndian.Uint64(v)
 		}
-		first = last + 1
+		first = max(last+1, from)
 		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], last+n)
+		binary.BigEndian.PutUint64(v[:], first+n-1)
 		return b.Put(keyManifestSerial, v[:])
 	})
 	return first, err
