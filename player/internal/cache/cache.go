@@ -113,6 +113,13 @@ func Open(path string) (*Cache, error) {
 		}
 		return nil, fmt.Errorf("open cache %s: %w", path, err)
 	}
+	// bbolt's mode applies only when it creates the file; one made by an
+	// older player or by hand is tightened too, since the file holds the
+	// device token and key (credentials.go).
+	if err := os.Chmod(path, 0o600); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open cache %s: restrict to its owner: %w", path, err)
+	}
 	c := &Cache{db: db, path: path, staging: map[string]bool{}}
 	if err := c.init(); err != nil {
 		db.Close()
