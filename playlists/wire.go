@@ -154,17 +154,21 @@ type TimeSync struct {
 
 // Heartbeat is the player's periodic health report.
 type Heartbeat struct {
-	CurrentItem      string `json:"current_item"`
-	CurrentSince     int64  `json:"current_since,omitempty"` // unix ms
-	AppliedVersion   string `json:"applied_version"`
-	UptimeS          int64  `json:"uptime_s"`
-	CacheBytes       int64  `json:"cache_bytes"`
-	DiskFreeBytes    int64  `json:"disk_free_bytes,omitempty"`
-	DiskTotalBytes   int64  `json:"disk_total_bytes,omitempty"` // size of the cache's file system; 0 = unknown
-	PlayerVersion    string `json:"player_version"`
-	ClockOffsetMS    int64  `json:"clock_offset_ms"`
-	PageAlive        bool   `json:"page_alive"`
-	LastSyncError    string `json:"last_sync_error,omitempty"`
+	CurrentItem    string `json:"current_item"`
+	CurrentSince   int64  `json:"current_since,omitempty"` // unix ms
+	AppliedVersion string `json:"applied_version"`
+	UptimeS        int64  `json:"uptime_s"`
+	CacheBytes     int64  `json:"cache_bytes"`
+	DiskFreeBytes  int64  `json:"disk_free_bytes,omitempty"`
+	DiskTotalBytes int64  `json:"disk_total_bytes,omitempty"` // size of the cache's file system; 0 = unknown
+	PlayerVersion  string `json:"player_version"`
+	ClockOffsetMS  int64  `json:"clock_offset_ms"`
+	PageAlive      bool   `json:"page_alive"`
+	LastSyncError  string `json:"last_sync_error,omitempty"`
+	// ManifestRejected says why the player refused the last manifest it
+	// was served (bad signature, unknown key, older serial); empty once a
+	// manifest applied. The server shows the screen degraded meanwhile.
+	ManifestRejected string `json:"manifest_rejected,omitempty"`
 	DownloadFailures int    `json:"download_failures,omitempty"`
 	// The player's proof-of-play log: plays waiting for upload, and plays
 	// ever lost because the log hit its size bound while the server was

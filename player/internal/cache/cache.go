@@ -291,6 +291,13 @@ func (c *Cache) Apply(m *playlists.Manifest) error {
 // always playable. The bytes are stored as they came, so fields this player
 // does not know survive for the next check.
 func (c *Cache) ApplyBytes(body []byte) (*playlists.Manifest, error) {
+	return c.ApplySigned(body, 0)
+}
+
+// ApplySigned is ApplyBytes for a manifest whose signature carried serial:
+// the serial is stored in the same transaction, so a later manifest must
+// carry a higher one (0 leaves the stored serial alone).
+func (c *Cache) ApplySigned(body []byte, serial uint64) (*playlists.Manifest, error) {
 	version, err := playlists.VerifyManifest(body)
 	if err != nil {
 		return nil, fmt.Errorf("apply manifest: %w", err)
@@ -311,6 +318,11 @@ func (c *Cache) ApplyBytes(body []byte) (*playlists.Manifest, error) {
 			}
 			if info.Size != a.Size {
 				return fmt.Errorf("%w: %s holds %d bytes, manifest says %d", ErrIncomplete, a.SHA256, info.Size, a.Size)
+			}
+		}
+		if serial > 0 {
+			if err := putSerial(tx, serial); err != nil {
+				return err
 			}
 		}
 		// bbolt keeps the slice until the transaction ends; body is ours

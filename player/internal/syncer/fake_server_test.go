@@ -29,6 +29,7 @@ type fakeServer struct {
 	mu          sync.Mutex
 	manifest    *playlists.Manifest
 	rawOverride []byte            // served instead of the manifest's JSON when set
+	sign        func(body []byte) map[string]string // signature headers for a manifest body; nil: unsigned
 	blobs       map[string][]byte // what the server sends per sha (may be wrong)
 	gates       map[string]chan struct{}
 	cutOnce     map[string]int  // send this many bytes, then drop the connection, once
@@ -206,7 +207,13 @@ func (f *fakeServer) handleManifest(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.manifestOK++
+	sign := f.sign
 	f.mu.Unlock()
+	if sign != nil {
+		for k, v := range sign(raw) {
+			w.Header().Set(k, v)
+		}
+	}
 	w.Header().Set("ETag", etag)
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(raw)

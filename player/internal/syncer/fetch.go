@@ -130,7 +130,10 @@ func (c *Client) fetchLoop(ctx context.Context) {
 // update fetches version want, verifies every byte, commits it and switches.
 func (c *Client) update(ctx context.Context, want string, force bool) error {
 	began := time.Now()
-	m, body, err := c.fetchManifest(ctx, force)
+	m, body, serial, err := c.fetchManifest(ctx, force)
+	if errors.Is(err, errRejected) {
+		c.setRejected(err)
+	}
 	if err != nil {
 		return err
 	}
@@ -152,9 +155,10 @@ func (c *Client) update(ctx context.Context, want string, force bool) error {
 		fetched++
 		bytes += a.Size
 	}
-	if _, err := c.cfg.Cache.ApplyBytes(body); err != nil {
+	if _, err := c.cfg.Cache.ApplySigned(body, serial); err != nil {
 		return err
 	}
+	c.setRejected(nil)
 	if c.cfg.OnApply != nil {
 		c.cfg.OnApply(m)
 	}
@@ -191,49 +195,53 @@ func (c *Client) newRequest(ctx context.Context, path string) (*http.Request, er
 // fetchManifest returns the server's current manifest and its bytes as
 // served, or nil when it is the applied one (304). The bytes must hash to
 // the version they claim (playlists.VerifyManifest).
-func (c *Client) fetchManifest(ctx context.Context, force bool) (*playlists.Manifest, []byte, error) {
+func (c *Client) fetchManifest(ctx context.Context, force bool) (*playlists.Manifest, []byte, uint64, error) {
 	ctx, cancel := context.WithTimeout(ctx, manifestTimeout)
 	defer cancel()
 	req, err := c.newRequest(ctx, pathManifest)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, 0, err
 	}
 	if v := c.cfg.Cache.AppliedVersion(); v != "" && !force {
 		req.Header.Set("If-None-Match", `"`+v+`"`)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fetch manifest: %w", err)
+		return nil, nil, 0, fmt.Errorf("fetch manifest: %w", err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusNotModified:
-		return nil, nil, nil
+		return nil, nil, 0, nil
 	default:
-		return nil, nil, fmt.Errorf("fetch manifest: %w", statusError(resp))
+		return nil, nil, 0, fmt.Errorf("fetch manifest: %w", statusError(resp))
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestBytes+1))
 	if err != nil {
-		return nil, nil, fmt.Errorf("fetch manifest: %w", err)
+		return nil, nil, 0, fmt.Errorf("fetch manifest: %w", err)
 	}
 	if len(body) > maxManifestBytes {
-		return nil, nil, fmt.Errorf("fetch manifest: larger than %d bytes", maxManifestBytes)
+		return nil, nil, 0, fmt.Errorf("fetch manifest: larger than %d bytes", maxManifestBytes)
 	}
 	if _, err := playlists.VerifyManifest(body); err != nil {
-		return nil, nil, fmt.Errorf("fetch manifest: %w", err)
+		return nil, nil, 0, fmt.Errorf("fetch manifest: %w", err)
+	}
+	serial, err := c.checkSignature(resp, body)
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("fetch manifest: %w", err)
 	}
 	m := new(playlists.Manifest)
 	if err := json.Unmarshal(body, m); err != nil {
-		return nil, nil, fmt.Errorf("fetch manifest: %w", err)
+		return nil, nil, 0, fmt.Errorf("fetch manifest: %w", err)
 	}
 	for _, a := range m.Assets {
 		// The sha becomes a URL path and a cache key; refuse anything else.
 		if !playlists.IsSHA256Hex(a.SHA256) || a.Size < 0 {
-			return nil, nil, fmt.Errorf("fetch manifest %s: bad asset reference %q (size %d)", m.Version, a.SHA256, a.Size)
+			return nil, nil, 0, fmt.Errorf("fetch manifest %s: bad asset reference %q (size %d)", m.Version, a.SHA256, a.Size)
 		}
 	}
-	return m, body, nil
+	return m, body, serial, nil
 }
 
 // fetchAsset streams one asset into the cache. There is no total timeout;

@@ -297,6 +297,7 @@ func (c *Client) heartbeat() playlists.Heartbeat {
 	hb.PlaysDropped = int64(min(plays.Dropped, math.MaxInt64))
 	c.mu.Lock()
 	hb.LastSyncError = c.syncErr
+	hb.ManifestRejected = c.rejected
 	c.mu.Unlock()
 	if c.cfg.Current != nil {
 		if e, since, ok := c.cfg.Current(); ok {

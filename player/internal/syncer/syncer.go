@@ -123,6 +123,7 @@ type Client struct {
 	mu             sync.Mutex
 	connErr        string
 	syncErr        string
+	rejected       string // why the last manifest was refused; see trust.go
 	screenID       string
 	screenName     string
 	wanted         string

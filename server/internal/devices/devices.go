@@ -230,6 +230,7 @@ func (r *Registry) Heartbeat(screenID string, hb playlists.Heartbeat) {
 		st.PageAlive = hb.PageAlive
 		st.LastSyncError = clip(hb.LastSyncError)
 		st.DownloadFailures = hb.DownloadFailures
+		st.ManifestRejected = clip(hb.ManifestRejected)
 		// Counts; a negative one is a broken player, not a credit.
 		st.PlaysPending = max(hb.PlaysPending, 0)
 		st.PlaysDropped = max(hb.PlaysDropped, 0)

@@ -158,6 +158,11 @@ func degradedReasons(st store.ScreenStatus, th Thresholds) []string {
 		}
 		out = append(out, fmt.Sprintf("clock_skew: clock off by %s (limit %s)", off, th.ClockSkewMax))
 	}
+	if st.ManifestRejected != "" {
+		// Someone may be tampering with what the screen is sent; it keeps
+		// its last good content meanwhile.
+		out = append(out, "manifest_rejected: "+st.ManifestRejected)
+	}
 	if st.DownloadFailures >= th.DownloadFailuresMax {
 		r := fmt.Sprintf("download_failures: %d failed update attempts in a row", st.DownloadFailures)
 		if st.LastSyncError != "" {

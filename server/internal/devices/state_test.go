@@ -58,6 +58,8 @@ func TestDerive(t *testing.T) {
 			Status: with(func(s *store.ScreenStatus) { s.ClockOffsetMS = 9_300_000_000_000_000 })}, StateDegraded, []string{"clock_skew"}},
 		{"repeated download errors", Observation{Connected: true, Reported: true, Published: "v1",
 			Status: with(func(s *store.ScreenStatus) { s.DownloadFailures = 3; s.LastSyncError = "asset abc: 503" })}, StateDegraded, []string{"download_failures"}},
+		{"manifest rejected", Observation{Connected: true, Reported: true, Published: "v1",
+			Status: with(func(s *store.ScreenStatus) { s.ManifestRejected = "manifest rejected: bad signature" })}, StateDegraded, []string{"manifest_rejected"}},
 		{"two download errors are tolerated", Observation{Connected: true, Reported: true, Published: "v1",
 			Status: with(func(s *store.ScreenStatus) { s.DownloadFailures = 2 })}, StateOnline, nil},
 		{"several problems, all listed", Observation{Connected: true, Reported: true, Published: "v1",

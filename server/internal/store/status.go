@@ -27,6 +27,9 @@ type ScreenStatus struct {
 	PageAlive        bool      `json:"page_alive"`
 	LastSyncError    string    `json:"last_sync_error,omitempty"`
 	DownloadFailures int       `json:"download_failures,omitempty"`
+	// ManifestRejected is the player's reason for refusing the last
+	// manifest it was served (bad signature, unknown key, older serial).
+	ManifestRejected string `json:"manifest_rejected,omitempty"`
 	// The player's proof-of-play log: plays not yet uploaded, and plays
 	// ever dropped because the log was full (a gap in the play reports).
 	PlaysPending int64 `json:"plays_pending,omitempty"`
