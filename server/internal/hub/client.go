@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -15,9 +16,10 @@ import (
 
 // Close codes the hub sends (RFC 6455 §7.4.1).
 const (
-	closeNormal        = websocket.CloseNormalClosure   // replaced by a newer connection
-	closeGoingAway     = websocket.CloseGoingAway       // server shutdown
-	closePolicy        = websocket.ClosePolicyViolation // protocol misuse, kicked, refused
+	closeNormal        = websocket.CloseNormalClosure           // replaced by a newer connection
+	closeGoingAway     = websocket.CloseGoingAway               // server shutdown
+	closePolicy        = websocket.ClosePolicyViolation         // protocol misuse, kicked, refused
+	closeInvalidData   = websocket.CloseInvalidFramePayloadData // a text frame that is not UTF-8
 	closeInternalError = websocket.CloseInternalServerErr
 )
 
@@ -65,8 +67,10 @@ type client struct {
 	// queued (Hub.Send from inside Handler.Hello); welcome flushes them.
 	parked [][]byte
 
-	helloed   bool        // read pump only
-	badFrames []time.Time // read pump only: recent bad frames, oldest first
+	helloed    bool        // read pump only
+	badFrames  []time.Time // read pump only: recent bad frames, oldest first
+	pingTokens float64     // read pump only: pings allowed right now (a token bucket)
+	pingAt     time.Time   // read pump only: when pingTokens was last refilled
 }
 
 func newClient(h *Hub, conn *websocket.Conn, screenID string) *client {
@@ -315,6 +319,7 @@ func (c *client) readPump() {
 		}
 		return nil
 	})
+	c.conn.SetPingHandler(c.ping)
 	for {
 		mt, data, err := c.conn.ReadMessage()
 		if err != nil {
@@ -365,9 +370,50 @@ func (c *client) readFailed(err error) {
 	}
 }
 
+// ping answers a player's ping as gorilla's default handler does, unless
+// the player pings faster than maxPingRate beyond a burst of pingBurst:
+// every ping costs a pong write, so a flood is cut with 1008 and counted.
+// The rate runs on the hub clock, like the bad-frame window.
+func (c *client) ping(data string) error {
+	now := c.hub.now()
+	if c.pingAt.IsZero() {
+		c.pingTokens = pingBurst
+	} else {
+		c.pingTokens = min(pingBurst, c.pingTokens+now.Sub(c.pingAt).Seconds()*maxPingRate)
+	}
+	c.pingAt = now
+	if c.pingTokens < 1 {
+		// Keep reading (without answering) so the player's reply to the
+		// close frame is read and the close completes cleanly.
+		c.drop(dropPingFlood, closeFrame(closePolicy,
+			fmt.Sprintf("ping flood: more than %d pings a second", maxPingRate)))
+		return nil
+	}
+	c.pingTokens--
+	select {
+	case <-c.done:
+		return nil
+	default:
+	}
+	err := c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.hub.opts.WriteWait))
+	var ne net.Error
+	if errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &ne) {
+		return nil // as the default handler: the read pump notices a dead socket itself
+	}
+	return err
+}
+
 // handleFrame acts on one frame and reports whether to keep reading.
 func (c *client) handleFrame(mt int, data []byte) bool {
 	h := c.hub
+	if mt == websocket.TextMessage && !utf8.Valid(data) {
+		// RFC 6455 §8.1: a text frame that is not UTF-8 fails the
+		// connection with 1007. Decoding it would quietly turn the bad
+		// bytes into U+FFFD and store them.
+		h.metrics.frames.WithLabelValues(frameMalformed).Inc()
+		c.drop(dropInvalidUTF8, closeFrame(closeInvalidData, "text frame is not valid UTF-8"))
+		return false
+	}
 	if mt != websocket.TextMessage {
 		h.metrics.frames.WithLabelValues(frameMalformed).Inc()
 		return c.badFrame("frames must be JSON text messages")

@@ -61,6 +61,11 @@ const (
 	// the connection.
 	maxBadFrames   = 5
 	badFrameWindow = time.Minute
+	// A player pings every 25 s or so; each ping costs the server a pong
+	// write. More than maxPingRate a second, beyond a burst of pingBurst,
+	// is a flood and closes the connection (1008).
+	maxPingRate = 10
+	pingBurst   = 20
 	// closeGrace bounds how long a close frame (and the frames queued before
 	// it, such as the error note explaining it) may take to leave.
 	closeGrace = 2 * time.Second

@@ -16,6 +16,8 @@ const (
 	dropSlow        = "slow"         // send queue full: the player does not read fast enough
 	dropPingTimeout = "ping_timeout" // nothing (not even a pong) arrived within PongWait
 	dropProtocol    = "protocol"     // no hello in time, bad frames, oversized frame
+	dropInvalidUTF8 = "invalid_utf8" // a text frame that is not UTF-8 (closed 1007)
+	dropPingFlood   = "ping_flood"   // pings faster than maxPingRate (closed 1008)
 )
 
 // Frame types counted by kiosk_hub_frames_received_total. Anything a player
@@ -70,7 +72,7 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 		}, []string{"type"}),
 	}
 	// Touch every label value so dashboards see zeros instead of gaps.
-	for _, r := range []string{dropSlow, dropPingTimeout, dropProtocol} {
+	for _, r := range []string{dropSlow, dropPingTimeout, dropProtocol, dropInvalidUTF8, dropPingFlood} {
 		m.dropped.WithLabelValues(r)
 	}
 	for _, t := range countedFrameTypes {
