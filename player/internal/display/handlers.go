@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strings"
 	"time"
 
 	"kiosk/playlists"
@@ -178,6 +179,40 @@ func (s *Server) handleAlive(w http.ResponseWriter, r *http.Request) {
 	s.pageItem = rep.Item
 	s.mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// pageOnly refuses state-changing requests that a browser sends from any
+// page but the kiosk page itself: the page's own fetches carry its origin
+// (Sec-Fetch-Site: same-origin), while a page elsewhere on the device, a
+// file:// page (Origin: null) or another local port is cross-origin. Tools
+// that send neither header (curl, the tests) pass: they are not a page's
+// victims.
+func pageOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+		default:
+			if msg := crossOrigin(r); msg != "" {
+				http.Error(w, msg, http.StatusForbidden)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// crossOrigin says why r comes from another origin, or "" if it does not.
+func crossOrigin(r *http.Request) string {
+	switch site := r.Header.Get("Sec-Fetch-Site"); site {
+	case "", "same-origin", "none":
+	default:
+		return "cross-origin request refused (Sec-Fetch-Site: " + site + "): only the kiosk page may send this"
+	}
+	// The page is served over plain HTTP on the address the browser used.
+	if o := r.Header.Get("Origin"); o != "" && !strings.EqualFold(o, "http://"+r.Host) {
+		return "cross-origin request refused (Origin is not this page's): only the kiosk page may send this"
+	}
+	return ""
 }
 
 // stateView is GET /state: what a technician or a test wants to know about

@@ -143,6 +143,50 @@ func TestAlive(t *testing.T) {
 	}
 }
 
+// Any page open on the device could post to /alive and fake a live page;
+// only the kiosk page's own requests (and tools sending no browser
+// headers) are taken. httptest's requests have Host example.com.
+func TestAliveRefusesOtherOrigins(t *testing.T) {
+	tests := []struct {
+		name string
+		hdr  map[string]string
+		want int
+	}{
+		{"the page itself", map[string]string{"Origin": "http://example.com", "Sec-Fetch-Site": "same-origin"}, http.StatusNoContent},
+		{"older browser, own origin", map[string]string{"Origin": "http://example.com"}, http.StatusNoContent},
+		{"a tool without browser headers", nil, http.StatusNoContent},
+		{"another site", map[string]string{"Origin": "http://evil.test", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"another local port", map[string]string{"Origin": "http://example.com:9999", "Sec-Fetch-Site": "same-site"}, http.StatusForbidden},
+		{"another origin, older browser", map[string]string{"Origin": "http://evil.test"}, http.StatusForbidden},
+		{"a file:// page", map[string]string{"Origin": "null"}, http.StatusForbidden},
+		{"https origin on the same host", map[string]string{"Origin": "https://example.com"}, http.StatusForbidden},
+		{"cross-site without Origin", map[string]string{"Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(Options{Logger: quietLogger()})
+			req := httptest.NewRequest(http.MethodPost, "/alive", strings.NewReader(`{"item":"a"}`))
+			req.Header.Set("Content-Type", "application/json")
+			for k, v := range tt.hdr {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			s.Handler().ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Fatalf("POST /alive: status %d, want %d; body %s", rec.Code, tt.want, rec.Body)
+			}
+			if got, want := s.PageAlive(), tt.want == http.StatusNoContent; got != want {
+				t.Errorf("PageAlive() = %v after the request, want %v", got, want)
+			}
+		})
+	}
+	// Reads stay open to any origin: they change nothing.
+	s := New(Options{Logger: quietLogger()})
+	if rec := get(t, s.Handler(), "/state", map[string]string{"Origin": "http://evil.test", "Sec-Fetch-Site": "cross-site"}); rec.Code != http.StatusOK {
+		t.Errorf("GET /state cross-site: status %d, want 200", rec.Code)
+	}
+}
+
 func TestMedia(t *testing.T) {
 	png := append([]byte("\x89PNG\r\n\x1a\n"), []byte("0123456789abcdef")...)
 	video := []byte("\x00\x00\x00\x18ftypmp42-video-bytes-0123456789")

@@ -11,6 +11,9 @@ import "net/http"
 //	POST /alive             page liveness report
 //	GET  /media/{sha256}    cached media of the current manifest (Range, ETag)
 //	GET  /state             JSON status for technicians and tests
+//
+// Anything but GET, HEAD and OPTIONS is refused (403) when a browser sends
+// it from another origin: any page open on the device could post otherwise.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.handlePage)
@@ -19,5 +22,5 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /alive", s.handleAlive)
 	mux.HandleFunc("GET /media/{sha256}", s.handleMedia)
 	mux.HandleFunc("GET /state", s.handleState)
-	return mux
+	return pageOnly(mux)
 }
