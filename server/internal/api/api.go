@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kiosk/server/internal/devices"
+	"kiosk/server/internal/pairing"
 	"kiosk/server/internal/publish"
 	"kiosk/server/internal/signing"
 	"kiosk/server/internal/store"
@@ -68,6 +69,9 @@ type Options struct {
 	// RateLimits tunes the failed-sign-in throttle and the per-screen
 	// upload limits (ratelimit.go); the zero value means the defaults.
 	RateLimits RateLimits
+	// Pairing tunes enrolment by pairing code: expiry, table size and the
+	// throttles on guessing (pairing_handlers.go); zero: the defaults.
+	Pairing pairing.Options
 
 	Logger  *slog.Logger
 	Now     func() time.Time
@@ -89,6 +93,7 @@ type handler struct {
 	limits    *limits
 	signins   signInThrottles
 	table     routeTable
+	pair      pairState // pairing_handlers.go
 }
 
 // New builds the echo instance with every route. It does not listen.
@@ -118,6 +123,7 @@ func build(opts Options) (*handler, *echo.Echo) {
 		limits:  newLimits(opts.RateLimits, opts.Metrics),
 		signins: newSignInThrottles(opts.RateLimits),
 		table:   routeTable{},
+		pair:    newPairState(opts.Pairing, opts.Metrics),
 	}
 	if opts.AdminToken != "" {
 		h.adminHash = sha256.Sum256([]byte(opts.AdminToken))

@@ -87,6 +87,7 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	api.POST("/groups/:id/commands", h.createGroupCommand, capFleetWrite)
 
 	api.POST("/screens", h.createScreen, capFleetWrite)
+	api.POST("/screens/pair", h.pairScreen, capFleetWrite)
 	api.GET("/screens", h.listScreens, capFleetRead)
 	api.GET("/screens/:id", h.getScreen, capFleetRead)
 	api.PUT("/screens/:id", h.updateScreen, capFleetWrite)
@@ -130,6 +131,11 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	device.POST("/plays", h.postPlays(newPlayMetrics(h.opts.Metrics)), capDevice, h.requireDevice,
 		h.limitScreen(h.limits.plays, "plays", "play uploads"))
 	device.GET("/ws", echo.WrapHandler(h.hub), capDevice)
+	// Pairing: a player with no token yet asks for a code and polls with
+	// a secret poll id and a signature (pairing_handlers.go); throttled
+	// per address, and a code grants nothing until a person adopts it.
+	device.POST("/pair", h.startPairing, capDevice)
+	device.GET("/pair/:poll", h.pollPairing, capDevice)
 	device.POST("/screenshot", h.deviceScreenshot, capDevice, h.requireDevice,
 		h.limitScreen(h.limits.screenshots, "screenshot", "screenshot uploads"))
 }

@@ -18,12 +18,14 @@ type screenRequest struct {
 	Group    string   `json:"group"`
 	Tags     []string `json:"tags"`
 	Timezone string   `json:"timezone"`
+	// Orientation is landscape or portrait; empty: not said.
+	Orientation string `json:"orientation"`
 	// DefaultPlaylist fills the screen's schedule gaps (see playlists doc).
 	DefaultPlaylist string `json:"default_playlist"`
 }
 
 func (r screenRequest) screen() store.Screen {
-	return store.Screen{Name: r.Name, Group: r.Group, Tags: r.Tags, Timezone: r.Timezone, DefaultPlaylist: r.DefaultPlaylist}
+	return store.Screen{Name: r.Name, Group: r.Group, Tags: r.Tags, Timezone: r.Timezone, Orientation: r.Orientation, DefaultPlaylist: r.DefaultPlaylist}
 }
 
 // screenView is a screen with what it last reported and what it should run.

@@ -25,9 +25,15 @@ type Screen struct {
 	Timezone string   `json:"timezone,omitempty"` // empty: the group chain's, else the default
 	// DefaultPlaylist fills every gap in the schedule on this screen; empty:
 	// the nearest group's up the chain, if any.
-	DefaultPlaylist string    `json:"default_playlist,omitempty"`
-	CreatedAt       time.Time `json:"created_at,omitzero"`
-	UpdatedAt       time.Time `json:"updated_at,omitzero"`
+	DefaultPlaylist string `json:"default_playlist,omitempty"`
+	// Orientation is how the panel is mounted: landscape or portrait;
+	// empty: not said.
+	Orientation string `json:"orientation,omitempty"`
+	// Device is the player paired to this screen by code; nil when the
+	// screen was set up with a token (pairing.go).
+	Device    *PairedDevice `json:"device,omitempty"`
+	CreatedAt time.Time     `json:"created_at,omitzero"`
+	UpdatedAt time.Time     `json:"updated_at,omitzero"`
 }
 
 // screenRecord is what is stored: the screen plus the hash of its device
@@ -83,6 +89,9 @@ func validateScreen(sc *Screen) error {
 	sc.Tags = slices.Compact(tags)
 	if sc.Tags == nil {
 		sc.Tags = []string{}
+	}
+	if err := checkOrientation(sc.Orientation); err != nil {
+		return err
 	}
 	return checkTimezone(sc.Timezone)
 }
@@ -147,6 +156,7 @@ func (s *Store) UpdateScreen(id string, sc Screen) (Screen, error) {
 		}
 		sc.ID = id
 		sc.CreatedAt = rec.CreatedAt
+		sc.Device = rec.Device // changes only by pairing
 		sc.UpdatedAt = s.now().UTC()
 		rec.Screen = sc
 		return putJSON(b, id, rec)
@@ -159,6 +169,12 @@ func (s *Store) UpdateScreen(id string, sc Screen) (Screen, error) {
 
 // RotateScreenToken gives screen id a new token; the old one stops working.
 func (s *Store) RotateScreenToken(id string) (string, error) {
+	return s.rotateToken(id, nil)
+}
+
+// rotateToken gives screen id a new token and binds it to dev (nil: to
+// whoever receives the token, no paired device).
+func (s *Store) rotateToken(id string, dev *PairedDevice) (string, error) {
 	token := newToken()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketScreens)
@@ -176,6 +192,7 @@ func (s *Store) RotateScreenToken(id string) (string, error) {
 		}
 		rec.TokenHash = HashToken(token)
 		rec.UpdatedAt = s.now().UTC()
+		rec.Device = dev
 		if err := tokens.Put([]byte(rec.TokenHash), []byte(id)); err != nil {
 			return err
 		}
