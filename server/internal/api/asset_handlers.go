@@ -25,14 +25,17 @@ func (h *handler) uploadAsset(c echo.Context) error {
 		return store.TooLargeError{Limit: limit}
 	}
 	r.Body = http.MaxBytesReader(c.Response(), r.Body, limit+multipartOverhead)
-	mr, err := r.MultipartReader()
+	mr, headers, err := multipartReader(r)
 	if err != nil {
-		return errorf(http.StatusBadRequest, "expected a multipart/form-data body with a \"file\" field: %v", err)
+		return err
 	}
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			return playlists.FieldError{Field: "file", Problem: "is required (multipart form field named \"file\")"}
+		}
+		if headers.exceeded {
+			return errPartHeaderTooLarge(headers.max)
 		}
 		if err != nil {
 			var mbe *http.MaxBytesError
