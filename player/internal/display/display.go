@@ -120,6 +120,7 @@ type Server struct {
 	cmds     commandMarks // reload / identify; see commands.go
 	plays    playLog      // proof of play; see plays.go
 	urgent   urgentState  // urgent notice overlay; see urgent.go
+	pairing  *Pairing     // waiting to be paired; see pairing.go
 }
 
 // New returns a Server showing the fallback screen until SetManifest gives

@@ -68,6 +68,8 @@ type showEvent struct {
 	Version      string    `json:"version"`
 	// Urgent, when set, covers everything else (see urgent.go).
 	Urgent *urgentEvent `json:"urgent,omitempty"`
+	// Pairing, when set, covers the screen with the code (pairing.go).
+	Pairing *pairingView `json:"pairing,omitempty"`
 }
 
 // clockEvent refreshes the page's clock correction between shows.
@@ -125,6 +127,7 @@ func (s *Server) snapshot() showEvent {
 		ev.Version = s.m.Version
 	}
 	ev.Urgent = s.urgentView()
+	ev.Pairing = s.pairingView()
 	if s.curOK {
 		ev.Current = s.view(s.cur.Item)
 		ev.Ends = s.ends.UnixMilli()

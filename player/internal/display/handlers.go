@@ -243,6 +243,10 @@ type stateView struct {
 	Urgent       string    `json:"urgent"`
 	UrgentActive int       `json:"urgent_active"`
 	Now          time.Time `json:"now"` // server-corrected clock
+	// PairingCode is the code shown while the player waits to be paired
+	// ("" once paired), valid until PairingExpiresAt (server clock).
+	PairingCode      string     `json:"pairing_code"`
+	PairingExpiresAt *time.Time `json:"pairing_expires_at"`
 }
 
 func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
@@ -265,6 +269,7 @@ func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
 	if u := s.identifyUntilLocked(); !u.IsZero() {
 		v.IdentifyUntil = &u
 	}
+	v.PairingCode, v.PairingExpiresAt = s.pairingState()
 	if s.m != nil {
 		v.DisplayVersion = s.m.Version
 	}

@@ -232,6 +232,7 @@
     skew = ev.now - Date.now();
     if (ev.timezone) tz = ev.timezone;
     showUrgent(ev.urgent);
+    if (window.kioskPairing) window.kioskPairing(ev.pairing, ev.now); // pairing.js
     fbDistrict.textContent = ev.district_name || '';
     fbScreen.textContent = ev.screen_name || '';
 
