@@ -47,6 +47,11 @@ const (
 
 	DefaultSessionIdle = api.DefaultIdleTimeout
 	DefaultSessionMax  = api.DefaultAbsoluteTimeout
+
+	// Request bodies; the API package owns the values.
+	DefaultBodyTimeout = api.DefaultBodyTimeout // an ordinary (JSON) body is complete within this
+	DefaultBodyGrace   = api.DefaultBodyGrace   // every body starts within this and never pauses longer
+	DefaultBodyMinRate = api.DefaultBodyMinRate // bytes a second, on average, after the grace
 )
 
 // Per-screen upload limits: one upload every so often, a burst saved up.
@@ -89,6 +94,18 @@ type Config struct {
 	ShutdownGrace  time.Duration
 	PlayRetention  time.Duration // proof-of-play records older than this are deleted
 	AuditRetention time.Duration // audit entries older than this are deleted (at least 400 days by default)
+
+	// Request bodies. The HTTP server has no overall read timeout, since
+	// an upload over a slow link may take hours; instead every body must
+	// start within BodyGrace, then average BodyMinRate bytes a second and
+	// never pause longer than BodyGrace, and ordinary bodies (JSON) must
+	// be complete within BodyTimeout. Uploads (assets, screenshots, play
+	// batches) keep only the rate rule once their sender authenticated.
+	// A client too slow gets 408 and the connection is closed. Zero
+	// fields take the defaults above.
+	BodyTimeout time.Duration
+	BodyGrace   time.Duration
+	BodyMinRate int64 // bytes a second
 
 	// Screen health and alerts; zero fields take the defaults above.
 	StaleAfter       time.Duration

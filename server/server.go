@@ -25,6 +25,8 @@ import (
 
 // Timeouts for the HTTP server. There is no WriteTimeout: asset downloads
 // to slow screens may legitimately take long, and websockets are hijacked.
+// Nor a ReadTimeout, for uploads over slow links: the API bounds each
+// request body by its progress instead (Config.Body…).
 const (
 	readHeaderTimeout = 10 * time.Second
 	idleTimeout       = 120 * time.Second
@@ -179,6 +181,9 @@ func Run(ctx context.Context, cfg Config) error {
 					n.Title, n.ID, by, n.ExpiresAt.Format(time.RFC3339))})
 		},
 		MaxUploadBytes: cfg.MaxUploadBytes,
+		BodyTimeout:    cfg.BodyTimeout,
+		BodyGrace:      cfg.BodyGrace,
+		BodyMinRate:    cfg.BodyMinRate,
 		RateLimits:     limits,
 		Logger:         log.With("component", "api"),
 		Now:            cfg.Now,

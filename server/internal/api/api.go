@@ -59,6 +59,14 @@ type Options struct {
 
 	MaxUploadBytes int64
 
+	// Request bodies (body_deadline.go): each starts within BodyGrace, then
+	// averages BodyMinRate bytes a second and never pauses longer than
+	// BodyGrace; ordinary ones are also complete within BodyTimeout.
+	// Zero or negative: the Default… values.
+	BodyTimeout time.Duration
+	BodyGrace   time.Duration
+	BodyMinRate int64
+
 	// Commands queues remote commands (command_handlers.go); nil answers
 	// 503 on the command routes.
 	Commands *devices.Commands
@@ -112,6 +120,15 @@ func build(opts Options) (*handler, *echo.Echo) {
 	}
 	if opts.Metrics == nil {
 		opts.Metrics = prometheus.NewRegistry()
+	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = DefaultBodyTimeout
+	}
+	if opts.BodyGrace <= 0 {
+		opts.BodyGrace = DefaultBodyGrace
+	}
+	if opts.BodyMinRate <= 0 {
+		opts.BodyMinRate = DefaultBodyMinRate
 	}
 	h := &handler{
 		opts:    opts,

@@ -8,7 +8,7 @@ import (
 )
 
 func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
-	e.Use(m.middleware, h.recoverPanics, h.accessLog)
+	e.Use(m.middleware, h.recoverPanics, h.accessLog, h.bodyDeadlines)
 
 	e.GET("/healthz", h.healthz)
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(h.opts.Metrics, promhttp.HandlerOpts{})))
@@ -53,7 +53,7 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	api.POST("/changesets/:id/approve", h.approveChangeSet, capReview)
 	api.POST("/changesets/:id/reject", h.rejectChangeSet, capReview)
 
-	api.POST("/assets", h.uploadAsset, capContentWrite)
+	api.POST("/assets", h.uploadAsset, capContentWrite, h.uploadBody)
 	api.GET("/assets", h.listAssets, capContentRead)
 	api.GET("/assets/:sha", h.getAsset, capContentRead)
 	api.GET("/assets/:sha/raw", h.rawAsset, capContentRead)
@@ -129,7 +129,7 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	device.GET("/manifest", h.deviceManifest, capDevice, h.requireDevice)
 	device.GET("/assets/:sha", h.deviceAsset, capDevice, h.requireDevice)
 	device.POST("/plays", h.postPlays(newPlayMetrics(h.opts.Metrics)), capDevice, h.requireDevice,
-		h.limitScreen(h.limits.plays, "plays", "play uploads"))
+		h.limitScreen(h.limits.plays, "plays", "play uploads"), h.uploadBody)
 	device.GET("/ws", echo.WrapHandler(h.hub), capDevice)
 	// Pairing: a player with no token yet asks for a code and polls with
 	// a secret poll id and a signature (pairing_handlers.go); throttled
@@ -137,5 +137,5 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	device.POST("/pair", h.startPairing, capDevice)
 	device.GET("/pair/:poll", h.pollPairing, capDevice)
 	device.POST("/screenshot", h.deviceScreenshot, capDevice, h.requireDevice,
-		h.limitScreen(h.limits.screenshots, "screenshot", "screenshot uploads"))
+		h.limitScreen(h.limits.screenshots, "screenshot", "screenshot uploads"), h.uploadBody)
 }
