@@ -33,6 +33,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "audit" {
 		os.Exit(usercmd.RunAudit(os.Args[2:], os.Stdout, os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "key" {
+		os.Exit(usercmd.RunKey(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	cfg := server.Config{}
 	flag.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen address (HOST:PORT)")
 	flag.StringVar(&cfg.DataDir, "data", "./data", "data directory (bbolt file and media); created if missing")

@@ -330,3 +330,38 @@ func TestAuditVerifyCommand(t *testing.T) {
 		t.Errorf("no subcommand: exit %d, want 2", code)
 	}
 }
+
+func TestKeyCommand(t *testing.T) {
+	dir := t.TempDir()
+	s, err := store.Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	var out, errb strings.Builder
+	if code := RunKey([]string{"show", "-data", dir}, &out, &errb); code != 0 {
+		t.Fatalf("show: exit %d: %s", code, errb.String())
+	}
+	first := strings.TrimSpace(out.String())
+	if _, err := playlists.DecodeKey(first); err != nil {
+		t.Fatalf("show printed %q: %v", first, err)
+	}
+	out.Reset()
+	if code := RunKey([]string{"rotate-prepare", "-data", dir}, &out, &errb); code != 0 {
+		t.Fatalf("rotate-prepare: exit %d: %s", code, errb.String())
+	}
+	if code := RunKey([]string{"rotate-complete", "-data", dir}, &out, &errb); code != 0 {
+		t.Fatalf("rotate-complete: exit %d: %s", code, errb.String())
+	}
+	out.Reset()
+	RunKey([]string{"show", "-data", dir}, &out, &errb)
+	if got := strings.TrimSpace(out.String()); got == first {
+		t.Error("the key did not change after a completed rotation")
+	}
+	if code := RunKey([]string{"rotate-complete", "-data", dir}, &out, &errb); code != 1 {
+		t.Errorf("completing again without a prepared key: exit %d, want 1", code)
+	}
+	if code := RunKey([]string{"frobnicate"}, &out, &errb); code != 2 {
+		t.Errorf("unknown subcommand: exit %d, want 2", code)
+	}
+}

@@ -79,3 +79,29 @@ func putSerial(tx *bolt.Tx, serial uint64) error {
 	binary.BigEndian.PutUint64(v[:], serial)
 	return tx.Bucket(bucketMeta).Put(keyAppliedSerial, v[:])
 }
+
+// PinServerKey makes key the trusted one: kept if already trusted (with the
+// keys trusted beside it), else it replaces whatever was pinned before, say
+// on first use from a network that could not be trusted.
+func (c *Cache) PinServerKey(key string) error {
+	if _, err := playlists.DecodeKey(key); err != nil {
+		return fmt.Errorf("pin server key: %w", err)
+	}
+	return c.db.Update(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		var have []string
+		if raw := meta.Get(keyTrusted); raw != nil {
+			if err := json.Unmarshal(raw, &have); err != nil {
+				return err
+			}
+		}
+		if slices.Contains(have, key) {
+			return nil
+		}
+		raw, err := json.Marshal([]string{key})
+		if err != nil {
+			return err
+		}
+		return meta.Put(keyTrusted, raw)
+	})
+}

@@ -28,9 +28,9 @@ type fakeServer struct {
 
 	mu          sync.Mutex
 	manifest    *playlists.Manifest
-	rawOverride []byte            // served instead of the manifest's JSON when set
+	rawOverride []byte                              // served instead of the manifest's JSON when set
 	sign        func(body []byte) map[string]string // signature headers for a manifest body; nil: unsigned
-	blobs       map[string][]byte // what the server sends per sha (may be wrong)
+	blobs       map[string][]byte                   // what the server sends per sha (may be wrong)
 	gates       map[string]chan struct{}
 	cutOnce     map[string]int  // send this many bytes, then drop the connection, once
 	ranges      []string        // Range headers seen on asset requests
