@@ -154,6 +154,7 @@ func build(opts Options) (*handler, *echo.Echo) {
 	// and throttles must name the real client.
 	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	e.HTTPErrorHandler = h.handleError
+	registerStoreMetrics(opts.Metrics, opts.Store)
 	h.routes(e, newHTTPMetrics(opts.Metrics))
 	return h, e
 }

@@ -49,6 +49,7 @@ var statusCodes = map[int]string{
 	http.StatusUnsupportedMediaType:  "unsupported_media_type",
 	http.StatusTooManyRequests:       "too_many_requests",
 	http.StatusServiceUnavailable:    "unavailable",
+	http.StatusInsufficientStorage:   "disk_full",
 }
 
 // errorKey is the machine-readable code of err at status code.
@@ -94,6 +95,9 @@ func classify(err error) (int, string) {
 		return http.StatusNotFound, err.Error()
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, err.Error()
+	case errors.Is(err, store.ErrDiskFull):
+		// The message names the data directory: what an operator must free.
+		return http.StatusInsufficientStorage, err.Error()
 	case errors.As(err, &he):
 		msg := http.StatusText(he.Code)
 		if s, ok := he.Message.(string); ok && s != "" {

@@ -61,11 +61,11 @@ func (s *Store) PutAsset(r io.Reader, maxBytes int64) (a Asset, created bool, er
 
 	tmpDir := filepath.Join(s.dir, "assets", "tmp")
 	if err := os.MkdirAll(tmpDir, 0o750); err != nil {
-		return Asset{}, false, fmt.Errorf("store asset: %w", err)
+		return Asset{}, false, s.blobErr("store asset", err)
 	}
 	f, err := os.CreateTemp(tmpDir, "upload-*")
 	if err != nil {
-		return Asset{}, false, fmt.Errorf("store asset: %w", err)
+		return Asset{}, false, s.blobErr("store asset", err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -76,9 +76,9 @@ func (s *Store) PutAsset(r io.Reader, maxBytes int64) (a Asset, created bool, er
 	}()
 
 	h := sha256.New()
-	w := io.MultiWriter(f, h)
+	w := io.MultiWriter(s.diskWriter(f), h)
 	if _, err := w.Write(head); err != nil {
-		return Asset{}, false, fmt.Errorf("store asset: %w", err)
+		return Asset{}, false, s.blobErr("store asset", err)
 	}
 	// Read one byte past the limit to tell "exactly the limit" from "over".
 	rest, err := io.Copy(w, io.LimitReader(r, maxBytes-int64(n)+1))
@@ -87,18 +87,18 @@ func (s *Store) PutAsset(r io.Reader, maxBytes int64) (a Asset, created bool, er
 		if errors.As(err, &tl) {
 			return Asset{}, false, err
 		}
-		return Asset{}, false, fmt.Errorf("store asset: %w", err)
+		return Asset{}, false, s.blobErr("store asset", err)
 	}
 	size := int64(n) + rest
 	if size > maxBytes {
 		return Asset{}, false, TooLargeError{Limit: maxBytes}
 	}
 	if err := f.Sync(); err != nil {
-		return Asset{}, false, fmt.Errorf("store asset: %w", err)
+		return Asset{}, false, s.blobErr("store asset", err)
 	}
 	if err := f.Close(); err != nil {
 		f = nil
-		return Asset{}, false, fmt.Errorf("store asset: %w", err)
+		return Asset{}, false, s.blobErr("store asset", err)
 	}
 	f = nil
 	sha := hex.EncodeToString(h.Sum(nil))
@@ -109,12 +109,13 @@ func (s *Store) PutAsset(r io.Reader, maxBytes int64) (a Asset, created bool, er
 	a = Asset{SHA256: sha, Size: size, MIME: mime, CreatedAt: s.now().UTC()}
 	final := s.blobPath(sha)
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-		return Asset{}, false, fmt.Errorf("store asset: %w", err)
+		return Asset{}, false, s.blobErr("store asset", err)
 	}
 	if err := os.Rename(tmp, final); err != nil {
-		return Asset{}, false, fmt.Errorf("store asset: %w", err)
+		return Asset{}, false, s.blobErr("store asset", err)
 	}
 	syncDir(filepath.Dir(final))
+	_ = s.noteWrite(writeBlob, "", nil) // the bytes are on disk: space is back
 
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAssets)

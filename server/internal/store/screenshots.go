@@ -78,14 +78,14 @@ func (s *Store) PutScreenshot(screenID string, r io.Reader, limit int64) (Screen
 	}
 	dir := filepath.Dir(final)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return Screenshot{}, fmt.Errorf("store screenshot: %w", err)
+		return Screenshot{}, s.blobErr("store screenshot", err)
 	}
 	tmp, err := os.CreateTemp(dir, screenID+".*.tmp")
 	if err != nil {
-		return Screenshot{}, fmt.Errorf("store screenshot: %w", err)
+		return Screenshot{}, s.blobErr("store screenshot", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	size, err := io.Copy(tmp, io.LimitReader(io.MultiReader(bytes.NewReader(head), r), limit+1))
+	size, err := io.Copy(s.diskWriter(tmp), io.LimitReader(io.MultiReader(bytes.NewReader(head), r), limit+1))
 	if err == nil && size > limit {
 		err = TooLargeError{Limit: limit}
 	}
@@ -99,11 +99,12 @@ func (s *Store) PutScreenshot(screenID string, r io.Reader, limit int64) (Screen
 		if errors.Is(err, ErrTooLarge) {
 			return Screenshot{}, err
 		}
-		return Screenshot{}, fmt.Errorf("store screenshot: %w", err)
+		return Screenshot{}, s.blobErr("store screenshot", err)
 	}
 	if err := os.Rename(tmp.Name(), final); err != nil {
-		return Screenshot{}, fmt.Errorf("store screenshot: %w", err)
+		return Screenshot{}, s.blobErr("store screenshot", err)
 	}
+	_ = s.noteWrite(writeBlob, "", nil)
 	// A screen that switched from PNG to JPEG must not leave the older
 	// image to be served instead.
 	for m, other := range screenshotExt {

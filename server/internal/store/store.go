@@ -45,9 +45,12 @@ var keySchemaVersion = []byte("schema_version")
 
 // Store is the server's state. It is safe for concurrent use.
 type Store struct {
-	db  *bolt.DB
+	db  *boltDB // notes commits that fail for lack of space (disk.go)
 	dir string
 	now func() time.Time
+
+	// disk tracks writes failing for lack of space (disk.go).
+	disk diskState
 
 	// assetMu orders blob file operations against asset metadata changes,
 	// so a delete cannot remove a blob an upload has just re-registered.
@@ -78,7 +81,8 @@ func Open(dataDir string, now func() time.Time) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	}
-	s := &Store{db: db, dir: dataDir, now: now}
+	s := &Store{dir: dataDir, now: now}
+	s.db = &boltDB{DB: db, s: s}
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, err
