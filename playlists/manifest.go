@@ -42,6 +42,10 @@ type Manifest struct {
 	// ExpiresAt by itself (see ActiveUrgent). omitempty keeps the versions
 	// of manifests without notices what they were before notices existed.
 	Urgent []Urgent `json:"urgent,omitempty"`
+	// SafeMode, when set, puts the screen on the neutral slate: the
+	// manifest then carries no schedules and no default playlist, and only
+	// the urgent notices sent after SafeMode.Since (safemode.go).
+	SafeMode *SafeModeState `json:"safe_mode,omitempty"`
 }
 
 // Catalog is the content a manifest is cut from.
@@ -53,6 +57,8 @@ type Catalog struct {
 	// Urgent are the urgent notices still in force; BuildManifest keeps
 	// those that target the screen and have not expired.
 	Urgent []Urgent
+	// SafeModes are the safe modes in force.
+	SafeModes []SafeMode
 }
 
 // BuildManifest cuts the manifest for screen s from c at instant now:
@@ -104,8 +110,12 @@ func BuildManifest(s ScreenContext, c Catalog, now time.Time) Manifest {
 		}
 		m.Playlists = append(m.Playlists, Playlist{ID: pl.ID, Name: pl.Name, Items: kept})
 	}
+	safe, inSafeMode := safeModeFor(s, c.SafeModes)
+	if inSafeMode {
+		m.SafeMode = &safe
+	}
 	for _, sc := range c.Schedules {
-		if !sc.Target.Matches(s) {
+		if inSafeMode || !sc.Target.Matches(s) {
 			continue
 		}
 		if sc.To != nil && !sc.To.After(now) {
@@ -118,13 +128,16 @@ func BuildManifest(s ScreenContext, c Catalog, now time.Time) Manifest {
 		m.Schedules = append(m.Schedules, stripSchedule(sc))
 		addPlaylist(pl)
 	}
-	if pl, ok := c.Playlists[s.DefaultPlaylist]; ok && s.DefaultPlaylist != "" {
+	if pl, ok := c.Playlists[s.DefaultPlaylist]; ok && s.DefaultPlaylist != "" && !inSafeMode {
 		m.DefaultPlaylist = pl.ID
 		addPlaylist(pl)
 	}
 	for _, u := range c.Urgent {
 		if !u.Target.Matches(s) || !u.ExpiresAt.After(now) {
 			continue
+		}
+		if inSafeMode && u.CreatedAt.Before(safe.Since) {
+			continue // sent before the slate went up: it may be what went wrong
 		}
 		u = stripUrgent(u)
 		// A notice whose picture went missing still goes out as text: the

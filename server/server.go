@@ -175,6 +175,7 @@ func Run(ctx context.Context, cfg Config) error {
 		IdleTimeout:     cfg.SessionIdle,
 		AbsoluteTimeout: cfg.SessionMax,
 		TrustedProxies:  cfg.TrustedProxies,
+		Announce:        alertEngine.Announce,
 		Urgent: func(n store.UrgentNotice, by string) {
 			alertEngine.Announce(store.Alert{Kind: alerts.KindUrgentSent, CreatedAt: cfg.Now().UTC(),
 				Summary: fmt.Sprintf("urgent notice %q (%s) sent by %s without review, until %s",

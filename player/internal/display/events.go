@@ -70,6 +70,9 @@ type showEvent struct {
 	Urgent *urgentEvent `json:"urgent,omitempty"`
 	// Pairing, when set, covers the screen with the code (pairing.go).
 	Pairing *pairingView `json:"pairing,omitempty"`
+	// SafeMode: the manifest holds the screen on the neutral slate (the
+	// fallback screen, saying "信息更新中").
+	SafeMode bool `json:"safe_mode,omitempty"`
 }
 
 // clockEvent refreshes the page's clock correction between shows.
@@ -125,6 +128,7 @@ func (s *Server) snapshot() showEvent {
 	}
 	if s.m != nil {
 		ev.Version = s.m.Version
+		ev.SafeMode = s.m.SafeMode != nil
 	}
 	ev.Urgent = s.urgentView()
 	ev.Pairing = s.pairingView()

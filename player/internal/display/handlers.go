@@ -247,6 +247,10 @@ type stateView struct {
 	// ("" once paired), valid until PairingExpiresAt (server clock).
 	PairingCode      string     `json:"pairing_code"`
 	PairingExpiresAt *time.Time `json:"pairing_expires_at"`
+	// SafeMode is true while the manifest puts the screen on the neutral
+	// slate (safe mode), since SafeModeSince.
+	SafeMode      bool       `json:"safe_mode"`
+	SafeModeSince *time.Time `json:"safe_mode_since"`
 }
 
 func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
@@ -272,6 +276,10 @@ func (s *Server) handleState(w http.ResponseWriter, r *http.Request) {
 	v.PairingCode, v.PairingExpiresAt = s.pairingState()
 	if s.m != nil {
 		v.DisplayVersion = s.m.Version
+		if sm := s.m.SafeMode; sm != nil {
+			since := sm.Since
+			v.SafeMode, v.SafeModeSince = true, &since
+		}
 	}
 	if v.AppliedVersion == "" {
 		// Without a sync status (tests, or before the core reports) the

@@ -56,6 +56,9 @@ type Options struct {
 	// Urgent is told of every urgent notice sent, so a second person
 	// hears of it (webhooks); nil: nobody.
 	Urgent func(n store.UrgentNotice, by string)
+	// Announce raises a one-off event (safe mode on and off) to the alert
+	// list and every webhook; nil: nobody.
+	Announce func(store.Alert)
 
 	MaxUploadBytes int64
 

@@ -31,15 +31,16 @@ const (
 	capUsers          capability = "users"
 	capWebhooksRead   capability = "webhooks.read"
 	capWebhooksWrite  capability = "webhooks.write"
-	capDevice         capability = "device" // a screen's own device token
+	capSafeMode       capability = "safe_mode" // blank screens to the neutral slate, and lift it
+	capDevice         capability = "device"    // a screen's own device token
 )
 
 // roleCaps is the role × capability table (README: "Roles"). The urgent
 // capabilities also follow a per-user permission (principal.can).
 var roleCaps = map[store.Role][]capability{
 	store.RoleAdmin: {capSelf, capContentRead, capContentWrite, capReview, capFleetRead, capFleetWrite,
-		capUrgent, capUrgentWithdraw, capReports, capAudit, capUsers, capWebhooksRead, capWebhooksWrite},
-	store.RoleReviewer:   {capSelf, capContentRead, capContentWrite, capReview, capFleetRead, capUrgentWithdraw, capReports},
+		capUrgent, capUrgentWithdraw, capReports, capAudit, capUsers, capWebhooksRead, capWebhooksWrite, capSafeMode},
+	store.RoleReviewer:   {capSelf, capContentRead, capContentWrite, capReview, capFleetRead, capUrgentWithdraw, capReports, capSafeMode},
 	store.RoleEditor:     {capSelf, capContentRead, capContentWrite, capFleetRead, capReports},
 	store.RoleTechnician: {capSelf, capContentRead, capFleetRead, capFleetWrite, capReports, capWebhooksRead},
 	store.RoleViewer:     {capSelf, capContentRead, capFleetRead, capReports},
@@ -102,7 +103,7 @@ func (p *principal) can(c capability) bool {
 func (p *principal) capabilities() []string {
 	var out []string
 	for _, c := range []capability{capContentRead, capContentWrite, capReview, capFleetRead, capFleetWrite,
-		capUrgent, capUrgentWithdraw, capReports, capAudit, capUsers, capWebhooksRead, capWebhooksWrite} {
+		capUrgent, capUrgentWithdraw, capReports, capAudit, capUsers, capWebhooksRead, capWebhooksWrite, capSafeMode} {
 		if p.can(c) {
 			out = append(out, string(c))
 		}
@@ -120,6 +121,7 @@ var capWords = map[capability]string{
 	capUsers:          "manage users",
 	capWebhooksRead:   "see webhooks",
 	capWebhooksWrite:  "manage webhooks",
+	capSafeMode:       "switch screens to safe mode",
 }
 
 func forbidden(p *principal, c capability) error {

@@ -115,6 +115,13 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	api.GET("/urgent/:id", h.getUrgent, capFleetRead)
 	api.DELETE("/urgent/:id", h.withdrawUrgent, capUrgentWithdraw)
 
+	// Safe mode takes content off screens at once, so it needs no review;
+	// admins and reviewers may switch it on and off.
+	api.POST("/safe-mode", h.startSafeMode, capSafeMode)
+	api.GET("/safe-mode", h.listSafeModes, capFleetRead)
+	api.GET("/safe-mode/:id", h.getSafeMode, capFleetRead)
+	api.DELETE("/safe-mode/:id", h.liftSafeMode, capSafeMode)
+
 	api.GET("/audit", h.listAudit, capAudit)
 	api.GET("/audit.csv", h.exportAuditCSV, capAudit)
 	api.GET("/audit/verify", h.verifyAudit, capAudit)

@@ -361,6 +361,11 @@ func Compute(snap store.Snapshot, now time.Time) (map[string]*Published, error) 
 				key.WriteString("!" + u.ID + ",")
 			}
 		}
+		for _, m := range snap.Catalog.SafeModes {
+			if m.Target.Matches(sc) {
+				key.WriteString("~" + m.ID + ",")
+			}
+		}
 		key.WriteString("#" + sc.DefaultPlaylist)
 		key.WriteString("@" + sc.Timezone)
 		k := key.String()

@@ -42,6 +42,9 @@ func (s *Store) snapshotTx(tx *bolt.Tx) (Snapshot, error) {
 		if snap.Catalog.Urgent, err = activeUrgent(tx, s.now()); err != nil {
 			return err
 		}
+		if snap.Catalog.SafeModes, err = activeSafeModes(tx); err != nil {
+			return err
+		}
 		pls, err := listJSON[playlists.Playlist](tx, bucketPlaylists)
 		if err != nil {
 			return err

@@ -140,6 +140,8 @@ var migrations = []func(tx *bolt.Tx) error{
 	migratePeople,
 	// Schema 7: the audit trail becomes a hash chain (audit.go).
 	migrateAuditChain,
+	// Schema 8: safe mode (safemode.go).
+	migrateSafeMode,
 }
 
 // SchemaVersion is the version a fully migrated file has.

@@ -235,6 +235,8 @@
     if (window.kioskPairing) window.kioskPairing(ev.pairing, ev.now); // pairing.js
     fbDistrict.textContent = ev.district_name || '';
     fbScreen.textContent = ev.screen_name || '';
+    // Safe mode: the slate says content is being updated.
+    document.getElementById('fb-note').hidden = !ev.safe_mode;
 
     if (ev.fallback) {
       if (front !== -1 || !fallback.classList.contains('visible') || shownKey !== ev.key) showFallback(ev.key);
