@@ -27,7 +27,7 @@ var Version = "0.1.0-dev"
 // the environment.
 type Config struct {
 	Server    string // base URL of the server, e.g. http://127.0.0.1:8080
-	Token     string // device token
+	Token     string // device token; empty: the one saved at pairing, else pair (pairing.go)
 	CacheFile string // bbolt cache; created if missing
 	Listen    string // local kiosk page address, used when Listener is nil
 
@@ -51,6 +51,10 @@ type Config struct {
 	// http://127.0.0.1:9222, used by the screenshot command; loopback only.
 	// Empty: screenshot commands fail with a clear reason.
 	DevToolsURL string
+
+	// PairPollInterval overrides how often a player without a token polls
+	// to learn it was paired (tests); zero: what the server says.
+	PairPollInterval time.Duration
 
 	// PlayUploadInterval is how often recorded plays are uploaded; the
 	// syncer's default (10 s) when zero.

@@ -59,10 +59,6 @@ func Run(ctx context.Context, cfg Config) error {
 	if strings.TrimSpace(cfg.Server) == "" {
 		return errors.New("player: no server URL")
 	}
-	if strings.TrimSpace(cfg.Token) == "" {
-		return errors.New("player: no device token")
-	}
-
 	dt, err := newDevTools(cfg.DevToolsURL)
 	if err != nil {
 		return fmt.Errorf("player: -devtools: %w", err)
@@ -78,13 +74,23 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}()
 
+	// The token given, else the one saved at pairing, else pair now
+	// (pairing.go); ln is the kiosk page's listener if pairing opened it.
+	token, ln, err := credentials(ctx, cfg, c, log)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while waiting to be paired
+		}
+		return fmt.Errorf("player: %w", err)
+	}
+
 	// client and disp refer to each other through these closures; both are
 	// assigned before anything calls them.
 	var disp *display.Server
 	var exec *executor // remote commands; see commands.go
 	client, err := syncer.New(syncer.Config{
 		Server:             cfg.Server,
-		Token:              cfg.Token,
+		Token:              token,
 		Cache:              c,
 		PlayerVersion:      Version,
 		OnApply:            func(m *playlists.Manifest) { disp.SetManifest(m) },
@@ -135,7 +141,6 @@ func Run(ctx context.Context, cfg Config) error {
 		disp.SetManifest(m)
 	}
 
-	ln := cfg.Listener
 	if ln == nil {
 		ln, err = net.Listen("tcp", cfg.Listen)
 		if err != nil {
@@ -152,7 +157,7 @@ func Run(ctx context.Context, cfg Config) error {
 		sync:     client,
 		devtools: dt,
 		pages:    pageURLs(addr),
-		upload:   screenshotUploader(cfg.Server, cfg.Token, Version),
+		upload:   screenshotUploader(cfg.Server, token, Version),
 		now:      now,
 		log:      log.With("component", "commands"),
 		restart:  cancel,

@@ -191,7 +191,7 @@ func TestRunRejectsMissingConfig(t *testing.T) {
 		want string
 	}{
 		{"no server", Config{Token: "t"}, "no server"},
-		{"no token", Config{Server: "http://127.0.0.1:1"}, "no device token"},
+		{"no token, bad scheme", Config{Server: "ws://127.0.0.1:1", CacheFile: filepath.Join(t.TempDir(), "c.db")}, "http or https"},
 		{"bad scheme", Config{Server: "ws://127.0.0.1:1", Token: "t", CacheFile: filepath.Join(t.TempDir(), "c.db")}, "http or https"},
 	}
 	for _, tt := range tests {

@@ -2,10 +2,13 @@
 // keeps it in a local cache and serves the full-screen page a kiosk browser
 // shows at http://127.0.0.1:8090/.
 //
-//	kiosk-player -server https://kiosk.example.org -token TOKEN
+//	kiosk-player -server https://kiosk.example.org
 //
-// The device token may also come from KIOSK_PLAYER_TOKEN or from the file
-// named by KIOSK_PLAYER_TOKEN_FILE, which keeps it out of the process list.
+// Started without a token, it shows a pairing code on its page until a
+// technician enters it in the admin page ("添加屏幕"), then keeps the
+// credential in its cache file. For scripted installs the device token
+// may be given with -token, KIOSK_PLAYER_TOKEN or the file named by
+// KIOSK_PLAYER_TOKEN_FILE, which keeps it out of the process list.
 package main
 
 import (
@@ -76,7 +79,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (player.
 	fs := flag.NewFlagSet("kiosk-player", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Server, "server", getenv("KIOSK_PLAYER_SERVER"), "server base URL, e.g. https://kiosk.example.org (env KIOSK_PLAYER_SERVER)")
-	fs.StringVar(&cfg.Token, "token", "", "device token (or env KIOSK_PLAYER_TOKEN, or a file named by KIOSK_PLAYER_TOKEN_FILE)")
+	fs.StringVar(&cfg.Token, "token", "", "device token (or env KIOSK_PLAYER_TOKEN, or a file named by KIOSK_PLAYER_TOKEN_FILE); none: pair by code")
 	fs.StringVar(&cfg.CacheFile, "cache", player.DefaultCacheFile, "cache file (created if missing)")
 	fs.StringVar(&cfg.Listen, "listen", player.DefaultListen, "address of the local kiosk page; keep it on loopback")
 	fs.StringVar(&cfg.DistrictName, "district", getenv("KIOSK_PLAYER_DISTRICT"), "district name on the fallback screen (env KIOSK_PLAYER_DISTRICT)")
@@ -86,7 +89,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (player.
 	fs.DurationVar(&cfg.BackoffMax, "backoff-max", player.DefaultBackoffMax, "longest wait before reconnecting")
 	fs.TextVar(&level, "log-level", slog.LevelInfo, "log level: debug, info, warn, error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kiosk-player -server URL -token TOKEN [-cache FILE] [-listen HOST:PORT]")
+		fmt.Fprintln(stderr, "usage: kiosk-player -server URL [-token TOKEN] [-cache FILE] [-listen HOST:PORT]")
+		fmt.Fprintln(stderr, "without a token the player shows a pairing code on its page until a technician adds the screen")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -107,15 +111,10 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (player.
 		}
 		cfg.Token = token
 	}
-	var missing []string
+	// No token is fine: the player uses the credentials it saved when it
+	// was paired, or shows a pairing code on its page.
 	if strings.TrimSpace(cfg.Server) == "" {
-		missing = append(missing, "-server URL")
-	}
-	if strings.TrimSpace(cfg.Token) == "" {
-		missing = append(missing, "-token TOKEN (or KIOSK_PLAYER_TOKEN / KIOSK_PLAYER_TOKEN_FILE)")
-	}
-	if len(missing) > 0 {
-		return cfg, level, fmt.Errorf("%w: missing %s", errUsage, strings.Join(missing, " and "))
+		return cfg, level, fmt.Errorf("%w: missing -server URL", errUsage)
 	}
 	if !strings.HasPrefix(cfg.Server, "http://") && !strings.HasPrefix(cfg.Server, "https://") {
 		return cfg, level, fmt.Errorf("%w: -server %q must start with http:// or https://", errUsage, cfg.Server)
