@@ -513,8 +513,10 @@ func (c *client) badFrame(msg string) bool {
 	if !c.helloed {
 		return c.protocolClose(msg)
 	}
-	c.sendJSON(playlists.MsgError, playlists.ErrorNote{Error: msg})
+	// The time is taken before the note goes out: a player (or a test)
+	// that has read the note must find this frame already counted at it.
 	now := c.hub.now()
+	c.sendJSON(playlists.MsgError, playlists.ErrorNote{Error: msg})
 	keep := c.badFrames[:0]
 	for _, t := range c.badFrames {
 		if now.Sub(t) < badFrameWindow {
