@@ -24,6 +24,7 @@ import alertsView from './alerts.js';
 import usersView from './users.js';
 import auditView from './audit.js';
 import accountView from './account.js';
+import safeModeView, { watchSafeMode } from './safemode.js';
 
 // routes is the page's table of screens. nav names the link (none: reached
 // from another screen, highlighted as navAs); any lists the capabilities
@@ -37,6 +38,7 @@ const routes = [
   { name: 'review', nav: 'nav.review', view: reviewView, any: ['content.write', 'review'] },
   { name: 'urgent', nav: 'nav.urgent', view: urgentView },
   { name: 'alerts', nav: 'nav.alerts', view: alertsView },
+  { name: 'safe-mode', nav: 'nav.safeMode', view: safeModeView },
   { name: 'users', nav: 'nav.users', view: usersView, any: ['users'] },
   { name: 'audit', nav: 'nav.audit', view: auditView, any: ['audit'] },
   { name: 'account', nav: 'nav.account', view: accountView, personal: true },
@@ -191,6 +193,7 @@ async function resume() {
 
 function enterApp() {
   renderHeader();
+  watchSafeMode();
   const target = session.mfaSetup ? '#/account' : '#/fleet';
   if (!location.hash || location.hash === '#' || (session.mfaSetup && location.hash !== target)) location.hash = target;
   else route();

@@ -11,7 +11,7 @@ export const zh = {
 
   // navigation
   'nav.fleet': '设备总览', 'nav.items': '内容', 'nav.playlists': '播放列表', 'nav.schedules': '排期',
-  'nav.review': '变更/审核', 'nav.urgent': '紧急通知', 'nav.alerts': '告警', 'nav.users': '用户管理',
+  'nav.review': '变更/审核', 'nav.urgent': '紧急通知', 'nav.alerts': '告警', 'nav.safeMode': '安全模式', 'nav.users': '用户管理',
   'nav.audit': '审计日志', 'nav.account': '我的账户', 'nav.signout': '退出',
 
   // sign-in and session
@@ -140,7 +140,7 @@ export const zh = {
 export const en = {
   'role.admin': 'admin', 'role.reviewer': 'reviewer', 'role.editor': 'editor', 'role.technician': 'technician', 'role.viewer': 'viewer',
   'nav.fleet': 'Fleet', 'nav.items': 'Items', 'nav.playlists': 'Playlists', 'nav.schedules': 'Schedules',
-  'nav.review': 'Review', 'nav.urgent': 'Urgent', 'nav.alerts': 'Alerts', 'nav.users': 'Users',
+  'nav.review': 'Review', 'nav.urgent': 'Urgent', 'nav.alerts': 'Alerts', 'nav.safeMode': 'Safe mode', 'nav.users': 'Users',
   'nav.audit': 'Audit', 'nav.account': 'My account', 'nav.signout': 'Sign out',
 
   'signin.username': 'Username', 'signin.password': 'Password', 'signin.totp': 'Authenticator code',

@@ -276,10 +276,10 @@ export async function api(method, path, body, opts = {}) {
 // session's idle timeout.
 let backgroundCalls = 0;
 
-async function call(method, path, body, { signingIn = false, raw = false, cookie = false } = {}) {
+async function call(method, path, body, { signingIn = false, raw = false, cookie = false, background = false } = {}) {
   const token = cookie ? '' : sessionStorage.getItem(TOKEN_KEY);
   const headers = { Accept: 'application/json' };
-  if (backgroundCalls > 0 && method === 'GET') headers['X-Kiosk-Background'] = '1';
+  if ((background || backgroundCalls > 0) && method === 'GET') headers['X-Kiosk-Background'] = '1';
   const init = { method, headers, cache: 'no-store', redirect: 'error' };
   if (token) {
     headers.Authorization = 'Bearer ' + token;
