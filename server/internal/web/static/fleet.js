@@ -4,6 +4,7 @@ import {
   STATES, el, append, bi, screenHref, clockFormat, timeEl, fmtBytes, fmtOffset, stateBadge, reasonsList, versionCell, api, lookups, loadLookups, itemLabel, groupLabel,
 } from './kit.js';
 import { STATE_LABEL } from './i18n.js';
+import { pairCard } from './pair.js';
 
 export default function fleetView(pg, _arg, query) {
   const state = query.get('state') || '';
@@ -35,6 +36,7 @@ export default function fleetView(pg, _arg, query) {
         el('label', {}, '分组 ', groupSel),
         el('button', { type: 'button', id: 'refresh', onclick: () => pg.tick() }, bi('刷新', 'Refresh')),
         updated)),
+    pairCard(pg), // 添加屏幕, for fleet.write
     counts,
     el('div', { class: 'table-wrap' },
       el('table', { class: 'grid', id: 'screens' },

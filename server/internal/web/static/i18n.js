@@ -135,6 +135,27 @@ export const zh = {
 
   // urgent
   'urgent.by': '发送人',
+
+  // pairing a screen (fleet page)
+  'pair.title': '添加屏幕',
+  'pair.hint': '新屏幕接通电源后，画面上会显示 8 位配对码（10 分钟内有效，过期自动更换）。输入配对码、填写屏幕信息即可添加；播放器随后自动开始同步内容。',
+  'pair.mode.code': '输入配对码', 'pair.mode.token': '脚本安装：直接创建并获取令牌',
+  'pair.code': '配对码', 'pair.codeHint': '即屏幕上显示的 8 位字符；不区分大小写，空格可省略。',
+  'pair.name': '名称', 'pair.group': '分组', 'pair.noGroup': '（无分组）',
+  'pair.tags': '标签', 'pair.tagsHint': '用逗号分隔，如：大厅, 室内',
+  'pair.orientation': '屏幕方向', 'pair.orientationUnset': '未指定', 'pair.landscape': '横屏', 'pair.portrait': '竖屏',
+  'pair.timezone': '时区', 'pair.timezoneHint': '留空则沿用分组的时区，或默认的北京时间（Asia/Shanghai）。',
+  'pair.repair': '重新配对已有屏幕', 'pair.repairNone': '否，添加为新屏幕',
+  'pair.repairHint': '更换硬件或重装系统后选择原屏幕：保留其编号、历史、播放记录和排期，旧设备的令牌立即失效。',
+  'pair.submit': '配对', 'pair.create': '创建并显示令牌',
+  'pair.tokenHint': '用于脚本安装（kiosk-player -token）：令牌只显示这一次，请立即复制保存。',
+  'pair.needCode': '请输入屏幕上显示的配对码。', 'pair.needName': '请填写屏幕名称。',
+  'pair.done': '已添加屏幕「{name}」，播放器几秒内开始同步：',
+  'pair.redone': '已重新配对屏幕「{name}」，旧设备已停用：',
+  'pair.created': '已创建屏幕「{name}」，令牌见下方（只显示这一次）：',
+  'pair.unknown': '没有屏幕在等待这个配对码，或配对码已过期。请核对屏幕上当前显示的配对码。',
+  'pair.tooMany': '错误的配对码太多，请 {secs} 秒后再试。',
+  'pair.failed': '操作失败：{msg}',
 };
 
 export const en = {
@@ -195,6 +216,13 @@ export const en = {
   'audit.title': 'Audit log', 'audit.time': 'Time', 'audit.actor': 'Actor', 'audit.action': 'Action',
   'audit.target': 'Target', 'audit.status': 'Status', 'audit.ip': 'Address',
   'urgent.by': 'Sent by',
+
+  'pair.title': 'Pair a screen', 'pair.mode.code': 'pairing code', 'pair.mode.token': 'scripted install: create with a token',
+  'pair.code': 'Pairing code', 'pair.name': 'Name', 'pair.group': 'Group', 'pair.tags': 'Tags',
+  'pair.orientation': 'Orientation', 'pair.landscape': 'landscape', 'pair.portrait': 'portrait', 'pair.timezone': 'Time zone',
+  'pair.repair': 'Re-pair an existing screen', 'pair.submit': 'Pair', 'pair.create': 'Create and show token',
+  'pair.needCode': 'Enter the code the screen shows.', 'pair.needName': 'Name the screen.',
+  'pair.unknown': 'No screen is waiting with this code, or it expired.',
 };
 
 function fill(s, vars) {

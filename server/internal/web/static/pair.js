@@ -1,0 +1,139 @@
+// The fleet page's "添加屏幕" card: a technician types the code a new
+// screen shows, names and places it, and the player collects its
+// credential by itself (POST /screens/pair). The same card re-pairs
+// replaced hardware onto an existing screen, and keeps the scripted
+// install's way (POST /screens, the token shown once). Needs fleet.write;
+// pg is the fleet page, refreshed after a screen was added.
+
+import { el, append, L, api, can, lookups, loadLookups, screenHref, formMessages } from './kit.js';
+import { t, tEn } from './i18n.js';
+
+// both is a catalogue entry as one line, Chinese then English.
+const both = (key, vars) => {
+  const e = tEn(key, vars);
+  return e ? `${t(key, vars)} ${e}` : t(key, vars);
+};
+
+export function pairCard(pg) {
+  if (!can('fleet.write')) return null;
+  const msg = formMessages('pair');
+  const field = (id, label, input, hint) => [
+    el('label', { for: id }, L(label), hint ? el('span', { class: 'hint', text: t(hint) }) : null), input];
+
+  const codeIn = el('input', { id: 'pair-code', name: 'code', autocomplete: 'off', spellcheck: 'false', maxlength: 16,
+    class: 'pair-code', placeholder: 'ABCD EFGH' });
+  const nameIn = el('input', { id: 'pair-name', name: 'name', maxlength: 200, autocomplete: 'off' });
+  const groupSel = el('select', { id: 'pair-group', name: 'group' });
+  const tagsIn = el('input', { id: 'pair-tags', name: 'tags', autocomplete: 'off', placeholder: t('pair.tagsHint') });
+  const orientSel = el('select', { id: 'pair-orientation', name: 'orientation' },
+    el('option', { value: '', text: t('pair.orientationUnset') }),
+    el('option', { value: 'landscape', text: both('pair.landscape') }),
+    el('option', { value: 'portrait', text: both('pair.portrait') }));
+  const tzIn = el('input', { id: 'pair-timezone', name: 'timezone', autocomplete: 'off', placeholder: 'Asia/Shanghai' });
+  const screenSel = el('select', { id: 'pair-screen', name: 'screen', onchange: layout });
+  const tokenOut = el('code', { id: 'pair-token', class: 'pair-token', hidden: true });
+  const submit = el('button', { type: 'submit', class: 'primary', id: 'pair-submit' });
+
+  const mode = (value, key, checked) => el('label', { class: 'inline' },
+    el('input', { type: 'radio', name: 'pair-mode', value, checked, onchange: layout }), ' ', L(key));
+  const codeRows = el('div', { class: 'pair-rows' }, field('pair-code', 'pair.code', codeIn, 'pair.codeHint'));
+  const repairRows = el('div', { class: 'pair-rows' },
+    field('pair-screen', 'pair.repair', screenSel, 'pair.repairHint'));
+  const screenRows = el('div', { class: 'pair-rows' },
+    field('pair-name', 'pair.name', nameIn),
+    field('pair-group', 'pair.group', groupSel),
+    field('pair-tags', 'pair.tags', tagsIn),
+    field('pair-orientation', 'pair.orientation', orientSel),
+    field('pair-timezone', 'pair.timezone', tzIn, 'pair.timezoneHint'));
+  const tokenHint = el('p', { class: 'muted', text: t('pair.tokenHint'), hidden: true });
+
+  const form = el('form', { id: 'pair-form', class: 'form', method: 'post', novalidate: true, onsubmit: send },
+    el('p', { class: 'muted', text: t('pair.hint') }),
+    el('fieldset', {}, mode('code', 'pair.mode.code', true), mode('token', 'pair.mode.token', false)),
+    tokenHint, codeRows, repairRows, screenRows,
+    el('div', { class: 'form-actions' }, submit),
+    msg.error, msg.ok, tokenOut);
+
+  const card = el('details', { class: 'card pair-card', id: 'pair-card', ontoggle: () => { if (card.open) refresh(); } },
+    el('summary', {}, el('h2', { class: 'inline-h' }, L('pair.title'))), form);
+
+  function currentMode() {
+    return form.querySelector('input[name="pair-mode"]:checked').value;
+  }
+
+  // layout shows the fields the chosen way needs: re-pairing keeps the
+  // screen as it is, so its fields go; the token way needs no code.
+  function layout() {
+    const byToken = currentMode() === 'token';
+    const repair = !byToken && screenSel.value !== '';
+    codeRows.hidden = byToken;
+    repairRows.hidden = byToken;
+    screenRows.hidden = repair;
+    tokenHint.hidden = !byToken;
+    submit.replaceChildren(...L(byToken ? 'pair.create' : 'pair.submit'));
+  }
+
+  async function refresh() {
+    try {
+      const [screens] = await Promise.all([api('GET', '/screens'), loadLookups()]);
+      const keep = [groupSel.value, screenSel.value];
+      groupSel.replaceChildren(el('option', { value: '', text: t('pair.noGroup') }),
+        ...lookups.groups.map((g) => el('option', { value: g.id, text: g.name && g.name !== g.id ? `${g.name} (${g.id})` : g.id })));
+      const list = (screens || []).slice().sort((a, b) => (a.name || '').localeCompare(b.name || '', 'zh-CN'));
+      screenSel.replaceChildren(el('option', { value: '', text: t('pair.repairNone') }),
+        ...list.map((s) => el('option', { value: s.id, text: `${s.name || s.id} (${s.id})` })));
+      groupSel.value = keep[0];
+      screenSel.value = keep[1];
+      layout();
+    } catch (err) {
+      if (!err.handled) msg.fail(t('pair.failed', { msg: err.message }));
+    }
+  }
+
+  async function send(e) {
+    e.preventDefault();
+    msg.clear();
+    tokenOut.hidden = true;
+    const byToken = currentMode() === 'token';
+    const code = codeIn.value.trim();
+    const screen = byToken ? '' : screenSel.value;
+    if (!byToken && !code) return msg.fail(both('pair.needCode'));
+    if (!screen && !nameIn.value.trim()) return msg.fail(both('pair.needName'));
+    const body = screen ? { code, screen } : {
+      name: nameIn.value.trim(),
+      group: groupSel.value,
+      tags: tagsIn.value.split(/[,，、]/).map((s) => s.trim()).filter(Boolean),
+      orientation: orientSel.value,
+      timezone: tzIn.value.trim(),
+    };
+    if (!byToken && !screen) body.code = code;
+    submit.disabled = true;
+    try {
+      const s = await api('POST', byToken ? '/screens' : '/screens/pair', body);
+      const link = el('a', { href: screenHref(s.id), id: 'pair-link', text: s.name || s.id });
+      const key = byToken ? 'pair.created' : s.repaired ? 'pair.redone' : 'pair.done';
+      msg.done(t(key, { name: s.name || s.id }));
+      append(msg.ok, [' ', link]);
+      if (byToken) {
+        tokenOut.textContent = s.token;
+        tokenOut.hidden = false;
+      }
+      codeIn.value = '';
+      nameIn.value = '';
+      tagsIn.value = '';
+      screenSel.value = '';
+      refresh();
+      pg.tick(); // the new screen in the list below
+    } catch (err) {
+      if (err.handled) return;
+      if (err.code === 'pairing_code_unknown') msg.fail(both('pair.unknown'));
+      else if (err.status === 429 && err.retryAfter) msg.fail(t('pair.tooMany', { secs: err.retryAfter }));
+      else msg.fail(t('pair.failed', { msg: err.message }));
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  layout();
+  return card;
+}
