@@ -33,6 +33,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "audit" {
 		os.Exit(usercmd.RunAudit(os.Args[2:], os.Stdout, os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "safe-mode" {
+		os.Exit(runSafeMode(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "key" {
 		os.Exit(usercmd.RunKey(os.Args[2:], os.Stdout, os.Stderr))
 	}
