@@ -26,8 +26,12 @@ var Version = "0.1.0-dev"
 // Config is everything Run needs; cmd/kiosk-player fills it from flags and
 // the environment.
 type Config struct {
-	Server    string // base URL of the server, e.g. http://127.0.0.1:8080
-	Token     string // device token; empty: the one saved at pairing, else pair (pairing.go)
+	Server string // base URL of the server, e.g. http://127.0.0.1:8080
+	Token  string // device token; empty: the one saved at pairing, else pair (pairing.go)
+	// ServerKey is the server's manifest key (base64 Ed25519), pinned so
+	// that only manifests it signed apply; empty: pinned at pairing or on
+	// first use.
+	ServerKey string
 	CacheFile string // bbolt cache; created if missing
 	Listen    string // local kiosk page address, used when Listener is nil
 

@@ -84,6 +84,12 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("player: %w", err)
 	}
 
+	if cfg.ServerKey != "" {
+		if err := c.PinServerKey(cfg.ServerKey); err != nil {
+			return fmt.Errorf("player: %w", err)
+		}
+	}
+
 	// client and disp refer to each other through these closures; both are
 	// assigned before anything calls them.
 	var disp *display.Server

@@ -28,6 +28,7 @@ import (
 	_ "time/tzdata"
 
 	"kiosk/player"
+	"kiosk/playlists"
 )
 
 func main() {
@@ -84,6 +85,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (player.
 	fs.StringVar(&cfg.Listen, "listen", player.DefaultListen, "address of the local kiosk page; keep it on loopback")
 	fs.StringVar(&cfg.DistrictName, "district", getenv("KIOSK_PLAYER_DISTRICT"), "district name on the fallback screen (env KIOSK_PLAYER_DISTRICT)")
 	fs.StringVar(&cfg.DevToolsURL, "devtools", getenv("KIOSK_PLAYER_DEVTOOLS"), "local Chromium DevTools URL for screenshot commands, e.g. http://127.0.0.1:9222 (env KIOSK_PLAYER_DEVTOOLS; loopback only)")
+	serverKey := fs.String("server-key", getenv("KIOSK_PLAYER_SERVER_KEY_FILE"), "file with the server's manifest key (kiosk-server key show): pinned, so only manifests it signed apply (env KIOSK_PLAYER_SERVER_KEY_FILE; default: pinned at pairing or on first use)")
 	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat", player.DefaultHeartbeatInterval, "heartbeat interval")
 	fs.DurationVar(&cfg.BackoffMin, "backoff-min", player.DefaultBackoffMin, "shortest wait before reconnecting")
 	fs.DurationVar(&cfg.BackoffMax, "backoff-max", player.DefaultBackoffMax, "longest wait before reconnecting")
@@ -110,6 +112,17 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (player.
 			return cfg, level, err
 		}
 		cfg.Token = token
+	}
+	if *serverKey != "" {
+		raw, err := os.ReadFile(*serverKey)
+		if err != nil {
+			return cfg, level, fmt.Errorf("%w: -server-key: %v", errUsage, err)
+		}
+		key := strings.TrimSpace(string(raw))
+		if _, err := playlists.DecodeKey(key); err != nil {
+			return cfg, level, fmt.Errorf("%w: -server-key %s: %v (use the line kiosk-server key show prints)", errUsage, *serverKey, err)
+		}
+		cfg.ServerKey = key
 	}
 	// No token is fine: the player uses the credentials it saved when it
 	// was paired, or shows a pairing code on its page.

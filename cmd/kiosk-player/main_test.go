@@ -76,3 +76,25 @@ func TestRunUsageExitCode(t *testing.T) {
 		t.Errorf("stderr = %q, want it to name the missing flags", stderr.String())
 	}
 }
+
+func TestParseServerKey(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "server.key")
+	if err := os.WriteFile(good, []byte("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.key")
+	if err := os.WriteFile(bad, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(string) string { return "" }
+	cfg, _, err := parse([]string{"-server", "http://s", "-server-key", good}, env, &bytes.Buffer{})
+	if err != nil || cfg.ServerKey != "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" {
+		t.Fatalf("good key: %q %v", cfg.ServerKey, err)
+	}
+	for _, f := range []string{bad, filepath.Join(dir, "missing")} {
+		if _, _, err := parse([]string{"-server", "http://s", "-server-key", f}, env, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "-server-key") {
+			t.Errorf("-server-key %s: got %v, want an error naming the flag", f, err)
+		}
+	}
+}
