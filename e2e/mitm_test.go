@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"kiosk/player"
 	"kiosk/playlists"
 )
 
@@ -297,5 +298,42 @@ func TestManInTheMiddleRefused(t *testing.T) {
 	mid.mu.Unlock()
 	if rewritten == 0 {
 		t.Fatal("no version frame was rewritten")
+	}
+}
+
+// TestPinnedServerKey: a player given the server's key with -server-key
+// plays; one given another key refuses every manifest and the server
+// shows why.
+func TestPinnedServerKey(t *testing.T) {
+	srv := startServer(t)
+	item := srv.item("notice", "通知", "正文", "", 2)
+	srv.scheduleAll(srv.playlist("日常", item), 1)
+	good, bad := srv.screen("甲", ""), srv.screen("乙", "")
+
+	req, _ := http.NewRequest("GET", srv.url()+"/api/v1/device/manifest", nil)
+	req.Header.Set("Authorization", "Bearer "+good.Token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	serverKey := resp.Header.Get(playlists.HeaderServerKey)
+	if _, err := playlists.DecodeKey(serverKey); err != nil {
+		t.Fatalf("server key header %q: %v", serverKey, err)
+	}
+	other := "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+	pg := startPlayerWith(t, srv.url(), good.Token, cachePath(t, "good"), func(c *player.Config) { c.ServerKey = serverKey })
+	pb := startPlayerWith(t, srv.url(), bad.Token, cachePath(t, "bad"), func(c *player.Config) { c.ServerKey = other })
+	waitFor(t, 20*time.Second, "the player with the right key plays", func() bool { return pg.state().CurrentItem == item })
+	waitFor(t, 20*time.Second, "the server sees the wrong-key player refuse", func() bool {
+		var st struct {
+			ManifestRejected string `json:"manifest_rejected"`
+		}
+		srv.must("GET", "/screens/"+bad.ID, nil, &st)
+		return strings.Contains(st.ManifestRejected, "unknown key")
+	})
+	if st := pb.state(); st.AppliedVersion != "" {
+		t.Errorf("the wrong-key player applied %s", short(st.AppliedVersion))
 	}
 }
