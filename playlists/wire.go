@@ -22,6 +22,7 @@ import (
 //	server → player  error      ErrorNote   the server refuses something, with a reason
 //	server → player  command    Command     a remote command for this screen
 //	player → server  command_result CommandResult  the outcome of a command, by id
+//	server → player  update     UpdateOffer a roll-out offers this screen a new player build
 //
 // Manifests and assets travel over plain HTTP, not the socket:
 //
@@ -41,6 +42,8 @@ const (
 
 	MsgCommand       = "command"
 	MsgCommandResult = "command_result"
+
+	MsgUpdate = "update"
 )
 
 // Remote command types a technician can send to a screen.
@@ -176,9 +179,53 @@ type Heartbeat struct {
 	// screen's play reports have a gap.
 	PlaysPending int64 `json:"plays_pending,omitempty"`
 	PlaysDropped int64 `json:"plays_dropped,omitempty"`
+	// Update is where the player stands with the last build a roll-out
+	// offered it, or the rollback it did; nil: nothing to say.
+	Update *UpdateStatus `json:"update,omitempty"`
 }
 
 // ErrorNote carries a reason the server refused a frame or closed the socket.
 type ErrorNote struct {
 	Error string `json:"error"`
+}
+
+// UpdateOffer tells a player which build a roll-out offers it. It is a
+// state, not an order: the server repeats it after every hello while the
+// roll-out includes the screen and is not paused, and the player acts on
+// it once per build. The player takes the build for its own platform,
+// verifies it with ReleaseKey (which it pins on the first offer, unless
+// -release-key pinned one already) and reports in its heartbeats' Update.
+type UpdateOffer struct {
+	Rollout    string         `json:"rollout"`
+	Version    string         `json:"version"`
+	ReleaseKey string         `json:"release_key"` // base64 Ed25519 public key
+	Builds     []OfferedBuild `json:"builds"`      // at most one per platform
+}
+
+// OfferedBuild is a signed build and where the player downloads it: a
+// path on the server (/api/v1/device/player-build/{sha256}), with the
+// device token.
+type OfferedBuild struct {
+	PlayerBuild
+	URL string `json:"url"`
+}
+
+// Player update states (UpdateStatus.State).
+const (
+	UpdateDownloading = "downloading" // fetching the offered build
+	UpdateDownloaded  = "downloaded"  // verified; installing and restarting into it
+	UpdateRunning     = "running"     // the new version runs and applied the current manifest
+	UpdateFailed      = "failed"      // the offer could not be carried out (Error says why)
+	UpdateRolledBack  = "rolled_back" // the new version was rolled back to the previous one
+)
+
+// UpdateStatus is a player's report on an update. After a rollback it is
+// "rolled back from Version: Error", sent by the previous binary.
+type UpdateStatus struct {
+	Rollout  string `json:"rollout,omitempty"`
+	Version  string `json:"version"`
+	Build    string `json:"build,omitempty"`    // SHA-256 of the build
+	Platform string `json:"platform,omitempty"` // the player's own, e.g. linux/arm/v7
+	State    string `json:"state"`
+	Error    string `json:"error,omitempty"`
 }

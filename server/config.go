@@ -10,6 +10,7 @@ import (
 	"kiosk/server/internal/alerts"
 	"kiosk/server/internal/api"
 	"kiosk/server/internal/devices"
+	"kiosk/server/internal/rollouts"
 	"kiosk/server/internal/store"
 )
 
@@ -17,6 +18,7 @@ import (
 const (
 	DefaultAddr           = "127.0.0.1:8080"
 	DefaultMaxUploadBytes = 200 << 20
+	DefaultUpdateDeadline = rollouts.DefaultDeadline
 	DefaultOfflineAfter   = 90 * time.Second
 	DefaultShutdownGrace  = 10 * time.Second
 
@@ -74,6 +76,14 @@ type Config struct {
 	// "Authorization: Bearer <token>" with the admin role, its content
 	// changes publish without review, and every use is audited.
 	AdminToken string
+
+	// ReleaseKey is the public half of the release key player builds are
+	// signed with (base64 Ed25519, kiosk-release keygen's release.pub);
+	// empty: build uploads are refused. UpdateDeadline is how long a screen
+	// that downloaded a build has to report the new version before it
+	// counts as failed; zero: DefaultUpdateDeadline.
+	ReleaseKey     string
+	UpdateDeadline time.Duration
 
 	// ReviewOff publishes everyone's content changes at once, for a
 	// single-admin install; the admin page says so on every screen.

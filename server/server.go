@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,11 +15,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"kiosk/playlists"
 	"kiosk/server/internal/alerts"
 	"kiosk/server/internal/api"
 	"kiosk/server/internal/devices"
 	"kiosk/server/internal/hub"
 	"kiosk/server/internal/publish"
+	"kiosk/server/internal/rollouts"
 	"kiosk/server/internal/signing"
 	"kiosk/server/internal/store"
 )
@@ -95,6 +98,13 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("server: %w", err)
 	}
 	log.Info("manifest signing key", "key_id", signer.KeyID())
+	var releaseKey ed25519.PublicKey
+	if cfg.ReleaseKey != "" {
+		if releaseKey, err = playlists.DecodeKey(cfg.ReleaseKey); err != nil {
+			return fmt.Errorf("server: release key: %w", err)
+		}
+		log.Info("player release key", "key_id", playlists.KeyID(releaseKey))
+	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -121,6 +131,22 @@ func Run(ctx context.Context, cfg Config) error {
 	})
 	// Alerts hear state transitions from the registry; Observe only
 	// queues, so heartbeats never wait on webhooks or the store.
+	// Player roll-outs offer builds through the hub and read what screens
+	// report from the registry; both closures run only once h and devs
+	// are set, like Push above.
+	var devs *devices.Registry
+	updates, err := rollouts.New(rollouts.Options{
+		Store:      st,
+		ReleaseKey: releaseKey,
+		Send:       func(id string, frame []byte) bool { return h.Send(id, frame) },
+		Status:     func(id string) (store.ScreenStatus, bool) { return devs.Status(id) },
+		Deadline:   cfg.UpdateDeadline,
+		Now:        cfg.Now,
+		Logger:     log.With("component", "rollouts"),
+	})
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	alertEngine := alerts.New(alerts.Options{
 		Store:       st,
 		Now:         cfg.Now,
@@ -131,7 +157,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Retry:       alerts.Retry{Attempts: cfg.WebhookAttempts, Base: cfg.WebhookRetryBase, Max: cfg.WebhookRetryMax},
 		Registerer:  reg,
 	})
-	devs, err := devices.New(devices.Options{
+	devs, err = devices.New(devices.Options{
 		Published: pub.Version,
 		Thresholds: devices.Thresholds{
 			StaleAfter:     cfg.StaleAfter,
@@ -143,6 +169,7 @@ func Run(ctx context.Context, cfg Config) error {
 		OnTransition: alertEngine.Observe,
 		Registerer:   reg,
 		Commands:     cmds,
+		Updates:      updates,
 		Store:        st,
 		Version:      pub.EnsureVersion,
 		Now:          cfg.Now,
@@ -164,6 +191,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	e := api.New(api.Options{
 		Commands:        cmds,
+		Rollouts:        updates,
 		Store:           st,
 		Devices:         devs,
 		Publisher:       pub,
@@ -212,6 +240,7 @@ func Run(ctx context.Context, cfg Config) error {
 		devs.Run,
 		alertEngine.Run,
 		cmds.Run,
+		updates.Run,
 		func(ctx context.Context) { prunePlays(ctx, st, cfg, log) },
 		func(ctx context.Context) { pruneAudit(ctx, st, cfg, log) },
 		func(ctx context.Context) { pruneSessions(ctx, st, cfg, log) },

@@ -67,6 +67,15 @@ func main() {
 		return nil
 	})
 	applyRateLimits := rateLimitFlags(flag.CommandLine, &cfg)
+	flag.Func("release-key", "file with the public release key player builds are signed with (kiosk-release keygen's release.pub); without it build uploads are refused", func(path string) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		cfg.ReleaseKey = strings.TrimSpace(string(b))
+		return nil
+	})
+	flag.DurationVar(&cfg.UpdateDeadline, "update-deadline", server.DefaultUpdateDeadline, "a screen that downloaded a player build must report the new version within this, or it counts as failed")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	debug := flag.Bool("debug", false, "log every request")
 	flag.Parse()

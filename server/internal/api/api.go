@@ -18,6 +18,7 @@ import (
 	"kiosk/server/internal/devices"
 	"kiosk/server/internal/pairing"
 	"kiosk/server/internal/publish"
+	"kiosk/server/internal/rollouts"
 	"kiosk/server/internal/signing"
 	"kiosk/server/internal/store"
 )
@@ -83,6 +84,9 @@ type Options struct {
 	// Pairing tunes enrolment by pairing code: expiry, table size and the
 	// throttles on guessing (pairing_handlers.go); zero: the defaults.
 	Pairing pairing.Options
+	// Rollouts keeps signed player builds and runs roll-outs
+	// (rollout_handlers.go); nil answers 503 on those routes.
+	Rollouts *rollouts.Manager
 
 	Logger  *slog.Logger
 	Now     func() time.Time

@@ -32,6 +32,7 @@ const (
 	capWebhooksRead   capability = "webhooks.read"
 	capWebhooksWrite  capability = "webhooks.write"
 	capSafeMode       capability = "safe_mode" // blank screens to the neutral slate, and lift it
+	capReleases       capability = "releases"  // player builds and roll-outs
 	capDevice         capability = "device"    // a screen's own device token
 )
 
@@ -39,7 +40,7 @@ const (
 // capabilities also follow a per-user permission (principal.can).
 var roleCaps = map[store.Role][]capability{
 	store.RoleAdmin: {capSelf, capContentRead, capContentWrite, capReview, capFleetRead, capFleetWrite,
-		capUrgent, capUrgentWithdraw, capReports, capAudit, capUsers, capWebhooksRead, capWebhooksWrite, capSafeMode},
+		capUrgent, capUrgentWithdraw, capReports, capAudit, capUsers, capWebhooksRead, capWebhooksWrite, capSafeMode, capReleases},
 	store.RoleReviewer:   {capSelf, capContentRead, capContentWrite, capReview, capFleetRead, capUrgentWithdraw, capReports, capSafeMode},
 	store.RoleEditor:     {capSelf, capContentRead, capContentWrite, capFleetRead, capReports},
 	store.RoleTechnician: {capSelf, capContentRead, capFleetRead, capFleetWrite, capReports, capWebhooksRead},
@@ -103,7 +104,7 @@ func (p *principal) can(c capability) bool {
 func (p *principal) capabilities() []string {
 	var out []string
 	for _, c := range []capability{capContentRead, capContentWrite, capReview, capFleetRead, capFleetWrite,
-		capUrgent, capUrgentWithdraw, capReports, capAudit, capUsers, capWebhooksRead, capWebhooksWrite, capSafeMode} {
+		capUrgent, capUrgentWithdraw, capReports, capAudit, capUsers, capWebhooksRead, capWebhooksWrite, capSafeMode, capReleases} {
 		if p.can(c) {
 			out = append(out, string(c))
 		}
@@ -122,6 +123,7 @@ var capWords = map[capability]string{
 	capWebhooksRead:   "see webhooks",
 	capWebhooksWrite:  "manage webhooks",
 	capSafeMode:       "switch screens to safe mode",
+	capReleases:       "manage player builds and roll-outs",
 }
 
 func forbidden(p *principal, c capability) error {

@@ -4,6 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"kiosk/server/internal/rollouts"
 	"kiosk/server/internal/web"
 )
 
@@ -122,6 +123,18 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	api.GET("/safe-mode/:id", h.getSafeMode, capFleetRead)
 	api.DELETE("/safe-mode/:id", h.liftSafeMode, capSafeMode)
 
+	// Player updates: builds signed with the offline release key and
+	// staged roll-outs (rollout_handlers.go); admins only.
+	api.POST("/player-builds", h.uploadPlayerBuild, capReleases, h.uploadBody)
+	api.GET("/player-builds", h.listPlayerBuilds, capReleases)
+	api.GET("/player-versions", h.playerVersions, capFleetRead)
+	api.POST("/rollouts", h.createRollout, capReleases)
+	api.GET("/rollouts", h.listRollouts, capReleases)
+	api.GET("/rollouts/:id", h.getRollout, capReleases)
+	api.POST("/rollouts/:id/pause", h.rolloutAction(rollouts.ActPause), capReleases)
+	api.POST("/rollouts/:id/resume", h.rolloutAction(rollouts.ActResume), capReleases)
+	api.POST("/rollouts/:id/advance", h.rolloutAction(rollouts.ActAdvance), capReleases)
+
 	api.GET("/audit", h.listAudit, capAudit)
 	api.GET("/audit.csv", h.exportAuditCSV, capAudit)
 	api.GET("/audit/verify", h.verifyAudit, capAudit)
@@ -145,4 +158,6 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	device.GET("/pair/:poll", h.pollPairing, capDevice)
 	device.POST("/screenshot", h.deviceScreenshot, capDevice, h.requireDevice,
 		h.limitScreen(h.limits.screenshots, "screenshot", "screenshot uploads"), h.uploadBody)
+	// Only the build the current roll-out offered this screen.
+	device.GET("/player-build/:sha", h.devicePlayerBuild, capDevice, h.requireDevice)
 }

@@ -40,6 +40,10 @@ type Options struct {
 	// Commands, if set, delivers a screen's queued remote commands when it
 	// says hello (commands.go).
 	Commands *Commands
+	// Updates, if set, offers a roll-out's player build when a screen says
+	// hello and hears every heartbeat's player version and update report
+	// (server/internal/rollouts).
+	Updates Updates
 
 	// Health (health.go, state.go). Published returns the version published
 	// for a screen without publishing on demand (it runs on every
@@ -53,6 +57,13 @@ type Options struct {
 	// must not block.
 	OnTransition func(store.Transition)
 	Registerer   prometheus.Registerer // kiosk_screens, kiosk_heartbeats_total; nil: not registered
+}
+
+// Updates is the part of the roll-out manager the registry calls. Both
+// calls come from hub read pumps and must be quick.
+type Updates interface {
+	Deliver(screenID string)
+	Report(screenID, playerVersion string, u *playlists.UpdateStatus)
 }
 
 // Registry implements hub.Handler and answers status questions.
@@ -189,6 +200,9 @@ func (r *Registry) Hello(screenID string, h playlists.Hello) (playlists.Welcome,
 		// Sent from inside Hello, the hub parks them behind the welcome.
 		r.opts.Commands.Deliver(screenID)
 	}
+	if r.opts.Updates != nil {
+		r.opts.Updates.Deliver(screenID)
+	}
 	return playlists.Welcome{
 		ScreenID:   screenID,
 		ScreenName: scr.Name,
@@ -235,6 +249,9 @@ func (r *Registry) Heartbeat(screenID string, hb playlists.Heartbeat) {
 		st.PlaysPending = max(hb.PlaysPending, 0)
 		st.PlaysDropped = max(hb.PlaysDropped, 0)
 	}, true)
+	if r.opts.Updates != nil {
+		r.opts.Updates.Report(screenID, clip(hb.PlayerVersion), hb.Update)
+	}
 }
 
 // Disconnected marks the screen offline; last_seen is kept.

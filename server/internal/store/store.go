@@ -100,6 +100,7 @@ func (s *Store) removeTempFiles() {
 	for _, pattern := range []string{
 		filepath.Join(s.dir, "assets", "tmp", "upload-*"),
 		filepath.Join(s.dir, screenshotDir, "*.tmp"),
+		filepath.Join(s.dir, playerBuildDir, "tmp", "upload-*"),
 	} {
 		matches, _ := filepath.Glob(pattern)
 		for _, m := range matches {
@@ -142,6 +143,8 @@ var migrations = []func(tx *bolt.Tx) error{
 	migrateAuditChain,
 	// Schema 8: safe mode (safemode.go).
 	migrateSafeMode,
+	// Schema 9: player builds and roll-outs (player_builds.go, rollouts.go).
+	migrateRollouts,
 }
 
 // SchemaVersion is the version a fully migrated file has.
