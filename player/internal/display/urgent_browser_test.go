@@ -22,16 +22,12 @@ func TestUrgentInChromium(t *testing.T) {
 	pic := testPNG(t)
 	picRef := assetRef(pic, "image/png")
 
-	now := time.Now()
-	u := notice("u1", now, now.Add(4*time.Second))
-	u.Title = "<b>3号楼停水</b>"
-	u.Body = "今日 9:00–18:00 停水，请提前储水。"
-	u.Asset = picRef.SHA256
+	// The page comes up on the rotation first; the notice, which ends 4 s
+	// after it is sent, goes out only then, so a slow Chromium start on a
+	// loaded machine cannot eat its lifetime.
 	m := rotationManifest(item("a", playlists.KindNotice, 30))
 	m.Assets = []playlists.AssetRef{picRef}
-	m.Urgent = []playlists.Urgent{u}
 	m.Seal()
-
 	s := New(Options{Media: memMedia{picRef.SHA256: pic}, Logger: quietLogger()})
 	s.SetManifest(m)
 	startRun(t, s)
@@ -41,6 +37,19 @@ func TestUrgentInChromium(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
 		t.Fatalf("navigate to the kiosk page: %v", err)
 	}
+	waitJS(t, ctx, "the rotation on screen", `(() => { const l = document.querySelector('.layer.visible');
+		return l !== null && l.dataset.itemId === 'a'; })()`)
+
+	now := time.Now()
+	u := notice("u1", now, now.Add(4*time.Second))
+	u.Title = "<b>3号楼停水</b>"
+	u.Body = "今日 9:00–18:00 停水，请提前储水。"
+	u.Asset = picRef.SHA256
+	m2 := rotationManifest(item("a", playlists.KindNotice, 30))
+	m2.Assets = []playlists.AssetRef{picRef}
+	m2.Urgent = []playlists.Urgent{u}
+	m2.Seal()
+	s.SetManifest(m2)
 
 	waitJS(t, ctx, "the urgent overlay with literal text and its picture", `(() => {
 		const b = document.getElementById('urgent');
