@@ -46,8 +46,12 @@ func TestKioskPageInChromium(t *testing.T) {
 		return `(() => { const l = document.querySelector('.layer.visible'); const ti = document.getElementById('title');
 			return l !== null && l.dataset.itemId === ` + js(id) + ` && ti !== null && ti.textContent === ` + js(title) + `; })()`
 	}
-	// The rotation may be anywhere when the page opens; wait for the first
-	// item, then check that the others follow it in order.
+	// The rotation may be anywhere when the page opens: wait until
+	// something other than the first item shows, then for the first item
+	// to come up, so start is when it came on screen, not when a slow
+	// poll happened to see it; then check that the others follow in order.
+	pollJS(t, ctx, "the page showing anything but the first item", `(() => { const l = document.querySelector('.layer.visible');
+		return l !== null && l.dataset.itemId !== `+js(first)+`; })()`, 20*time.Second)
 	pollJS(t, ctx, "the first item's title", shown(first, "遇到欠薪怎么办"), 20*time.Second)
 	start := time.Now()
 	pollJS(t, ctx, "the image item after the first item's 2 s", `(() => { const l = document.querySelector('.layer.visible');
