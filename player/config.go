@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"kiosk/player/internal/update"
 	"kiosk/playlists"
 )
 
@@ -18,6 +19,7 @@ const (
 	DefaultHeartbeatInterval = 30 * time.Second
 	DefaultBackoffMin        = 500 * time.Millisecond
 	DefaultBackoffMax        = 30 * time.Second
+	DefaultUpdateTrial       = update.DefaultTrial
 )
 
 // Version is the player's own version, reported in hello and heartbeats.
@@ -55,6 +57,19 @@ type Config struct {
 	// http://127.0.0.1:9222, used by the screenshot command; loopback only.
 	// Empty: screenshot commands fail with a clear reason.
 	DevToolsURL string
+
+	// Player updates (update.go). InstallDir is the directory the launcher
+	// runs the player from (DIR/kiosk-player → DIR/versions/<v>/...);
+	// empty: offered updates are refused with that reason. ReleaseKey
+	// (base64 Ed25519) pins the key builds must be signed with; empty:
+	// pinned on the first offer. Platform overrides the build platform
+	// (default: this binary's). UpdateTrial is how long a new version has
+	// to apply the current manifest before the launcher rolls it back;
+	// zero: 10 minutes.
+	InstallDir  string
+	ReleaseKey  string
+	Platform    string
+	UpdateTrial time.Duration
 
 	// PairPollInterval overrides how often a player without a token polls
 	// to learn it was paired (tests); zero: what the server says.

@@ -14,6 +14,7 @@ import (
 	"kiosk/player/internal/cache"
 	"kiosk/player/internal/display"
 	"kiosk/player/internal/syncer"
+	"kiosk/player/internal/update"
 	"kiosk/playlists"
 )
 
@@ -93,7 +94,8 @@ func Run(ctx context.Context, cfg Config) error {
 	// client and disp refer to each other through these closures; both are
 	// assigned before anything calls them.
 	var disp *display.Server
-	var exec *executor // remote commands; see commands.go
+	var exec *executor      // remote commands; see commands.go
+	var upd *update.Updater // player updates; see update.go
 	client, err := syncer.New(syncer.Config{
 		Server:             cfg.Server,
 		Token:              token,
@@ -104,6 +106,9 @@ func Run(ctx context.Context, cfg Config) error {
 		PageAlive:          func() bool { return disp.PageAlive() },
 		OnCommand:          func(ctx context.Context, cmd playlists.Command) playlists.CommandResult { return exec.run(ctx, cmd) },
 		OnResultSent:       func(r playlists.CommandResult) { exec.resultSent(r) },
+		OnUpdate:           func(o playlists.UpdateOffer) { upd.Offer(o) },
+		UpdateStatus:       func() *playlists.UpdateStatus { return upd.Status() },
+		OnSynced:           func() { upd.Synced() },
 		HeartbeatInterval:  cfg.HeartbeatInterval,
 		BackoffMin:         cfg.BackoffMin,
 		BackoffMax:         cfg.BackoffMax,
@@ -168,6 +173,11 @@ func Run(ctx context.Context, cfg Config) error {
 		log:      log.With("component", "commands"),
 		restart:  cancel,
 	})
+	upd, err = newUpdater(cfg, c, token, client, cancel, log.With("component", "update"))
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("player: %w", err)
+	}
 	srv := &http.Server{
 		Handler:           hostGuard(disp.Handler()),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -186,7 +196,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 1)
-	wg.Add(3)
+	wg.Add(4)
 	go func() {
 		defer wg.Done()
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -201,6 +211,10 @@ func Run(ctx context.Context, cfg Config) error {
 	go func() {
 		defer wg.Done()
 		client.Run(ctx)
+	}()
+	go func() {
+		defer wg.Done()
+		upd.Run(ctx)
 	}()
 
 	if cfg.Ready != nil {
@@ -227,7 +241,7 @@ func Run(ctx context.Context, cfg Config) error {
 	case err := <-serveErr:
 		return fmt.Errorf("player: serve kiosk page: %w", err)
 	default:
-		if exec.requested.Load() {
+		if exec.requested.Load() || upd.Restarting() {
 			return ErrRestartRequested
 		}
 		return nil

@@ -32,6 +32,12 @@ import (
 )
 
 func main() {
+	// The launcher (deploy/kiosk-player-launch.sh) names a version's
+	// directory after this.
+	if len(os.Args) == 2 && (os.Args[1] == "-version" || os.Args[1] == "--version") {
+		fmt.Println(player.Version)
+		return
+	}
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
 }
 
@@ -86,6 +92,10 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (player.
 	fs.StringVar(&cfg.DistrictName, "district", getenv("KIOSK_PLAYER_DISTRICT"), "district name on the fallback screen (env KIOSK_PLAYER_DISTRICT)")
 	fs.StringVar(&cfg.DevToolsURL, "devtools", getenv("KIOSK_PLAYER_DEVTOOLS"), "local Chromium DevTools URL for screenshot commands, e.g. http://127.0.0.1:9222 (env KIOSK_PLAYER_DEVTOOLS; loopback only)")
 	serverKey := fs.String("server-key", getenv("KIOSK_PLAYER_SERVER_KEY_FILE"), "file with the server's manifest key (kiosk-server key show): pinned, so only manifests it signed apply (env KIOSK_PLAYER_SERVER_KEY_FILE; default: pinned at pairing or on first use)")
+	fs.StringVar(&cfg.InstallDir, "install-dir", getenv("KIOSK_PLAYER_INSTALL_DIR"), "directory the launcher runs the player from (DIR/kiosk-player → DIR/versions/<version>/kiosk-player), where updates are installed; kiosk-player-launch.sh sets it (env KIOSK_PLAYER_INSTALL_DIR)")
+	releaseKey := fs.String("release-key", getenv("KIOSK_PLAYER_RELEASE_KEY_FILE"), "file with the public release key player builds must be signed with (kiosk-release keygen's release.pub; env KIOSK_PLAYER_RELEASE_KEY_FILE; default: pinned on the first update offer)")
+	fs.StringVar(&cfg.Platform, "platform", getenv("KIOSK_PLAYER_PLATFORM"), "build platform to install updates for (default: this binary's, e.g. linux/arm/v7; env KIOSK_PLAYER_PLATFORM)")
+	fs.DurationVar(&cfg.UpdateTrial, "update-trial", player.DefaultUpdateTrial, "a new player version must apply the current manifest within this, or the launcher rolls it back")
 	fs.DurationVar(&cfg.HeartbeatInterval, "heartbeat", player.DefaultHeartbeatInterval, "heartbeat interval")
 	fs.DurationVar(&cfg.BackoffMin, "backoff-min", player.DefaultBackoffMin, "shortest wait before reconnecting")
 	fs.DurationVar(&cfg.BackoffMax, "backoff-max", player.DefaultBackoffMax, "longest wait before reconnecting")
@@ -123,6 +133,17 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (player.
 			return cfg, level, fmt.Errorf("%w: -server-key %s: %v (use the line kiosk-server key show prints)", errUsage, *serverKey, err)
 		}
 		cfg.ServerKey = key
+	}
+	if *releaseKey != "" {
+		raw, err := os.ReadFile(*releaseKey)
+		if err != nil {
+			return cfg, level, fmt.Errorf("%w: -release-key: %v", errUsage, err)
+		}
+		key := strings.TrimSpace(string(raw))
+		if _, err := playlists.DecodeKey(key); err != nil {
+			return cfg, level, fmt.Errorf("%w: -release-key %s: %v (use release.pub from kiosk-release keygen)", errUsage, *releaseKey, err)
+		}
+		cfg.ReleaseKey = key
 	}
 	// No token is fine: the player uses the credentials it saved when it
 	// was paired, or shows a pairing code on its page.

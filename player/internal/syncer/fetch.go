@@ -64,6 +64,7 @@ func (c *Client) fetchLoop(ctx context.Context) {
 			c.setSyncErr(nil)
 			c.failures.Store(0)
 			attempt = 0
+			c.synced()
 			if !gcDone {
 				// Once per process: drop what an interrupted update or an old
 				// version left behind.
@@ -102,6 +103,7 @@ func (c *Client) fetchLoop(ctx context.Context) {
 		case err == nil:
 			attempt = 0
 			gcDone = true
+			c.synced()
 		case ctx.Err() != nil:
 			return
 		case superseded:
@@ -169,6 +171,13 @@ func (c *Client) update(ctx context.Context, want string, force bool) error {
 		"assets_fetched", fetched, "bytes_fetched", bytes, "took", time.Since(began).Round(time.Millisecond))
 	c.gc()
 	return nil
+}
+
+// synced tells OnSynced that the applied manifest is the server's.
+func (c *Client) synced() {
+	if c.cfg.OnSynced != nil {
+		c.cfg.OnSynced()
+	}
 }
 
 func (c *Client) gc() {

@@ -119,6 +119,8 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 			err = c.flushResults(conn)
 		case <-hb.C:
 			err = c.write(conn, playlists.MsgHeartbeat, c.heartbeat())
+		case <-c.hbSig:
+			err = c.write(conn, playlists.MsgHeartbeat, c.heartbeat())
 		case <-probe.C:
 			err = c.sendProbe(conn)
 		case <-ping.C:
@@ -231,6 +233,16 @@ func (c *Client) handle(env playlists.Envelope) {
 		env.DecodeData(&n)
 		c.log.Warn("server reported an error", "reason", n.Error)
 		c.setConnErr(fmt.Errorf("server: %s", n.Error))
+	case playlists.MsgUpdate:
+		var o playlists.UpdateOffer
+		if err := env.DecodeData(&o); err != nil {
+			c.log.Warn("bad update offer ignored", "error", err)
+			return
+		}
+		c.log.Info("server offers a player update", "rollout", o.Rollout, "version", o.Version, "builds", len(o.Builds))
+		if c.cfg.OnUpdate != nil {
+			c.cfg.OnUpdate(o)
+		}
 	case playlists.MsgWelcome:
 		// A repeated welcome changes nothing we act on.
 	default:
@@ -307,6 +319,9 @@ func (c *Client) heartbeat() playlists.Heartbeat {
 	}
 	if c.cfg.PageAlive != nil {
 		hb.PageAlive = c.cfg.PageAlive()
+	}
+	if c.cfg.UpdateStatus != nil {
+		hb.Update = c.cfg.UpdateStatus()
 	}
 	return hb
 }

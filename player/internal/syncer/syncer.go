@@ -80,6 +80,13 @@ type Config struct {
 	// OnResultSent, if set, hears each command result once it was written
 	// to the server (the player restarts only after saying so).
 	OnResultSent func(playlists.CommandResult)
+	// Player updates: OnUpdate hears a roll-out's offer (it must not
+	// block), UpdateStatus goes into every heartbeat, and OnSynced is
+	// called whenever the applied manifest is the one the server named
+	// (a new player version's proof that it works). All may be nil.
+	OnUpdate     func(playlists.UpdateOffer)
+	UpdateStatus func() *playlists.UpdateStatus
+	OnSynced     func()
 
 	HeartbeatInterval time.Duration
 	TimeSyncInterval  time.Duration
@@ -117,6 +124,7 @@ type Client struct {
 
 	wantSig    chan struct{} // the wanted version changed
 	appliedSig chan struct{} // a version was applied; tell the server
+	hbSig      chan struct{} // send a heartbeat now (SendHeartbeat)
 	cmds       commandState  // remote commands; see commands.go
 	plays      playState     // proof-of-play upload; see plays.go
 
@@ -196,6 +204,7 @@ func New(cfg Config) (*Client, error) {
 		start:      time.Now(),
 		wantSig:    make(chan struct{}, 1),
 		appliedSig: make(chan struct{}, 1),
+		hbSig:      make(chan struct{}, 1),
 		cmds:       newCommandState(),
 		plays:      playState{sig: make(chan struct{}, 1)},
 	}, nil
@@ -218,6 +227,11 @@ func newHTTPClient() *http.Client {
 		ForceAttemptHTTP2:     true,
 	}}
 }
+
+// SendHeartbeat sends a heartbeat now rather than at the next tick, if
+// connected: an update's progress should reach the server before the
+// player exits for it.
+func (c *Client) SendHeartbeat() { signal(c.hbSig) }
 
 // Online reports whether the websocket is connected and welcomed.
 func (c *Client) Online() bool { return c.online.Load() }

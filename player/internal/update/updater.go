@@ -1,0 +1,475 @@
+package update
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"kiosk/playlists"
+)
+
+// Defaults for Config fields left zero.
+const (
+	// DefaultTrial is how long a new version has, from its install, to
+	// come back online and apply the current manifest.
+	DefaultTrial = 10 * time.Minute
+	// DefaultRestartGrace is how long the player waits after installing
+	// for its "downloaded" report to leave before it exits.
+	DefaultRestartGrace = time.Second
+)
+
+// downloadTimeout bounds one download; a build is some 15 MB.
+const downloadTimeout = 30 * time.Minute
+
+// Keys keeps the pinned release key (the player's cache).
+type Keys interface {
+	ReleaseKey() string
+	PinReleaseKey(key string) error
+}
+
+// Config is what New needs.
+type Config struct {
+	// Layout is the install directory; nil: the player was not started by
+	// the launcher, and offers fail saying so.
+	Layout   *Layout
+	CacheDir string // downloads go to CacheDir/updates/<sha256>
+	Platform string // RuntimePlatform() unless overridden
+	Version  string // the running player's version
+	Server   string // base URL
+	Token    string // device token
+	HTTP     *http.Client
+	Keys     Keys
+	Trial    time.Duration
+	// Report asks for a heartbeat now, so the server sees a change before
+	// the player exits; Restart ends the player for the launcher to start
+	// the new binary (or, at the trial's deadline, to roll it back).
+	Report       func()
+	Restart      func()
+	RestartGrace time.Duration
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// Updater carries out update offers and confirms a new version's trial.
+type Updater struct {
+	cfg Config
+	log *slog.Logger
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu         sync.Mutex
+	status     *playlists.UpdateStatus
+	busy       bool              // a download or install is running
+	restarting bool              // installed: waiting to exit
+	refused    map[string]string // build → why it is never tried again
+	trial      *Trial            // this process is the new version on trial
+	confirmed  bool
+}
+
+// RuntimePlatform is the build platform of this binary: linux/amd64,
+// linux/arm64 or linux/arm/v<GOARM>.
+func RuntimePlatform() string {
+	p := runtime.GOOS + "/" + runtime.GOARCH
+	if runtime.GOARCH != "arm" {
+		return p
+	}
+	// GOARM is recorded in the build info; Go's default is 7 when cross
+	// compiling for arm, which is what release builds are.
+	v := "7"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "GOARM" && s.Value != "" {
+				v, _, _ = strings.Cut(s.Value, ",")
+			}
+		}
+	}
+	return p + "/v" + v
+}
+
+// New reads the trial and rollback records: a trial naming this version
+// means this process is the new version on trial; a rollback record is
+// reported and its build never tried again.
+func New(cfg Config) (*Updater, error) {
+	if cfg.Platform == "" {
+		cfg.Platform = RuntimePlatform()
+	}
+	if cfg.Trial <= 0 {
+		cfg.Trial = DefaultTrial
+	}
+	if cfg.RestartGrace <= 0 {
+		cfg.RestartGrace = DefaultRestartGrace
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.HTTP == nil {
+		cfg.HTTP = &http.Client{Transport: &http.Transport{
+			Proxy:                 http.ProxyFromEnvironment,
+			ResponseHeaderTimeout: 30 * time.Second,
+			TLSHandshakeTimeout:   15 * time.Second,
+		}}
+	}
+	if cfg.Report == nil {
+		cfg.Report = func() {}
+	}
+	if cfg.Restart == nil {
+		cfg.Restart = func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	u := &Updater{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, refused: map[string]string{}}
+	if cfg.Layout == nil {
+		return u, nil
+	}
+	rb, err := cfg.Layout.ReadRollback()
+	if err != nil {
+		u.log.Warn("unreadable rollback record ignored", "error", err)
+	}
+	if rb != nil {
+		reason := rb.Reason
+		if reason == "" {
+			reason = "rolled back by the launcher"
+		}
+		u.refused[rb.Build] = "rolled back from it before: " + reason
+		u.status = &playlists.UpdateStatus{Rollout: rb.Rollout, Version: rb.Version, Build: rb.Build,
+			Platform: cfg.Platform, State: playlists.UpdateRolledBack, Error: reason}
+		u.log.Warn("running the previous player after a rollback", "from", rb.Version, "reason", reason)
+	}
+	t, err := cfg.Layout.ReadTrial()
+	if err != nil {
+		u.log.Warn("unreadable update trial ignored", "error", err)
+	}
+	if cur, cerr := cfg.Layout.Current(); t != nil && cerr == nil && t.New == cur && t.Version == cfg.Version {
+		u.trial = t
+		u.status = &playlists.UpdateStatus{Rollout: t.Rollout, Version: t.Version, Build: t.Build,
+			Platform: cfg.Platform, State: playlists.UpdateDownloaded}
+		u.log.Info("new player version on trial: it must apply the current manifest",
+			"version", t.Version, "start", t.Starts, "deadline", time.Unix(t.Deadline, 0).UTC().Format(time.RFC3339))
+	}
+	return u, nil
+}
+
+// Status is what the heartbeat reports about updates; nil: nothing.
+func (u *Updater) Status() *playlists.UpdateStatus {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.status == nil {
+		return nil
+	}
+	s := *u.status
+	return &s
+}
+
+func (u *Updater) setStatus(s playlists.UpdateStatus) {
+	s.Platform = u.cfg.Platform
+	u.mu.Lock()
+	changed := u.status == nil || *u.status != s
+	u.status = &s
+	u.mu.Unlock()
+	if changed {
+		u.cfg.Report()
+	}
+}
+
+// Offer acts on a roll-out's offer: once per build, in the background.
+func (u *Updater) Offer(o playlists.UpdateOffer) {
+	var b *playlists.OfferedBuild
+	for i := range o.Builds {
+		if o.Builds[i].Platform == u.cfg.Platform {
+			b = &o.Builds[i]
+		}
+	}
+	rollout := o.Rollout
+	if !plainID(rollout) {
+		rollout = ""
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.busy || u.restarting {
+		return
+	}
+	if b == nil {
+		u.unlockedFail(playlists.UpdateStatus{Rollout: rollout, Version: o.Version},
+			fmt.Sprintf("no build of %s for %s", o.Version, u.cfg.Platform))
+		return
+	}
+	st := playlists.UpdateStatus{Rollout: rollout, Version: b.Version, Build: b.SHA256}
+	if b.Version == u.cfg.Version {
+		if u.trial == nil || u.confirmed {
+			st.State = playlists.UpdateRunning
+			u.unlockedSet(st)
+		}
+		return
+	}
+	if why, ok := u.refused[b.SHA256]; ok {
+		if u.status == nil || u.status.Build != b.SHA256 {
+			u.unlockedFail(st, why)
+		}
+		return
+	}
+	u.busy = true
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		err := u.install(st, *b, o.ReleaseKey)
+		u.mu.Lock()
+		u.busy = false
+		u.mu.Unlock()
+		if err != nil && u.ctx.Err() == nil {
+			u.log.Error("player update failed; this version keeps running", "version", b.Version, "error", err)
+			u.fail(st, err.Error())
+		}
+	}()
+}
+
+// unlockedSet and unlockedFail set the status with u.mu held; the report
+// goes out after.
+func (u *Updater) unlockedSet(s playlists.UpdateStatus) {
+	s.Platform = u.cfg.Platform
+	if u.status != nil && *u.status == s {
+		return
+	}
+	u.status = &s
+	go u.cfg.Report()
+}
+
+func (u *Updater) unlockedFail(s playlists.UpdateStatus, why string) {
+	s.State, s.Error = playlists.UpdateFailed, why
+	u.unlockedSet(s)
+}
+
+func (u *Updater) fail(s playlists.UpdateStatus, why string) {
+	s.State, s.Error = playlists.UpdateFailed, why
+	u.setStatus(s)
+}
+
+// install downloads, verifies, installs b and restarts into it.
+func (u *Updater) install(st playlists.UpdateStatus, b playlists.OfferedBuild, offeredKey string) error {
+	pub, err := u.releaseKey(offeredKey)
+	if err == nil {
+		err = playlists.VerifyBuildFor(pub, b.PlayerBuild, u.cfg.Platform)
+	}
+	if err != nil {
+		u.mu.Lock()
+		u.refused[b.SHA256] = err.Error()
+		u.mu.Unlock()
+		return err
+	}
+	if u.cfg.Layout == nil {
+		err := fmt.Errorf("cannot install %s: the player was not started by kiosk-player-launch.sh (no -install-dir)", b.Version)
+		u.mu.Lock()
+		u.refused[b.SHA256] = err.Error()
+		u.mu.Unlock()
+		return err
+	}
+	st.State = playlists.UpdateDownloading
+	u.setStatus(st)
+	path, err := u.download(b)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	deadline := u.cfg.Now().Add(u.cfg.Trial)
+	if err := u.cfg.Layout.Install(path, b.PlayerBuild, st.Rollout, deadline); err != nil {
+		return err
+	}
+	u.mu.Lock()
+	u.restarting = true
+	u.mu.Unlock()
+	st.State = playlists.UpdateDownloaded
+	u.setStatus(st)
+	u.log.Warn("player update installed; restarting into it", "version", b.Version, "build", b.SHA256,
+		"trial_until", deadline.UTC().Format(time.RFC3339))
+	select {
+	case <-time.After(u.cfg.RestartGrace):
+	case <-u.ctx.Done():
+	}
+	u.cfg.Restart()
+	return nil
+}
+
+// releaseKey is the pinned release key; with none pinned, the offer's is
+// pinned (trust on first use; -release-key pins it beforehand).
+func (u *Updater) releaseKey(offered string) (ed25519.PublicKey, error) {
+	pinned := u.cfg.Keys.ReleaseKey()
+	if pinned == "" {
+		if offered == "" {
+			return nil, errors.New("the offer carries no release key and none is pinned (-release-key)")
+		}
+		pub, err := playlists.DecodeKey(offered)
+		if err != nil {
+			return nil, fmt.Errorf("release key in the offer: %w", err)
+		}
+		if err := u.cfg.Keys.PinReleaseKey(offered); err != nil {
+			return nil, err
+		}
+		u.log.Warn("pinned the release key on the first update offer; pass -release-key to pin it beforehand",
+			"key_id", playlists.KeyID(pub))
+		return pub, nil
+	}
+	pub, err := playlists.DecodeKey(pinned)
+	if err != nil {
+		return nil, fmt.Errorf("pinned release key: %w", err)
+	}
+	if offered != "" && offered != pinned {
+		if o, err := playlists.DecodeKey(offered); err == nil {
+			u.log.Warn("the server offers builds for another release key than the pinned one",
+				"offered", playlists.KeyID(o), "pinned", playlists.KeyID(pub))
+		}
+	}
+	return pub, nil
+}
+
+// download fetches b into CacheDir/updates/<sha256>, verifying size and
+// hash; a file already there and whole is used as it is.
+func (u *Updater) download(b playlists.OfferedBuild) (string, error) {
+	dir := filepath.Join(u.cfg.CacheDir, "updates")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	final := filepath.Join(dir, b.SHA256)
+	if f, err := os.Open(final); err == nil {
+		size, sha, herr := playlists.HashBuild(f)
+		f.Close()
+		if herr == nil && playlists.CheckBuildBytes(b.PlayerBuild, size, sha) == nil {
+			return final, nil
+		}
+		os.Remove(final)
+	}
+	if !strings.HasPrefix(b.URL, "/") {
+		return "", fmt.Errorf("download %s: the offer's URL %q is not a path on the server", b.Version, b.URL)
+	}
+	ctx, cancel := context.WithTimeout(u.ctx, downloadTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(u.cfg.Server, "/")+b.URL, nil)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+u.cfg.Token)
+	req.Header.Set("User-Agent", "kiosk-player/"+u.cfg.Version)
+	resp, err := u.cfg.HTTP.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("download %s: %w", b.Version, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return "", fmt.Errorf("download %s: server answered %s: %s", b.Version, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	tmp := final + ".part"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp) // a no-op once renamed
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), io.LimitReader(resp.Body, b.Size+1))
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", fmt.Errorf("download %s: %w", b.Version, err)
+	}
+	if err := playlists.CheckBuildBytes(b.PlayerBuild, n, hex.EncodeToString(h.Sum(nil))); err != nil {
+		return "", err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		return "", err
+	}
+	return final, nil
+}
+
+// Synced is called whenever the player runs the server's current manifest.
+// On a new version's trial it is the success: the trial is cleared and the
+// launcher will not roll back.
+func (u *Updater) Synced() {
+	u.mu.Lock()
+	t := u.trial
+	done := t == nil || u.confirmed
+	u.mu.Unlock()
+	if done || u.cfg.Layout == nil {
+		return
+	}
+	if _, err := u.cfg.Layout.Confirm(); err != nil {
+		u.log.Error("confirming the new player version failed; the launcher may roll it back", "error", err)
+		return
+	}
+	u.mu.Lock()
+	u.confirmed = true
+	u.mu.Unlock()
+	u.log.Info("new player version confirmed: online and running the current manifest", "version", t.Version)
+	u.setStatus(playlists.UpdateStatus{Rollout: t.Rollout, Version: t.Version, Build: t.Build, State: playlists.UpdateRunning})
+}
+
+// Run watches a trial's deadline until ctx ends: a new version that has not
+// confirmed by then exits, and the launcher rolls it back. It waits for a
+// download in progress to stop before returning.
+func (u *Updater) Run(ctx context.Context) {
+	defer u.wg.Wait()
+	defer u.cancel()
+	u.mu.Lock()
+	t := u.trial
+	u.mu.Unlock()
+	var expire <-chan time.Time
+	if t != nil {
+		d := time.Unix(t.Deadline, 0).Sub(u.cfg.Now())
+		timer := time.NewTimer(max(d, 0) + time.Second) // past the launcher's whole-second check
+		defer timer.Stop()
+		expire = timer.C
+	}
+	select {
+	case <-ctx.Done():
+	case <-expire:
+		u.mu.Lock()
+		ok := u.confirmed
+		u.mu.Unlock()
+		if !ok {
+			u.log.Error("the new player version did not apply the current manifest within its trial; exiting so the launcher rolls it back",
+				"version", t.Version)
+			u.mu.Lock()
+			u.restarting = true
+			u.mu.Unlock()
+			u.cfg.Restart()
+		}
+		<-ctx.Done()
+	}
+}
+
+// Restarting reports whether an update was installed and the player is
+// about to exit for it.
+func (u *Updater) Restarting() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.restarting
+}
+
+// plainID reports whether s can go into the trial file unescaped.
+func plainID(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return len(s) <= 64
+}
