@@ -25,6 +25,7 @@ import usersView from './users.js';
 import auditView from './audit.js';
 import accountView from './account.js';
 import safeModeView, { watchSafeMode } from './safemode.js';
+import releasesView from './releases.js';
 
 // routes is the page's table of screens. nav names the link (none: reached
 // from another screen, highlighted as navAs); any lists the capabilities
@@ -41,6 +42,7 @@ const routes = [
   { name: 'safe-mode', nav: 'nav.safeMode', view: safeModeView },
   { name: 'users', nav: 'nav.users', view: usersView, any: ['users'] },
   { name: 'audit', nav: 'nav.audit', view: auditView, any: ['audit'] },
+  { name: 'player-versions', nav: 'nav.releases', view: releasesView, any: ['releases'] },
   { name: 'account', nav: 'nav.account', view: accountView, personal: true },
 ];
 
