@@ -128,3 +128,19 @@ func TestRotation(t *testing.T) {
 		t.Error("completing without a prepared key succeeded")
 	}
 }
+
+// BenchmarkSign is the cost a manifest fetch pays for its signature
+// (docs/BENCHMARKS.md): one Ed25519 signature over a 64 KB manifest.
+func BenchmarkSign(b *testing.B) {
+	s, err := Open(b.TempDir(), &memSerials{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := make([]byte, 64<<10)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Sign("scr_0123456789ab", body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
