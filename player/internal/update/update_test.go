@@ -171,7 +171,7 @@ func TestLauncherRollsBackABinaryThatDoesNotStart(t *testing.T) {
 		t.Fatalf("status after a rollback: %+v", st)
 	}
 	u.Offer(playlists.UpdateOffer{Rollout: "ro_9", Version: "1.1.0", Builds: []playlists.OfferedBuild{{PlayerBuild: b, URL: "/x"}}})
-	if u.busy || u.Status().State != playlists.UpdateRolledBack {
+	if next, _, _ := u.next(); next != nil || u.Status().State != playlists.UpdateRolledBack {
 		t.Errorf("the rolled-back build was tried again: %+v", u.Status())
 	}
 }
@@ -225,13 +225,25 @@ func TestUpdaterOffer(t *testing.T) {
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	_, otherPriv, _ := ed25519.GenerateKey(nil)
 	good := fakeBinary("1.1.0", false)
+	var serveMu sync.Mutex
 	serve := map[string][]byte{}
+	setServe := func(path string, b []byte) {
+		serveMu.Lock()
+		defer serveMu.Unlock()
+		if b == nil {
+			delete(serve, path)
+		} else {
+			serve[path] = b
+		}
+	}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "Bearer tok" {
 			http.Error(w, "no", http.StatusUnauthorized)
 			return
 		}
+		serveMu.Lock()
 		b, ok := serve[r.URL.Path]
+		serveMu.Unlock()
 		if !ok {
 			http.NotFound(w, r)
 			return
@@ -247,7 +259,7 @@ func TestUpdaterOffer(t *testing.T) {
 	newUpdater := func(t *testing.T, l Layout, k *keys) (*Updater, chan struct{}) {
 		restarted := make(chan struct{}, 1)
 		u, err := New(Config{Layout: &l, CacheDir: t.TempDir(), Platform: "linux/amd64", Version: "1.0.0",
-			Server: srv.URL, Token: "tok", Keys: k, RestartGrace: time.Millisecond,
+			Server: srv.URL, Token: "tok", Keys: k, RestartGrace: time.Millisecond, RetryMin: 50 * time.Millisecond,
 			Restart: func() { restarted <- struct{}{} },
 			Logger:  slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
@@ -275,7 +287,7 @@ func TestUpdaterOffer(t *testing.T) {
 	t.Run("good build installs and restarts", func(t *testing.T) {
 		l := installed(t, "1.0.0")
 		b := build(t, priv, "1.1.0", "linux/amd64", good)
-		serve["/b/"+b.SHA256] = good
+		setServe("/b/"+b.SHA256, good)
 		u, restarted := newUpdater(t, l, &keys{})
 		u.Offer(offer(b, pub))
 		select {
@@ -314,27 +326,35 @@ func TestUpdaterOffer(t *testing.T) {
 		pinned  string
 		served  []byte
 		wantErr string
+		state   string // a tampered download may be a passing fault: retried
 	}{
 		{"tampered download", func() playlists.PlayerBuild { return build(t, priv, "1.1.0", "linux/amd64", good) },
-			pub, "", []byte(strings.Replace(string(good), "1.1.0", "6.6.6", 1)), "SHA-256"},
+			pub, "", []byte(strings.Replace(string(good), "1.1.0", "6.6.6", 1)), "SHA-256", playlists.UpdateDownloading},
 		{"signed by another key", func() playlists.PlayerBuild { return build(t, otherPriv, "1.1.0", "linux/amd64", good) },
-			pub, "", good, "signed by key"},
+			pub, "", good, "signed by key", playlists.UpdateFailed},
 		{"offer with another key than the pinned one", func() playlists.PlayerBuild { return build(t, otherPriv, "1.1.0", "linux/amd64", good) },
-			nil, playlists.EncodeKey(pub), good, "signed by key"},
+			nil, playlists.EncodeKey(pub), good, "signed by key", playlists.UpdateFailed},
 		{"no build for this platform", func() playlists.PlayerBuild { return build(t, priv, "1.1.0", "linux/arm64", good) },
-			pub, "", good, "no build of 1.1.0 for linux/amd64"},
+			pub, "", good, "no build of 1.1.0 for linux/amd64", playlists.UpdateFailed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := installed(t, "1.0.0")
 			b := tc.build()
-			serve["/b/"+b.SHA256] = tc.served
+			setServe("/b/"+b.SHA256, tc.served)
 			key := tc.key
 			if key == nil {
 				key = otherPriv.Public().(ed25519.PublicKey)
 			}
 			u, restarted := newUpdater(t, l, &keys{key: tc.pinned})
 			u.Offer(offer(b, key))
-			s := waitStatus(t, u, playlists.UpdateFailed)
+			var s *playlists.UpdateStatus
+			deadline := time.Now().Add(5 * time.Second)
+			for s = u.Status(); s == nil || s.State != tc.state || s.Error == ""; s = u.Status() {
+				if time.Now().After(deadline) {
+					t.Fatalf("status %+v, want %s with an error", s, tc.state)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
 			if !strings.Contains(s.Error, tc.wantErr) {
 				t.Errorf("error %q, want it to name %q", s.Error, tc.wantErr)
 			}
@@ -349,12 +369,39 @@ func TestUpdaterOffer(t *testing.T) {
 		})
 	}
 
+	t.Run("a download that fails is retried", func(t *testing.T) {
+		l := installed(t, "1.0.0")
+		b := build(t, priv, "1.1.0", "linux/amd64", good)
+		setServe("/b/"+b.SHA256, nil) // 404 until the server has it
+		u, restarted := newUpdater(t, l, &keys{})
+		u.Offer(offer(b, pub))
+		deadline := time.Now().Add(5 * time.Second)
+		for s := u.Status(); s == nil || !strings.Contains(s.Error, "404"); s = u.Status() {
+			if time.Now().After(deadline) {
+				t.Fatalf("status %+v, want downloading with the failure and a retry", s)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if s := u.Status(); s.State != playlists.UpdateDownloading || !strings.Contains(s.Error, "retrying") {
+			t.Errorf("status %+v, want still downloading, retrying", s)
+		}
+		setServe("/b/"+b.SHA256, good)
+		select {
+		case <-restarted:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no restart after the retry; status %+v", u.Status())
+		}
+	})
+
 	t.Run("not started by the launcher", func(t *testing.T) {
 		u, err := New(Config{CacheDir: t.TempDir(), Platform: "linux/amd64", Version: "1.0.0", Server: srv.URL, Token: "tok", Keys: &keys{},
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)
 		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go u.Run(ctx)
 		b := build(t, priv, "1.1.0", "linux/amd64", good)
 		u.Offer(offer(b, pub))
 		if s := waitStatus(t, u, playlists.UpdateFailed); !strings.Contains(s.Error, "kiosk-player-launch.sh") {

@@ -29,10 +29,16 @@ const (
 	// DefaultRestartGrace is how long the player waits after installing
 	// for its "downloaded" report to leave before it exits.
 	DefaultRestartGrace = time.Second
+	// DefaultRetryMin is the first wait before retrying a failed download.
+	DefaultRetryMin = 30 * time.Second
 )
 
 // downloadTimeout bounds one download; a build is some 15 MB.
 const downloadTimeout = 30 * time.Minute
+
+// retryMax bounds the wait before retrying a failure that may pass (the
+// network, a full disk); the wait starts at Config.RetryMin and doubles.
+const retryMax = 10 * time.Minute
 
 // Keys keeps the pinned release key (the player's cache).
 type Keys interface {
@@ -59,6 +65,7 @@ type Config struct {
 	Report       func()
 	Restart      func()
 	RestartGrace time.Duration
+	RetryMin     time.Duration
 	Now          func() time.Time
 	Logger       *slog.Logger
 }
@@ -68,13 +75,11 @@ type Updater struct {
 	cfg Config
 	log *slog.Logger
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	wake chan struct{} // a new offer is waiting (Run acts on it)
 
 	mu         sync.Mutex
+	offer      *playlists.UpdateOffer // the latest offer; Run carries it out
 	status     *playlists.UpdateStatus
-	busy       bool              // a download or install is running
 	restarting bool              // installed: waiting to exit
 	refused    map[string]string // build → why it is never tried again
 	trial      *Trial            // this process is the new version on trial
@@ -114,6 +119,9 @@ func New(cfg Config) (*Updater, error) {
 	if cfg.RestartGrace <= 0 {
 		cfg.RestartGrace = DefaultRestartGrace
 	}
+	if cfg.RetryMin <= 0 {
+		cfg.RetryMin = DefaultRetryMin
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -133,8 +141,7 @@ func New(cfg Config) (*Updater, error) {
 	if cfg.Restart == nil {
 		cfg.Restart = func() {}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	u := &Updater{cfg: cfg, log: cfg.Logger, ctx: ctx, cancel: cancel, refused: map[string]string{}}
+	u := &Updater{cfg: cfg, log: cfg.Logger, wake: make(chan struct{}, 1), refused: map[string]string{}}
 	if cfg.Layout == nil {
 		return u, nil
 	}
@@ -188,27 +195,43 @@ func (u *Updater) setStatus(s playlists.UpdateStatus) {
 	}
 }
 
-// Offer acts on a roll-out's offer: once per build, in the background.
+// Offer takes a roll-out's offer; Run carries out the latest one. It
+// never blocks (the websocket's reader calls it).
 func (u *Updater) Offer(o playlists.UpdateOffer) {
+	u.mu.Lock()
+	u.offer = &o
+	u.mu.Unlock()
+	select {
+	case u.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next decides what the latest offer asks of this player: the build to
+// install and the status to report for it, or nil when there is nothing to
+// do (already running it, refused before, no build for this platform).
+func (u *Updater) next() (*playlists.OfferedBuild, playlists.UpdateStatus, string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	o := u.offer
+	if o == nil || u.restarting {
+		return nil, playlists.UpdateStatus{}, ""
+	}
+	rollout := o.Rollout
+	if !plainID(rollout) {
+		rollout = ""
+	}
 	var b *playlists.OfferedBuild
 	for i := range o.Builds {
 		if o.Builds[i].Platform == u.cfg.Platform {
 			b = &o.Builds[i]
 		}
 	}
-	rollout := o.Rollout
-	if !plainID(rollout) {
-		rollout = ""
-	}
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.busy || u.restarting {
-		return
-	}
 	if b == nil {
-		u.unlockedFail(playlists.UpdateStatus{Rollout: rollout, Version: o.Version},
-			fmt.Sprintf("no build of %s for %s", o.Version, u.cfg.Platform))
-		return
+		st := playlists.UpdateStatus{Rollout: rollout, Version: o.Version, State: playlists.UpdateFailed,
+			Error: fmt.Sprintf("no build of %s for %s", o.Version, u.cfg.Platform)}
+		u.unlockedSet(st)
+		return nil, st, ""
 	}
 	st := playlists.UpdateStatus{Rollout: rollout, Version: b.Version, Build: b.SHA256}
 	if b.Version == u.cfg.Version {
@@ -216,31 +239,19 @@ func (u *Updater) Offer(o playlists.UpdateOffer) {
 			st.State = playlists.UpdateRunning
 			u.unlockedSet(st)
 		}
-		return
+		return nil, st, ""
 	}
 	if why, ok := u.refused[b.SHA256]; ok {
 		if u.status == nil || u.status.Build != b.SHA256 {
-			u.unlockedFail(st, why)
+			st.State, st.Error = playlists.UpdateFailed, why
+			u.unlockedSet(st)
 		}
-		return
+		return nil, st, ""
 	}
-	u.busy = true
-	u.wg.Add(1)
-	go func() {
-		defer u.wg.Done()
-		err := u.install(st, *b, o.ReleaseKey)
-		u.mu.Lock()
-		u.busy = false
-		u.mu.Unlock()
-		if err != nil && u.ctx.Err() == nil {
-			u.log.Error("player update failed; this version keeps running", "version", b.Version, "error", err)
-			u.fail(st, err.Error())
-		}
-	}()
+	return b, st, o.ReleaseKey
 }
 
-// unlockedSet and unlockedFail set the status with u.mu held; the report
-// goes out after.
+// unlockedSet sets the status with u.mu held; the report goes out after.
 func (u *Updater) unlockedSet(s playlists.UpdateStatus) {
 	s.Platform = u.cfg.Platform
 	if u.status != nil && *u.status == s {
@@ -250,38 +261,26 @@ func (u *Updater) unlockedSet(s playlists.UpdateStatus) {
 	go u.cfg.Report()
 }
 
-func (u *Updater) unlockedFail(s playlists.UpdateStatus, why string) {
-	s.State, s.Error = playlists.UpdateFailed, why
-	u.unlockedSet(s)
-}
+// refusal is a failure after which a build is never tried again: it is
+// not signed right, not for this platform, or this player cannot install.
+type refusal struct{ error }
 
-func (u *Updater) fail(s playlists.UpdateStatus, why string) {
-	s.State, s.Error = playlists.UpdateFailed, why
-	u.setStatus(s)
-}
-
-// install downloads, verifies, installs b and restarts into it.
-func (u *Updater) install(st playlists.UpdateStatus, b playlists.OfferedBuild, offeredKey string) error {
+// install downloads, verifies, installs b and restarts into it. A
+// refusal means the build must never be tried again; other errors may pass.
+func (u *Updater) install(ctx context.Context, st playlists.UpdateStatus, b playlists.OfferedBuild, offeredKey string) error {
 	pub, err := u.releaseKey(offeredKey)
 	if err == nil {
 		err = playlists.VerifyBuildFor(pub, b.PlayerBuild, u.cfg.Platform)
 	}
 	if err != nil {
-		u.mu.Lock()
-		u.refused[b.SHA256] = err.Error()
-		u.mu.Unlock()
-		return err
+		return refusal{err}
 	}
 	if u.cfg.Layout == nil {
-		err := fmt.Errorf("cannot install %s: the player was not started by kiosk-player-launch.sh (no -install-dir)", b.Version)
-		u.mu.Lock()
-		u.refused[b.SHA256] = err.Error()
-		u.mu.Unlock()
-		return err
+		return refusal{fmt.Errorf("cannot install %s: the player was not started by kiosk-player-launch.sh (no -install-dir)", b.Version)}
 	}
 	st.State = playlists.UpdateDownloading
 	u.setStatus(st)
-	path, err := u.download(b)
+	path, err := u.download(ctx, b)
 	if err != nil {
 		return err
 	}
@@ -299,7 +298,7 @@ func (u *Updater) install(st playlists.UpdateStatus, b playlists.OfferedBuild, o
 		"trial_until", deadline.UTC().Format(time.RFC3339))
 	select {
 	case <-time.After(u.cfg.RestartGrace):
-	case <-u.ctx.Done():
+	case <-ctx.Done():
 	}
 	u.cfg.Restart()
 	return nil
@@ -339,7 +338,7 @@ func (u *Updater) releaseKey(offered string) (ed25519.PublicKey, error) {
 
 // download fetches b into CacheDir/updates/<sha256>, verifying size and
 // hash; a file already there and whole is used as it is.
-func (u *Updater) download(b playlists.OfferedBuild) (string, error) {
+func (u *Updater) download(ctx context.Context, b playlists.OfferedBuild) (string, error) {
 	dir := filepath.Join(u.cfg.CacheDir, "updates")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", err
@@ -356,7 +355,7 @@ func (u *Updater) download(b playlists.OfferedBuild) (string, error) {
 	if !strings.HasPrefix(b.URL, "/") {
 		return "", fmt.Errorf("download %s: the offer's URL %q is not a path on the server", b.Version, b.URL)
 	}
-	ctx, cancel := context.WithTimeout(u.ctx, downloadTimeout)
+	ctx, cancel := context.WithTimeout(ctx, downloadTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(u.cfg.Server, "/")+b.URL, nil)
 	if err != nil {
@@ -421,12 +420,11 @@ func (u *Updater) Synced() {
 	u.setStatus(playlists.UpdateStatus{Rollout: t.Rollout, Version: t.Version, Build: t.Build, State: playlists.UpdateRunning})
 }
 
-// Run watches a trial's deadline until ctx ends: a new version that has not
-// confirmed by then exits, and the launcher rolls it back. It waits for a
-// download in progress to stop before returning.
+// Run carries out offers and watches a trial's deadline until ctx ends.
+// Offers are handled one at a time, the latest winning; a failure that may
+// pass is retried with a growing wait. A new version that has not
+// confirmed by its deadline exits, and the launcher rolls it back.
 func (u *Updater) Run(ctx context.Context) {
-	defer u.wg.Wait()
-	defer u.cancel()
 	u.mu.Lock()
 	t := u.trial
 	u.mu.Unlock()
@@ -437,21 +435,54 @@ func (u *Updater) Run(ctx context.Context) {
 		defer timer.Stop()
 		expire = timer.C
 	}
-	select {
-	case <-ctx.Done():
-	case <-expire:
-		u.mu.Lock()
-		ok := u.confirmed
-		u.mu.Unlock()
-		if !ok {
-			u.log.Error("the new player version did not apply the current manifest within its trial; exiting so the launcher rolls it back",
-				"version", t.Version)
+	var retry <-chan time.Time
+	wait := u.cfg.RetryMin
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-expire:
 			u.mu.Lock()
-			u.restarting = true
+			ok := u.confirmed
+			if !ok {
+				u.restarting = true
+			}
 			u.mu.Unlock()
-			u.cfg.Restart()
+			if !ok {
+				u.log.Error("the new player version did not apply the current manifest within its trial; exiting so the launcher rolls it back",
+					"version", t.Version)
+				u.cfg.Restart()
+			}
+			continue
+		case <-u.wake:
+		case <-retry:
 		}
-		<-ctx.Done()
+		retry = nil
+		b, st, key := u.next()
+		if b == nil {
+			continue
+		}
+		err := u.install(ctx, st, *b, key)
+		var r refusal
+		switch {
+		case err == nil:
+			wait = u.cfg.RetryMin
+		case ctx.Err() != nil:
+			return
+		case errors.As(err, &r):
+			u.log.Error("player update refused; this version keeps running", "version", b.Version, "error", err)
+			u.mu.Lock()
+			u.refused[b.SHA256] = err.Error()
+			u.mu.Unlock()
+			st.State, st.Error = playlists.UpdateFailed, err.Error()
+			u.setStatus(st)
+		default:
+			u.log.Warn("player update failed; retrying", "version", b.Version, "error", err, "retry_in", wait)
+			st.State, st.Error = playlists.UpdateDownloading, fmt.Sprintf("%v (retrying in %s)", err, wait)
+			u.setStatus(st)
+			retry = time.After(wait)
+			wait = min(2*wait, retryMax)
+		}
 	}
 }
 

@@ -519,12 +519,13 @@ func (m *Manager) Report(screenID, version string, u *playlists.UpdateStatus) {
 		p.Platform = clip(u.Platform)
 		switch u.State {
 		case playlists.UpdateDownloading:
-			if p.State == ScreenOffered {
-				p.State = ScreenDownloading
+			// Error says why a download is being retried.
+			if p.State == ScreenOffered || p.State == ScreenDownloading {
+				p.State, p.Error = ScreenDownloading, clip(u.Error)
 			}
 		case playlists.UpdateDownloaded:
 			if p.State == ScreenOffered || p.State == ScreenDownloading {
-				p.State, p.DownloadedAt = ScreenDownloaded, &now
+				p.State, p.Error, p.DownloadedAt = ScreenDownloaded, "", &now
 			}
 		case playlists.UpdateRunning:
 			if version == a.r.Version {
