@@ -25,7 +25,10 @@ import (
 	"kiosk/server"
 )
 
-// buildPlayer compiles kiosk-player reporting version into dir.
+// buildPlayer compiles kiosk-player reporting version into dir, from the
+// working tree: the server runs inside this test binary, so both must come
+// from the same source (a change to the wire format between compiling the
+// tests and running this one shows up as a player refusing the server).
 func buildPlayer(t *testing.T, goTool, dir, version string) string {
 	t.Helper()
 	out := filepath.Join(dir, "kiosk-player-"+version)
