@@ -78,6 +78,13 @@ func TestPlayerVersionsInChromium(t *testing.T) {
 	adminPoll(t, ctx, "the other screen waiting", `document.querySelector('#rel-progress tr[data-screen="`+b.ID+`"]').dataset.state === 'waiting'`, 5*time.Second)
 	adminScreenshot(ctx, ".player-versions.png")
 
+	// The fleet page sums it up in one line, linking here.
+	evalVoid(t, ctx, "go to the fleet", `location.hash = '#/fleet'`)
+	adminPoll(t, ctx, "the versions line on the fleet page", `(() => { const p = document.getElementById('fleet-versions');
+		return p && p.textContent.includes('`+player.Version+`') && p.textContent.includes('推送 9.9.9') && p.textContent.includes('1 块失败'); })()`, 10*time.Second)
+	evalVoid(t, ctx, "back to the roll-out", `document.querySelector('#fleet-versions a').click()`)
+	adminPoll(t, ctx, "the roll-out again", `document.getElementById('rel-pause') !== null`, 10*time.Second)
+
 	do(t, ctx, "pause", chromedp.Click("#rel-pause"))
 	adminPoll(t, ctx, "paused", `document.getElementById('rel-rollout').dataset.paused === 'true' && document.getElementById('rel-resume') !== null`, 10*time.Second)
 	do(t, ctx, "resume", chromedp.Click("#rel-resume"))

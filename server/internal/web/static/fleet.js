@@ -5,6 +5,7 @@ import {
 } from './kit.js';
 import { STATE_LABEL } from './i18n.js';
 import { pairCard } from './pair.js';
+import { versionsLine } from './releases.js';
 
 export default function fleetView(pg, _arg, query) {
   const state = query.get('state') || '';
@@ -27,6 +28,7 @@ export default function fleetView(pg, _arg, query) {
   const counts = el('div', { class: 'counts', id: 'counts' });
   const tbody = el('tbody');
   const empty = el('p', { class: 'muted empty', hidden: true });
+  const versions = versionsLine(); // player versions and the roll-out, one line
 
   append(pg.root, [
     el('div', { class: 'page-head' },
@@ -38,6 +40,7 @@ export default function fleetView(pg, _arg, query) {
         updated)),
     pairCard(pg), // 添加屏幕, for fleet.write
     counts,
+    versions.node,
     el('div', { class: 'table-wrap' },
       el('table', { class: 'grid', id: 'screens' },
         el('thead', {}, el('tr', {},
@@ -101,6 +104,7 @@ export default function fleetView(pg, _arg, query) {
       api('GET', '/fleet'),
       api('GET', '/screens' + (qs ? '?' + qs : '')),
       loadLookups(),
+      versions.refresh(),
     ]);
     if (!pg.alive) return;
     renderGroups();

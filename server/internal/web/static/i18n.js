@@ -34,6 +34,7 @@ export const zh = {
   'rel.pause': '暂停', 'rel.resume': '继续', 'rel.advance': '推进到下一阶段',
   'rel.progress': '各屏幕进度', 'rel.screen': '屏幕', 'rel.group': '分组', 'rel.running': '当前版本', 'rel.error': '原因', 'rel.updatedAt': '更新时间',
   'rel.canaryMark': '试点',
+  'rel.fleetVersions': '播放器版本：', 'rel.fleetRollout': '推送 {version}（{state}）：{running} 块已运行新版本，{failed} 块失败',
   'rel.phase.canary': '试点', 'rel.phase.rest': '其余屏幕', 'rel.phase.done': '全部屏幕', 'rel.phase.superseded': '已被替代',
   'rel.s.waiting': '未轮到', 'rel.s.pending': '待推送', 'rel.s.offered': '已推送', 'rel.s.downloading': '下载中',
   'rel.s.downloaded': '已下载，重启中', 'rel.s.running': '已运行新版本', 'rel.s.failed': '失败/已回退',

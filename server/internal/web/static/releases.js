@@ -6,7 +6,7 @@
 // The server checks every upload against the release key and every screen
 // checks the build again; this page only shows what they report.
 
-import { $, el, append, L, api, enc, absTime, fmtBytes, screenHref, lookups, loadLookups } from './kit.js';
+import { $, el, append, L, api, enc, can, absTime, fmtBytes, screenHref, lookups, loadLookups } from './kit.js';
 import { t, tEn } from './i18n.js';
 
 // SCREEN_CLASS colours a screen's roll-out state with the page's badges.
@@ -22,6 +22,37 @@ const label = (prefix, v) => {
 
 function stateBadge(prefix, v, cls) {
   return el('span', { class: cls || 'badge', dataset: { state: v } }, label(prefix, v), ' ', el('small', { class: 'en', text: v }));
+}
+
+// versionsLine is the fleet page's one line on player versions: how many
+// screens run which version and, for admins, how the current roll-out
+// stands, linking here. A failure to load it leaves the line as it was.
+export function versionsLine() {
+  const node = el('p', { class: 'muted', id: 'fleet-versions' });
+  async function refresh() {
+    try {
+      const vs = (await api('GET', '/player-versions')) || [];
+      const parts = [t('rel.fleetVersions'), ' '];
+      vs.forEach((v, i) => parts.push(i ? ' · ' : '', el('code', { text: v.version || t('rel.unknown') }), ` ×${v.screens}`));
+      if (can('releases')) {
+        const cur = ((await api('GET', '/rollouts')) || []).find((r) => r.state !== 'superseded');
+        if (cur) {
+          const v = await api('GET', '/rollouts/' + enc(cur.id));
+          const c = v.counts || {};
+          parts.push(' — ', el('a', { href: '#/player-versions/' + enc(cur.id) },
+            t('rel.fleetRollout', {
+              version: cur.version, state: label('rel.phase', cur.state) + (cur.paused ? `，${t('rel.paused')}` : ''),
+              running: c.running || 0, failed: c.failed || 0,
+            })));
+        }
+      }
+      node.replaceChildren();
+      append(node, parts);
+    } catch {
+      // The fleet table matters more; the next refresh tries again.
+    }
+  }
+  return { node, refresh };
 }
 
 export default function releasesView(pg, arg) {
