@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -126,4 +127,22 @@ func TestPairingFromFreshPlayer(t *testing.T) {
 		return st.Online && st.ScreenID == scr.ID && st.CurrentItem == item
 	})
 	waitFor(t, 10*time.Second, "the old player to be cut off", func() bool { return !p.pairingState().Online })
+
+	// The old device, refused again and again, forgets its credential and
+	// exits for a restart (systemd starts it again); started again it
+	// shows a fresh code, ready to be adopted as another screen.
+	select {
+	case err := <-p.done:
+		if !errors.Is(err, player.ErrRestartRequested) {
+			t.Fatalf("old player's Run returned %v, want ErrRestartRequested after forgetting its credential", err)
+		}
+		p.cancel()
+		p.cancel = nil
+	case <-time.After(30 * time.Second):
+		t.Fatal("the refused player did not give up its credential within 30 s")
+	}
+	p = startUnpaired(t, s, cache)
+	if code3 := waitForCode(t, p); code3 == "" || code3 == code || code3 == code2 {
+		t.Fatalf("the unpaired player shows code %q, want a fresh one", code3)
+	}
 }

@@ -96,6 +96,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var disp *display.Server
 	var exec *executor      // remote commands; see commands.go
 	var upd *update.Updater // player updates; see update.go
+	forget := &unpairer{paired: cfg.Token == "", cache: c, log: log}
 	client, err := syncer.New(syncer.Config{
 		Server:             cfg.Server,
 		Token:              token,
@@ -109,6 +110,7 @@ func Run(ctx context.Context, cfg Config) error {
 		OnUpdate:           func(o playlists.UpdateOffer) { upd.Offer(o) },
 		UpdateStatus:       func() *playlists.UpdateStatus { return upd.Status() },
 		OnSynced:           func() { upd.Synced() },
+		OnRefused:          func(n int) { forget.refused(n) },
 		HeartbeatInterval:  cfg.HeartbeatInterval,
 		BackoffMin:         cfg.BackoffMin,
 		BackoffMax:         cfg.BackoffMax,
@@ -161,6 +163,7 @@ func Run(ctx context.Context, cfg Config) error {
 	addr := ln.Addr().String()
 
 	ctx, cancel := context.WithCancel(ctx)
+	forget.setStop(cancel)
 	defer cancel()
 	exec = newExecutor(executorDeps{
 		cache:    c,
@@ -241,7 +244,7 @@ func Run(ctx context.Context, cfg Config) error {
 	case err := <-serveErr:
 		return fmt.Errorf("player: serve kiosk page: %w", err)
 	default:
-		if exec.requested.Load() || upd.Restarting() {
+		if exec.requested.Load() || upd.Restarting() || forget.done.Load() {
 			return ErrRestartRequested
 		}
 		return nil

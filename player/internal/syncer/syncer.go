@@ -87,6 +87,11 @@ type Config struct {
 	OnUpdate     func(playlists.UpdateOffer)
 	UpdateStatus func() *playlists.UpdateStatus
 	OnSynced     func()
+	// OnRefused, if set, hears every connection the server refused for
+	// the token (401), with how many in a row; a welcome resets the count.
+	// The player uses it to drop a paired credential the server no longer
+	// knows and show a pairing code again.
+	OnRefused func(inARow int)
 
 	HeartbeatInterval time.Duration
 	TimeSyncInterval  time.Duration
@@ -304,11 +309,24 @@ func (c *Client) Run(ctx context.Context) error {
 	defer wg.Wait()
 
 	attempt := 0
+	refused := 0
 	lastLogged := ""
 	for {
 		began := time.Now()
 		welcomed, err := c.session(ctx)
 		c.online.Store(false)
+		if ctx.Err() != nil {
+			return nil
+		}
+		switch {
+		case welcomed:
+			refused = 0
+		case errors.Is(err, ErrUnauthorized):
+			refused++
+			if c.cfg.OnRefused != nil {
+				c.cfg.OnRefused(refused)
+			}
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
