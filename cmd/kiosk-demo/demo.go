@@ -308,7 +308,7 @@ Kiosk demo is running: one server, one screen (%s), %s.
   Data dir:     %s
 
   Accounts (one per role; an editor's changes reach the screen once the
-  reviewer, or the admin, approves them in 变更审核 Review):
+  reviewer, or the admin, approves them in 变更/审核 Review):
 `+accounts.String()+`
 Try the API:
   curl -H %s %s/items
