@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -111,6 +112,9 @@ func pair(ctx context.Context, cfg Config, c *cache.Cache, ln net.Listener, log 
 	if err != nil {
 		return cache.Credentials{}, err
 	}
+	if err := checkAdoptionKey(c, a.ServerKey); err != nil {
+		return cache.Credentials{}, err
+	}
 	cr := cache.Credentials{
 		Token: a.Token, ScreenID: a.ScreenID, ScreenName: a.ScreenName, Server: cfg.Server,
 		ServerKey: a.ServerKey, DeviceKey: key, PairedAt: cfg.Now().UTC(),
@@ -120,7 +124,7 @@ func pair(ctx context.Context, cfg Config, c *cache.Cache, ln net.Listener, log 
 	}
 	if a.ServerKey != "" {
 		// From now on only manifests this key signed apply here.
-		if err := c.PinServerKey(a.ServerKey); err != nil {
+		if err := c.Trust(a.ServerKey); err != nil {
 			return cache.Credentials{}, err
 		}
 	}
@@ -205,3 +209,18 @@ func (v *listenerView) Close() error {
 }
 
 func (v *listenerView) Addr() net.Addr { return v.s.Addr() }
+
+// checkAdoptionKey: a player that trusted a server key before (it was
+// paired, then forgot its credential) accepts an adoption only from that
+// server. A man in the middle who made it forget, by refusing its token
+// over plain HTTP, must not get to pin his own key with a forged answer.
+func checkAdoptionKey(c *cache.Cache, key string) error {
+	pinned, err := c.TrustedKeys()
+	if err != nil {
+		return err
+	}
+	if len(pinned) > 0 && !slices.Contains(pinned, key) {
+		return fmt.Errorf("refusing the pairing answer: it names a server key this player does not trust (%d pinned before); pass -server-key to pin a new server deliberately", len(pinned))
+	}
+	return nil
+}

@@ -75,6 +75,14 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}()
 
+	// -server-key first: it replaces a key pinned on first use, and
+	// pairing then accepts only an adoption naming a pinned key.
+	if cfg.ServerKey != "" {
+		if err := c.PinServerKey(cfg.ServerKey); err != nil {
+			return fmt.Errorf("player: %w", err)
+		}
+	}
+
 	// The token given, else the one saved at pairing, else pair now
 	// (pairing.go); ln is the kiosk page's listener if pairing opened it.
 	token, ln, err := credentials(ctx, cfg, c, log)
@@ -83,12 +91,6 @@ func Run(ctx context.Context, cfg Config) error {
 			return nil // stopped while waiting to be paired
 		}
 		return fmt.Errorf("player: %w", err)
-	}
-
-	if cfg.ServerKey != "" {
-		if err := c.PinServerKey(cfg.ServerKey); err != nil {
-			return fmt.Errorf("player: %w", err)
-		}
 	}
 
 	// client and disp refer to each other through these closures; both are

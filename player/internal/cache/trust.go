@@ -105,3 +105,19 @@ func (c *Cache) PinServerKey(key string) error {
 		return meta.Put(keyTrusted, raw)
 	})
 }
+
+// SetTrusted makes keys the whole trusted set.
+func (c *Cache) SetTrusted(keys ...string) error {
+	for _, k := range keys {
+		if _, err := playlists.DecodeKey(k); err != nil {
+			return fmt.Errorf("trust server key: %w", err)
+		}
+	}
+	raw, err := json.Marshal(keys)
+	if err != nil {
+		return err
+	}
+	return c.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keyTrusted, raw)
+	})
+}

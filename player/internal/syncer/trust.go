@@ -28,6 +28,7 @@ func (c *Client) checkSignature(resp *http.Response, body []byte) (uint64, error
 		return 0, err
 	}
 	sig, sigErr := playlists.ParseManifestSignature(resp.Header.Get)
+	var signer string // base64 of the key that verified
 	if len(pinned) == 0 {
 		if sigErr != nil {
 			// A server from before signing: nothing to check against yet.
@@ -40,9 +41,7 @@ func (c *Client) checkSignature(resp *http.Response, body []byte) (uint64, error
 		if err := playlists.VerifyManifestSignature([]ed25519.PublicKey{pub}, screen, sig, body); err != nil {
 			return 0, fmt.Errorf("%w: %v", errRejected, err)
 		}
-		if err := c.cfg.Cache.Trust(playlists.EncodeKey(pub)); err != nil {
-			return 0, err
-		}
+		signer = playlists.EncodeKey(pub)
 		c.log.Warn("pinned the server's manifest key on first use; pair the screen or pass -server-key to pin it beforehand",
 			"key_id", sig.KeyID)
 	} else {
@@ -58,15 +57,27 @@ func (c *Client) checkSignature(resp *http.Response, body []byte) (uint64, error
 		if err := playlists.VerifyManifestSignature(keys, screen, sig, body); err != nil {
 			return 0, fmt.Errorf("%w: %v", errRejected, err)
 		}
+		for i, k := range keys {
+			if playlists.KeyID(k) == sig.KeyID {
+				signer = playlists.EncodeKey(keys[i])
+			}
+		}
 	}
 	if applied := c.cfg.Cache.AppliedSerial(); sig.Serial <= applied {
 		return 0, fmt.Errorf("%w: serial %d is not above the applied %d (a replayed or older manifest)", errRejected, sig.Serial, applied)
 	}
+	// Trust exactly the key that signed this manifest and the one it
+	// announces for a rotation: once the server signs with the new key,
+	// the old one (which may have leaked, hence the rotation) is dropped.
+	keep := []string{signer}
 	if sig.NextKey != "" {
-		// Announced by a key we trust, for a rotation: trust it too.
-		if err := c.cfg.Cache.Trust(sig.NextKey); err != nil {
+		if _, err := playlists.DecodeKey(sig.NextKey); err != nil {
 			return 0, fmt.Errorf("%w: next key: %v", errRejected, err)
 		}
+		keep = append(keep, sig.NextKey)
+	}
+	if err := c.cfg.Cache.SetTrusted(keep...); err != nil {
+		return 0, err
 	}
 	return sig.Serial, nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -49,7 +50,7 @@ func (h *handler) startSafeMode(c echo.Context) error {
 
 func (h *handler) liftSafeMode(c echo.Context) error {
 	p := principalOf(c)
-	before, err := h.store.GetSafeMode(c.Param("id"))
+	before, err := h.visibleSafeMode(c)
 	if err != nil {
 		return err
 	}
@@ -71,15 +72,42 @@ func (h *handler) listSafeModes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if p := principalOf(c); p.scoped() {
+		groupOf, err := h.screenGroups()
+		if err != nil {
+			return err
+		}
+		ms = slices.DeleteFunc(ms, func(m store.SafeMode) bool { return !p.targetVisible(m.Target, groupOf) })
+	}
 	return c.JSON(http.StatusOK, ms)
 }
 
 func (h *handler) getSafeMode(c echo.Context) error {
-	m, err := h.store.GetSafeMode(c.Param("id"))
+	m, err := h.visibleSafeMode(c)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, m)
+}
+
+// visibleSafeMode loads safe mode :id, as not found for a scoped person
+// when it reaches screens outside their groups (they may neither see nor
+// lift another street's).
+func (h *handler) visibleSafeMode(c echo.Context) (store.SafeMode, error) {
+	m, err := h.store.GetSafeMode(c.Param("id"))
+	if err != nil {
+		return m, err
+	}
+	if p := principalOf(c); p.scoped() {
+		groupOf, err := h.screenGroups()
+		if err != nil {
+			return m, err
+		}
+		if !p.targetVisible(m.Target, groupOf) {
+			return m, store.NotFoundError{Kind: "safe mode", ID: m.ID}
+		}
+	}
+	return m, nil
 }
 
 // announce tells every webhook of a one-off event (nil: nobody wired).
