@@ -181,6 +181,23 @@ export const zh = {
   'pair.unknown': '没有屏幕在等待这个配对码，或配对码已过期。请核对屏幕上当前显示的配对码。',
   'pair.tooMany': '错误的配对码太多，请 {secs} 秒后再试。',
   'pair.failed': '操作失败：{msg}',
+
+  // schedules: weekdays and times instead of cron (schedules.js, dayparts.js)
+  'sched.when': '时段', 'sched.allDay': '全天', 'sched.byDays': '按星期和时间',
+  'sched.everyday': '每天', 'sched.workdays': '工作日', 'sched.weekend': '周末',
+  'sched.day.1': '周一', 'sched.day.2': '周二', 'sched.day.3': '周三', 'sched.day.4': '周四',
+  'sched.day.5': '周五', 'sched.day.6': '周六', 'sched.day.0': '周日', 'sched.daySep': '、',
+  'sched.dayShort.1': '一', 'sched.dayShort.2': '二', 'sched.dayShort.3': '三', 'sched.dayShort.4': '四',
+  'sched.dayShort.5': '五', 'sched.dayShort.6': '六', 'sched.dayShort.0': '日',
+  'sched.days': '星期', 'sched.start': '开始', 'sched.end': '结束',
+  'sched.timeHint': '24 小时制，按屏幕时区（默认北京时间）。',
+  'sched.nextDay': '次日 {time}',
+  'sched.overnight': '结束早于开始：跨过午夜，到次日 {time} 结束。',
+  'sched.sameTime': '结束等于开始：每次持续整 24 小时。',
+  'sched.rule': '规则', 'sched.allDayRule': '全天有效',
+  'sched.advanced': '高级', 'sched.rawRule': '原始规则：{cron}，每次 {dur}',
+  'sched.cannotShow': '上面的星期和时间无法表示此规则（{cron}），已按原样显示在“高级”中；不改动则按原样保存。',
+  'sched.needDay': '请至少选择一天。',
 };
 
 export const en = {
@@ -260,6 +277,22 @@ export const en = {
   'pair.repair': 'Re-pair an existing screen', 'pair.submit': 'Pair', 'pair.create': 'Create and show token',
   'pair.needCode': 'Enter the code the screen shows.', 'pair.needName': 'Name the screen.',
   'pair.unknown': 'No screen is waiting with this code, or it expired.',
+
+  'sched.when': 'When', 'sched.allDay': 'all day', 'sched.byDays': 'weekdays and times',
+  'sched.everyday': 'Every day', 'sched.workdays': 'Weekdays', 'sched.weekend': 'Weekend',
+  'sched.day.1': 'Mon', 'sched.day.2': 'Tue', 'sched.day.3': 'Wed', 'sched.day.4': 'Thu',
+  'sched.day.5': 'Fri', 'sched.day.6': 'Sat', 'sched.day.0': 'Sun', 'sched.daySep': ', ',
+  'sched.dayShort.1': 'Mo', 'sched.dayShort.2': 'Tu', 'sched.dayShort.3': 'We', 'sched.dayShort.4': 'Th',
+  'sched.dayShort.5': 'Fr', 'sched.dayShort.6': 'Sa', 'sched.dayShort.0': 'Su',
+  'sched.days': 'Days', 'sched.start': 'Start', 'sched.end': 'End',
+  'sched.timeHint': "24-hour clock, in the screen's time zone (Beijing time unless set).",
+  'sched.nextDay': '{time} next day',
+  'sched.overnight': 'The end is before the start: the window crosses midnight and ends at {time} the next day.',
+  'sched.sameTime': 'The end equals the start: each window lasts 24 hours.',
+  'sched.rule': 'Rule', 'sched.allDayRule': 'all day',
+  'sched.advanced': 'advanced', 'sched.rawRule': 'raw rule: {cron}, {dur} each',
+  'sched.cannotShow': 'The days and times above cannot show this rule ({cron}); it is shown as is under advanced and saved unchanged unless you change it.',
+  'sched.needDay': 'Choose at least one day.',
 };
 
 function fill(s, vars) {

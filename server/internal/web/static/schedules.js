@@ -4,6 +4,10 @@ import {
   el, append, bi, absTime, fmtDuration, api, enc, lookups, loadLookups, beijingInstant, beijingLocal, formMessages, confirmButton, refreshBar, targetChoices, representable, targetSummary, can,
   myOpenChangeSet, overlayDrafts, draftTag,
 } from './kit.js';
+import { t, tEn } from './i18n.js';
+import { WEEK, PRESETS, clock, toCron, fromCron, describe, crossesMidnight } from './dayparts.js';
+
+const bt = (key) => bi(t(key), tEn(key));
 
 export default function schedulesView(pg) {
   const m = formMessages('schedule');
@@ -28,6 +32,119 @@ export default function schedulesView(pg) {
   const targetNote = el('p', { id: 's-target-note', class: 'warn small', hidden: true });
   const tbody = el('tbody');
 
+  // Weekdays and times instead of cron. The raw cron and duration under
+  // 高级 stay what is saved: the pickers write them, and a saved rule the
+  // pickers can show (minute hour * * weekdays) fills the pickers.
+  const whenRadios = [['allday', 'sched.allDay'], ['daypart', 'sched.byDays']].map(([value, key]) => el('input', {
+    type: 'radio', name: 's-when', id: `s-when-${value}`, value,
+    onchange: () => (value === 'allday' ? setRaw('', '') : pickersToRaw()),
+  }));
+  const dayInputs = WEEK.map((d) => el('input', { type: 'checkbox', name: 's-day', value: String(d), onchange: () => pickersToRaw() }));
+  const presetButtons = Object.keys(PRESETS).map((p) => el('button', {
+    type: 'button', class: 'small', dataset: { preset: p },
+    onclick: () => {
+      for (const i of dayInputs) i.checked = PRESETS[p].includes(Number(i.value));
+      pickersToRaw();
+    },
+  }, bt(`sched.${p}`)));
+  const pad = (n) => String(n).padStart(2, '0');
+  const timeSelect = (id, n, key) => el('select', { id, 'aria-label': `${t(key)} ${tEn(key)}`, onchange: () => pickersToRaw() },
+    Array.from({ length: n }, (_, i) => el('option', { value: String(i), text: pad(i) })));
+  const startH = timeSelect('s-start-h', 24, 'sched.start');
+  const startM = timeSelect('s-start-m', 60, 'sched.start');
+  const endH = timeSelect('s-end-h', 24, 'sched.end');
+  const endM = timeSelect('s-end-m', 60, 'sched.end');
+  const daypartBox = el('div', { id: 's-daypart', class: 'daypart', hidden: true },
+    el('div', { class: 'presets' }, presetButtons.flatMap((b) => [b, ' '])),
+    el('div', { class: 'days', id: 's-days', role: 'group', 'aria-label': `${t('sched.days')} ${tEn('sched.days')}` },
+      dayInputs.map((i) => el('label', { class: 'inline day', title: tEn(`sched.day.${i.value}`) }, i, ' ', t(`sched.dayShort.${i.value}`)))),
+    el('div', { class: 'clock-row' },
+      el('label', { for: 's-start-h' }, bt('sched.start')), el('span', { class: 'clock' }, startH, ':', startM),
+      el('label', { for: 's-end-h' }, bt('sched.end')), el('span', { class: 'clock' }, endH, ':', endM)),
+    el('span', { class: 'hint', text: t('sched.timeHint') }));
+  const ruleOut = el('span', { id: 's-rule', class: 'rule-words', role: 'status' });
+  const overnightNote = el('p', { id: 's-overnight', class: 'hint', hidden: true });
+  const cannotNote = el('p', { id: 's-cron-note', class: 'warn small', hidden: true });
+  const advanced = el('details', { id: 's-advanced', class: 'advanced' }, el('summary', {}, bt('sched.advanced')),
+    el('label', { for: 's-cron' }, bi('时段规则（可选）', 'Cron, optional'),
+      el('span', { class: 'hint', text: '五段 cron：分 时 日 月 星期，按屏幕时区。例如 “0 7 * * 1-5” = 工作日 07:00 开始。留空 = 全天有效。' })),
+    cronIn,
+    el('label', { for: 's-duration' }, bi('每次持续（秒）', 'Duration, seconds'),
+      el('span', { class: 'hint', text: '仅与时段规则一起使用：每次开始后持续多久，例如 3600 = 1 小时，最长 7 天。' })),
+    durIn);
+  const whenBox = el('fieldset', { id: 's-when' }, el('legend', {}, bt('sched.when')),
+    whenRadios.map((r, i) => el('label', { class: 'inline' }, r, ' ', bt(i ? 'sched.byDays' : 'sched.allDay'))),
+    daypartBox,
+    el('p', { class: 'rule' }, el('span', { class: 'muted', text: `${t('sched.rule')}：` }), ruleOut),
+    overnightNote, cannotNote, advanced);
+
+  const mode = () => (whenRadios.find((r) => r.checked) || { value: '' }).value;
+  function setMode(v) {
+    for (const r of whenRadios) r.checked = r.value === v;
+    daypartBox.hidden = v !== 'daypart';
+  }
+  const readTime = (h, m) => Number(h.value) * 60 + Number(m.value);
+  function writeTime(h, m, min) {
+    h.value = String(Math.floor(min / 60));
+    m.value = String(min % 60);
+  }
+  const pickerRule = () => ({
+    days: dayInputs.filter((i) => i.checked).map((i) => Number(i.value)),
+    start: readTime(startH, startM), end: readTime(endH, endM),
+  });
+  function setPickers(r) {
+    for (const i of dayInputs) i.checked = r.days.includes(Number(i.value));
+    writeTime(startH, startM, r.start);
+    writeTime(endH, endM, r.end);
+  }
+
+  // pickersToRaw: the technician used the pickers, so they decide the rule.
+  function pickersToRaw() {
+    setMode('daypart');
+    const c = toCron(pickerRule());
+    cronIn.value = c ? c.cron : '';
+    durIn.value = c ? String(c.duration_s) : '';
+    showRule();
+  }
+
+  // setRaw shows a saved rule: in the pickers when they can, else under
+  // 高级 with a note, leaving the raw values exactly as they were.
+  function setRaw(cron, dur) {
+    cronIn.value = cron;
+    durIn.value = dur;
+    rawToPickers();
+  }
+  function rawToPickers() {
+    const cron = cronIn.value.trim();
+    const r = cron ? fromCron(cron, Number(durIn.value)) : null;
+    if (!cron) setMode('allday');
+    else if (r) {
+      setPickers(r);
+      setMode('daypart');
+    } else {
+      setMode('');
+      advanced.open = true;
+    }
+    showRule();
+  }
+  // A rule typed under 高级 updates the pickers and the words as it goes.
+  cronIn.addEventListener('input', rawToPickers);
+  durIn.addEventListener('input', rawToPickers);
+
+  function showRule() {
+    const cron = cronIn.value.trim();
+    const d = Number(durIn.value);
+    const r = cron ? fromCron(cron, d) : null;
+    if (mode() === 'daypart' && !cron) ruleOut.replaceChildren(...bt('sched.needDay'));
+    else if (!cron) ruleOut.replaceChildren(...bt('sched.allDayRule'));
+    else if (r) ruleOut.replaceChildren(...bi(describe(r), describe(r, tEn)));
+    else ruleOut.replaceChildren(...bi(t('sched.rawRule', { cron, dur: fmtDuration(d) }), tEn('sched.rawRule', { cron, dur: fmtDuration(d) })));
+    overnightNote.hidden = !(r && crossesMidnight(r.start, r.end));
+    if (r) overnightNote.textContent = r.start === r.end ? t('sched.sameTime') : t('sched.overnight', { time: clock(r.end) });
+    cannotNote.hidden = !(cron && !r);
+    if (cron && !r) cannotNote.textContent = t('sched.cannotShow', { cron });
+  }
+
   // Touching the target picker means the technician chose a new target.
   target.node.addEventListener('change', () => {
     keepTarget = null;
@@ -45,6 +162,9 @@ export default function schedulesView(pg) {
     plSel.value = '';
     prioIn.value = '0';
     target.set(null);
+    advanced.open = false;
+    setPickers({ days: PRESETS.everyday, start: 8 * 60, end: 18 * 60 });
+    rawToPickers();
   }
 
   function edit(s) {
@@ -61,8 +181,8 @@ export default function schedulesView(pg) {
       ? `此排期的目标（${targetSummary(s.target, screenNames)}）含标签或多种类型，上面无法完整显示；不改动目标则按原样保存。`
       : '';
     targetNote.hidden = !keepTarget;
-    cronIn.value = s.cron || '';
-    durIn.value = s.duration_s ? String(s.duration_s) : '';
+    advanced.open = false;
+    setRaw(s.cron || '', s.cron && s.duration_s ? String(s.duration_s) : '');
     fromIn.value = beijingLocal(s.from);
     toIn.value = beijingLocal(s.to);
     prioIn.value = String(s.priority || 0);
@@ -75,12 +195,7 @@ export default function schedulesView(pg) {
     el('label', { for: 's-name' }, bi('名称（可选）', 'Name, optional')), nameIn,
     el('label', { for: 's-playlist' }, bi('播放列表', 'Playlist')), plSel,
     target.node, targetNote,
-    el('label', { for: 's-cron' }, bi('时段规则（可选）', 'Cron, optional'),
-      el('span', { class: 'hint', text: '五段 cron：分 时 日 月 星期，按屏幕时区。例如 “0 7 * * 1-5” = 工作日 07:00 开始。留空 = 全天有效。' })),
-    cronIn,
-    el('label', { for: 's-duration' }, bi('每次持续（秒）', 'Duration, seconds'),
-      el('span', { class: 'hint', text: '仅与时段规则一起使用：每次开始后持续多久，例如 3600 = 1 小时，最长 7 天。' })),
-    durIn,
+    whenBox,
     el('label', { for: 's-from' }, bi('开始于（可选）', 'From, optional'),
       el('span', { class: 'hint', text: '按北京时间（Asia/Shanghai, UTC+8）理解，与浏览器时区无关；留空 = 立即。' })),
     fromIn,
@@ -96,12 +211,13 @@ export default function schedulesView(pg) {
     e.preventDefault();
     m.clear();
     if (!plSel.value) return m.fail('请选择播放列表。playlist: is required');
-    const t = keepTarget ? { target: keepTarget } : target.value();
-    if (t.problem) return m.fail(t.problem);
-    const body = { playlist: plSel.value, target: t.target, priority: Number(prioIn.value || '0') };
+    const tg = keepTarget ? { target: keepTarget } : target.value();
+    if (tg.problem) return m.fail(tg.problem);
+    const body = { playlist: plSel.value, target: tg.target, priority: Number(prioIn.value || '0') };
     if (!Number.isInteger(body.priority)) return m.fail('优先级须为整数。priority: must be an integer');
     if (nameIn.value.trim()) body.name = nameIn.value.trim();
     const cron = cronIn.value.trim();
+    if (!cron && mode() === 'daypart') return m.fail(`${t('sched.needDay')} ${tEn('sched.needDay')}`);
     if (cron) {
       body.cron = cron;
       const d = Number(durIn.value);
@@ -124,6 +240,7 @@ export default function schedulesView(pg) {
       } else {
         const r = await api('POST', '/schedules', body);
         for (const i of [nameIn, cronIn, durIn, fromIn, toIn]) i.value = '';
+        rawToPickers();
         m.saved(`已创建排期：${plName}。Created.`, r);
       }
       pg.tick();
@@ -136,6 +253,11 @@ export default function schedulesView(pg) {
 
   function when(s) {
     if (!s.cron) return el('span', {}, '全天 ', el('small', { class: 'en', text: 'always' }));
+    const r = fromCron(s.cron, s.duration_s);
+    if (r) {
+      return el('span', { title: describe(r, tEn) }, el('span', { class: 's-rule', text: describe(r) }), ' ',
+        el('code', { class: 'muted small', text: s.cron }));
+    }
     return el('span', {}, el('code', { text: s.cron }), ` 起 ${fmtDuration(s.duration_s)}`);
   }
 
