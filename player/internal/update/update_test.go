@@ -288,7 +288,7 @@ func TestUpdaterOffer(t *testing.T) {
 		l := installed(t, "1.0.0")
 		b := build(t, priv, "1.1.0", "linux/amd64", good)
 		setServe("/b/"+b.SHA256, good)
-		u, restarted := newUpdater(t, l, &keys{})
+		u, restarted := newUpdater(t, l, &keys{key: playlists.EncodeKey(pub)})
 		u.Offer(offer(b, pub))
 		select {
 		case <-restarted:
@@ -329,9 +329,13 @@ func TestUpdaterOffer(t *testing.T) {
 		state   string // a tampered download may be a passing fault: retried
 	}{
 		{"tampered download", func() playlists.PlayerBuild { return build(t, priv, "1.1.0", "linux/amd64", good) },
-			pub, "", []byte(strings.Replace(string(good), "1.1.0", "6.6.6", 1)), "SHA-256", playlists.UpdateDownloading},
+			pub, playlists.EncodeKey(pub), []byte(strings.Replace(string(good), "1.1.0", "6.6.6", 1)), "SHA-256", playlists.UpdateDownloading},
 		{"signed by another key", func() playlists.PlayerBuild { return build(t, otherPriv, "1.1.0", "linux/amd64", good) },
-			pub, "", good, "signed by key", playlists.UpdateFailed},
+			pub, playlists.EncodeKey(pub), good, "signed by key", playlists.UpdateFailed},
+		{"no release key pinned: the offer's key is not trusted", func() playlists.PlayerBuild { return build(t, priv, "1.1.0", "linux/amd64", good) },
+			pub, "", good, "no release key pinned", playlists.UpdateFailed},
+		{"a signed older build is no update", func() playlists.PlayerBuild { return build(t, priv, "0.9.0", "linux/amd64", good) },
+			pub, playlists.EncodeKey(pub), good, "refusing to downgrade", playlists.UpdateFailed},
 		{"offer with another key than the pinned one", func() playlists.PlayerBuild { return build(t, otherPriv, "1.1.0", "linux/amd64", good) },
 			nil, playlists.EncodeKey(pub), good, "signed by key", playlists.UpdateFailed},
 		{"no build for this platform", func() playlists.PlayerBuild { return build(t, priv, "1.1.0", "linux/arm64", good) },
@@ -373,7 +377,7 @@ func TestUpdaterOffer(t *testing.T) {
 		l := installed(t, "1.0.0")
 		b := build(t, priv, "1.1.0", "linux/amd64", good)
 		setServe("/b/"+b.SHA256, nil) // 404 until the server has it
-		u, restarted := newUpdater(t, l, &keys{})
+		u, restarted := newUpdater(t, l, &keys{key: playlists.EncodeKey(pub)})
 		u.Offer(offer(b, pub))
 		deadline := time.Now().Add(5 * time.Second)
 		for s := u.Status(); s == nil || !strings.Contains(s.Error, "404"); s = u.Status() {
@@ -394,7 +398,7 @@ func TestUpdaterOffer(t *testing.T) {
 	})
 
 	t.Run("not started by the launcher", func(t *testing.T) {
-		u, err := New(Config{CacheDir: t.TempDir(), Platform: "linux/amd64", Version: "1.0.0", Server: srv.URL, Token: "tok", Keys: &keys{},
+		u, err := New(Config{CacheDir: t.TempDir(), Platform: "linux/amd64", Version: "1.0.0", Server: srv.URL, Token: "tok", Keys: &keys{key: playlists.EncodeKey(pub)},
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 		if err != nil {
 			t.Fatal(err)

@@ -241,6 +241,13 @@ func (u *Updater) next() (*playlists.OfferedBuild, playlists.UpdateStatus, strin
 		}
 		return nil, st, ""
 	}
+	if olderVersion(b.Version, u.cfg.Version) {
+		// A signed old build may have a known hole; rolling a fleet back
+		// is a reinstall, not an offer.
+		st.State, st.Error = playlists.UpdateFailed, fmt.Sprintf("refusing to downgrade from %s to %s", u.cfg.Version, b.Version)
+		u.unlockedSet(st)
+		return nil, st, ""
+	}
 	if why, ok := u.refused[b.SHA256]; ok {
 		if u.status == nil || u.status.Build != b.SHA256 {
 			st.State, st.Error = playlists.UpdateFailed, why
@@ -304,24 +311,14 @@ func (u *Updater) install(ctx context.Context, st playlists.UpdateStatus, b play
 	return nil
 }
 
-// releaseKey is the pinned release key; with none pinned, the offer's is
-// pinned (trust on first use; -release-key pins it beforehand).
+// releaseKey is the pinned release key (-release-key). With none pinned
+// updates are refused: trusting the key an offer names would let whoever
+// controls the server, or a man in the middle on plain HTTP, install a
+// binary of his own.
 func (u *Updater) releaseKey(offered string) (ed25519.PublicKey, error) {
 	pinned := u.cfg.Keys.ReleaseKey()
 	if pinned == "" {
-		if offered == "" {
-			return nil, errors.New("the offer carries no release key and none is pinned (-release-key)")
-		}
-		pub, err := playlists.DecodeKey(offered)
-		if err != nil {
-			return nil, fmt.Errorf("release key in the offer: %w", err)
-		}
-		if err := u.cfg.Keys.PinReleaseKey(offered); err != nil {
-			return nil, err
-		}
-		u.log.Warn("pinned the release key on the first update offer; pass -release-key to pin it beforehand",
-			"key_id", playlists.KeyID(pub))
-		return pub, nil
+		return nil, errors.New("no release key pinned: start the player with -release-key (release.pub of whoever builds releases); updates are refused until then")
 	}
 	pub, err := playlists.DecodeKey(pinned)
 	if err != nil {
@@ -503,4 +500,53 @@ func plainID(s string) bool {
 		}
 	}
 	return len(s) <= 64
+}
+
+// olderVersion reports whether version a sorts before b, comparing their
+// leading dot-separated numbers ("1.10.0" after "1.9.2"); a version
+// without numbers (a development build) is never called older or newer.
+func olderVersion(a, b string) bool {
+	pa, pb := versionNumbers(a), versionNumbers(b)
+	if len(pa) == 0 || len(pb) == 0 {
+		return false
+	}
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y int
+		if i < len(pa) {
+			x = pa[i]
+		}
+		if i < len(pb) {
+			y = pb[i]
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
+
+func versionNumbers(v string) []int {
+	v = strings.TrimPrefix(v, "v")
+	var out []int
+	for _, part := range strings.Split(v, ".") {
+		n, digits := 0, 0
+		for _, r := range part {
+			if r < '0' || r > '9' {
+				break
+			}
+			n = n*10 + int(r-'0')
+			digits++
+			if n > 1<<30 {
+				return nil
+			}
+		}
+		if digits == 0 {
+			break
+		}
+		out = append(out, n)
+		if digits != len(part) {
+			break // "0-dev": the number counts, the rest ends the version
+		}
+	}
+	return out
 }
