@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,8 +66,12 @@ func (h *handler) startPairing(c echo.Context) error {
 		return err
 	}
 	h.pair.starts.Hit(key)
-	tk, err := h.pair.table.Start(req.PublicKey)
+	tk, err := h.pair.table.StartFor(req.PublicKey, pairClient(c))
 	switch {
+	case errors.Is(err, pairing.ErrClientFull):
+		h.limits.refused.WithLabelValues("pair_full").Inc()
+		retryAfter(c, time.Minute)
+		return errCode(http.StatusTooManyRequests, "pairing_full", "too many screens from this address are waiting to be paired; adopt or let some codes expire")
 	case errors.Is(err, pairing.ErrBadKey):
 		return playlists.FieldError{Field: "public_key", Problem: "must be a base64 Ed25519 public key"}
 	case errors.Is(err, pairing.ErrFull):
@@ -238,4 +243,15 @@ func (h *handler) pairScreen(c echo.Context) error {
 	c.Set(ctxAuditDetail, fmt.Sprintf("%s with device key %s", what, dev.KeyID))
 	h.log.Info("screen paired", "screen", scr.ID, "device_key", dev.KeyID, "repair", req.Screen != "", "by", p.name())
 	return c.JSON(http.StatusCreated, withFields(h.view(scr), map[string]any{"repaired": req.Screen != ""}))
+}
+
+// pairClient names the client for the pairing table's per-client bound:
+// the address, an IPv6 client by its /48 (a site's usual allocation, so one
+// site cannot step through /64s to fill the table).
+func pairClient(c echo.Context) string {
+	ip := net.ParseIP(c.RealIP())
+	if ip == nil || ip.To4() != nil {
+		return clientKey(c)
+	}
+	return ip.Mask(net.CIDRMask(48, 128)).String() + "/48"
 }

@@ -36,8 +36,12 @@ const CodeLen = 8
 // Defaults for Options fields left zero.
 const (
 	DefaultTTL        = 10 * time.Minute
-	DefaultMaxPending = 1000
-	DefaultPollEvery  = 3 * time.Second
+	DefaultMaxPending = 5000 // about 1 MB
+	// DefaultPendingPerClient bounds the codes one client (address, or
+	// IPv6 /48) holds at once, so filling the table takes hundreds of
+	// addresses rather than a handful.
+	DefaultPendingPerClient = 10
+	DefaultPollEvery        = 3 * time.Second
 
 	// DefaultGuessesPerClient wrong codes from one client address within
 	// DefaultGuessWindow, or DefaultGuessesGlobal from everyone within
@@ -70,7 +74,9 @@ var (
 type Options struct {
 	TTL        time.Duration // how long a code is valid; DefaultTTL
 	MaxPending int           // bound on the table; DefaultMaxPending
-	PollEvery  time.Duration // what devices are told; DefaultPollEvery
+	// PendingPerClient bounds one client's pending codes; DefaultPendingPerClient.
+	PendingPerClient int
+	PollEvery        time.Duration // what devices are told; DefaultPollEvery
 
 	GuessesPerClient int
 	GuessWindow      time.Duration
@@ -99,6 +105,7 @@ func (o Options) WithDefaults() Options {
 	}
 	defD(&o.TTL, DefaultTTL)
 	def(&o.MaxPending, DefaultMaxPending)
+	def(&o.PendingPerClient, DefaultPendingPerClient)
 	defD(&o.PollEvery, DefaultPollEvery)
 	def(&o.GuessesPerClient, DefaultGuessesPerClient)
 	defD(&o.GuessWindow, DefaultGuessWindow)
@@ -140,6 +147,7 @@ const (
 )
 
 type request struct {
+	client  string // who asked, for the per-client bound
 	code    string
 	poll    string
 	dev     Device
@@ -180,7 +188,14 @@ func (t *Table) Len() int {
 // Start records a new request for the device holding key (base64) and
 // returns its code. A device asking again (it restarted, or its code
 // expired) replaces its earlier request, so one device holds one entry.
-func (t *Table) Start(key string) (Ticket, error) {
+func (t *Table) Start(key string) (Ticket, error) { return t.StartFor(key, "") }
+
+// ErrClientFull refuses a client already holding its share of codes.
+var ErrClientFull = errors.New("this client already has the most pending pairing codes allowed")
+
+// StartFor is Start for a request from client (its address; "" counts
+// for nobody): one client holds at most PendingPerClient pending codes.
+func (t *Table) StartFor(key, client string) (Ticket, error) {
 	pub, err := playlists.DecodeKey(key)
 	if err != nil {
 		return Ticket{}, ErrBadKey
@@ -197,7 +212,19 @@ func (t *Table) Start(key string) (Ticket, error) {
 			return Ticket{}, ErrFull
 		}
 	}
+	if client != "" {
+		n := 0
+		for _, r := range t.byCode {
+			if r.client == client && r.adopted == nil && now.Before(r.expires) {
+				n++
+			}
+		}
+		if n >= t.opts.PendingPerClient {
+			return Ticket{}, ErrClientFull
+		}
+	}
 	r := &request{
+		client:  client,
 		poll:    randomID(),
 		dev:     Device{Key: pub, KeyID: playlists.KeyID(pub), CreatedAt: now},
 		expires: now.Add(t.opts.TTL),
