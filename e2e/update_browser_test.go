@@ -33,7 +33,10 @@ func TestPlayerVersionsInChromium(t *testing.T) {
 	srv.must(http.MethodPost, "/groups", map[string]any{"id": "canary", "name": "试点小区"}, nil)
 	a := srv.screen("试点一号", "canary")
 	b := srv.screen("主街", "")
-	startPlayerWith(t, srv.url(), a.Token, cachePath(t, "rel-a"), func(c *player.Config) { c.Platform = "linux/amd64" })
+	startPlayerWith(t, srv.url(), a.Token, cachePath(t, "rel-a"), func(c *player.Config) {
+		c.Platform = "linux/amd64"
+		c.ReleaseKey = playlists.EncodeKey(pub)
+	})
 	waitFor(t, 20*time.Second, "the canary screen online", func() bool { return srv.status(a.ID).Online })
 
 	// A signed build on disk, as kiosk-release sign leaves it.
