@@ -504,16 +504,15 @@ func (m *Manager) Report(screenID, version string, u *playlists.UpdateStatus) {
 	}
 	p := a.screens[screenID]
 	ours := u != nil && a.builds[u.Build]
-	if p == nil && !ours {
+	if p == nil {
+		// Only screens this roll-out offered the build to have a record
+		// (kept across restarts by Flush); a device naming the build in
+		// its heartbeat must not make itself one, or it could download a
+		// build outside its wave. A screen the record was lost for gets
+		// its offer, and its record, at its next hello (Deliver).
 		return
 	}
 	now := m.opts.Now().UTC()
-	if p == nil {
-		// Offered before a restart of the server lost the record, or by a
-		// previous roll-out of the same build.
-		p = &store.RolloutScreen{Rollout: a.r.ID, Screen: screenID, State: ScreenOffered, OfferedAt: now, UpdatedAt: now}
-		a.screens[screenID] = p
-	}
 	before := *p
 	if ours {
 		p.Platform = clip(u.Platform)

@@ -240,6 +240,12 @@ func TestRolloutWaves(t *testing.T) {
 	if !f.m.Offered(c1, arm.SHA256) || f.m.Offered(f.ids["s1"], amd.SHA256) {
 		t.Error("Offered: a canary may download the build, a street screen not yet")
 	}
+	// A street screen naming the build in its heartbeat does not make
+	// itself offered.
+	f.m.Report(f.ids["s1"], "1.0.0", &playlists.UpdateStatus{Build: amd.SHA256, Version: "2.0.0", State: playlists.UpdateDownloading})
+	if f.m.Offered(f.ids["s1"], amd.SHA256) {
+		t.Error("a heartbeat naming the build unlocked its download outside the wave")
+	}
 
 	// canary-1 updates; canary-2 is rolled back.
 	f.m.Report(c1, "1.0.0", &playlists.UpdateStatus{Build: amd.SHA256, Version: "2.0.0", State: playlists.UpdateDownloading})
