@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -28,11 +27,7 @@ func (h *handler) startSafeMode(c echo.Context) error {
 		return err
 	}
 	p := principalOf(c)
-	groupOf, err := h.screenGroups()
-	if err != nil {
-		return err
-	}
-	if err := p.checkTarget(req.Target, groupOf); err != nil {
+	if err := h.checkTargetAllowed(p, req.Target); err != nil {
 		return err
 	}
 	m, err := h.store.StartSafeMode(req.Target, p.name())
@@ -72,12 +67,8 @@ func (h *handler) listSafeModes(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if p := principalOf(c); p.scoped() {
-		groupOf, err := h.screenGroups()
-		if err != nil {
-			return err
-		}
-		ms = slices.DeleteFunc(ms, func(m store.SafeMode) bool { return !p.targetVisible(m.Target, groupOf) })
+	if ms, err = visibleTo(h, principalOf(c), ms, func(m store.SafeMode) playlists.Target { return m.Target }); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, ms)
 }
@@ -98,16 +89,7 @@ func (h *handler) visibleSafeMode(c echo.Context) (store.SafeMode, error) {
 	if err != nil {
 		return m, err
 	}
-	if p := principalOf(c); p.scoped() {
-		groupOf, err := h.screenGroups()
-		if err != nil {
-			return m, err
-		}
-		if !p.targetVisible(m.Target, groupOf) {
-			return m, store.NotFoundError{Kind: "safe mode", ID: m.ID}
-		}
-	}
-	return m, nil
+	return m, h.checkVisible(principalOf(c), m.Target, "safe mode", m.ID)
 }
 
 // announce tells every webhook of a one-off event (nil: nobody wired).

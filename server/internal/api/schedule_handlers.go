@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -93,12 +92,8 @@ func (h *handler) listSchedules(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if p := principalOf(c); p.scoped() {
-		groupOf, err := h.screenGroups()
-		if err != nil {
-			return err
-		}
-		scs = slices.DeleteFunc(scs, func(sc playlists.Schedule) bool { return !p.targetVisible(sc.Target, groupOf) })
+	if scs, err = visibleTo(h, principalOf(c), scs, func(sc playlists.Schedule) playlists.Target { return sc.Target }); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, scs)
 }
@@ -108,14 +103,8 @@ func (h *handler) getSchedule(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if p := principalOf(c); p.scoped() {
-		groupOf, err := h.screenGroups()
-		if err != nil {
-			return err
-		}
-		if !p.targetVisible(sc.Target, groupOf) {
-			return store.NotFoundError{Kind: "schedule", ID: sc.ID}
-		}
+	if err := h.checkVisible(principalOf(c), sc.Target, "schedule", sc.ID); err != nil {
+		return err
 	}
 	return c.JSON(http.StatusOK, sc)
 }

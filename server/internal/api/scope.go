@@ -89,6 +89,47 @@ func (p *principal) targetVisible(t playlists.Target, screenGroup func(id string
 	return p.checkTarget(t, screenGroup) == nil
 }
 
+// visibleTo keeps the elements of in whose target p may see: all of them
+// for a person not limited to groups, without reading the screens.
+func visibleTo[T any](h *handler, p *principal, in []T, target func(T) playlists.Target) ([]T, error) {
+	if !p.scoped() {
+		return in, nil
+	}
+	groupOf, err := h.screenGroups()
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(in, func(v T) bool { return !p.targetVisible(target(v), groupOf) }), nil
+}
+
+// checkVisible answers not found for an object (kind, id) whose target
+// reaches screens outside p's scope, as for one that does not exist.
+func (h *handler) checkVisible(p *principal, t playlists.Target, kind, id string) error {
+	if !p.scoped() {
+		return nil
+	}
+	groupOf, err := h.screenGroups()
+	if err != nil {
+		return err
+	}
+	if !p.targetVisible(t, groupOf) {
+		return store.NotFoundError{Kind: kind, ID: id}
+	}
+	return nil
+}
+
+// checkTargetAllowed refuses p a target reaching outside their scope.
+func (h *handler) checkTargetAllowed(p *principal, t playlists.Target) error {
+	if !p.scoped() {
+		return nil
+	}
+	groupOf, err := h.screenGroups()
+	if err != nil {
+		return err
+	}
+	return p.checkTarget(t, groupOf)
+}
+
 // screenGroups maps every screen id to its group, for scope checks.
 func (h *handler) screenGroups() (func(string) (string, bool), error) {
 	screens, err := h.store.ListScreens()

@@ -53,11 +53,7 @@ func (h *handler) createUrgent(c echo.Context) error {
 		u.ExpiresAt = *exp
 	}
 	p := principalOf(c)
-	groupOf, err := h.screenGroups()
-	if err != nil {
-		return err
-	}
-	if err := p.checkTarget(u.Target, groupOf); err != nil {
+	if err := h.checkTargetAllowed(p, u.Target); err != nil {
 		return err
 	}
 	n, err := h.store.SendUrgent(u, p.name())
@@ -81,16 +77,12 @@ func (h *handler) listUrgent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	groupOf, err := h.screenGroups()
-	if err != nil {
+	if ns, err = visibleTo(h, principalOf(c), ns, func(n store.UrgentNotice) playlists.Target { return n.Target }); err != nil {
 		return err
 	}
-	p := principalOf(c)
-	out := []urgentView{}
-	for _, n := range ns {
-		if p.targetVisible(n.Target, groupOf) {
-			out = append(out, h.urgentView(n))
-		}
+	out := make([]urgentView, len(ns))
+	for i, n := range ns {
+		out[i] = h.urgentView(n)
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -122,14 +114,5 @@ func (h *handler) visibleUrgent(c echo.Context) (store.UrgentNotice, error) {
 	if err != nil {
 		return n, err
 	}
-	if p := principalOf(c); p.scoped() {
-		groupOf, err := h.screenGroups()
-		if err != nil {
-			return n, err
-		}
-		if !p.targetVisible(n.Target, groupOf) {
-			return n, store.NotFoundError{Kind: "urgent notice", ID: n.ID}
-		}
-	}
-	return n, nil
+	return n, h.checkVisible(principalOf(c), n.Target, "urgent notice", n.ID)
 }

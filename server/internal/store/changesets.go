@@ -2,6 +2,7 @@ package store
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -227,8 +228,8 @@ func openChangeSet(tx *bolt.Tx, author string) (ChangeSet, error) {
 	var found ChangeSet
 	err := tx.Bucket(bucketChangeSets).ForEach(func(k, v []byte) error {
 		var cs ChangeSet
-		if ok, err := getJSON(tx.Bucket(bucketChangeSets), string(k), &cs); err != nil || !ok {
-			return err
+		if err := json.Unmarshal(v, &cs); err != nil {
+			return fmt.Errorf("decode change set %q: %w", k, err)
 		}
 		if cs.Author == author && cs.State == ChangeSetOpen {
 			found = cs

@@ -9,8 +9,9 @@
 
 import {
   el, append, api, enc, L, can, isMe, session, timeEl, absTime, lookups, loadLookups, formMessages,
-  confirmButton, refreshBar, targetSummary, thumbnails, changesetHref, statusBadge,
+  confirmButton, refreshBar, thumbnails, changesetHref, statusBadge,
 } from './kit.js';
+import { targetSummary } from './targets.js';
 import { t, ITEM_KIND, CS_STATES } from './i18n.js';
 
 const STATE_LABEL = Object.fromEntries(CS_STATES.map((s) => [s, t('cs.state.' + s)]));

@@ -8,8 +8,9 @@
 // never one stray click.
 
 import {
-  $, el, bi, api, enc, absTime, can, targetChoices, targetSummary, lookups, loadLookups,
+  $, el, bi, api, enc, absTime, can, lookups, loadLookups,
 } from './kit.js';
+import { targetChoices, targetSummary } from './targets.js';
 
 const CONFIRM_WORD = '安全模式';
 

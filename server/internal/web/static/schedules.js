@@ -1,9 +1,10 @@
 // schedules screen of the admin page.
 
 import {
-  el, append, bi, absTime, fmtDuration, api, enc, lookups, loadLookups, beijingInstant, beijingLocal, formMessages, confirmButton, refreshBar, targetChoices, representable, targetSummary, can,
+  el, append, bi, absTime, fmtDuration, api, enc, lookups, loadLookups, beijingInstant, beijingLocal, formMessages, confirmButton, refreshBar, can,
   myOpenChangeSet, overlayDrafts, draftTag,
 } from './kit.js';
+import { targetChoices, representable, targetSummary } from './targets.js';
 import { t, tEn } from './i18n.js';
 import { WEEK, PRESETS, clock, toCron, fromCron, describe, crossesMidnight } from './dayparts.js';
 

@@ -3,6 +3,7 @@
 import {
   TZ_OFFSET, $, el, append, bi, absTime, timeEl, statusBadge, api, enc, lookups, loadLookups, showBanner, can,
 } from './kit.js';
+import { targetSummary } from './targets.js';
 import { URGENT_STATUS, t } from './i18n.js';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -28,6 +29,7 @@ export default function urgentView(pg) {
     el('input', { type: 'radio', name: 'target', value, checked, onchange: showTargets }), ' ', bi(zh, en));
   const tbody = el('tbody');
   let screensCache = [];
+  let screenNames = new Map();
 
   function targetKind() {
     return $('input[name="target"]:checked', pg.root).value;
@@ -102,19 +104,6 @@ export default function urgentView(pg) {
     }
   }
 
-  function targetText(t) {
-    if (!t) return '—';
-    if (t.all) return '全部屏幕';
-    const parts = [];
-    if (t.groups && t.groups.length) parts.push('分组：' + t.groups.map((g) => lookups.groupNames.get(g) || g).join('、'));
-    if (t.tags && t.tags.length) parts.push('标签：' + t.tags.join('、'));
-    if (t.screens && t.screens.length) {
-      const names = new Map(screensCache.map((s) => [s.id, s.name || s.id]));
-      parts.push('屏幕：' + t.screens.map((s) => names.get(s) || s).join('、'));
-    }
-    return parts.join('；') || '—';
-  }
-
   // withdrawButton asks twice instead of using confirm(): a modal dialog
   // would block the refresh loop and is easy to click through.
   function withdrawButton(n) {
@@ -162,6 +151,7 @@ export default function urgentView(pg) {
     const [list, screens] = await Promise.all([api('GET', '/urgent'), api('GET', '/screens'), loadLookups()]);
     if (!pg.alive) return;
     screensCache = screens || [];
+    screenNames = new Map(screensCache.map((s) => [s.id, s.name || s.id]));
     // Rebuilding the choices keeps what is ticked; doing it once per
     // refresh picks up new groups and screens.
     checkboxes(groupBox, lookups.groups, 'groups');
@@ -177,7 +167,7 @@ export default function urgentView(pg) {
     tbody.replaceChildren(...recent.map((n) => el('tr', { class: n.status === 'active' ? 'urgent-active-row' : '', dataset: { id: n.id, status: n.status } },
       el('td', { class: 'u-title', text: n.title }),
       el('td', { class: 'u-body', text: n.body || '' }),
-      el('td', { text: targetText(n.target) }),
+      el('td', { text: targetSummary(n.target, screenNames) }),
       el('td', {}, statusBadge('urgent', n.status, URGENT_STATUS)),
       el('td', {}, timeEl(n.created_at)),
       el('td', { class: 'u-by', text: sender(n) || '—' }),
