@@ -3,7 +3,7 @@
 import {
   el, append, bi, screenHref, timeEl, stateBadge, statusBadge, reasonsList, api,
 } from './kit.js';
-import { ALERT_KIND, DELIVERY_STATUS } from './i18n.js';
+import { t } from './i18n.js';
 
 export default function alertsView(pg) {
   const tbody = el('tbody');
@@ -20,14 +20,14 @@ export default function alertsView(pg) {
     if (!pg.alive) return;
     tbody.replaceChildren(...(list || []).map((a) => el('tr', { dataset: { id: a.id, kind: a.kind } },
       el('td', {}, timeEl(a.created_at)),
-      el('td', {}, statusBadge('alert', a.kind, ALERT_KIND), a.grouped ? el('span', { class: 'tag', text: '合并' }) : ''),
+      el('td', {}, statusBadge('alert', a.kind, 'alertKind'), a.grouped ? el('span', { class: 'tag', text: '合并' }) : ''),
       el('td', { text: a.summary || '' }),
       el('td', {}, el('ul', { class: 'plain' }, (a.screens || []).map((s) => el('li', {},
         el('a', { href: screenHref(s.screen), text: s.name || s.screen }), ' ',
         stateBadge(s.from), ' → ', stateBadge(s.to), reasonsList(s.reasons))))),
       el('td', {}, (a.deliveries || []).length
         ? el('ul', { class: 'plain' }, a.deliveries.map((d) => el('li', {},
-          statusBadge('delivery', d.status, DELIVERY_STATUS), ' ', el('code', { class: 'url', text: d.url || d.webhook }),
+          statusBadge('delivery', d.status, 'delivery'), ' ', el('code', { class: 'url', text: d.url || d.webhook }),
           el('span', { class: 'muted' }, ` · ${d.attempts} 次尝试${d.last_code ? ' · HTTP ' + d.last_code : ''}`),
           d.last_error ? el('div', { class: 'error small', text: d.last_error }) : null)))
         : el('span', { class: 'muted', text: '未配置 webhook' })))));

@@ -9,10 +9,10 @@
 // into a URL or a cookie.
 
 import {
-  $, el, append, L, api, session, setSession, clearSession, can, onUnauthorized, onSessionChanged, roleLabel,
+  $, el, append, api, session, setSession, clearSession, can, onUnauthorized, onSessionChanged, roleLabel,
   Page, clearBanner, TOKEN_KEY,
 } from './kit.js';
-import { t, tEn } from './i18n.js';
+import { t, lang, setLang } from './i18n.js';
 import fleetView from './fleet.js';
 import screenView from './screen.js';
 import itemsView from './items.js';
@@ -87,7 +87,7 @@ onUnauthorized((err, mode) => {
   // session the others fail too (their cookie is gone). The first says why.
   if (!$('#signin').hidden) return;
   const reason = err.code === 'session_expired'
-    ? `${t('session.expired')} (${tEn('session.expired')})`
+    ? t('session.expired')
     : mode === 'token'
       ? t('session.tokenRejected', { msg: err.message })
       : t('session.ended', { msg: err.message });
@@ -127,7 +127,7 @@ async function passwordSignIn(e) {
     } else if (err.status === 429 || err.code === 'too_many_attempts') {
       signInMessage(err.retryAfter ? t('signin.tooMany', { secs: err.retryAfter }) : t('signin.tooManySoon'));
     } else if (err.status === 401) {
-      signInMessage(`${t('signin.bad')} ${tEn('signin.bad')}`);
+      signInMessage(t('signin.bad'));
       $('#password').value = '';
       $('#password').focus();
     } else {
@@ -183,7 +183,7 @@ async function resume() {
     const had = mode === 'token';
     clearSession();
     showSignIn(err.code === 'session_expired'
-      ? `${t('session.expired')} (${tEn('session.expired')})`
+      ? t('session.expired')
       : had && err.status === 401 ? t('session.tokenRejected', { msg: err.message })
         : err.status === 401 ? '' : t('signin.failed', { msg: err.message }));
     return;
@@ -205,7 +205,7 @@ function enterApp() {
 function renderHeader() {
   const nav = $('#nav');
   nav.replaceChildren(...routes.filter((r) => r.nav && allowed(r) && (!session.mfaSetup || r.name === 'account')).map((r) =>
-    el('a', { href: '#/' + r.name, title: tEn(r.nav), dataset: { route: r.name } }, L(r.nav))));
+    el('a', { href: '#/' + r.name, dataset: { route: r.name }, text: t(r.nav) })));
   const u = session.user || {};
   const who = $('#whoami');
   who.replaceChildren();
@@ -214,7 +214,7 @@ function renderHeader() {
     : [el('span', { class: 'who-name', text: u.username || '—' }), ' ', el('span', { class: 'who-role', text: roleLabel(u.role) })]);
   who.dataset.role = u.role || '';
   const off = $('#review-off');
-  off.textContent = `${t('session.reviewOff')} (${tEn('session.reviewOff')})`;
+  off.textContent = t('session.reviewOff');
   off.hidden = session.review;
   nav.hidden = false;
   $('#who').hidden = false;
@@ -250,7 +250,7 @@ function route() {
   }
   page = new Page(root);
   if (!r) {
-    append(root, el('div', { class: 'card' }, el('p', { text: '没有这个页面。' }), el('a', { href: '#/fleet', text: '返回设备总览' })));
+    append(root, el('div', { class: 'card' }, el('p', { text: t('page.notFound') }), el('a', { href: '#/fleet', text: t('page.backToFleet') })));
     return;
   }
   if (session.mfaSetup && r.name !== 'account') {
@@ -258,13 +258,29 @@ function route() {
     return;
   }
   if (!allowed(r)) {
-    append(root, el('div', { class: 'card', id: 'no-access' }, el('p', {}, L('session.noAccess')), el('a', { href: '#/fleet', text: '返回设备总览' })));
+    append(root, el('div', { class: 'card', id: 'no-access' }, el('p', { text: t('session.noAccess') }), el('a', { href: '#/fleet', text: t('page.backToFleet') })));
     return;
   }
   r.view(page, arg, query);
 }
 
+// translateStatic fills the page's static HTML (the header and the
+// sign-in form) from the catalogue: data-i18n names the text's key,
+// data-i18n-attr an attribute's (title=key).
+function translateStatic() {
+  document.documentElement.lang = lang === 'en' ? 'en' : 'zh-CN';
+  document.title = t('app.title');
+  for (const n of document.querySelectorAll('[data-i18n]')) n.textContent = t(n.dataset.i18n);
+  const other = lang === 'en' ? 'zh' : 'en';
+  const sw = $('#lang');
+  sw.textContent = t('lang.switchTo');
+  sw.lang = other === 'en' ? 'en' : 'zh-CN';
+  sw.title = t('lang.switchTitle');
+  sw.addEventListener('click', () => setLang(other));
+}
+
 function start() {
+  translateStatic();
   $('#signin-form').addEventListener('submit', passwordSignIn);
   $('#token-form').addEventListener('submit', tokenSignIn);
   $('#token-signin').addEventListener('toggle', () => {

@@ -109,7 +109,7 @@ export function fromCron(cron, duration) {
 }
 
 // daysWords names the days: 每天, 工作日, or the days themselves in week
-// order ("周六、周日"). tr is i18n's t or tEn.
+// order ("周六、周日"). tr is i18n's t.
 export function daysWords(days, tr = t) {
   const ds = uniqueDays(days);
   if (ds.length === 7) return tr('sched.everyday');

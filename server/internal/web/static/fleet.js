@@ -3,7 +3,7 @@
 import {
   STATES, el, append, bi, screenHref, clockFormat, timeEl, fmtBytes, fmtOffset, stateBadge, reasonsList, versionCell, api, lookups, loadLookups, itemLabel, groupLabel,
 } from './kit.js';
-import { STATE_LABEL } from './i18n.js';
+import { t } from './i18n.js';
 import { pairCard } from './pair.js';
 import { versionsLine } from './releases.js';
 
@@ -20,7 +20,7 @@ export default function fleetView(pg, _arg, query) {
 
   const stateSel = el('select', { id: 'filter-state', onchange: (e) => setFilter('state', e.target.value) },
     el('option', { value: '', text: '全部状态 All states' }),
-    STATES.map((s) => el('option', { value: s, text: `${STATE_LABEL[s]} ${s}` })));
+    STATES.map((s) => el('option', { value: s, text: t('state.' + s) })));
   stateSel.value = state;
   const groupSel = el('select', { id: 'filter-group', onchange: (e) => setFilter('group', e.target.value) },
     el('option', { value: '', text: '全部分组 All groups' }));
@@ -75,7 +75,7 @@ export default function fleetView(pg, _arg, query) {
     }, el('span', { class: 'n', text: String(n ?? 0) }), el('span', { class: 'label' }, bi(label, en)));
     counts.replaceChildren(
       card('all', '全部', 'total', fleet && fleet.total),
-      ...STATES.map((s) => card(s, STATE_LABEL[s], s, by[s])));
+      ...STATES.map((s) => card(s, t('state.' + s), s, by[s])));
   }
 
   function row(s) {

@@ -4,7 +4,7 @@ import {
   el, append, bi, timeEl, api, enc, lookups, formMessages, confirmButton, refreshBar, kindBadge, thumbnails, can,
   myOpenChangeSet, overlayDrafts, draftTag,
 } from './kit.js';
-import { ITEM_KIND } from './i18n.js';
+import { ITEM_KINDS, label } from './i18n.js';
 
 const MEDIA_ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,video/mp4,video/webm';
 
@@ -18,7 +18,7 @@ export default function itemsView(pg) {
 
   const heading = el('h2', { id: 'item-form-title' });
   const kindSel = el('select', { id: 'i-kind', name: 'kind' },
-    Object.entries(ITEM_KIND).map(([k, zh]) => el('option', { value: k, text: `${zh} ${k}` })));
+    ITEM_KINDS.map((k) => el('option', { value: k, text: label('kind', k) })));
   const titleIn = el('input', { id: 'i-title', name: 'title', required: true, maxlength: 200, autocomplete: 'off' });
   const bodyIn = el('textarea', { id: 'i-body', name: 'body', rows: 4, maxlength: 5000 });
   const durIn = el('input', { id: 'i-duration', name: 'duration_s', type: 'number', min: 1, max: 3600, step: 1 });
@@ -32,8 +32,8 @@ export default function itemsView(pg) {
   function reset() {
     editing = null;
     uploaded = null;
-    heading.replaceChildren(...bi('新建内容', 'New item'));
-    saveBtn.replaceChildren(...bi('创建', 'Create'));
+    heading.replaceChildren(bi('新建内容', 'New item'));
+    saveBtn.replaceChildren(bi('创建', 'Create'));
     cancelBtn.hidden = true;
     kindSel.value = 'notice';
     titleIn.value = '';
@@ -48,8 +48,8 @@ export default function itemsView(pg) {
     editing = it;
     uploaded = null;
     m.clear();
-    heading.replaceChildren(...bi('编辑内容', 'Edit item'), ' ', el('code', { text: it.id }));
-    saveBtn.replaceChildren(...bi('保存', 'Save'));
+    heading.replaceChildren(bi('编辑内容', 'Edit item'), ' ', el('code', { text: it.id }));
+    saveBtn.replaceChildren(bi('保存', 'Save'));
     cancelBtn.hidden = false;
     kindSel.value = it.kind;
     titleIn.value = it.title || '';

@@ -7,7 +7,7 @@
 // createElement and textContent; no module assigns HTML. The CSP
 // (script-src 'self', no inline) is the second line of defence.
 
-import { t, tEn, STATE_LABEL, ITEM_KIND } from './i18n.js';
+import { t, has, label, lang, locale } from './i18n.js';
 
 export const TOKEN_KEY = 'kiosk.admin.token';
 export const REFRESH_MS = 10000; // the fleet changes slowly; heartbeats come every few seconds
@@ -47,8 +47,9 @@ export function append(n, children) {
   return n;
 }
 
-// bi is a Chinese label with its English name in small type.
-export const bi = (zh, en) => [zh, ' ', el('small', { class: 'en', text: en })];
+// bi picks the page language's half of a label written in place. Older
+// modules still use it; new text goes into the message catalogues.
+export const bi = (zh, en) => (lang === 'en' ? en : zh);
 
 // screenHref only ever builds a fragment from an encoded id, so a hostile
 // id cannot become a javascript: URL.
@@ -56,11 +57,17 @@ export const screenHref = (id) => '#/screen/' + encodeURIComponent(id);
 
 // ---- formatting --------------------------------------------------------
 
-export const absFormat = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: TZ, year: 'numeric', month: '2-digit', day: '2-digit',
+// Dates are Beijing time whatever the browser's zone, written the way the
+// page's language writes them (English: "29 Nov 2026, 07:30:00").
+const monthStyle = lang === 'en' ? 'short' : '2-digit';
+export const absFormat = new Intl.DateTimeFormat(locale, {
+  timeZone: TZ, year: 'numeric', month: monthStyle, day: '2-digit',
   hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
 });
-export const clockFormat = new Intl.DateTimeFormat('zh-CN', {
+export const dateFormat = new Intl.DateTimeFormat(locale, {
+  timeZone: TZ, year: 'numeric', month: monthStyle, day: '2-digit',
+});
+export const clockFormat = new Intl.DateTimeFormat(locale, {
   timeZone: TZ, hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
 });
 
@@ -77,26 +84,26 @@ export function absTime(s) {
   return d ? absFormat.format(d) : '—';
 }
 
+const relFormat = new Intl.RelativeTimeFormat(locale, { numeric: 'always', style: 'long' });
+
 export function relTime(s) {
   const d = parseTime(s);
   if (!d) return '—';
   const secs = Math.round((Date.now() - d.getTime()) / 1000);
   const a = Math.abs(secs);
-  let n;
-  let unit;
-  if (a < 10) return '刚刚';
-  if (a < 60) [n, unit] = [a, '秒'];
-  else if (a < 3600) [n, unit] = [Math.floor(a / 60), '分钟'];
-  else if (a < 86400) [n, unit] = [Math.floor(a / 3600), '小时'];
-  else [n, unit] = [Math.floor(a / 86400), '天'];
-  return `${n} ${unit}${secs >= 0 ? '前' : '后'}`;
+  if (a < 10) return t('time.justNow');
+  const sign = secs >= 0 ? -1 : 1;
+  if (a < 60) return relFormat.format(sign * a, 'second');
+  if (a < 3600) return relFormat.format(sign * Math.floor(a / 60), 'minute');
+  if (a < 86400) return relFormat.format(sign * Math.floor(a / 3600), 'hour');
+  return relFormat.format(sign * Math.floor(a / 86400), 'day');
 }
 
 // timeEl shows a relative time with the exact one on hover.
 export function timeEl(s, never = '—') {
   const d = parseTime(s);
   if (!d) return el('span', { class: 'muted', text: never });
-  return el('time', { datetime: d.toISOString(), title: absTime(s) + '（北京时间）' }, relTime(s));
+  return el('time', { datetime: d.toISOString(), title: t('time.beijing', { time: absTime(s) }) }, relTime(s));
 }
 
 export function fmtBytes(n) {
@@ -123,25 +130,25 @@ export function fmtOffset(ms) {
 
 export function fmtDuration(s) {
   if (typeof s !== 'number' || s <= 0) return '—';
-  if (s < 60) return `${s} 秒`;
-  if (s < 3600) return `${Math.floor(s / 60)} 分钟`;
-  if (s < 86400) return `${Math.floor(s / 3600)} 小时 ${Math.floor((s % 3600) / 60)} 分`;
-  return `${Math.floor(s / 86400)} 天 ${Math.floor((s % 86400) / 3600)} 小时`;
+  if (s < 60) return t('dur.s', { s });
+  if (s < 3600) return t('dur.m', { m: Math.floor(s / 60) });
+  if (s < 86400) return t('dur.hm', { h: Math.floor(s / 3600), m: Math.floor((s % 3600) / 60) });
+  return t('dur.dh', { d: Math.floor(s / 86400), h: Math.floor((s % 86400) / 3600) });
 }
 
 export const shortVersion = (v) => (v ? String(v).slice(0, 8) : '—');
 
 export function stateBadge(state) {
-  if (!state) return el('span', { class: 'muted', title: '首次连接前 before first contact', text: '—' });
+  if (!state) return el('span', { class: 'muted', title: t('state.none'), text: '—' });
   const s = STATES.includes(state) ? state : 'unknown';
-  return el('span', { class: `badge state-${s}`, dataset: { state: s } },
-    STATE_LABEL[s] || '未知', ' ', el('small', { class: 'en', text: s }));
+  return el('span', { class: `badge state-${s}`, dataset: { state: s }, title: s, text: t('state.' + s) });
 }
 
-export function statusBadge(kind, status, labels) {
+// statusBadge shows an enumeration value (a command's status, say) with
+// the catalogue's prefix.value as its text.
+export function statusBadge(kind, status, prefix) {
   const s = String(status || 'unknown');
-  return el('span', { class: `badge ${kind}-${s.replace(/[^a-z-]/g, '')}`, dataset: { status: s } },
-    labels[s] || s, ' ', el('small', { class: 'en', text: s }));
+  return el('span', { class: `badge ${kind}-${s.replace(/[^a-z-]/g, '')}`, dataset: { status: s }, title: s, text: label(prefix, s) });
 }
 
 export function reasonsList(reasons) {
@@ -153,16 +160,13 @@ export function versionCell(applied, published, upToDate) {
   const mismatch = !!published && !upToDate;
   return el('span', {
     class: 'version' + (mismatch ? ' mismatch' : ''),
-    title: `已应用 applied: ${applied || '—'}\n已发布 published: ${published || '—'}`,
+    title: t('version.title', { applied: applied || '—', published: published || '—' }),
   }, el('code', { text: shortVersion(applied) }), mismatch ? ' ≠ ' : ' = ', el('code', { text: shortVersion(published) }));
 }
 
 
-// L is a catalogue entry as a Chinese label with its English in small type.
-export const L = (key, vars) => {
-  const e = tEn(key, vars);
-  return e ? bi(t(key, vars), e) : [t(key, vars)];
-};
+// L is t under its older name: a catalogue entry in the page's language.
+export const L = t;
 
 // ---- session -------------------------------------------------------------
 
@@ -214,33 +218,54 @@ export const can = (cap) => session.can.has(cap);
 // isMe says whether a user id is the signed-in person's.
 export const isMe = (id) => !!session.user && !!id && session.user.id === id;
 
-export const roleLabel = (role) => (role ? `${t('role.' + role)} ${role}` : '—');
+export const roleLabel = (role) => (role ? label('role', role) : '—');
 
 // ---- API -----------------------------------------------------------------
 
+// ApiError is a refusal or failure of the API. message is what the page
+// shows: the catalogue's text for the error code (err.<code>) when it has
+// one, else the server's English sentence; detail is always the server's.
 export class ApiError extends Error {
-  constructor(status, message, code) {
-    super(message);
+  constructor(status, detail, code, field) {
+    super(errorText(status, detail, code, field));
     this.status = status;
     this.code = code || '';
+    this.field = field || '';
+    this.detail = detail || '';
   }
+}
+
+// errorText words an API error in the page's language. A field error
+// names the field as the page calls it; the server's sentence (English,
+// with the limits and values) follows in parentheses when the catalogue
+// has no text for the code.
+export function errorText(status, detail, code, field) {
+  if (code && has('err.' + code)) {
+    const f = field ? label('field', field) : '';
+    const main = t('err.' + code, { field: f, detail: detail || '' });
+    return code === 'invalid_field' && detail ? t('err.withDetail', { text: main, detail }) : main;
+  }
+  if (!status) return t('err.network', { detail: detail || '' });
+  return `HTTP ${status}` + (detail ? `: ${detail}` : '');
 }
 
 async function readError(resp) {
   let msg = '';
   let code = '';
+  let field = '';
   try {
     if ((resp.headers.get('Content-Type') || '').includes('json')) {
       const j = await resp.json();
       msg = j && typeof j.error === 'string' ? j.error : JSON.stringify(j);
       code = j && typeof j.code === 'string' ? j.code : '';
+      field = j && typeof j.field === 'string' ? j.field : '';
     } else {
       msg = (await resp.text()).slice(0, 300);
     }
   } catch {
     // an unreadable body still has its status
   }
-  return { text: `HTTP ${resp.status}` + (msg ? `：${msg}` : ''), code };
+  return { msg, code, field };
 }
 
 let unauthorized = () => {};
@@ -298,11 +323,11 @@ async function call(method, path, body, { signingIn = false, raw = false, cookie
   try {
     resp = await fetch('/api/v1' + path, init);
   } catch (err) {
-    throw new ApiError(0, `无法连接服务器 (network error)：${err.message}`);
+    throw new ApiError(0, err.message, 'network');
   }
   if (!resp.ok) {
-    const { text, code } = await readError(resp);
-    const err = new ApiError(resp.status, text, code);
+    const { msg, code, field } = await readError(resp);
+    const err = new ApiError(resp.status, msg, code, field);
     err.retryAfter = Number(resp.headers.get('Retry-After')) || 0;
     if (resp.status === 401 && !signingIn) {
       err.handled = true;
@@ -344,9 +369,9 @@ export async function loadLookups(force = false) {
 export function itemLabel(id) {
   if (!id) return el('span', { class: 'muted', text: '—' });
   const it = lookups.items.get(id);
-  if (it) return el('span', { title: `${ITEM_KIND[it.kind] || it.kind} · ${id}`, text: it.title });
+  if (it) return el('span', { title: `${label('kind', it.kind)} · ${id}`, text: it.title });
   const u = lookups.urgent.get(id);
-  if (u) return el('span', { class: 'urgent-label', title: id }, el('span', { class: 'tag', text: '紧急' }), ' ', u.title);
+  if (u) return el('span', { class: 'urgent-label', title: id }, el('span', { class: 'tag', text: t('urgent.tag') }), ' ', u.title);
   return el('code', { text: id });
 }
 
@@ -395,7 +420,7 @@ export class Page {
         await this.load();
         if (this.alive) clearBanner();
       } catch (err) {
-        if (this.alive && !err.handled) showBanner(`刷新失败 (refresh failed)：${err.message}`);
+        if (this.alive && !err.handled) showBanner(t('common.refreshFailed', { msg: err.message }));
       } finally {
         if (background) backgroundCalls--;
         this.running = false;
@@ -458,8 +483,8 @@ export function beijingLocal(s) {
   return iso.slice(0, d.getUTCSeconds() ? 19 : 16);
 }
 
-export const shortFormat = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: TZ, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
+export const shortFormat = new Intl.DateTimeFormat(locale, {
+  timeZone: TZ, month: monthStyle, day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23',
 });
 
 export function shortTime(s) {
@@ -503,8 +528,7 @@ export const changesetHref = (id) => '#/review/' + encodeURIComponent(id);
 // screen until the change set is submitted and approved.
 export function changesetNote(id) {
   return el('span', { class: 'changeset-note', dataset: { changeset: id } },
-    t('cs.savedTo'), ' ', el('a', { href: changesetHref(id), text: id }), ' ', t('cs.pending'),
-    ' ', el('small', { class: 'en', text: `${tEn('cs.savedTo')} ${id}, ${tEn('cs.pending')}` }));
+    t('cs.savedTo'), ' ', el('a', { href: changesetHref(id), text: id }), ' ', t('cs.pending'));
 }
 
 // thumbnails shows image assets from blob: URLs: an <img src> could not
@@ -514,9 +538,9 @@ export function changesetNote(id) {
 export function thumbnails(pg, mimeOf = () => '') {
   const loads = new Map(); // sha → Promise of {url, type}
   const done = new Map(); // sha → {url, type} once loaded, to draw without a flicker
-  const img = (u) => el('img', { src: u, alt: '缩略图 thumbnail' });
+  const img = (u) => el('img', { src: u, alt: t('media.thumbnail') });
   const label = (type, sha) => el('span', { class: 'muted', title: sha,
-    text: type.startsWith('video/') ? '视频 video' : '媒体 media' });
+    text: type.startsWith('video/') ? t('media.video') : t('media.media') });
   return function thumbFor(sha) {
     const mime = mimeOf(sha) || '';
     if (mime && !mime.startsWith('image/')) return label(mime, sha);
@@ -537,7 +561,7 @@ export function thumbnails(pg, mimeOf = () => '') {
       box.replaceChildren(r.url ? img(r.url) : label(r.type, sha));
     }, (err) => {
       loads.delete(sha); // try again on the next refresh
-      box.replaceChildren(el('span', { class: 'error small', title: err.message, text: '无法加载' }));
+      box.replaceChildren(el('span', { class: 'error small', title: err.message, text: t('media.loadFailed') }));
     });
     return box;
   };
@@ -572,13 +596,12 @@ export function confirmButton(label, confirmLabel, dataset, action) {
 }
 
 export function refreshBar(pg) {
-  return el('div', { class: 'toolbar' }, el('button', { type: 'button', id: 'refresh', onclick: () => pg.tick() }, bi('刷新', 'Refresh')));
+  return el('div', { class: 'toolbar' }, el('button', { type: 'button', id: 'refresh', onclick: () => pg.tick(), text: t('common.refresh') }));
 }
 
 export function kindBadge(kind) {
   const k = String(kind || '');
-  return el('span', { class: `badge kind-${k.replace(/[^a-z_]/g, '')}`, dataset: { kind: k } },
-    ITEM_KIND[k] || k || '?', ' ', el('small', { class: 'en', text: k }));
+  return el('span', { class: `badge kind-${k.replace(/[^a-z_]/g, '')}`, dataset: { kind: k }, title: k, text: k ? label('kind', k) : '?' });
 }
 
 // ---- drafts --------------------------------------------------------------
@@ -613,7 +636,6 @@ export function overlayDrafts(list, cs, kind) {
 // draftTag marks a drafted object in a list, linking to its change set.
 export function draftTag(o) {
   if (!o || !o._draft) return null;
-  const zh = o._draft === 'delete' ? '待删除' : o._draft === 'create' ? '草稿' : '已修改';
-  return el('a', { class: 'tag draft', href: changesetHref(o._cs), title: `${o._cs} · 未发布 not published`, dataset: { draft: o._draft } },
-    zh, ' ', el('small', { class: 'en', text: 'draft' }));
+  const key = o._draft === 'delete' ? 'draft.delete' : o._draft === 'create' ? 'draft.create' : 'draft.update';
+  return el('a', { class: 'tag draft', href: changesetHref(o._cs), title: t('draft.title', { cs: o._cs }), dataset: { draft: o._draft }, text: t(key) });
 }

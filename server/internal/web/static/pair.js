@@ -6,13 +6,10 @@
 // pg is the fleet page, refreshed after a screen was added.
 
 import { el, append, L, api, can, lookups, loadLookups, screenHref, formMessages } from './kit.js';
-import { t, tEn } from './i18n.js';
+import { t } from './i18n.js';
 
-// both is a catalogue entry as one line, Chinese then English.
-const both = (key, vars) => {
-  const e = tEn(key, vars);
-  return e ? `${t(key, vars)} ${e}` : t(key, vars);
-};
+// both is a catalogue entry (once bilingual, now the page's language).
+const both = t;
 
 export function pairCard(pg) {
   if (!can('fleet.write')) return null;
@@ -70,7 +67,7 @@ export function pairCard(pg) {
     repairRows.hidden = byToken;
     screenRows.hidden = repair;
     tokenHint.hidden = !byToken;
-    submit.replaceChildren(...L(byToken ? 'pair.create' : 'pair.submit'));
+    submit.replaceChildren(L(byToken ? 'pair.create' : 'pair.submit'));
   }
 
   async function refresh() {

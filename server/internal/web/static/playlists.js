@@ -4,7 +4,7 @@ import {
   el, append, bi, timeEl, fmtDuration, api, enc, formMessages, confirmButton, refreshBar, can,
   myOpenChangeSet, overlayDrafts, draftTag,
 } from './kit.js';
-import { ITEM_KIND } from './i18n.js';
+import { label } from './i18n.js';
 
 export default function playlistsView(pg) {
   const m = formMessages('playlist');
@@ -51,15 +51,15 @@ export default function playlistsView(pg) {
     const keep = addSel.value;
     const list = [...items.values()].sort((a, b) => a.title.localeCompare(b.title, 'zh-CN'));
     addSel.replaceChildren(el('option', { value: '', text: '选择内容… choose an item' }),
-      ...list.map((it) => el('option', { value: it.id, text: `${it.title}（${ITEM_KIND[it.kind] || it.kind}）` })));
+      ...list.map((it) => el('option', { value: it.id, text: `${it.title} · ${label('kind', it.kind)}` })));
     if (items.has(keep)) addSel.value = keep;
   }
 
   function reset() {
     editing = null;
     order = [];
-    heading.replaceChildren(...bi('新建播放列表', 'New playlist'));
-    saveBtn.replaceChildren(...bi('创建', 'Create'));
+    heading.replaceChildren(bi('新建播放列表', 'New playlist'));
+    saveBtn.replaceChildren(bi('创建', 'Create'));
     cancelBtn.hidden = true;
     nameIn.value = '';
     renderOrder();
@@ -69,8 +69,8 @@ export default function playlistsView(pg) {
     editing = p;
     order = (p.items || []).slice();
     m.clear();
-    heading.replaceChildren(...bi('编辑播放列表', 'Edit playlist'), ' ', el('code', { text: p.id }));
-    saveBtn.replaceChildren(...bi('保存', 'Save'));
+    heading.replaceChildren(bi('编辑播放列表', 'Edit playlist'), ' ', el('code', { text: p.id }));
+    saveBtn.replaceChildren(bi('保存', 'Save'));
     cancelBtn.hidden = false;
     nameIn.value = p.name || '';
     renderOrder();

@@ -7,7 +7,7 @@
 // checks the build again; this page only shows what they report.
 
 import { $, el, append, L, api, enc, can, absTime, fmtBytes, screenHref, lookups, loadLookups } from './kit.js';
-import { t, tEn } from './i18n.js';
+import { t } from './i18n.js';
 
 // SCREEN_CLASS colours a screen's roll-out state with the page's badges.
 const SCREEN_CLASS = {
@@ -296,6 +296,6 @@ export default function releasesView(pg, arg) {
     renderRollouts(rs, selected);
     renderDetail(selected ? await api('GET', '/rollouts/' + enc(selected)) : null);
     updated.textContent = `${t('rel.refreshed')} ${absTime(new Date().toISOString())}`;
-    updated.title = tEn('rel.refreshed');
+    updated.title = t('rel.refreshed');
   });
 }

@@ -12,12 +12,11 @@ import {
   confirmButton, refreshBar, thumbnails, changesetHref, statusBadge,
 } from './kit.js';
 import { targetSummary } from './targets.js';
-import { t, ITEM_KIND, CS_STATES } from './i18n.js';
+import { t, label } from './i18n.js';
 
-const STATE_LABEL = Object.fromEntries(CS_STATES.map((s) => [s, t('cs.state.' + s)]));
 
 export function stateBadge(state) {
-  return statusBadge('cs', state, STATE_LABEL);
+  return statusBadge('cs', state, 'cs.state');
 }
 
 const csTitle = (cs) => cs.title || cs.id;
@@ -373,7 +372,7 @@ function value(kind, key, v, ctx) {
   if (v === undefined || v === null || v === '') return none();
   switch (key) {
     case 'kind':
-      return kind === 'item' ? `${ITEM_KIND[v] || v} ${v}` : String(v);
+      return kind === 'item' ? label('kind', v) : String(v);
     case 'asset':
       return el('span', { class: 'diff-asset' }, ctx.thumbFor(v), ' ', el('code', { class: 'small', title: v, text: String(v).slice(0, 12) }));
     case 'items':

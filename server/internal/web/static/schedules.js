@@ -5,10 +5,10 @@ import {
   myOpenChangeSet, overlayDrafts, draftTag,
 } from './kit.js';
 import { targetChoices, representable, targetSummary } from './targets.js';
-import { t, tEn } from './i18n.js';
+import { t } from './i18n.js';
 import { WEEK, PRESETS, clock, toCron, fromCron, describe, crossesMidnight } from './dayparts.js';
 
-const bt = (key) => bi(t(key), tEn(key));
+const bt = (key) => t(key);
 
 export default function schedulesView(pg) {
   const m = formMessages('schedule');
@@ -49,7 +49,7 @@ export default function schedulesView(pg) {
     },
   }, bt(`sched.${p}`)));
   const pad = (n) => String(n).padStart(2, '0');
-  const timeSelect = (id, n, key) => el('select', { id, 'aria-label': `${t(key)} ${tEn(key)}`, onchange: () => pickersToRaw() },
+  const timeSelect = (id, n, key) => el('select', { id, 'aria-label': t(key), onchange: () => pickersToRaw() },
     Array.from({ length: n }, (_, i) => el('option', { value: String(i), text: pad(i) })));
   const startH = timeSelect('s-start-h', 24, 'sched.start');
   const startM = timeSelect('s-start-m', 60, 'sched.start');
@@ -57,8 +57,8 @@ export default function schedulesView(pg) {
   const endM = timeSelect('s-end-m', 60, 'sched.end');
   const daypartBox = el('div', { id: 's-daypart', class: 'daypart', hidden: true },
     el('div', { class: 'presets' }, presetButtons.flatMap((b) => [b, ' '])),
-    el('div', { class: 'days', id: 's-days', role: 'group', 'aria-label': `${t('sched.days')} ${tEn('sched.days')}` },
-      dayInputs.map((i) => el('label', { class: 'inline day', title: tEn(`sched.day.${i.value}`) }, i, ' ', t(`sched.dayShort.${i.value}`)))),
+    el('div', { class: 'days', id: 's-days', role: 'group', 'aria-label': t('sched.days') },
+      dayInputs.map((i) => el('label', { class: 'inline day', title: t(`sched.day.${i.value}`) }, i, ' ', t(`sched.dayShort.${i.value}`)))),
     el('div', { class: 'clock-row' },
       el('label', { for: 's-start-h' }, bt('sched.start')), el('span', { class: 'clock' }, startH, ':', startM),
       el('label', { for: 's-end-h' }, bt('sched.end')), el('span', { class: 'clock' }, endH, ':', endM)),
@@ -138,8 +138,8 @@ export default function schedulesView(pg) {
     const r = cron ? fromCron(cron, d) : null;
     if (mode() === 'daypart' && !cron) ruleOut.replaceChildren(...bt('sched.needDay'));
     else if (!cron) ruleOut.replaceChildren(...bt('sched.allDayRule'));
-    else if (r) ruleOut.replaceChildren(...bi(describe(r), describe(r, tEn)));
-    else ruleOut.replaceChildren(...bi(t('sched.rawRule', { cron, dur: fmtDuration(d) }), tEn('sched.rawRule', { cron, dur: fmtDuration(d) })));
+    else if (r) ruleOut.replaceChildren(describe(r));
+    else ruleOut.replaceChildren(t('sched.rawRule', { cron, dur: fmtDuration(d) }));
     overnightNote.hidden = !(r && crossesMidnight(r.start, r.end));
     if (r) overnightNote.textContent = r.start === r.end ? t('sched.sameTime') : t('sched.overnight', { time: clock(r.end) });
     cannotNote.hidden = !(cron && !r);
@@ -155,8 +155,8 @@ export default function schedulesView(pg) {
   function reset() {
     editing = null;
     keepTarget = null;
-    heading.replaceChildren(...bi('新建排期', 'New schedule'));
-    saveBtn.replaceChildren(...bi('创建', 'Create'));
+    heading.replaceChildren(bi('新建排期', 'New schedule'));
+    saveBtn.replaceChildren(bi('创建', 'Create'));
     cancelBtn.hidden = true;
     targetNote.hidden = true;
     for (const i of [nameIn, cronIn, durIn, fromIn, toIn]) i.value = '';
@@ -171,8 +171,8 @@ export default function schedulesView(pg) {
   function edit(s) {
     editing = s;
     m.clear();
-    heading.replaceChildren(...bi('编辑排期', 'Edit schedule'), ' ', el('code', { text: s.id }));
-    saveBtn.replaceChildren(...bi('保存', 'Save'));
+    heading.replaceChildren(bi('编辑排期', 'Edit schedule'), ' ', el('code', { text: s.id }));
+    saveBtn.replaceChildren(bi('保存', 'Save'));
     cancelBtn.hidden = false;
     nameIn.value = s.name || '';
     plSel.value = s.playlist; // '' (choose…) if the playlist is gone: the check below asks for one
@@ -218,7 +218,7 @@ export default function schedulesView(pg) {
     if (!Number.isInteger(body.priority)) return m.fail('优先级须为整数。priority: must be an integer');
     if (nameIn.value.trim()) body.name = nameIn.value.trim();
     const cron = cronIn.value.trim();
-    if (!cron && mode() === 'daypart') return m.fail(`${t('sched.needDay')} ${tEn('sched.needDay')}`);
+    if (!cron && mode() === 'daypart') return m.fail(t('sched.needDay'));
     if (cron) {
       body.cron = cron;
       const d = Number(durIn.value);
@@ -256,7 +256,7 @@ export default function schedulesView(pg) {
     if (!s.cron) return el('span', {}, '全天 ', el('small', { class: 'en', text: 'always' }));
     const r = fromCron(s.cron, s.duration_s);
     if (r) {
-      return el('span', { title: describe(r, tEn) }, el('span', { class: 's-rule', text: describe(r) }), ' ',
+      return el('span', {}, el('span', { class: 's-rule', text: describe(r) }), ' ',
         el('code', { class: 'muted small', text: s.cron }));
     }
     return el('span', {}, el('code', { text: s.cron }), ` 起 ${fmtDuration(s.duration_s)}`);

@@ -3,7 +3,7 @@
 import {
   REFRESH_MS, FAST_MS, FAST_FOR_MS, $, el, append, bi, clockFormat, absTime, timeEl, fmtBytes, fmtOffset, fmtDuration, stateBadge, statusBadge, reasonsList, versionCell, api, enc, loadLookups, can, itemLabel, groupLabel, shortTime,
 } from './kit.js';
-import { COMMAND_LABEL, COMMAND_STATUS, ITEM_KIND } from './i18n.js';
+import { t, label } from './i18n.js';
 
 const COMMANDS = [
   { type: 'identify', label: '识别', en: 'Identify', hint: '屏幕全屏显示名称和编号 30 秒' },
@@ -38,10 +38,10 @@ export default function screenView(pg, id) {
   async function send(type) {
     actionMsg.hidden = false;
     actionMsg.className = 'msg';
-    actionMsg.textContent = `正在发送「${COMMAND_LABEL[type]}」…`;
+    actionMsg.textContent = `正在发送「${label('cmd', type)}」…`;
     try {
       const cmd = await api('POST', `/screens/${enc(id)}/commands`, { type });
-      actionMsg.textContent = `已发送「${COMMAND_LABEL[type]}」(${type})，状态：${COMMAND_STATUS[cmd.status] || cmd.status}`;
+      actionMsg.textContent = `已发送「${label('cmd', type)}」，状态：${label('cmdStatus', cmd.status)}`;
       lastSent = cmd;
       fastUntil = Date.now() + FAST_FOR_MS;
       pg.tick();
@@ -143,7 +143,7 @@ export default function screenView(pg, id) {
         el('ol', { class: 'plain rotation' }, entries.map((e) => {
           const it = e.item || {};
           return el('li', { class: it.id === now.current_item ? 'playing' : '' }, it.title || it.id,
-            el('span', { class: 'muted' }, ` · ${ITEM_KIND[it.kind] || it.kind || ''} · ${it.duration_s || '?'} 秒`));
+            el('span', { class: 'muted' }, ` · ${label('kind', it.kind)} · ${it.duration_s || '?'} 秒`));
         })));
     } else if (!urgent.length) {
       parts.push(el('p', { class: 'muted', text: '没有排期内容，屏幕显示备用页。Nothing scheduled: the fallback page.' }));
@@ -154,15 +154,15 @@ export default function screenView(pg, id) {
 
   function renderCommands(cmds) {
     cmdBody.replaceChildren(...cmds.map((c) => el('tr', { dataset: { type: c.type, status: c.status, id: c.id } },
-      el('td', {}, COMMAND_LABEL[c.type] || c.type, ' ', el('small', { class: 'en', text: c.type })),
-      el('td', {}, statusBadge('cmd', c.status, COMMAND_STATUS)),
+      el('td', { title: c.type, text: label('cmd', c.type) }),
+      el('td', {}, statusBadge('cmd', c.status, 'cmdStatus')),
       el('td', {}, timeEl(c.created_at)),
       el('td', {}, timeEl(c.finished_at)),
       el('td', { class: 'result' }, c.error ? el('span', { class: 'error', text: c.error }) : (c.result || '')))));
     const sent = lastSent && cmds.find((c) => c.id === lastSent.id);
     if (sent && sent.status !== lastSent.status) {
       lastSent = sent;
-      const label = `「${COMMAND_LABEL[sent.type] || sent.type}」${COMMAND_STATUS[sent.status] || sent.status}`;
+      const label = `「${label('cmd', sent.type)}」${label('cmdStatus', sent.status)}`;
       actionMsg.className = 'msg' + (sent.status === 'failed' || sent.status === 'expired' ? ' error' : '');
       actionMsg.textContent = label + (sent.error ? `：${sent.error}` : sent.result ? `：${sent.result}` : '');
     }
@@ -214,7 +214,7 @@ export default function screenView(pg, id) {
           g.urgent && g.urgent.length ? el('span', { class: 'tag', text: `紧急通知 ×${g.urgent.length}` }) : null),
         (g.items || []).length ? el('ol', { class: 'plain tl-items' }, g.items.map((it) => el('li', {},
           el('span', { class: 'tl-item', text: it.title || it.id }),
-          el('span', { class: 'muted small', text: ` · ${ITEM_KIND[it.kind] || it.kind || ''} · ${it.duration_s} 秒` })))) : null);
+          el('span', { class: 'muted small', text: ` · ${label('kind', it.kind)} · ${it.duration_s} 秒` })))) : null);
     });
     const cut = resp.headers.get('X-Timeline-Truncated');
     // append (not replaceChildren) skips the absent parts instead of printing "null".

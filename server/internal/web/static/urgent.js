@@ -4,7 +4,7 @@ import {
   TZ_OFFSET, $, el, append, bi, absTime, timeEl, statusBadge, api, enc, lookups, loadLookups, showBanner, can,
 } from './kit.js';
 import { targetSummary } from './targets.js';
-import { URGENT_STATUS, t } from './i18n.js';
+import { t } from './i18n.js';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -168,7 +168,7 @@ export default function urgentView(pg) {
       el('td', { class: 'u-title', text: n.title }),
       el('td', { class: 'u-body', text: n.body || '' }),
       el('td', { text: targetSummary(n.target, screenNames) }),
-      el('td', {}, statusBadge('urgent', n.status, URGENT_STATUS)),
+      el('td', {}, statusBadge('urgent', n.status, 'urgentStatus')),
       el('td', {}, timeEl(n.created_at)),
       el('td', { class: 'u-by', text: sender(n) || '—' }),
       el('td', {}, absTime(n.withdrawn_at || n.expires_at)),

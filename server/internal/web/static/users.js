@@ -37,8 +37,8 @@ export default function usersView(pg) {
 
   function reset() {
     editing = null;
-    heading.replaceChildren(...L('users.new'));
-    saveBtn.replaceChildren(...L('common.create'));
+    heading.replaceChildren(L('users.new'));
+    saveBtn.replaceChildren(L('common.create'));
     cancelBtn.hidden = true;
     nameIn.value = '';
     nameIn.disabled = false;
@@ -52,8 +52,8 @@ export default function usersView(pg) {
   function edit(u) {
     editing = u;
     m.clear();
-    heading.replaceChildren(...L('users.edit'), ' ', el('code', { text: u.username }));
-    saveBtn.replaceChildren(...L('common.save'));
+    heading.replaceChildren(L('users.edit'), ' ', el('code', { text: u.username }));
+    saveBtn.replaceChildren(L('common.save'));
     cancelBtn.hidden = false;
     nameIn.value = u.username;
     nameIn.disabled = true;
