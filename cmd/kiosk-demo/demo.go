@@ -50,6 +50,15 @@ type Config struct {
 	// Started, if set, is called once both parts run and the content is in
 	// place; tests use it to find the addresses bound to port 0.
 	Started func(Info)
+
+	// Browser is -browser: "auto" starts a headless Chromium found on PATH
+	// on the screen page and takes one screenshot through the player's
+	// screenshot command; "off" or "" starts none; anything else names the
+	// browser to start.
+	Browser string
+	// Screenshot, if set, is called once the demo's screenshot is saved
+	// (file) or failed (err).
+	Screenshot func(file string, err error)
 }
 
 // Info describes a running demo.
@@ -64,6 +73,8 @@ type Info struct {
 	Seeded     bool // this run created the content
 	Items      int
 	Users      []DemoUser // one account per role, with passwords
+	Browser    string     // the headless Chromium started, "" for none
+	BrowserOff bool       // -browser off: none was looked for
 }
 
 // run starts the server, seeds it through the API, starts one player, and
@@ -176,6 +187,21 @@ func run(ctx context.Context, cfg Config) (err error) {
 		plLn.Close()
 		return fmt.Errorf("create player cache dir: %w", err)
 	}
+	browserPath, err := findBrowser(cfg.Browser)
+	if err != nil {
+		plLn.Close()
+		return err
+	}
+	info.BrowserOff = strings.TrimSpace(cfg.Browser) == "" || cfg.Browser == "off" || cfg.Browser == "none"
+	devtoolsURL, devtoolsPort := "", 0
+	if browserPath != "" {
+		if devtoolsPort, err = freeLoopbackPort(); err != nil {
+			plLn.Close()
+			return fmt.Errorf("find a port for the browser's DevTools: %w", err)
+		}
+		devtoolsURL = "http://127.0.0.1:" + strconv.Itoa(devtoolsPort)
+	}
+
 	plCtx, stopPl := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPl()
 	plReady := make(chan string, 1)
@@ -189,6 +215,7 @@ func run(ctx context.Context, cfg Config) (err error) {
 			Listener:          plLn,
 			HeartbeatInterval: cfg.Heartbeat,
 			DistrictName:      demoDistrictName,
+			DevToolsURL:       devtoolsURL,
 			Logger:            log.With("part", "player"),
 			Ready:             plReady,
 		})
@@ -213,9 +240,47 @@ func run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 
+	var browser *headlessBrowser
+	if browserPath != "" {
+		browser, err = startHeadless(browserPath, info.ScreenURL, devtoolsPort, filepath.Join(info.DataDir, "browser"), io.Discard)
+		if err != nil {
+			log.Warn("could not start the headless browser; the demo runs without it", "error", err)
+		} else {
+			info.Browser = browserPath
+			// Deferred after the player's stop, so it runs first.
+			defer browser.stop()
+		}
+	}
+
 	printBanner(cfg.Out, info)
 	if cfg.Started != nil {
 		cfg.Started(info)
+	}
+	if browser != nil {
+		shotCtx, cancelShot := context.WithTimeout(ctx, 90*time.Second)
+		shotDone := make(chan struct{})
+		defer func() {
+			cancelShot()
+			<-shotDone
+		}()
+		go func() {
+			defer close(shotDone)
+			file := ""
+			err := waitForPage(shotCtx, info.ScreenURL, browser)
+			if err == nil {
+				file, err = takeScreenshot(shotCtx, newAPIClient(info.ServerURL, cfg.AdminToken), info.ScreenID, filepath.Join(info.DataDir, "screenshot"))
+			}
+			if err != nil {
+				if ctx.Err() == nil { // not when the demo is stopping
+					fmt.Fprintf(cfg.Out, "\nScreenshot: not taken: %v\n", err)
+				}
+			} else {
+				fmt.Fprintf(cfg.Out, "\nScreenshot of the screen, taken through the player's screenshot command:\n  %s\n  (also on the admin page: the screen's detail, 截图 Screenshot)\n", file)
+			}
+			if cfg.Screenshot != nil {
+				cfg.Screenshot(file, err)
+			}
+		}()
 	}
 
 	select {
@@ -306,6 +371,7 @@ Kiosk demo is running: one server, one screen (%s), %s.
   API base:     %s
   Break-glass:  %s   (admin token for scripts: publishes without review)
   Data dir:     %s
+  Browser:      %s
 
   Accounts (one per role; an editor's changes reach the screen once the
   reviewer, or the admin, approves them in 变更/审核 Review):
@@ -316,7 +382,7 @@ Try the API:
 
 Press Ctrl+C to stop.
 `, demoScreenName, content, in.ScreenURL, in.ScreenURL,
-		in.ServerURL+"/admin/", in.APIBase, in.AdminToken, data,
+		in.ServerURL+"/admin/", in.APIBase, in.AdminToken, data, browserLine(in),
 		auth, in.APIBase, auth, in.APIBase, in.ScreenID)
 }
 
@@ -324,4 +390,17 @@ Press Ctrl+C to stop.
 // pastes safely whatever it contains.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// browserLine says which headless browser shows the screen, or how to get
+// one.
+func browserLine(in Info) string {
+	switch {
+	case in.Browser != "":
+		return "headless Chromium (" + in.Browser + ") on the screen page, started as deploy/kiosk-browser.sh does; a screenshot follows"
+	case in.BrowserOff:
+		return "none (-browser off)"
+	default:
+		return "no Chromium found: install it (apt install chromium) to see the screenshot command, or name one with -browser PATH"
+	}
 }

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
 	"io"
 	"log/slog"
 	"net"
@@ -235,5 +238,76 @@ func TestDemoNeedsAdminToken(t *testing.T) {
 	err := run(context.Background(), Config{Addr: "127.0.0.1:0", Listen: "127.0.0.1:0", Out: io.Discard})
 	if err == nil || !strings.Contains(err.Error(), "admin token") {
 		t.Errorf("run() without a token = %v, want an error naming the admin token", err)
+	}
+}
+
+// TestDemoScreenshotThroughHeadlessChromium: with a Chromium installed the
+// demo starts it headless on the screen page, the way the screen box's
+// launcher does, and saves one full-HD screenshot taken through the
+// player's screenshot command.
+func TestDemoScreenshotThroughHeadlessChromium(t *testing.T) {
+	if p, _ := findBrowser("auto"); p == "" {
+		if os.Getenv("KIOSK_REQUIRE_CHROMIUM") != "" {
+			t.Fatal("no Chromium on PATH and KIOSK_REQUIRE_CHROMIUM is set")
+		}
+		t.Skip("no Chromium on PATH")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type shot struct {
+		file string
+		err  error
+	}
+	shots := make(chan shot, 1)
+	done := make(chan error, 1)
+	var out bytes.Buffer
+	dir := t.TempDir()
+	go func() {
+		done <- run(ctx, Config{
+			Addr:       "127.0.0.1:0",
+			Listen:     "127.0.0.1:0",
+			DataDir:    dir,
+			AdminToken: testAdminToken,
+			Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Out:        &out,
+			Heartbeat:  time.Second,
+			Browser:    "auto",
+			Screenshot: func(file string, err error) { shots <- shot{file, err} },
+		})
+	}()
+	var got shot
+	select {
+	case got = <-shots:
+	case err := <-done:
+		t.Fatalf("run returned before the screenshot: %v", err)
+	case <-time.After(120 * time.Second):
+		t.Fatal("no screenshot within 120 s")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("demo did not stop within 30 s")
+	}
+	if got.err != nil {
+		t.Fatalf("screenshot: %v", got.err)
+	}
+	f, err := os.Open(got.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	cfg, format, err := image.DecodeConfig(f)
+	if err != nil {
+		t.Fatalf("decode %s: %v", got.file, err)
+	}
+	if cfg.Width != 1920 || cfg.Height != 1080 {
+		t.Errorf("screenshot is %s %d×%d, want 1920×1080", format, cfg.Width, cfg.Height)
+	}
+	if !strings.Contains(out.String(), "headless Chromium") || !strings.Contains(out.String(), got.file) {
+		t.Errorf("banner does not name the browser and the file:\n%s", out.String())
 	}
 }

@@ -1,7 +1,7 @@
 // Command kiosk-demo runs a whole Kiosk system on loopback with one command:
 // a server, one player, and demo content seeded through the real API.
 //
-//	go run ./cmd/kiosk-demo [-addr 127.0.0.1:8080] [-listen 127.0.0.1:8090] [-data DIR]
+//	go run ./cmd/kiosk-demo [-addr 127.0.0.1:8080] [-listen 127.0.0.1:8090] [-data DIR] [-browser auto|off|PATH]
 //
 // The admin token is KIOSK_ADMIN_TOKEN if set, else a random one per run.
 package main
@@ -27,6 +27,7 @@ func main() {
 	listen := fs.String("listen", DefaultListen, "player kiosk page address (open it in a browser)")
 	data := fs.String("data", "", "data dir to keep between runs (default: a fresh temporary dir)")
 	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn or error")
+	browser := fs.String("browser", "auto", "headless Chromium on the screen page, for the screenshot command: auto (if installed), off, or a path")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
@@ -57,6 +58,7 @@ func main() {
 		AdminToken: token,
 		Logger:     log,
 		Out:        os.Stdout,
+		Browser:    *browser,
 	})
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(os.Stderr, "kiosk-demo: %v\n", err)
