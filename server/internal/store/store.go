@@ -107,6 +107,11 @@ func (s *Store) removeTempFiles() {
 			os.Remove(m)
 		}
 	}
+	// A backup's staging folder of hard links (backup.go).
+	stages, _ := filepath.Glob(filepath.Join(s.dir, "backup-stage-*"))
+	for _, m := range stages {
+		os.RemoveAll(m)
+	}
 }
 
 // Close closes the bbolt file. Every write acknowledged before Close was
