@@ -105,6 +105,13 @@ type Config struct {
 	PlayRetention  time.Duration // proof-of-play records older than this are deleted
 	AuditRetention time.Duration // audit entries older than this are deleted (at least 400 days by default)
 
+	// Scheduled backups: every BackupEvery an archive (as GET
+	// /api/v1/backup) goes into BackupDir, and the newest BackupKeep are
+	// kept. Off unless both BackupDir and BackupEvery are set.
+	BackupDir   string
+	BackupEvery time.Duration
+	BackupKeep  int
+
 	// Request bodies. The HTTP server has no overall read timeout, since
 	// an upload over a slow link may take hours; instead every body must
 	// start within BodyGrace, then average BodyMinRate bytes a second and

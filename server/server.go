@@ -244,6 +244,7 @@ func Run(ctx context.Context, cfg Config) error {
 		func(ctx context.Context) { prunePlays(ctx, st, cfg, log) },
 		func(ctx context.Context) { pruneAudit(ctx, st, cfg, log) },
 		func(ctx context.Context) { pruneSessions(ctx, st, cfg, log) },
+		func(ctx context.Context) { scheduledBackups(ctx, st, cfg, log) },
 	} {
 		bg.Add(1)
 		go func() { defer bg.Done(); job(bgCtx) }()

@@ -36,6 +36,12 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "safe-mode" {
 		os.Exit(runSafeMode(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "backup" {
+		os.Exit(usercmd.RunBackup(os.Args[2:], os.Getenv, os.Stdout, os.Stderr))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "restore" {
+		os.Exit(usercmd.RunRestore(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "key" {
 		os.Exit(usercmd.RunKey(os.Args[2:], os.Stdout, os.Stderr))
 	}
@@ -75,6 +81,9 @@ func main() {
 		cfg.ReleaseKey = strings.TrimSpace(string(b))
 		return nil
 	})
+	flag.StringVar(&cfg.BackupDir, "backup-dir", "", "write scheduled backups into this folder (with -backup-every)")
+	flag.DurationVar(&cfg.BackupEvery, "backup-every", 0, "how often to write a scheduled backup, e.g. 24h (0: never)")
+	flag.IntVar(&cfg.BackupKeep, "backup-keep", server.DefaultBackupKeep, "how many scheduled backups to keep in -backup-dir")
 	flag.DurationVar(&cfg.UpdateDeadline, "update-deadline", server.DefaultUpdateDeadline, "a screen that downloaded a player build must report the new version within this, or it counts as failed")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	debug := flag.Bool("debug", false, "log every request")

@@ -33,6 +33,7 @@ const (
 	capWebhooksWrite  capability = "webhooks.write"
 	capSafeMode       capability = "safe_mode" // blank screens to the neutral slate, and lift it
 	capReleases       capability = "releases"  // player builds and roll-outs
+	capBackup         capability = "backup"    // download a backup of everything, keys included
 	capDevice         capability = "device"    // a screen's own device token
 )
 
@@ -40,7 +41,7 @@ const (
 // capabilities also follow a per-user permission (principal.can).
 var roleCaps = map[store.Role][]capability{
 	store.RoleAdmin: {capSelf, capContentRead, capContentWrite, capReview, capFleetRead, capFleetWrite,
-		capUrgent, capUrgentWithdraw, capReports, capAudit, capUsers, capWebhooksRead, capWebhooksWrite, capSafeMode, capReleases},
+		capUrgent, capUrgentWithdraw, capReports, capAudit, capUsers, capWebhooksRead, capWebhooksWrite, capSafeMode, capReleases, capBackup},
 	store.RoleReviewer:   {capSelf, capContentRead, capContentWrite, capReview, capFleetRead, capUrgentWithdraw, capReports, capSafeMode},
 	store.RoleEditor:     {capSelf, capContentRead, capContentWrite, capFleetRead, capReports},
 	store.RoleTechnician: {capSelf, capContentRead, capFleetRead, capFleetWrite, capReports, capWebhooksRead},
@@ -124,6 +125,7 @@ var capWords = map[capability]string{
 	capWebhooksWrite:  "manage webhooks",
 	capSafeMode:       "switch screens to safe mode",
 	capReleases:       "manage player builds and roll-outs",
+	capBackup:         "download backups",
 }
 
 func forbidden(p *principal, c capability) error {

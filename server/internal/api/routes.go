@@ -141,6 +141,8 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 
 	api.GET("/reports/plays", h.playReport, capReports)
 
+	api.GET("/backup", h.backup, capBackup)
+
 	// Device routes sit outside the guarded group: a device token reaches
 	// only its own screen's manifest and media, and no person's credential
 	// is a device credential. The websocket authenticates in the hub
