@@ -84,12 +84,19 @@ type batchRecord struct {
 // It is idempotent twice over: a batch id seen before for this screen adds
 // nothing, and within a new batch every play id already stored for this
 // screen is skipped. The screen's current group is recorded with each play.
+//
+// Batches from many screens share one commit (bbolt's DB.Batch): at
+// 10,000 screens uploading every few minutes, one fsync per batch would
+// queue every other writer behind them. Batch may run the function again
+// after another one in the same commit failed; being idempotent, it
+// starts its count afresh each time.
 func (s *Store) IngestPlays(screenID string, b playlists.PlayBatch) (IngestResult, error) {
 	var res IngestResult
 	if screenID == "" || b.BatchID == "" {
 		return res, errors.New("ingest plays: screen id and batch id are required")
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		res = IngestResult{}
 		var sc screenRecord
 		ok, err := getJSON(tx.Bucket(bucketScreens), screenID, &sc)
 		if err != nil {
@@ -473,28 +480,60 @@ func (s *Store) PrunePlays(cutoff time.Time) (int, error) {
 			break
 		}
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		batches := tx.Bucket(bucketPlayBatches)
-		var old [][]byte
-		err := batches.ForEach(func(k, raw []byte) error {
-			var br batchRecord
-			if json.Unmarshal(raw, &br) == nil && br.At.Before(cutoff) {
-				old = append(old, bytes.Clone(k))
+	if err := s.pruneBatches(cutoff); err != nil {
+		return total, err
+	}
+	return total, nil
+}
+
+// BatchRetention is how long a batch id is remembered. Batch records only
+// make a re-sent batch cheap to refuse; the play ids (kept as long as the
+// plays) still stop a batch re-sent after that from counting twice.
+const BatchRetention = 30 * 24 * time.Hour
+
+// pruneBatches deletes batch records older than BatchRetention (or than
+// cutoff, if that is later), looking at pruneChunk records per
+// transaction so that no writer waits long, each resuming where the last
+// stopped.
+func (s *Store) pruneBatches(cutoff time.Time) error {
+	if c := s.now().Add(-BatchRetention); c.After(cutoff) {
+		cutoff = c
+	}
+	var from []byte // the first key not looked at yet; nil: the first key
+	for {
+		var resume []byte
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			cur := tx.Bucket(bucketPlayBatches).Cursor()
+			k, raw := cur.First()
+			if from != nil {
+				k, raw = cur.Seek(from)
+			}
+			for seen := 0; k != nil; seen++ {
+				if seen == pruneChunk {
+					resume = bytes.Clone(k)
+					return nil
+				}
+				var br batchRecord
+				if json.Unmarshal(raw, &br) == nil && br.At.Before(cutoff) {
+					deleted := bytes.Clone(k)
+					if err := cur.Delete(); err != nil {
+						return err
+					}
+					// Next after a Delete can skip a key; seeking to the
+					// deleted key lands on the one after it.
+					k, raw = cur.Seek(deleted)
+					continue
+				}
+				k, raw = cur.Next()
 			}
 			return nil
 		})
 		if err != nil {
-			return err
+			return fmt.Errorf("prune play batches: %w", err)
 		}
-		for _, k := range old {
-			if err := batches.Delete(k); err != nil {
-				return err
-			}
+		if resume == nil {
+			return nil
 		}
-		return nil
-	})
-	if err != nil {
-		return total, fmt.Errorf("prune play batches: %w", err)
+		from = resume
 	}
-	return total, nil
 }

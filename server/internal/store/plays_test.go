@@ -1,12 +1,15 @@
 package store
 
 import (
+	"bytes"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"kiosk/playlists"
 )
@@ -332,5 +335,49 @@ func TestIngestSkipsPlaysFarInTheFuture(t *testing.T) {
 	}
 	if len(all) != 2 {
 		t.Fatalf("stored %d plays, want 2 (the one a year ahead skipped)", len(all))
+	}
+}
+
+// TestPruneBatchesInChunks: batch records older than BatchRetention go,
+// newer ones stay, however the chunks fall; a batch re-sent after its
+// record went still adds no play twice.
+func TestPruneBatchesInChunks(t *testing.T) {
+	f := newPlayFixture(t) // the store's clock is testNow
+	old := pruneChunk
+	pruneChunk = 3
+	t.Cleanup(func() { pruneChunk = old })
+	var oldIDs, newIDs []string
+	for i := range 11 {
+		id := fmt.Sprintf("b%02d", i)
+		at := testNow.Add(-time.Duration(i) * 24 * time.Hour * 5) // every 5 days back: b00..b06 within 30 days
+		f.s.now = func() time.Time { return at }
+		if _, err := f.s.IngestPlays(f.screenA, playlists.PlayBatch{BatchID: id, Plays: []playlists.Play{pl("p"+id, f.itemX, at.Add(-time.Minute), 10*time.Second)}}); err != nil {
+			t.Fatal(err)
+		}
+		if testNow.Sub(at) <= BatchRetention { // a record exactly as old as the retention stays
+			newIDs = append(newIDs, id)
+		} else {
+			oldIDs = append(oldIDs, id)
+		}
+	}
+	f.s.now = func() time.Time { return testNow }
+	if _, err := f.s.PrunePlays(testNow.AddDate(-2, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	f.s.db.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketPlayBatches).ForEach(func(k, _ []byte) error {
+			left = append(left, string(k[bytes.IndexByte(k, 0)+1:]))
+			return nil
+		})
+	})
+	if !slices.Equal(left, newIDs) {
+		t.Errorf("batch records left %v, want the %d within %s: %v (old: %v)", left, len(newIDs), BatchRetention, newIDs, oldIDs)
+	}
+	// The plays themselves are younger than the play cutoff: a re-sent old
+	// batch is refused by the play ids.
+	res, err := f.s.IngestPlays(f.screenA, playlists.PlayBatch{BatchID: oldIDs[0], Plays: []playlists.Play{pl("p"+oldIDs[0], f.itemX, testNow.Add(-35*24*time.Hour), 10*time.Second)}})
+	if err != nil || res.Accepted != 0 || res.Duplicate {
+		t.Errorf("re-sent old batch: %+v, %v; want a new batch record with nothing accepted", res, err)
 	}
 }
