@@ -147,9 +147,10 @@ type GroupCommands struct {
 // CreateForGroup queues one command per screen in group groupID and its
 // nested groups, and sends each to the screens that are connected.
 //
-// Each screen's command is its own transaction, so one screen failing
-// midway must not hide the commands already queued for the others: the
-// failure is reported in Failed and the fan-out goes on. An error is
+// All the commands are stored in one transaction and the deliveries
+// recorded in another, so a district's group of hundreds of screens costs
+// two fsyncs, not two per screen. A screen deleted while the group was
+// being fanned out is reported in Failed and the others go on. An error is
 // returned only for a bad request, an unknown group, or when the group has
 // screens and not one command could be queued (the first screen's error).
 func (c *Commands) CreateForGroup(groupID string, req CommandRequest) (GroupCommands, error) {
@@ -161,20 +162,72 @@ func (c *Commands) CreateForGroup(groupID string, req CommandRequest) (GroupComm
 		return GroupCommands{}, err
 	}
 	out := GroupCommands{Commands: make([]store.Command, 0, len(ids)), Failed: []ScreenFailure{}}
-	for _, id := range ids {
-		cmd, err := c.create(id, req)
-		if err != nil {
-			c.log.Warn("group command not queued for screen", "group", groupID, "screen", id, "type", req.Type, "error", err)
-			out.Failed = append(out.Failed, ScreenFailure{Screen: id, Err: err})
+	if len(ids) == 0 {
+		return out, nil
+	}
+	now := c.opts.Now().UTC()
+	batch := make([]store.Command, len(ids))
+	for i, id := range ids {
+		batch[i] = store.Command{ScreenID: id, Type: req.Type, Args: req.Args, CreatedAt: now, ExpiresAt: now.Add(req.TTL)}
+	}
+	stored, errs, err := c.opts.Store.CreateCommands(batch)
+	if err != nil {
+		return out, fmt.Errorf("queue %s for group %s: %w", req.Type, groupID, err)
+	}
+	var queued []store.Command
+	for i, cmd := range stored {
+		if errs[i] != nil {
+			c.log.Warn("group command not queued for screen", "group", groupID, "screen", ids[i], "type", req.Type, "error", errs[i])
+			out.Failed = append(out.Failed, ScreenFailure{Screen: ids[i], Err: errs[i]})
 			continue
 		}
-		out.Commands = append(out.Commands, c.deliver(cmd))
+		c.total.WithLabelValues(cmd.Type, store.CommandQueued).Inc()
+		queued = append(queued, cmd)
 	}
-	if len(out.Commands) == 0 && len(out.Failed) > 0 {
+	if len(queued) == 0 {
 		f := out.Failed[0]
 		return out, fmt.Errorf("queue command for screen %s: %w", f.Screen, f.Err)
 	}
+	c.log.Info("group command queued", "group", groupID, "type", req.Type, "screens", len(queued), "expires_at", now.Add(req.TTL))
+	out.Commands = c.deliverMany(queued)
 	return out, nil
+}
+
+// deliverMany sends each command whose screen is connected and records
+// those deliveries in one transaction; it returns the commands as they now
+// stand, in order.
+func (c *Commands) deliverMany(cmds []store.Command) []store.Command {
+	var sent []string
+	at := map[string]int{}
+	for i, cmd := range cmds {
+		frame, err := playlists.Encode(playlists.MsgCommand, cmd.Wire())
+		if err != nil {
+			c.log.Error("encode command", "command", cmd.ID, "error", err)
+			continue
+		}
+		if c.opts.Send(cmd.ScreenID, frame) {
+			sent = append(sent, cmd.ID)
+			at[cmd.ID] = i
+		}
+	}
+	if len(sent) == 0 {
+		return cmds
+	}
+	updated, changed, err := c.opts.Store.MarkDeliveredMany(sent, c.opts.Now())
+	if err != nil {
+		c.log.Error("record command deliveries", "commands", len(sent), "error", err)
+		return cmds
+	}
+	for k, id := range sent {
+		i := at[id]
+		if changed[k] && cmds[i].Status == store.CommandQueued && updated[k].Status == store.CommandDelivered {
+			c.total.WithLabelValues(cmds[i].Type, store.CommandDelivered).Inc()
+		}
+		if updated[k].ID != "" {
+			cmds[i] = updated[k]
+		}
+	}
+	return cmds
 }
 
 func (c *Commands) create(screenID string, req CommandRequest) (store.Command, error) {

@@ -15,20 +15,21 @@ import (
 
 // TestCreateForGroupPartialFailure deletes screens of the group between
 // the listing and the queueing, as a concurrent DELETE /screens would, and
-// checks that the fan-out queues what it can and reports the rest.
+// checks that the fan-out queues what it can, in one transaction, and
+// reports the rest.
 func TestCreateForGroupPartialFailure(t *testing.T) {
 	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name       string
 		screens    int
-		deleteAt   int // the n-th queueing (0-based) deletes every screen after it; -1: none
+		deleteFrom int // screens from this index on are deleted after the listing; -1: none
 		wantQueued int
 		wantErr    bool
 	}{
 		{"no failure", 3, -1, 3, false},
-		{"screens deleted after the first", 3, 0, 1, false},
-		{"last screen deleted", 3, 1, 2, false},
-		{"every screen deleted", 2, -2, 0, true}, // -2: delete all before the first
+		{"screens deleted after the first", 3, 1, 1, false},
+		{"last screen deleted", 3, 2, 2, false},
+		{"every screen deleted", 2, 0, 0, true},
 		{"empty group", 0, -1, 0, false},
 	}
 	for _, tc := range tests {
@@ -51,28 +52,23 @@ func TestCreateForGroupPartialFailure(t *testing.T) {
 			}
 			slices.Sort(ids) // the fan-out's order
 
-			del := func(doomed []string) {
-				for _, id := range doomed {
-					if err := st.DeleteScreen(id); err != nil {
-						t.Errorf("delete screen %s: %v", id, err)
-					}
-				}
-			}
-			// Send runs right after a screen's command is stored, so it
-			// can delete the screens still to come; Now runs before the
-			// first command is stored, so it can delete them all.
+			// Now runs after the group's screens are listed and before the
+			// commands are stored: deleting there is the race.
 			var once sync.Once
 			now := func() time.Time {
-				if tc.deleteAt == -2 {
-					once.Do(func() { del(ids) })
+				if tc.deleteFrom >= 0 {
+					once.Do(func() {
+						for _, id := range ids[tc.deleteFrom:] {
+							if err := st.DeleteScreen(id); err != nil {
+								t.Errorf("delete screen %s: %v", id, err)
+							}
+						}
+					})
 				}
 				return t0
 			}
 			sent := map[string]int{}
 			send := func(id string, _ []byte) bool {
-				if tc.deleteAt >= 0 && id == ids[tc.deleteAt] {
-					del(ids[tc.deleteAt+1:])
-				}
 				sent[id]++
 				return true
 			}

@@ -304,22 +304,121 @@ func (s *Store) updateCommand(id string, f func(c *Command) bool) (Command, bool
 	return c, changed, err
 }
 
+// CreateCommands stores one queued command per entry of cs in a single
+// transaction (one fsync for a whole group's fan-out). An entry whose
+// screen no longer exists is not stored: its error is at the same index of
+// errs, and the others are stored regardless. Each entry is checked as
+// CreateCommand checks it.
+func (s *Store) CreateCommands(cs []Command) (out []Command, errs []error, err error) {
+	out = make([]Command, len(cs))
+	errs = make([]error, len(cs))
+	now := s.now().UTC()
+	for i := range cs {
+		c := &cs[i]
+		if !playlists.ValidCommand(c.Type) {
+			return nil, nil, playlists.FieldError{Field: "type", Problem: fmt.Sprintf("unknown command type %q", c.Type)}
+		}
+		if c.CreatedAt.IsZero() {
+			c.CreatedAt = now
+		}
+		if !c.ExpiresAt.After(c.CreatedAt) {
+			return nil, nil, playlists.FieldError{Field: "ttl_s", Problem: "the command would expire before it is created"}
+		}
+		c.Status = CommandQueued
+		c.Result, c.Error, c.DeliveredAt, c.FinishedAt, c.Deliveries = "", "", nil, nil, 0
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		cmds, idx, open := tx.Bucket(bucketCommands), tx.Bucket(bucketCommandIndex), tx.Bucket(bucketCommandsOpen)
+		for i, c := range cs {
+			errs[i] = nil
+			if !exists(tx, bucketScreens, c.ScreenID) {
+				errs[i] = NotFoundError{Kind: "screen", ID: c.ScreenID}
+				continue
+			}
+			c.ID = freshID(cmds, "cmd")
+			seq, err := idx.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := putJSON(cmds, c.ID, c); err != nil {
+				return err
+			}
+			if err := idx.Put(commandIndexKey(c.ScreenID, seq), []byte(c.ID)); err != nil {
+				return err
+			}
+			if err := open.Put([]byte(c.ID), []byte(c.ScreenID)); err != nil {
+				return err
+			}
+			if err := pruneCommands(tx, c.ScreenID); err != nil {
+				return err
+			}
+			out[i] = c
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, errs, nil
+}
+
+// MarkDeliveredMany is MarkDelivered for several commands in one
+// transaction. It returns each command as it now stands and whether it
+// changed; an unknown id is skipped (it was pruned meanwhile).
+func (s *Store) MarkDeliveredMany(ids []string, at time.Time) ([]Command, []bool, error) {
+	out := make([]Command, len(ids))
+	changed := make([]bool, len(ids))
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		cmds, open := tx.Bucket(bucketCommands), tx.Bucket(bucketCommandsOpen)
+		for i, id := range ids {
+			changed[i] = false
+			var c Command
+			ok, err := getJSON(cmds, id, &c)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			out[i] = c
+			if !markDelivered(&c, at) {
+				continue
+			}
+			if !c.Open() {
+				if err := open.Delete([]byte(id)); err != nil {
+					return err
+				}
+			}
+			if err := putJSON(cmds, id, c); err != nil {
+				return err
+			}
+			out[i], changed[i] = c, true
+		}
+		return nil
+	})
+	return out, changed, err
+}
+
+// markDelivered counts one delivery of c at at: a queued command becomes
+// delivered; a finished one is left alone (false).
+func markDelivered(c *Command, at time.Time) bool {
+	if !c.Open() {
+		return false
+	}
+	c.Deliveries++
+	if c.Status == CommandQueued {
+		c.Status = CommandDelivered
+		t := at.UTC()
+		c.DeliveredAt = &t
+	}
+	return true
+}
+
 // MarkDelivered records that command id was sent to its screen at at. A
 // queued command becomes delivered; a delivered one only counts the
 // delivery; a finished one is left alone (changed is false).
 func (s *Store) MarkDelivered(id string, at time.Time) (Command, bool, error) {
-	return s.updateCommand(id, func(c *Command) bool {
-		if !c.Open() {
-			return false
-		}
-		c.Deliveries++
-		if c.Status == CommandQueued {
-			c.Status = CommandDelivered
-			t := at.UTC()
-			c.DeliveredAt = &t
-		}
-		return true
-	})
+	return s.updateCommand(id, func(c *Command) bool { return markDelivered(c, at) })
 }
 
 // FinishCommand records the player's result. Only an open command of the
