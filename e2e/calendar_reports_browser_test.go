@@ -277,3 +277,60 @@ func TestReportsInChromium(t *testing.T) {
 		t.Errorf("%d dialogs opened, want none", d)
 	}
 }
+
+// TestScheduleNthWeekdayInChromium schedules "the first Monday of the
+// month, 08:00–12:00" through the form's preset, with the window's first
+// day typed into the date picker, and reads it back in words; the cron
+// the page writes is the D#N form the server understands.
+func TestScheduleNthWeekdayInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	ctx := newBrowser(t)
+	srv := startServer(t)
+	pl := srv.playlist("法律援助日", srv.item("notice", "法律援助", "", "", 5))
+
+	do(t, ctx, "open schedules", chromedp.Navigate(srv.url()+"/admin/#/schedules"))
+	signInWithToken(t, ctx, adminToken)
+	adminPoll(t, ctx, "the form", `document.querySelector('#s-playlist option[value=`+js(pl)+`]') !== null`, 10*time.Second)
+
+	// The words, through the module the page loads.
+	evalVoid(t, ctx, "load dayparts.js", `import('./dayparts.js').then((d) => { window.nth = JSON.stringify([
+		d.describeCron('0 8 * * 1#1', 14400), d.describeCron('30 19 * * 5#3', 3600), d.describeCron('0 8 1-7 * 1', 3600),
+		d.toCron({ days: [1], start: 480, end: 720, nth: 1 }), d.toCron({ days: [1, 2], start: 480, end: 720, nth: 1 }),
+		d.fromCron('0 8 * * 1#1', 14400)]); })`)
+	adminPoll(t, ctx, "dayparts.js", `typeof window.nth === 'string'`, 5*time.Second)
+	if got, want := evalString(t, ctx, `window.nth`),
+		`["每月第一个周一 08:00–12:00","每月第三个周五 19:30–20:30",null,{"cron":"0 8 * * 1#1","duration_s":14400},null,{"days":[1],"start":480,"end":720,"nth":1}]`; got != want {
+		t.Errorf("dayparts.js nth rules = %s\nwant %s", got, want)
+	}
+
+	evalVoid(t, ctx, "pick the playlist", `document.getElementById('s-playlist').value = `+js(pl))
+	do(t, ctx, "weekdays and times", chromedp.Click("#s-when-daypart"))
+	do(t, ctx, "the first-Monday preset", chromedp.Click(`#s-daypart button[data-preset="firstMonday"]`))
+	evalVoid(t, ctx, "08:00–12:00", `(() => { for (const [s, v] of [['s-start-h', '8'], ['s-start-m', '0'], ['s-end-h', '12'], ['s-end-m', '0']]) {
+		const e = document.getElementById(s); e.value = v; e.dispatchEvent(new Event('change', { bubbles: true })); } })()`)
+	adminPoll(t, ctx, "the rule in words", `document.getElementById('s-rule').textContent === '每月第一个周一 08:00–12:00'
+		&& document.getElementById('s-cron').value === '0 8 * * 1#1' && document.getElementById('s-duration').value === '14400'`, 5*time.Second)
+	// Ticking a second day is refused: "the first" needs one weekday.
+	evalVoid(t, ctx, "tick Tuesday too", `document.querySelector('#s-days input[value="2"]').click()`)
+	adminPoll(t, ctx, "one day needed", `document.getElementById('s-rule').textContent.includes('只勾选一个')`, 5*time.Second)
+	evalVoid(t, ctx, "untick Tuesday", `document.querySelector('#s-days input[value="2"]').click()`)
+	do(t, ctx, "type the first day", chromedp.SendKeys("#s-from", "2027/1/1"))
+	evalVoid(t, ctx, "leave the field", `document.getElementById('s-from').dispatchEvent(new Event('change'))`)
+	adminPoll(t, ctx, "normalised", `document.getElementById('s-from').value === '2027-01-01'`, 5*time.Second)
+	adminScreenshot(ctx, ".schedule-nth.png")
+	do(t, ctx, "save", chromedp.Click("#s-save"))
+	adminPoll(t, ctx, "listed in words", `[...document.querySelectorAll('#schedules tbody tr[data-playlist=`+js(pl)+`] .s-rule')]
+		.some((e) => e.textContent === '每月第一个周一 08:00–12:00') && document.getElementById('schedule-error').hidden`, 10*time.Second)
+	var got []struct {
+		Cron      string     `json:"cron"`
+		DurationS int        `json:"duration_s"`
+		From      *time.Time `json:"from"`
+	}
+	srv.must(http.MethodGet, "/schedules", nil, &got)
+	want, _ := time.Parse(time.RFC3339, "2027-01-01T00:00:00+08:00")
+	if len(got) != 1 || got[0].Cron != "0 8 * * 1#1" || got[0].DurationS != 14400 || got[0].From == nil || !got[0].From.Equal(want) {
+		t.Errorf("GET /schedules = %+v, want cron 0 8 * * 1#1, 14400 s, from %v", got, want)
+	}
+}
