@@ -55,7 +55,8 @@ func newCalendarFixture(t *testing.T) calendarFixture {
 // playlist with the default filling the gaps, a click explains the
 // 08:00–09:00 block (交通, priority 5, over 每月一法 at 1); the group's
 // week says how it is computed and lacks the screen's own schedule; the
-// schedules list links to the calendar. Then the same in English.
+// schedules list links to the calendar; an urgent notice sent now shows
+// on the blocks it covers. Then the same in English.
 func TestCalendarInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -65,6 +66,7 @@ func TestCalendarInChromium(t *testing.T) {
 	srv := f.srv
 	dialogs := countDialogs(t, ctx, "calendar")
 	srv.addPerson("planner", "correct horse battery", "editor", nil, false)
+	srv.urgent("停水通知", map[string]any{"screens": []string{f.screenA.ID}}, time.Now().Add(2*time.Hour))
 
 	do(t, ctx, "open the calendar", chromedp.Navigate(srv.url()+"/admin/#/calendar?screen="+f.screenA.ID))
 	signInAs(t, ctx, "planner", "correct horse battery")
@@ -85,8 +87,12 @@ func TestCalendarInChromium(t *testing.T) {
 	if len(parts) != 3 || strings.Contains(colours, "|") || parts[0] == parts[1] && parts[1] == parts[2] {
 		t.Errorf("colour classes per playlist = %q, want one stable class each", colours)
 	}
+	// The urgent notice shows as a red edge on the blocks it covers now.
+	adminPoll(t, ctx, "the urgent notice", `document.querySelectorAll('#cal-grid rect.cal-urgent').length >= 1`, 5*time.Second)
+	evalVoid(t, ctx, "click the block under it", `document.querySelector('#cal-grid rect.cal-urgent').parentNode.dispatchEvent(new MouseEvent('click', { bubbles: true }))`)
+	adminPoll(t, ctx, "the notice explained", `document.querySelector('#cal-explain .cal-ex-urgent')?.textContent.includes('停水通知')`, 5*time.Second)
 	legend := evalString(t, ctx, `document.getElementById('cal-legend').textContent`)
-	for _, w := range []string{"交通", "每月一法", "社区新闻", "默认播放列表"} {
+	for _, w := range []string{"交通", "每月一法", "社区新闻", "默认播放列表", "紧急通知"} {
 		if !strings.Contains(legend, w) {
 			t.Errorf("legend %q lacks %q", legend, w)
 		}

@@ -177,7 +177,6 @@ export default function calendarView(pg, _arg, query) {
     const from = weekInstant(monday);
     const to = new Date(from.getTime() + 7 * DAY);
     weekLabel.textContent = t('cal.weekOf', { from: isoDay(monday), to: isoDay(new Date(monday.getTime() + 6 * DAY)) });
-    jump.set('');
     if (!subject) {
       data.segs = [];
       draw();
@@ -191,7 +190,7 @@ export default function calendarView(pg, _arg, query) {
     data.truncated = resp.headers.get('X-Timeline-Truncated') || '';
     data.tz = resp.headers.get('X-Timeline-Timezone') || '';
     draw();
-  });
+  }, () => 60000); // schedules change rarely; the refresh button is there
 
   function fillPicker() {
     const opt = (kind, id, text) => el('option', { value: `${kind}:${encodeURIComponent(id)}`, text });
