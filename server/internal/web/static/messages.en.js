@@ -307,6 +307,7 @@ export default {
   'rep.noScreens': 'No screens match.',
   'rep.export': 'Export', 'rep.csvBy': 'By', 'rep.csv': 'Download CSV',
   'rep.csvHint': 'The CSV is UTF-8 with a BOM, so Excel opens it directly; it covers the range and filters above.',
+  'rep.refused': 'Cannot make this report: {msg}',
   'rep.csvFailed': 'Export failed: {msg}',
   'rep.by.item': 'item', 'rep.by.screen': 'screen', 'rep.by.group': 'group', 'rep.by.day': 'day',
   'rep.by.kind': 'kind of content', 'rep.by.screen_day': 'screen and day',

@@ -326,6 +326,7 @@ export default {
   'rep.noScreens': '没有符合条件的屏幕。',
   'rep.export': '导出', 'rep.csvBy': '按', 'rep.csv': '下载 CSV',
   'rep.csvHint': 'CSV 为 UTF-8 编码（带 BOM），Excel 可直接打开；范围和筛选与上面相同。',
+  'rep.refused': '无法生成报表：{msg}',
   'rep.csvFailed': '导出失败：{msg}',
   'rep.by.item': '内容', 'rep.by.screen': '屏幕', 'rep.by.group': '分组', 'rep.by.day': '天',
   'rep.by.kind': '内容类型', 'rep.by.screen_day': '屏幕和天',

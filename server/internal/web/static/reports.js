@@ -124,6 +124,7 @@ export default function reportsView(pg) {
   let range = { from: isoDay(addDays(today, -6)), to: isoDay(today) };
   let filter = { group: '', screen: '' };
   let screens = [];
+  let refused = false; // the last query was refused (shown beside the filters)
 
   const fromDp = datePicker({ id: 'rep-from', labelKey: 'rep.from' });
   const toDp = datePicker({ id: 'rep-to', labelKey: 'rep.to' });
@@ -247,12 +248,27 @@ export default function reportsView(pg) {
 
   pg.poll(async () => {
     const [sc] = await Promise.all([api('GET', '/screens'), loadLookups()]);
-    const [byDay, byKind, byGroup, byScreenDay] = await Promise.all(['day', 'kind', 'group', 'screen_day'].map((g) => api('GET', query(g))));
-    if (!pg.alive) return;
     screens = (sc || []).slice().sort((a, b) => compareText(a.name || a.id, b.name || b.id));
     fillGroups();
     fillScreens();
     csvLink();
+    let byDay;
+    let byKind;
+    let byGroup;
+    let byScreenDay;
+    try {
+      [byDay, byKind, byGroup, byScreenDay] = await Promise.all(['day', 'kind', 'group', 'screen_day'].map((g) => api('GET', query(g))));
+    } catch (err) {
+      // A refused query (an account limited to several groups must pick
+      // one) is said beside the filters, not as a failed refresh.
+      if (err.status !== 400) throw err;
+      m.fail(t('rep.refused', { msg: err.message }));
+      refused = true;
+      return;
+    }
+    if (!pg.alive) return;
+    if (refused) m.clear(); // clear our own refusal; apply()'s checks of the dates stay
+    refused = false;
     draw(byDay || [], byKind || [], byGroup || [], byScreenDay || []);
   }, () => 60000);
 
