@@ -287,7 +287,8 @@ func TestReportsInChromium(t *testing.T) {
 // TestScheduleNthWeekdayInChromium schedules "the first Monday of the
 // month, 08:00–12:00" through the form's preset, with the window's first
 // day typed into the date picker, and reads it back in words; the cron
-// the page writes is the D#N form the server understands.
+// the page writes is the D#N form the server understands. Signed in with
+// a token, the reports page's CSV export fetches with the token.
 func TestScheduleNthWeekdayInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -338,5 +339,23 @@ func TestScheduleNthWeekdayInChromium(t *testing.T) {
 	want, _ := time.Parse(time.RFC3339, "2027-01-01T00:00:00+08:00")
 	if len(got) != 1 || got[0].Cron != "0 8 * * 1#1" || got[0].DurationS != 14400 || got[0].From == nil || !got[0].From.Equal(want) {
 		t.Errorf("GET /schedules = %+v, want cron 0 8 * * 1#1, 14400 s, from %v", got, want)
+	}
+
+	// With a token there is no cookie for a plain link: the reports page
+	// fetches the CSV with the token and hands the browser a blob.
+	evalVoid(t, ctx, "open reports", `location.hash = '#/reports'`)
+	adminPoll(t, ctx, "the export link", `document.getElementById('rep-csv')?.getAttribute('href')?.includes('format=csv')`, 10*time.Second)
+	evalVoid(t, ctx, "catch the blob", `(() => { const orig = URL.createObjectURL; window.csvBlob = null;
+		URL.createObjectURL = (b) => { window.csvBlob = b; return orig.call(URL, b); };
+		HTMLAnchorElement.prototype.click = function () { window.csvName = this.download; }; })()`)
+	do(t, ctx, "download", chromedp.Click("#rep-csv"))
+	adminPoll(t, ctx, "the blob", `window.csvBlob !== null`, 10*time.Second)
+	evalVoid(t, ctx, "read it", `window.csvBlob.text().then((s) => { window.csvText = s; })`)
+	adminPoll(t, ctx, "its text", `typeof window.csvText === 'string'`, 5*time.Second)
+	if got := evalString(t, ctx, `window.csvText`); !strings.HasPrefix(got, "item,label,plays,seconds") {
+		t.Errorf("CSV fetched with the token = %q, want the report's header", got)
+	}
+	if name := evalString(t, ctx, `window.csvName`); !strings.HasPrefix(name, "plays-by-item-") {
+		t.Errorf("download name %q, want plays-by-item-…", name)
 	}
 }
