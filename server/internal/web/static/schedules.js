@@ -50,6 +50,7 @@ export default function schedulesView(pg) {
     type: 'button', class: 'small', dataset: { preset: p },
     onclick: () => {
       for (const i of dayInputs) i.checked = PRESETS[p].includes(Number(i.value));
+      nthSel.value = '0'; // these presets mean every week
       pickersToRaw();
     },
   }, bt(`sched.${p}`)));
