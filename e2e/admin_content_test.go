@@ -243,7 +243,8 @@ func TestAdminScheduleEditInChromium(t *testing.T) {
 			&& !document.getElementById('s-screens').hidden
 			&& document.querySelector('#s-screens input[value=`+js(scr.ID)+`]').checked
 			&& v('s-cron') === '0 7 * * 1-5' && v('s-duration') === '3600'
-			&& v('s-from') === '2026-05-01T08:00' && v('s-to') === '2026-06-01T10:30'
+			&& v('s-from') === '2026-05-01' && v('s-from-h') === '8' && v('s-from-m') === '0'
+			&& v('s-to') === '2026-06-01' && v('s-to-h') === '10' && v('s-to-m') === '30'
 			&& v('s-priority') === '1' && document.getElementById('s-target-note').hidden; })()`, 10*time.Second)
 
 	// The API's refusal shows beside the form, which stays in edit mode.

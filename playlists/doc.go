@@ -27,6 +27,13 @@
 //     DurationS seconds. "Traffic-safety ads on weekday mornings 7:00–9:00"
 //     is cron "0 7 * * 1-5", duration_s 7200: open from 07:00:00, closed
 //     again at 09:00:00.
+//   - Standard cron fires on either day field when both are restricted
+//     ("0 8 1-7 * 1" is every Monday and also the 1st to the 7th), so it
+//     cannot say "the first Monday of the month". Dayparts accept one
+//     extension for that: a weekday field "D#N", the Nth weekday D of the
+//     month, with the day-of-month field "*". "Legal aid day, the first
+//     Monday 08:00–12:00" is "0 8 * * 1#1", duration_s 14400; "5#5" (a
+//     fifth Friday) fires only in months that have one.
 //   - Dayparts evaluate in the manifest's time zone (the screen's; default
 //     Asia/Shanghai), never in the zone of the machine or of T.
 //   - Windows may cross midnight and month ends. "Anti-fraud stories
@@ -91,6 +98,10 @@
 // segments a screen will play, split also where urgent notices expire, so
 // staff see "tomorrow 07:00–09:00: 交通安全 with 每月一法 merged" computed by
 // the very code the screen runs.
+//
+// Each segment also names the schedules it outranked (active, with items,
+// but below the winning priority), so the admin calendar can say why a
+// schedule is not on.
 //
 // Resolution.Until is the next instant after T at which a schedule that has
 // items opens or closes (a From, a To, a window opening at a fire or

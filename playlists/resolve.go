@@ -3,6 +3,7 @@ package playlists
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -87,7 +88,65 @@ func ParseDaypart(expr string) (cron.Schedule, error) {
 	case strings.HasPrefix(trimmed, "TZ=") || strings.HasPrefix(trimmed, "CRON_TZ="):
 		return nil, errors.New("a time zone prefix is not allowed; dayparts evaluate in the screen's time zone")
 	}
+	if spec, ok, err := parseNthWeekday(trimmed); ok {
+		return spec, err
+	}
 	return ParseCron(expr)
+}
+
+// parseNthWeekday reads the one extension to standard cron that dayparts
+// accept: a weekday field "D#N", the Nth weekday D of the month (1#1 is
+// the first Monday, 5#3 the third Friday, N from 1 to 5), as Quartz and
+// cronie write it. Standard cron cannot say this: when both day fields
+// are restricted it fires on either ("0 8 1-7 * 1" is every Monday and
+// also the 1st to the 7th), which is the rule robfig/cron follows too.
+// The day-of-month field must be "*" alongside it. ok is false when expr
+// does not use the extension. A player older than this parser refuses
+// such a rule, so the schedule stays dark there rather than playing on
+// the wrong days.
+func parseNthWeekday(expr string) (spec cron.Schedule, ok bool, err error) {
+	f := strings.Fields(expr)
+	if len(f) != 5 || !strings.Contains(f[4], "#") {
+		return nil, false, nil
+	}
+	day, nth, found := strings.Cut(f[4], "#")
+	if !found || len(day) != 1 || day[0] < '0' || day[0] > '6' || len(nth) != 1 || nth[0] < '1' || nth[0] > '5' {
+		return nil, true, fmt.Errorf("weekday %q: the Nth-weekday form is D#N with D from 0 (Sunday) to 6 and N from 1 to 5, such as 1#1 for the first Monday", f[4])
+	}
+	if f[2] != "*" {
+		return nil, true, fmt.Errorf("day of month %q: must be * with an Nth-weekday rule (%s)", f[2], f[4])
+	}
+	inner, err := ParseCron(strings.Join([]string{f[0], f[1], f[2], f[3], day}, " "))
+	if err != nil {
+		return nil, true, err
+	}
+	return nthWeekday{inner: inner, nth: int(nth[0] - '0')}, true, nil
+}
+
+// nthWeekday fires where inner (a rule on one weekday) fires, but only in
+// the Nth week of the month: days (N-1)*7+1 to N*7.
+type nthWeekday struct {
+	inner cron.Schedule
+	nth   int
+}
+
+// Next returns the first fire after t, or zero if none within about five
+// years, as robfig's own Next does.
+func (s nthWeekday) Next(t time.Time) time.Time {
+	limit := t.AddDate(5, 0, 0)
+	for {
+		n := s.inner.Next(t)
+		if n.IsZero() || n.After(limit) {
+			return time.Time{}
+		}
+		if (n.Day()-1)/7+1 == s.nth {
+			return n
+		}
+		// Every other fire that day is in the wrong week too: go on from
+		// the last second of the day.
+		y, m, d := n.Date()
+		t = time.Date(y, m, d+1, 0, 0, 0, 0, n.Location()).Add(-time.Second)
+	}
 }
 
 // dayparts caches parsed expressions for Resolve. A parsed SpecSchedule is
@@ -306,6 +365,13 @@ func (s Schedule) NextChange(t time.Time, loc *time.Location) time.Time {
 // manifest lacks, never wins, so the next lower priority with content fills
 // the gap. Two winners that share a playlist contribute it once.
 func (m *Manifest) Resolve(t time.Time) Resolution {
+	res, _ := m.resolve(t)
+	return res
+}
+
+// resolve is Resolve that also returns the outranked schedules: active at
+// t, with items to show, but below the winning priority.
+func (m *Manifest) resolve(t time.Time) (Resolution, []string) {
 	t = t.Round(0) // compare wall times only; a monotonic reading means nothing to a rule
 	loc := m.Location()
 	limit := t.Add(ResolveHorizon)
@@ -360,6 +426,12 @@ func (m *Manifest) Resolve(t time.Time) Resolution {
 		res.Entries = look.entries(&Schedule{Playlist: m.DefaultPlaylist})
 		res.Default = len(res.Entries) > 0
 	}
+	var outranked []string
+	for _, c := range cands {
+		if c.s.Priority < best && c.r.active(t) {
+			outranked = append(outranked, c.s.ID)
+		}
+	}
 
 	for _, c := range cands {
 		if x := c.r.nextChange(t, limit); !x.IsZero() && (res.Until.IsZero() || x.Before(res.Until)) {
@@ -369,7 +441,7 @@ func (m *Manifest) Resolve(t time.Time) Resolution {
 	if !res.Until.IsZero() {
 		res.Until = res.Until.In(loc)
 	}
-	return res
+	return res, outranked
 }
 
 // interleave merges rotations by position, A1 B1 A2 B2 A3 A4: each winner

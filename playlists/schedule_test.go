@@ -106,3 +106,49 @@ func TestTargetMatches(t *testing.T) {
 		})
 	}
 }
+
+// "First Monday of the month" cannot be written in standard cron: with both
+// day fields restricted robfig/cron (like cron(8)) fires on either. The
+// D#N weekday form says it.
+func TestNthWeekday(t *testing.T) {
+	loc := mustLoc(t, "Asia/Shanghai")
+	first := Schedule{Playlist: "p", Target: Target{All: true}, Cron: "0 8 * * 1#1", DurationS: 3600}
+	if err := first.Validate(); err != nil {
+		t.Fatalf("Validate(%q) = %v, want nil", first.Cron, err)
+	}
+	// December 2026 starts on a Tuesday: its first Monday is the 7th.
+	for _, tc := range []struct {
+		at   string
+		want bool
+	}{
+		{"2026-12-07T08:30:00+08:00", true},
+		{"2026-12-07T09:00:00+08:00", false},
+		{"2026-12-14T08:30:00+08:00", false},
+		{"2026-12-01T08:30:00+08:00", false}, // a Tuesday in the first week
+		{"2026-11-02T08:30:00+08:00", true},  // November's first Monday
+		{"2027-02-01T08:30:00+08:00", true},
+	} {
+		if got := first.Active(ts(t, tc.at), loc); got != tc.want {
+			t.Errorf("%s at %s: active %v, want %v", first.Cron, tc.at, got, tc.want)
+		}
+	}
+	if got, want := first.NextChange(ts(t, "2026-12-30T00:00:00+08:00"), loc), ts(t, "2027-01-04T08:00:00+08:00"); !got.Equal(want) {
+		t.Errorf("NextChange from 30 December = %v, want %v", got, want)
+	}
+	// The fifth Friday exists only in some months.
+	fifth := Schedule{Playlist: "p", Target: Target{All: true}, Cron: "0 20 * * 5#5", DurationS: 3600}
+	if !fifth.Active(ts(t, "2026-10-30T20:30:00+08:00"), loc) || fifth.Active(ts(t, "2026-11-27T20:30:00+08:00"), loc) {
+		t.Errorf("5#5: want active on 30 October 2026 (fifth Friday), not on 27 November (fourth)")
+	}
+	// The trap the form avoids: both day fields restricted means either.
+	or := Schedule{Playlist: "p", Target: Target{All: true}, Cron: "0 8 1-7 * 1", DurationS: 3600}
+	if !or.Active(ts(t, "2026-12-14T08:30:00+08:00"), loc) {
+		t.Errorf("%q on Monday 14 December: robfig/cron ORs the day fields, want active (documents why D#N exists)", or.Cron)
+	}
+	for _, bad := range []string{"0 8 1 * 1#1", "0 8 * * 1#6", "0 8 * * 1#0", "0 8 * * 7#1", "0 8 * * 1-5#1", "0 8 * * #1", "0 8 * * 1#"} {
+		s := Schedule{Playlist: "p", Target: Target{All: true}, Cron: bad, DurationS: 3600}
+		if err := s.Validate(); err == nil {
+			t.Errorf("Validate(%q) = nil, want an error", bad)
+		}
+	}
+}

@@ -31,6 +31,12 @@ type Segment struct {
 	Fallback bool `json:"fallback,omitempty"`
 	// Items is the rotation, in the order it plays.
 	Items []SegmentItem `json:"items"`
+	// Outranked lists the schedules that were active, with items to show,
+	// at some time during the segment but lost to Priority: "why is my
+	// schedule not on?" Sorted by id; empty when nothing was outranked.
+	// It does not split segments: a lower priority that toggles underneath
+	// leaves one segment with the union of what it outranked.
+	Outranked []string `json:"outranked,omitempty"`
 	// Urgent lists the urgent notices that cover the rotation during the
 	// segment, in the order the screen rotates them.
 	Urgent []string `json:"urgent,omitempty"`
@@ -60,7 +66,7 @@ func Timeline(m *Manifest, from, to time.Time) []Segment {
 	}
 	loc := m.Location()
 	for t := from; t.Before(to); {
-		res := m.Resolve(t)
+		res, outranked := m.resolve(t)
 		end := res.Until
 		if horizon := t.Add(ResolveHorizon); end.IsZero() || end.After(horizon) {
 			// Nothing changes before the horizon; look again from there.
@@ -78,9 +84,12 @@ func Timeline(m *Manifest, from, to time.Time) []Segment {
 		}
 		seg := segmentOf(res, m.ActiveUrgent(t))
 		seg.Start, seg.End = t.In(loc), end.In(loc)
+		seg.Outranked = outranked
 		if n := len(out); n > 0 && sameSegment(out[n-1], seg) {
 			out[n-1].End = seg.End
+			out[n-1].Outranked = unionSorted(out[n-1].Outranked, outranked)
 		} else {
+			slices.Sort(seg.Outranked)
 			if n == MaxTimelineSegments {
 				break
 			}
@@ -127,4 +136,14 @@ func sameSegment(a, b Segment) bool {
 	return a.Priority == b.Priority && a.Default == b.Default && a.Fallback == b.Fallback &&
 		slices.Equal(a.Schedules, b.Schedules) && slices.Equal(a.Urgent, b.Urgent) &&
 		slices.Equal(a.Items, b.Items)
+}
+
+// unionSorted adds add to the sorted set a.
+func unionSorted(a, add []string) []string {
+	for _, id := range add {
+		if i, found := slices.BinarySearch(a, id); !found {
+			a = slices.Insert(a, i, id)
+		}
+	}
+	return a
 }

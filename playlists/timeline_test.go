@@ -168,3 +168,49 @@ func TestTimelineLongQuietRange(t *testing.T) {
 		t.Errorf("got %s, want one 20-day segment", describeSegments(segs))
 	}
 }
+
+// Outranked names what lost to the winner: the explainer's "why not mine".
+// A lower priority toggling underneath does not split the segment; the
+// segment lists everything it outranked at any time.
+func TestTimelineOutranked(t *testing.T) {
+	m := testManifest("Asia/Shanghai", map[string][]string{"hi": {"h1"}, "traffic": {"t1"}, "law": {"l1"}, "empty": {}},
+		Schedule{ID: "s-hi", Playlist: "hi", Target: Target{All: true}, Priority: 9,
+			From: tp(t, "2025-06-02T06:00:00+08:00"), To: tp(t, "2025-06-02T12:00:00+08:00")},
+		Schedule{ID: "s-traffic", Playlist: "traffic", Target: Target{All: true}, Cron: "0 7 * * 1-5", DurationS: 7200, Priority: 5},
+		Schedule{ID: "s-law", Playlist: "law", Target: Target{All: true}, Priority: 1},
+		// Empty playlists never win and never count as outranked.
+		Schedule{ID: "s-empty", Playlist: "empty", Target: Target{All: true}, Priority: 3},
+	)
+	segs := Timeline(m, ts(t, "2025-06-02T05:00:00+08:00"), ts(t, "2025-06-02T13:00:00+08:00"))
+	type row struct {
+		span, winner string
+		outranked    []string
+	}
+	var got []row
+	for _, s := range segs {
+		got = append(got, row{s.Start.Format("15:04") + "-" + s.End.Format("15:04"), s.Playlist, s.Outranked})
+	}
+	want := []row{
+		{"05:00-06:00", "law", nil},
+		{"06:00-12:00", "hi", []string{"s-law", "s-traffic"}},
+		{"12:00-13:00", "law", nil},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("segments:\n%s\nwant %d", describeSegments(segs), len(want))
+	}
+	for i := range want {
+		if got[i].span != want[i].span || got[i].winner != want[i].winner || !slices.Equal(got[i].outranked, want[i].outranked) {
+			t.Errorf("segment %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	// Equal priorities merge into one rotation: nothing is outranked.
+	m2 := testManifest("Asia/Shanghai", map[string][]string{"traffic": {"t1"}, "law": {"l1"}},
+		Schedule{ID: "s-traffic", Playlist: "traffic", Target: Target{All: true}, Cron: "0 7 * * 1-5", DurationS: 7200, Priority: 5},
+		Schedule{ID: "s-law", Playlist: "law", Target: Target{All: true}, Priority: 5},
+	)
+	for _, s := range Timeline(m2, ts(t, "2025-06-02T06:00:00+08:00"), ts(t, "2025-06-02T10:00:00+08:00")) {
+		if len(s.Outranked) != 0 {
+			t.Errorf("equal priorities merge, none outranked; segment %s-%s lists %v", s.Start, s.End, s.Outranked)
+		}
+	}
+}

@@ -74,9 +74,9 @@ func parseReportQuery(c echo.Context) (store.ReportQuery, string, error) {
 	switch q.GroupBy {
 	case "":
 		q.GroupBy = store.GroupByItem
-	case store.GroupByItem, store.GroupByScreen, store.GroupByGroup, store.GroupByDay:
+	case store.GroupByItem, store.GroupByScreen, store.GroupByGroup, store.GroupByDay, store.GroupByKind, store.GroupByScreenDay:
 	default:
-		return q, "", errorf(http.StatusBadRequest, "group_by: %q is not one of item, screen, group, day", q.GroupBy)
+		return q, "", errorf(http.StatusBadRequest, "group_by: %q is not one of item, screen, group, day, kind, screen_day", q.GroupBy)
 	}
 	tz := c.QueryParam("tz")
 	if tz == "" {
@@ -105,13 +105,21 @@ func writeReportCSV(c echo.Context, q store.ReportQuery, rows []store.ReportRow)
 	w := csv.NewWriter(&buf)
 	// CRLF is what spreadsheet programs expect and RFC 4180 specifies.
 	w.UseCRLF = true
-	w.Write([]string{q.GroupBy, "label", "plays", "seconds"})
+	twoKeys := q.GroupBy == store.GroupByScreenDay
+	if twoKeys {
+		w.Write([]string{"day", "screen", "label", "plays", "seconds"})
+	} else {
+		w.Write([]string{q.GroupBy, "label", "plays", "seconds"})
+	}
 	for _, r := range rows {
-		w.Write([]string{
-			csvText(r.Key), csvText(r.Label),
+		keys := []string{csvText(r.Key)}
+		if twoKeys {
+			keys = []string{r.Day, csvText(r.Screen)}
+		}
+		w.Write(append(keys, csvText(r.Label),
 			strconv.FormatInt(r.Plays, 10),
 			strconv.FormatFloat(r.Seconds, 'f', -1, 64),
-		})
+		))
 	}
 	w.Flush()
 	if err := w.Error(); err != nil {

@@ -86,6 +86,7 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	api.PUT("/groups/:id", h.updateGroup, capFleetWrite)
 	api.DELETE("/groups/:id", h.deleteGroup, capFleetWrite)
 	api.POST("/groups/:id/commands", h.createGroupCommand, capFleetWrite)
+	api.GET("/groups/:id/timeline", h.groupTimeline, capFleetRead)
 
 	api.POST("/screens", h.createScreen, capFleetWrite)
 	api.POST("/screens/pair", h.pairScreen, capFleetWrite)

@@ -10,6 +10,7 @@ import (
 
 	"kiosk/playlists"
 	"kiosk/server/internal/publish"
+	"kiosk/server/internal/store"
 )
 
 // screenTimeline previews what a screen will play between from and to: the
@@ -18,25 +19,58 @@ import (
 // and resolved with the code the player runs. The cut is taken at from when
 // from is in the past, so schedules that ended since still show there.
 func (h *handler) screenTimeline(c echo.Context) error {
+	from, to, err := timelineRange(c)
+	if err != nil {
+		return err
+	}
 	id := c.Param("id")
-	from, err := queryInstant(c, "from")
-	if err != nil {
+	if err := h.checkScreenVisible(principalOf(c), id); err != nil {
 		return err
-	}
-	to, err := queryInstant(c, "to")
-	if err != nil {
-		return err
-	}
-	if !to.After(from) {
-		return playlists.FieldError{Field: "to", Problem: fmt.Sprintf("must be after from (from %s, to %s)", from.Format(time.RFC3339), to.Format(time.RFC3339))}
-	}
-	if to.Sub(from) > playlists.MaxTimelineSpan {
-		return playlists.FieldError{Field: "to", Problem: fmt.Sprintf("is %v after from; a timeline covers at most %v", to.Sub(from), playlists.MaxTimelineSpan)}
 	}
 	scr, err := h.store.GetScreen(id)
 	if err != nil {
 		return err
 	}
+	return h.timeline(c, scr, from, to)
+}
+
+// groupTimeline previews a group as a screen in it would play: one that
+// sits directly in the group with no tags of its own and no schedule
+// naming it, in the group's time zone with the group's (or the nearest
+// ancestor's) default playlist. A real screen may differ through its
+// tags, a schedule that names it, or its own default; its own timeline
+// shows that.
+func (h *handler) groupTimeline(c echo.Context) error {
+	from, to, err := timelineRange(c)
+	if err != nil {
+		return err
+	}
+	id := c.Param("id")
+	if err := h.checkGroupVisible(principalOf(c), id); err != nil {
+		return err
+	}
+	if _, err := h.store.GetGroup(id); err != nil {
+		return err
+	}
+	return h.timeline(c, store.Screen{Group: id}, from, to)
+}
+
+func timelineRange(c echo.Context) (from, to time.Time, err error) {
+	if from, err = queryInstant(c, "from"); err != nil {
+		return
+	}
+	if to, err = queryInstant(c, "to"); err != nil {
+		return
+	}
+	if !to.After(from) {
+		err = playlists.FieldError{Field: "to", Problem: fmt.Sprintf("must be after from (from %s, to %s)", from.Format(time.RFC3339), to.Format(time.RFC3339))}
+	} else if to.Sub(from) > playlists.MaxTimelineSpan {
+		err = playlists.FieldError{Field: "to", Problem: fmt.Sprintf("is %v after from; a timeline covers at most %v", to.Sub(from), playlists.MaxTimelineSpan)}
+	}
+	return
+}
+
+func (h *handler) timeline(c echo.Context, scr store.Screen, from, to time.Time) error {
 	snap, err := h.store.Snapshot()
 	if err != nil {
 		return err
@@ -45,13 +79,16 @@ func (h *handler) screenTimeline(c echo.Context) error {
 	if from.Before(cut) {
 		cut = from
 	}
-	m := playlists.BuildManifest(publish.Context(scr, snap.Groups), snap.Catalog, cut)
+	sc := publish.Context(scr, snap.Groups)
+	m := playlists.BuildManifest(sc, snap.Catalog, cut)
 	segs := playlists.Timeline(&m, from, to)
 	if n := len(segs); n > 0 && segs[n-1].End.Before(to) {
 		// Too busy a range to list whole; say so rather than pretend the
 		// rest is empty.
 		c.Response().Header().Set("X-Timeline-Truncated", segs[n-1].End.Format(time.RFC3339))
 	}
+	// The zone the segments are in, for a page that draws days.
+	c.Response().Header().Set("X-Timeline-Timezone", sc.Timezone)
 	return c.JSON(http.StatusOK, segs)
 }
 

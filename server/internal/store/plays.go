@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -36,7 +37,16 @@ const (
 	GroupByScreen = "screen"
 	GroupByGroup  = "group"
 	GroupByDay    = "day"
+	// GroupByKind counts by the item's kind (legal_story, notice, psa),
+	// "urgent" for urgent notices, "" for items deleted since.
+	GroupByKind = "kind"
+	// GroupByScreenDay counts per screen per calendar day, for a heat-map
+	// of where screens were dark; rows carry Screen and Day.
+	GroupByScreenDay = "screen_day"
 )
+
+// KindUrgent is GroupByKind's key for urgent notices.
+const KindUrgent = "urgent"
 
 // reportChunk bounds how many plays one read transaction of a report walks.
 // A long read transaction keeps bbolt from growing the file under writers
@@ -308,6 +318,9 @@ type ReportRow struct {
 	Label   string  `json:"label"`
 	Plays   int64   `json:"plays"`
 	Seconds float64 `json:"seconds"`
+	// Screen and Day are set by GroupByScreenDay, whose Key is "Day/Screen".
+	Screen string `json:"screen,omitempty"`
+	Day    string `json:"day,omitempty"`
 }
 
 type reportAcc struct {
@@ -330,7 +343,9 @@ func (s *Store) PlayReport(q ReportQuery) ([]ReportRow, error) {
 		field = fieldScreen
 	case GroupByGroup:
 		field = fieldGroup
-	case GroupByDay:
+	case GroupByKind:
+		field = fieldItem // by item first; kinds are looked up once per item
+	case GroupByDay, GroupByScreenDay:
 	default:
 		return nil, fmt.Errorf("play report: unknown grouping %q", q.GroupBy)
 	}
@@ -339,12 +354,16 @@ func (s *Store) PlayReport(q ReportQuery) ([]ReportRow, error) {
 	// out once per day, not once per play.
 	var dayKey string
 	var dayFrom, dayTo int64 = 1, 0
+	urgentItems := map[string]bool{}
 	err := s.walkPlays(q.From, q.To, func(v *playView) bool {
 		if q.Screen != "" && string(v.fields[fieldScreen]) != q.Screen ||
 			q.Group != "" && string(v.fields[fieldGroup]) != q.Group {
 			return true
 		}
 		var a *reportAcc
+		if q.GroupBy == GroupByKind && v.urgent && !urgentItems[string(v.fields[fieldItem])] {
+			urgentItems[string(v.fields[fieldItem])] = true
+		}
 		if field >= 0 {
 			// The map lookup with string(bytes) does not allocate; only a
 			// new key is copied.
@@ -361,10 +380,14 @@ func (s *Store) PlayReport(q ReportQuery) ([]ReportRow, error) {
 				dayFrom, dayTo = first.UnixMilli(), first.AddDate(0, 0, 1).UnixMilli()
 				dayKey = first.Format(time.DateOnly)
 			}
-			a = acc[dayKey]
+			key := dayKey
+			if q.GroupBy == GroupByScreenDay {
+				key = dayKey + "/" + string(v.fields[fieldScreen])
+			}
+			a = acc[key]
 			if a == nil {
 				a = &reportAcc{}
-				acc[dayKey] = a
+				acc[key] = a
 			}
 		}
 		a.plays++
@@ -374,15 +397,50 @@ func (s *Store) PlayReport(q ReportQuery) ([]ReportRow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("play report: %w", err)
 	}
+	if q.GroupBy == GroupByKind {
+		if acc, err = s.byKind(acc, urgentItems); err != nil {
+			return nil, fmt.Errorf("play report: %w", err)
+		}
+	}
 	rows := make([]ReportRow, 0, len(acc))
 	for k, a := range acc {
-		rows = append(rows, ReportRow{Key: k, Label: k, Plays: a.plays, Seconds: float64(a.ms) / 1000})
+		r := ReportRow{Key: k, Label: k, Plays: a.plays, Seconds: float64(a.ms) / 1000}
+		if q.GroupBy == GroupByScreenDay {
+			r.Day, r.Screen, _ = strings.Cut(k, "/")
+		}
+		rows = append(rows, r)
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Key < rows[j].Key })
 	if err := s.labelRows(q.GroupBy, rows); err != nil {
 		return nil, fmt.Errorf("play report: %w", err)
 	}
 	return rows, nil
+}
+
+// byKind folds per-item counts into per-kind ones, reading each item's
+// kind once.
+func (s *Store) byKind(perItem map[string]*reportAcc, urgent map[string]bool) (map[string]*reportAcc, error) {
+	out := map[string]*reportAcc{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		for id, a := range perItem {
+			kind := ""
+			var it playlists.Item
+			if urgent[id] {
+				kind = KindUrgent
+			} else if ok, _ := getJSON(tx.Bucket(bucketItems), id, &it); ok {
+				kind = string(it.Kind)
+			}
+			k := out[kind]
+			if k == nil {
+				k = &reportAcc{}
+				out[kind] = k
+			}
+			k.plays += a.plays
+			k.ms += a.ms
+		}
+		return nil
+	})
+	return out, err
 }
 
 // labelRows fills in titles and names in one short transaction.
@@ -398,10 +456,19 @@ func (s *Store) labelRows(groupBy string, rows []ReportRow) error {
 				} else if title := urgentTitle(tx, r.Key); title != "" {
 					r.Label = title
 				}
-			case GroupByScreen:
+			case GroupByScreen, GroupByScreenDay:
+				id := r.Key
+				if groupBy == GroupByScreenDay {
+					id = r.Screen
+				}
+				r.Label = id
 				var sc screenRecord
-				if ok, _ := getJSON(tx.Bucket(bucketScreens), r.Key, &sc); ok && sc.Name != "" {
+				if ok, _ := getJSON(tx.Bucket(bucketScreens), id, &sc); ok && sc.Name != "" {
 					r.Label = sc.Name
+				}
+			case GroupByKind:
+				if r.Key == "" {
+					r.Label = "(deleted item)"
 				}
 			case GroupByGroup:
 				if r.Key == "" {

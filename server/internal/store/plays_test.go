@@ -157,23 +157,34 @@ func TestPlayReport(t *testing.T) {
 		want    []ReportRow
 	}{
 		{GroupByItem, sortRows([]ReportRow{
-			{x, "反诈宣传", 3, 22.5},
-			{y, "法律故事", 2, 11},
-			{"urg_gone", "urg_gone", 1, 30},
+			{x, "反诈宣传", 3, 22.5, "", ""},
+			{y, "法律故事", 2, 11, "", ""},
+			{"urg_gone", "urg_gone", 1, 30, "", ""},
 		})},
 		{GroupByScreen, sortRows([]ReportRow{
-			{f.screenA, "一号屏", 4, 23.5},
-			{f.screenB, "二号屏", 2, 40},
+			{f.screenA, "一号屏", 4, 23.5, "", ""},
+			{f.screenB, "二号屏", 2, 40, "", ""},
 		})},
 		{GroupByGroup, []ReportRow{
-			{"", "(no group)", 2, 40},
-			{"east", "东街道", 3, 22.5},
-			{"west", "西街道", 1, 1},
+			{"", "(no group)", 2, 40, "", ""},
+			{"east", "东街道", 3, 22.5, "", ""},
+			{"west", "西街道", 1, 1, "", ""},
 		}},
 		{GroupByDay, []ReportRow{
-			{"2026-03-01", "2026-03-01", 2, 20},
-			{"2026-03-02", "2026-03-02", 4, 43.5},
+			{"2026-03-01", "2026-03-01", 2, 20, "", ""},
+			{"2026-03-02", "2026-03-02", 4, 43.5, "", ""},
 		}},
+		// The urgent notice counts as urgent although it is gone.
+		{GroupByKind, []ReportRow{
+			{"legal_story", "legal_story", 2, 11, "", ""},
+			{"psa", "psa", 3, 22.5, "", ""},
+			{"urgent", "urgent", 1, 30, "", ""},
+		}},
+		{GroupByScreenDay, sortRows([]ReportRow{
+			{"2026-03-01/" + f.screenA, "一号屏", 2, 20, f.screenA, "2026-03-01"},
+			{"2026-03-02/" + f.screenA, "一号屏", 2, 3.5, f.screenA, "2026-03-02"},
+			{"2026-03-02/" + f.screenB, "二号屏", 2, 40, f.screenB, "2026-03-02"},
+		})},
 	}
 	for _, chunk := range []int{50_000, 2} {
 		reportChunk = chunk

@@ -26,16 +26,21 @@ import auditView from './audit.js';
 import accountView from './account.js';
 import safeModeView, { watchSafeMode } from './safemode.js';
 import releasesView from './releases.js';
+import calendarView from './calendar.js';
+import reportsView from './reports.js';
 
 // routes is the page's table of screens. nav names the link (none: reached
 // from another screen, highlighted as navAs); any lists the capabilities
-// of which one is enough (none: everyone signed in).
+// of which one is enough (none: everyone signed in), all those that are
+// all needed.
 const routes = [
   { name: 'fleet', nav: 'nav.fleet', view: fleetView },
   { name: 'screen', view: screenView, navAs: 'fleet' },
   { name: 'items', nav: 'nav.items', view: itemsView, any: ['content.read'] },
   { name: 'playlists', nav: 'nav.playlists', view: playlistsView, any: ['content.read'] },
   { name: 'schedules', nav: 'nav.schedules', view: schedulesView, any: ['content.read'] },
+  { name: 'calendar', nav: 'cal.nav', view: calendarView, all: ['content.read', 'fleet.read'] },
+  { name: 'reports', nav: 'rep.nav', view: reportsView, any: ['reports'] },
   { name: 'review', nav: 'nav.review', view: reviewView, any: ['content.write', 'review'] },
   { name: 'urgent', nav: 'nav.urgent', view: urgentView },
   { name: 'alerts', nav: 'nav.alerts', view: alertsView },
@@ -46,7 +51,7 @@ const routes = [
   { name: 'account', nav: 'nav.account', view: accountView, personal: true },
 ];
 
-const allowed = (r) => (!r.any || r.any.some(can)) && !(r.personal && session.breakglass);
+const allowed = (r) => (!r.any || r.any.some(can)) && (!r.all || r.all.every(can)) && !(r.personal && session.breakglass);
 
 let page = null;
 

@@ -7,7 +7,11 @@
 // A rule is { days, start, end }: days are cron weekday numbers (0 =
 // Sunday … 6 = Saturday), start and end minutes after midnight. An end at
 // or before the start ends on the next day: 18:00–02:00 runs eight hours
-// across midnight, 07:30–07:30 a whole day.
+// across midnight, 07:30–07:30 a whole day. nth, when set (1–5), keeps
+// only the nth such weekday of the month: { days: [1], nth: 1 } is the
+// first Monday. Standard cron cannot say that (with both day fields set it
+// fires on either), so the server reads a weekday field "1#1" for it
+// (playlists.ParseDaypart); it needs exactly one day.
 
 import { t } from './i18n.js';
 
@@ -62,14 +66,19 @@ export function dowField(days) {
   return parts.join(',');
 }
 
+// NTH are the weeks of the month a rule may keep (0: every week).
+export const NTH = [0, 1, 2, 3, 4, 5];
+
 // toCron is the API's form of a rule: { cron, duration_s }, or null when
-// no day is chosen or a time is out of range.
+// no day is chosen, an nth rule has other than one day, or a time is out
+// of range.
 export function toCron(rule) {
   const ds = uniqueDays(rule.days || []);
   const ok = (m) => Number.isInteger(m) && m >= 0 && m < DAY_MINUTES;
-  if (!ds.length || !ok(rule.start) || !ok(rule.end)) return null;
+  const nth = Number(rule.nth || 0);
+  if (!ds.length || !ok(rule.start) || !ok(rule.end) || !NTH.includes(nth) || (nth && ds.length !== 1)) return null;
   return {
-    cron: `${rule.start % 60} ${Math.floor(rule.start / 60)} * * ${dowField(ds)}`,
+    cron: `${rule.start % 60} ${Math.floor(rule.start / 60)} * * ${nth ? `${ds[0]}#${nth}` : dowField(ds)}`,
     duration_s: durationS(rule.start, rule.end),
   };
 }
@@ -101,11 +110,14 @@ export function fromCron(cron, duration) {
   const min = Number(f[0]);
   const hour = Number(f[1]);
   if (min > 59 || hour > 23) return null;
-  const days = parseDow(f[4]);
+  const nthM = /^([0-6])#([1-5])$/.exec(f[4]);
+  const days = nthM ? [Number(nthM[1])] : parseDow(f[4]);
   const d = Number(duration);
   if (!days || !Number.isInteger(d) || d < 60 || d > DAY_MINUTES * 60 || d % 60) return null;
   const start = hour * 60 + min;
-  return { days, start, end: (start + d / 60) % DAY_MINUTES };
+  const rule = { days, start, end: (start + d / 60) % DAY_MINUTES };
+  if (nthM) rule.nth = Number(nthM[2]);
+  return rule;
 }
 
 // daysWords names the days: 每天, 工作日, or the days themselves in week
@@ -121,7 +133,10 @@ export function daysWords(days, tr = t) {
 // "每天 18:00–次日 02:00".
 export function describe(rule, tr = t) {
   const end = crossesMidnight(rule.start, rule.end) ? tr('sched.nextDay', { time: clock(rule.end) }) : clock(rule.end);
-  return `${daysWords(rule.days, tr)} ${clock(rule.start)}–${end}`;
+  const days = rule.nth
+    ? tr('sched.nthDay', { nth: tr(`sched.nth.${rule.nth}`), day: tr(`sched.dayLong.${uniqueDays(rule.days)[0]}`) })
+    : daysWords(rule.days, tr);
+  return `${days} ${clock(rule.start)}–${end}`;
 }
 
 // describeCron is describe for a saved cron and duration, or null when
@@ -129,4 +144,11 @@ export function describe(rule, tr = t) {
 export function describeCron(cron, duration, tr = t) {
   const r = fromCron(cron, duration);
   return r ? describe(r, tr) : null;
+}
+
+// describeAny puts any saved rule into words: all day, the pickers' words,
+// or the raw rule with its length. fmtDur formats seconds.
+export function describeAny(cron, duration, fmtDur, tr = t) {
+  if (!cron) return tr('sched.allDayRule');
+  return describeCron(cron, duration, tr) || tr('sched.rawRule', { cron, dur: fmtDur(duration) });
 }

@@ -1,14 +1,21 @@
-// schedules screen of the admin page.
+// schedules screen of the admin page: the form (playlist, target, days
+// and times or a raw rule, a date window in Beijing time, priority) and
+// the list, each rule in words with a link to the calendar week it plays.
 
 import {
-  el, append, bi, absTime, fmtDuration, api, enc, lookups, loadLookups, beijingInstant, beijingLocal, formMessages, confirmButton, refreshBar, can,
-  myOpenChangeSet, overlayDrafts, draftTag,
+  el, append, absTime, fmtDuration, api, enc, lookups, loadLookups, beijingLocal, formMessages, confirmButton, refreshBar, can,
+  myOpenChangeSet, overlayDrafts, draftTag, TZ_OFFSET,
 } from './kit.js';
 import { targetChoices, representable, targetSummary } from './targets.js';
-import { t } from './i18n.js';
-import { WEEK, PRESETS, clock, toCron, fromCron, describe, crossesMidnight } from './dayparts.js';
+import { t, compareText } from './i18n.js';
+import { WEEK, PRESETS, NTH, clock, toCron, fromCron, describe, crossesMidnight } from './dayparts.js';
+import { datePicker } from './datepicker.js';
 
 const bt = (key) => t(key);
+const pad = (n) => String(n).padStart(2, '0');
+
+// calendarHref opens the calendar on the week schedule id plays.
+export const calendarHref = (id) => `#/calendar?schedule=${encodeURIComponent(id)}`;
 
 export default function schedulesView(pg) {
   const m = formMessages('schedule');
@@ -23,13 +30,11 @@ export default function schedulesView(pg) {
   const nameIn = el('input', { id: 's-name', name: 'name', maxlength: 200, autocomplete: 'off' });
   const plSel = el('select', { id: 's-playlist', name: 'playlist', required: true });
   const target = targetChoices(pg.root, 's');
-  const cronIn = el('input', { id: 's-cron', name: 'cron', autocomplete: 'off', spellcheck: 'false', placeholder: '例如 0 7 * * 1-5' });
-  const durIn = el('input', { id: 's-duration', name: 'duration_s', type: 'number', min: 1, step: 1, placeholder: '例如 3600' });
-  const fromIn = el('input', { id: 's-from', name: 'from', type: 'datetime-local', step: 60 });
-  const toIn = el('input', { id: 's-to', name: 'to', type: 'datetime-local', step: 60 });
+  const cronIn = el('input', { id: 's-cron', name: 'cron', autocomplete: 'off', spellcheck: 'false', placeholder: t('sched.cronPlaceholder') });
+  const durIn = el('input', { id: 's-duration', name: 'duration_s', type: 'number', min: 1, step: 1, placeholder: t('sched.durPlaceholder') });
   const prioIn = el('input', { id: 's-priority', name: 'priority', type: 'number', step: 1, value: '0' });
   const saveBtn = el('button', { type: 'submit', class: 'primary', id: 's-save' });
-  const cancelBtn = el('button', { type: 'button', id: 's-cancel', onclick: () => reset() }, bi('取消编辑', 'Cancel'));
+  const cancelBtn = el('button', { type: 'button', id: 's-cancel', onclick: () => reset() }, t('sched.cancel'));
   const targetNote = el('p', { id: 's-target-note', class: 'warn small', hidden: true });
   const tbody = el('tbody');
 
@@ -45,38 +50,76 @@ export default function schedulesView(pg) {
     type: 'button', class: 'small', dataset: { preset: p },
     onclick: () => {
       for (const i of dayInputs) i.checked = PRESETS[p].includes(Number(i.value));
+      nthSel.value = '0'; // these presets mean every week
       pickersToRaw();
     },
   }, bt(`sched.${p}`)));
-  const pad = (n) => String(n).padStart(2, '0');
   const timeSelect = (id, n, key) => el('select', { id, 'aria-label': t(key), onchange: () => pickersToRaw() },
     Array.from({ length: n }, (_, i) => el('option', { value: String(i), text: pad(i) })));
   const startH = timeSelect('s-start-h', 24, 'sched.start');
   const startM = timeSelect('s-start-m', 60, 'sched.start');
   const endH = timeSelect('s-end-h', 24, 'sched.end');
   const endM = timeSelect('s-end-m', 60, 'sched.end');
+  // Only the nth weekday of the month ("the first Monday"): one day.
+  const nthSel = el('select', { id: 's-nth', onchange: () => pickersToRaw() },
+    NTH.map((n) => el('option', { value: String(n), text: n ? t(`sched.nthOpt.${n}`) : t('sched.nthEvery') })));
+
+  // The date window: a day (YYYY-MM-DD, Beijing time) and a time of day.
+  // The end is exclusive: to 2026-06-01 00:00 runs through 31 May.
+  const windowField = (prefix) => {
+    const date = datePicker({ id: `s-${prefix}`, labelKey: `sched.${prefix}` });
+    const h = el('select', { id: `s-${prefix}-h`, 'aria-label': t('sched.hour') },
+      Array.from({ length: 24 }, (_, i) => el('option', { value: String(i), text: pad(i) })));
+    const m = el('select', { id: `s-${prefix}-m`, 'aria-label': t('sched.minute') },
+      Array.from({ length: 60 }, (_, i) => el('option', { value: String(i), text: pad(i) })));
+    return {
+      node: el('span', { class: 'dp-when' }, date.node, ' ', el('span', { class: 'clock' }, h, ':', m)),
+      set(rfc) {
+        const v = beijingLocal(rfc); // YYYY-MM-DDTHH:MM, Beijing wall clock
+        date.set(v.slice(0, 10));
+        h.value = v ? String(Number(v.slice(11, 13))) : '0';
+        m.value = v ? String(Number(v.slice(14, 16))) : '0';
+      },
+      // value is '' for none, null for a bad date, else RFC 3339.
+      value() {
+        const d = date.value();
+        if (!d) return d;
+        return `${d}T${pad(Number(h.value))}:${pad(Number(m.value))}:00${TZ_OFFSET}`;
+      },
+    };
+  };
+  const fromW = windowField('from');
+  const toW = windowField('to');
+  const firstMonday = el('button', {
+    type: 'button', class: 'small', dataset: { preset: 'firstMonday' },
+    onclick: () => {
+      for (const i of dayInputs) i.checked = i.value === '1';
+      nthSel.value = '1';
+      pickersToRaw();
+    },
+  }, t('sched.firstMonday'));
   const daypartBox = el('div', { id: 's-daypart', class: 'daypart', hidden: true },
-    el('div', { class: 'presets' }, presetButtons.flatMap((b) => [b, ' '])),
+    el('div', { class: 'presets' }, presetButtons.flatMap((b) => [b, ' ']), firstMonday),
     el('div', { class: 'days', id: 's-days', role: 'group', 'aria-label': t('sched.days') },
       dayInputs.map((i) => el('label', { class: 'inline day', title: t(`sched.day.${i.value}`) }, i, ' ', t(`sched.dayShort.${i.value}`)))),
     el('div', { class: 'clock-row' },
       el('label', { for: 's-start-h' }, bt('sched.start')), el('span', { class: 'clock' }, startH, ':', startM),
       el('label', { for: 's-end-h' }, bt('sched.end')), el('span', { class: 'clock' }, endH, ':', endM)),
+    el('div', { class: 'clock-row' }, el('label', { for: 's-nth' }, t('sched.nthLabel')), nthSel,
+      el('span', { class: 'hint', text: t('sched.nthHint') })),
     el('span', { class: 'hint', text: t('sched.timeHint') }));
   const ruleOut = el('span', { id: 's-rule', class: 'rule-words', role: 'status' });
   const overnightNote = el('p', { id: 's-overnight', class: 'hint', hidden: true });
   const cannotNote = el('p', { id: 's-cron-note', class: 'warn small', hidden: true });
   const advanced = el('details', { id: 's-advanced', class: 'advanced' }, el('summary', {}, bt('sched.advanced')),
-    el('label', { for: 's-cron' }, bi('时段规则（可选）', 'Cron, optional'),
-      el('span', { class: 'hint', text: '五段 cron：分 时 日 月 星期，按屏幕时区。例如 “0 7 * * 1-5” = 工作日 07:00 开始。留空 = 全天有效。' })),
+    el('label', { for: 's-cron' }, t('sched.cronLabel'), el('span', { class: 'hint', text: t('sched.cronHint') })),
     cronIn,
-    el('label', { for: 's-duration' }, bi('每次持续（秒）', 'Duration, seconds'),
-      el('span', { class: 'hint', text: '仅与时段规则一起使用：每次开始后持续多久，例如 3600 = 1 小时，最长 7 天。' })),
+    el('label', { for: 's-duration' }, t('sched.durLabel'), el('span', { class: 'hint', text: t('sched.durHint') })),
     durIn);
   const whenBox = el('fieldset', { id: 's-when' }, el('legend', {}, bt('sched.when')),
     whenRadios.map((r, i) => el('label', { class: 'inline' }, r, ' ', bt(i ? 'sched.byDays' : 'sched.allDay'))),
     daypartBox,
-    el('p', { class: 'rule' }, el('span', { class: 'muted', text: `${t('sched.rule')}：` }), ruleOut),
+    el('p', { class: 'rule' }, el('span', { class: 'muted', text: t('sched.ruleLabel') }), ruleOut),
     overnightNote, cannotNote, advanced);
 
   const mode = () => (whenRadios.find((r) => r.checked) || { value: '' }).value;
@@ -91,13 +134,16 @@ export default function schedulesView(pg) {
   }
   const pickerRule = () => ({
     days: dayInputs.filter((i) => i.checked).map((i) => Number(i.value)),
-    start: readTime(startH, startM), end: readTime(endH, endM),
+    start: readTime(startH, startM), end: readTime(endH, endM), nth: Number(nthSel.value),
   });
   function setPickers(r) {
     for (const i of dayInputs) i.checked = r.days.includes(Number(i.value));
     writeTime(startH, startM, r.start);
     writeTime(endH, endM, r.end);
+    nthSel.value = String(r.nth || 0);
   }
+  // nthNeedsOneDay: "the nth of the month" with other than one day ticked.
+  const nthNeedsOneDay = () => mode() === 'daypart' && Number(nthSel.value) > 0 && pickerRule().days.length > 1;
 
   // pickersToRaw: the technician used the pickers, so they decide the rule.
   function pickersToRaw() {
@@ -136,7 +182,8 @@ export default function schedulesView(pg) {
     const cron = cronIn.value.trim();
     const d = Number(durIn.value);
     const r = cron ? fromCron(cron, d) : null;
-    if (mode() === 'daypart' && !cron) ruleOut.replaceChildren(...bt('sched.needDay'));
+    if (nthNeedsOneDay()) ruleOut.replaceChildren(t('sched.nthOneDay'));
+    else if (mode() === 'daypart' && !cron) ruleOut.replaceChildren(...bt('sched.needDay'));
     else if (!cron) ruleOut.replaceChildren(...bt('sched.allDayRule'));
     else if (r) ruleOut.replaceChildren(describe(r));
     else ruleOut.replaceChildren(t('sched.rawRule', { cron, dur: fmtDuration(d) }));
@@ -155,11 +202,13 @@ export default function schedulesView(pg) {
   function reset() {
     editing = null;
     keepTarget = null;
-    heading.replaceChildren(bi('新建排期', 'New schedule'));
-    saveBtn.replaceChildren(bi('创建', 'Create'));
+    heading.replaceChildren(t('sched.newTitle'));
+    saveBtn.replaceChildren(t('sched.create'));
     cancelBtn.hidden = true;
     targetNote.hidden = true;
-    for (const i of [nameIn, cronIn, durIn, fromIn, toIn]) i.value = '';
+    for (const i of [nameIn, cronIn, durIn]) i.value = '';
+    fromW.set('');
+    toW.set('');
     plSel.value = '';
     prioIn.value = '0';
     target.set(null);
@@ -171,21 +220,19 @@ export default function schedulesView(pg) {
   function edit(s) {
     editing = s;
     m.clear();
-    heading.replaceChildren(bi('编辑排期', 'Edit schedule'), ' ', el('code', { text: s.id }));
-    saveBtn.replaceChildren(bi('保存', 'Save'));
+    heading.replaceChildren(t('sched.editTitle'), ' ', el('code', { text: s.id }));
+    saveBtn.replaceChildren(t('sched.save'));
     cancelBtn.hidden = false;
     nameIn.value = s.name || '';
     plSel.value = s.playlist; // '' (choose…) if the playlist is gone: the check below asks for one
     target.set(s.target);
     keepTarget = representable(s.target) ? null : s.target;
-    targetNote.textContent = keepTarget
-      ? `此排期的目标（${targetSummary(s.target, screenNames)}）含标签或多种类型，上面无法完整显示；不改动目标则按原样保存。`
-      : '';
+    targetNote.textContent = keepTarget ? t('sched.targetNote', { target: targetSummary(s.target, screenNames) }) : '';
     targetNote.hidden = !keepTarget;
     advanced.open = false;
     setRaw(s.cron || '', s.cron && s.duration_s ? String(s.duration_s) : '');
-    fromIn.value = beijingLocal(s.from);
-    toIn.value = beijingLocal(s.to);
+    fromW.set(s.from);
+    toW.set(s.to);
     prioIn.value = String(s.priority || 0);
     form.scrollIntoView({ block: 'start' });
     plSel.focus();
@@ -193,17 +240,15 @@ export default function schedulesView(pg) {
 
   const form = el('form', { id: 'schedule-form', class: 'card form', method: 'post', novalidate: true, onsubmit: submit },
     heading,
-    el('label', { for: 's-name' }, bi('名称（可选）', 'Name, optional')), nameIn,
-    el('label', { for: 's-playlist' }, bi('播放列表', 'Playlist')), plSel,
+    el('label', { for: 's-name' }, t('sched.name')), nameIn,
+    el('label', { for: 's-playlist' }, t('sched.playlist')), plSel,
     target.node, targetNote,
     whenBox,
-    el('label', { for: 's-from' }, bi('开始于（可选）', 'From, optional'),
-      el('span', { class: 'hint', text: '按北京时间（Asia/Shanghai, UTC+8）理解，与浏览器时区无关；留空 = 立即。' })),
-    fromIn,
-    el('label', { for: 's-to' }, bi('结束于（可选）', 'To, optional'), el('span', { class: 'hint', text: '北京时间；留空 = 一直有效。' })),
-    toIn,
-    el('label', { for: 's-priority' }, bi('优先级', 'Priority'),
-      el('span', { class: 'hint', text: '同时生效的排期中，优先级最高的播放；相同优先级的合并轮播。' })),
+    el('label', { for: 's-from' }, t('sched.from'), el('span', { class: 'hint', text: t('sched.fromHint') })),
+    fromW.node,
+    el('label', { for: 's-to' }, t('sched.to'), el('span', { class: 'hint', text: t('sched.toHint') })),
+    toW.node,
+    el('label', { for: 's-priority' }, t('sched.priority'), el('span', { class: 'hint', text: t('sched.priorityHint') })),
     prioIn,
     el('div', { class: 'form-actions' }, saveBtn, ' ', cancelBtn),
     m.error, m.ok);
@@ -211,24 +256,29 @@ export default function schedulesView(pg) {
   async function submit(e) {
     e.preventDefault();
     m.clear();
-    if (!plSel.value) return m.fail('请选择播放列表。playlist: is required');
+    if (!plSel.value) return m.fail(t('sched.needPlaylist'));
     const tg = keepTarget ? { target: keepTarget } : target.value();
     if (tg.problem) return m.fail(tg.problem);
     const body = { playlist: plSel.value, target: tg.target, priority: Number(prioIn.value || '0') };
-    if (!Number.isInteger(body.priority)) return m.fail('优先级须为整数。priority: must be an integer');
+    if (!Number.isInteger(body.priority)) return m.fail(t('sched.priorityInt'));
     if (nameIn.value.trim()) body.name = nameIn.value.trim();
     const cron = cronIn.value.trim();
+    if (nthNeedsOneDay()) return m.fail(t('sched.nthOneDay'));
     if (!cron && mode() === 'daypart') return m.fail(t('sched.needDay'));
     if (cron) {
       body.cron = cron;
       const d = Number(durIn.value);
-      if (!durIn.value || !Number.isInteger(d) || d < 1) return m.fail('设置了时段规则时须填写每次持续的秒数。duration_s: required with cron');
+      if (!durIn.value || !Number.isInteger(d) || d < 1) return m.fail(t('sched.needDuration'));
       body.duration_s = d;
     } else if (durIn.value) {
-      return m.fail('持续秒数只与时段规则一起使用；请填写规则或清空秒数。duration_s: only applies with cron');
+      return m.fail(t('sched.durationOnlyCron'));
     }
-    if (fromIn.value) body.from = beijingInstant(fromIn.value);
-    if (toIn.value) body.to = beijingInstant(toIn.value);
+    const from = fromW.value();
+    const to = toW.value();
+    if (from === null) return m.fail(t('sched.badDate', { field: t('sched.from') }));
+    if (to === null) return m.fail(t('sched.badDate', { field: t('sched.to') }));
+    if (from) body.from = from;
+    if (to) body.to = to;
     const plName = playlists.has(body.playlist) ? playlists.get(body.playlist).name : body.playlist;
     saveBtn.disabled = true;
     try {
@@ -237,38 +287,43 @@ export default function schedulesView(pg) {
         // (name, cron, from, to) is cleared, as the form shows.
         const r = await api('PUT', `/schedules/${enc(editing.id)}`, body);
         reset();
-        m.saved(`已保存排期：${plName}。Saved.`, r);
+        m.saved(t('sched.saved', { name: plName }), r);
       } else {
         const r = await api('POST', '/schedules', body);
-        for (const i of [nameIn, cronIn, durIn, fromIn, toIn]) i.value = '';
+        for (const i of [nameIn, cronIn, durIn]) i.value = '';
+        fromW.set('');
+        toW.set('');
         rawToPickers();
-        m.saved(`已创建排期：${plName}。Created.`, r);
+        m.saved(t('sched.created', { name: plName }), r);
       }
       pg.tick();
     } catch (err) {
-      if (!err.handled) m.fail(`${editing ? '保存失败' : '创建失败'} (rejected)：${err.message}`);
+      if (!err.handled) m.fail(t(editing ? 'sched.saveFailed' : 'sched.createFailed', { msg: err.message }));
     } finally {
       saveBtn.disabled = false;
     }
   }
 
+  // when puts a saved rule into words in the list: the pickers' words
+  // with the raw cron beside them, or the raw rule and its length.
   function when(s) {
-    if (!s.cron) return el('span', {}, '全天 ', el('small', { class: 'en', text: 'always' }));
+    if (!s.cron) return el('span', { class: 's-rule', text: t('sched.allDayRule') });
     const r = fromCron(s.cron, s.duration_s);
     if (r) {
       return el('span', {}, el('span', { class: 's-rule', text: describe(r) }), ' ',
         el('code', { class: 'muted small', text: s.cron }));
     }
-    return el('span', {}, el('code', { text: s.cron }), ` 起 ${fmtDuration(s.duration_s)}`);
+    return el('span', {}, el('code', { text: s.cron }), ' ', t('sched.eachFor', { dur: fmtDuration(s.duration_s) }));
   }
 
   append(pg.root, [
-    el('div', { class: 'page-head' }, el('h1', {}, bi('排期', 'Schedules')), refreshBar(pg)),
+    el('div', { class: 'page-head' }, el('h1', {}, t('sched.title')),
+      el('div', { class: 'toolbar' }, el('a', { href: '#/calendar', id: 's-to-calendar', text: t('sched.openCalendar') }), refreshBar(pg))),
     writer ? form : null,
-    el('section', { class: 'card' }, el('h2', {}, bi('全部排期', 'All schedules')),
+    el('section', { class: 'card' }, el('h2', {}, t('sched.all')),
       el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'schedules' },
-        el('thead', {}, el('tr', {}, el('th', {}, '播放列表'), el('th', {}, '目标'), el('th', {}, '时段'),
-          el('th', {}, '有效期（北京时间）'), el('th', { class: 'num' }, '优先级'), el('th', {}, ''))),
+        el('thead', {}, el('tr', {}, el('th', {}, t('sched.col.playlist')), el('th', {}, t('sched.col.target')), el('th', {}, t('sched.col.when')),
+          el('th', {}, t('sched.col.window')), el('th', { class: 'num' }, t('sched.col.priority')), el('th', {}, ''))),
         tbody))),
   ]);
   reset();
@@ -280,9 +335,9 @@ export default function schedulesView(pg) {
     playlists = new Map(overlayDrafts(pls, draft, 'playlist').map((p) => [p.id, p]));
     screenNames = new Map((screens || []).map((s) => [s.id, s.name || s.id]));
     const keep = plSel.value;
-    plSel.replaceChildren(el('option', { value: '', text: '选择播放列表… choose a playlist' }),
-      ...[...playlists.values()].sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'))
-        .map((p) => el('option', { value: p.id, text: `${p.name}（${(p.items || []).length} 项）` })));
+    plSel.replaceChildren(el('option', { value: '', text: t('sched.choosePlaylist') }),
+      ...[...playlists.values()].sort((a, b) => compareText(a.name, b.name))
+        .map((p) => el('option', { value: p.id, text: t('sched.playlistOption', { name: p.name, n: (p.items || []).length }) })));
     if (playlists.has(keep)) plSel.value = keep;
     target.refresh(lookups.groups, screens || []);
     const scs = overlayDrafts(list, draft, 'schedule').slice().sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
@@ -291,20 +346,24 @@ export default function schedulesView(pg) {
         draftTag(s), s.name ? el('div', { class: 'muted small', text: s.name }) : null),
       el('td', { class: 's-target', text: targetSummary(s.target, screenNames) }),
       el('td', {}, when(s)),
-      el('td', {}, s.from || s.to ? `${s.from ? absTime(s.from) : '不限'} – ${s.to ? absTime(s.to) : '不限'}` : '长期 always'),
+      el('td', {}, s.from || s.to
+        ? t('sched.windowRange', { from: s.from ? absTime(s.from) : t('sched.open'), to: s.to ? absTime(s.to) : t('sched.open') })
+        : t('sched.always')),
       el('td', { class: 'num', text: String(s.priority) }),
-      el('td', { class: 'row-actions' }, writer ? [
-        el('button', { type: 'button', class: 'small', dataset: { edit: s.id }, onclick: () => edit(s) }, bi('编辑', 'Edit')), ' ',
-        confirmButton('删除', '确认删除？', { delete: s.id }, async () => {
-          try {
-            const r = await api('DELETE', `/schedules/${enc(s.id)}`);
-            if (editing && editing.id === s.id) reset();
-            m.saved('已删除排期。Deleted.', r);
-            pg.tick();
-          } catch (err) {
-            if (!err.handled) m.fail(`删除失败 (delete failed)：${err.message}`);
-          }
-        })] : null))));
-    if (!scs.length) tbody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted', text: '还没有排期。No schedules yet.' })));
+      el('td', { class: 'row-actions' },
+        s._draft === 'create' ? null : el('a', { href: calendarHref(s.id), class: 's-calendar', dataset: { calendar: s.id }, text: t('sched.calendar') }),
+        writer ? [' ',
+          el('button', { type: 'button', class: 'small', dataset: { edit: s.id }, onclick: () => edit(s) }, t('sched.edit')), ' ',
+          confirmButton(t('sched.delete'), t('sched.confirmDelete'), { delete: s.id }, async () => {
+            try {
+              const r = await api('DELETE', `/schedules/${enc(s.id)}`);
+              if (editing && editing.id === s.id) reset();
+              m.saved(t('sched.deleted'), r);
+              pg.tick();
+            } catch (err) {
+              if (!err.handled) m.fail(t('sched.deleteFailed', { msg: err.message }));
+            }
+          })] : null))));
+    if (!scs.length) tbody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted', text: t('sched.none') })));
   });
 }
