@@ -48,7 +48,11 @@ func (h *handler) uploadAsset(c echo.Context) error {
 			part.Close()
 			continue
 		}
-		a, _, err := h.store.PutAsset(part, limit)
+		origin := store.AssetOrigin{Name: part.FileName()}
+		if p := principalOf(c); p != nil {
+			origin.By = p.name()
+		}
+		a, _, err := h.store.PutAssetFrom(part, limit, origin)
 		part.Close()
 		if err != nil {
 			var mbe *http.MaxBytesError
@@ -63,8 +67,13 @@ func (h *handler) uploadAsset(c echo.Context) error {
 	}
 }
 
+// listAssets is the media library: every asset with what uses it
+// ("used_by": [{kind, id, title, changeset}]): published items, items
+// drafted in open or submitted change sets (with the set's id) and urgent
+// notices in force, read in one transaction. An asset with an empty
+// used_by may be deleted.
 func (h *handler) listAssets(c echo.Context) error {
-	as, err := h.store.ListAssets()
+	as, err := h.store.ListAssetsWithUses()
 	if err != nil {
 		return err
 	}
@@ -103,8 +112,15 @@ func (h *handler) serveAsset(c echo.Context, sha string) error {
 	return nil
 }
 
+// deleteAsset removes an asset nothing uses. One in use (see listAssets)
+// is refused with 409 and code "asset_in_use", the message naming the
+// users; the check and the delete are one transaction.
 func (h *handler) deleteAsset(c echo.Context) error {
 	if err := h.store.DeleteAsset(c.Param("sha")); err != nil {
+		var iu store.InUseError
+		if errors.As(err, &iu) {
+			return errCode(http.StatusConflict, "asset_in_use", err.Error())
+		}
 		return err
 	}
 	h.changed()
