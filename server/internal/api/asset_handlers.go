@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -71,12 +72,14 @@ func (h *handler) uploadAsset(c echo.Context) error {
 // ("used_by": [{kind, id, title, changeset}]): published items, items
 // drafted in open or submitted change sets (with the set's id) and urgent
 // notices in force, read in one transaction. An asset with an empty
-// used_by may be deleted.
+// used_by may be deleted. X-Max-Upload-Bytes tells the page the upload
+// limit, so it can refuse a file that is too large before sending it.
 func (h *handler) listAssets(c echo.Context) error {
 	as, err := h.store.ListAssetsWithUses()
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("X-Max-Upload-Bytes", strconv.FormatInt(h.opts.MaxUploadBytes, 10))
 	return c.JSON(http.StatusOK, as)
 }
 

@@ -36,6 +36,9 @@ func (p *person) upload(name string, data []byte) *httptest.ResponseRecorder {
 func usesOf(t *testing.T, v *env) map[string]store.AssetWithUses {
 	t.Helper()
 	rec := v.admin("GET", "/api/v1/assets", nil)
+	if got := rec.Header().Get("X-Max-Upload-Bytes"); got != "4096" {
+		t.Errorf("X-Max-Upload-Bytes = %q, want the limit 4096", got)
+	}
 	// An unused asset says so with an empty list, not null.
 	var raw []map[string]json.RawMessage
 	if err := json.Unmarshal(rec.Body.Bytes(), &raw); err != nil {
