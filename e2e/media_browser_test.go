@@ -130,6 +130,28 @@ func TestMediaLibraryInChromium(t *testing.T) {
 		evalVoid(t, ctx, "confirm", del+`.click()`)
 		adminPoll(t, ctx, "the refusal in "+lang+", then who uses it", `(() => { const m = document.getElementById('media-error'); const c = `+card(race)+`;
 			return !m.hidden && m.textContent.includes(`+js(tx.inUse)+`) && !!c && c.dataset.used === '1'; })()`, 10*time.Second)
+		adminScreenshot(ctx, ".media-in-use-"+lang+".png")
+
+		// A file dropped on the zone uploads too.
+		dropped := lang + "-dropped.png"
+		evalVoid(t, ctx, "drop a picture on the zone", `(async () => {
+			const c = document.createElement('canvas');
+			c.width = 200; c.height = 100;
+			const g = c.getContext('2d');
+			g.fillStyle = `+js([]string{"#15803d", "#7e22ce"}[i])+`;
+			g.fillRect(0, 0, 200, 100);
+			const blob = await new Promise((resolve) => c.toBlob(resolve, 'image/png'));
+			const dt = new DataTransfer();
+			dt.items.add(new File([blob], `+js(dropped)+`, { type: 'image/png' }));
+			const zone = document.getElementById('m-drop');
+			zone.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
+			zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+		})()`)
+		adminPoll(t, ctx, "the dropped picture uploaded and listed", `(() => { const r = `+row(dropped)+`;
+			if (r?.dataset.state !== 'done') return false;
+			const c = document.querySelector('#m-library .m-asset[data-sha="' + r.dataset.sha + '"]');
+			return !!c && c.dataset.name === `+js(dropped)+` && c.querySelector('.m-dims').textContent === '200 × 100'
+				&& !document.getElementById('m-drop').classList.contains('over'); })()`, 20*time.Second)
 
 		// The server refuses what is not media; the page refuses what is too large.
 		do(t, ctx, "choose a text file and a huge one", chromedp.SetUploadFiles("#m-file", []string{notMedia, tooBig}))
@@ -149,6 +171,7 @@ func TestMediaLibraryInChromium(t *testing.T) {
 			const p = Number(r?.dataset.percent);
 			return r?.dataset.state === 'uploading' && p >= 5 && p < 90 && Number(r.dataset.events) >= 3
 				&& r.querySelector('progress').value === p && r.querySelector('.m-up-status').textContent.includes('MB/s'); })()`, 20*time.Second)
+		adminScreenshot(ctx, ".media-progress-"+lang+".png")
 		evalVoid(t, ctx, "cancel", row("big.png")+`.querySelector('button[data-cancel]').click()`)
 		adminPoll(t, ctx, "the upload cancelled", `(() => { const r = `+row("big.png")+`;
 			return r.dataset.state === 'cancelled' && r.textContent.includes(`+js(tx.cancelled)+`)
@@ -166,6 +189,47 @@ func TestMediaLibraryInChromium(t *testing.T) {
 			t.Errorf("after the cancelled upload the server has %d assets, want %d as before", len(after), len(before))
 		}
 	}
+	// The playlists page, on the shared form and table, in English: create,
+	// edit and delete, each reported beside the form (the editor's changes
+	// go to their change set, which the messages link to).
+	item := srv.item("notice", "Water cut", "", "", 5)
+	evalVoid(t, ctx, "open playlists", `location.hash = '#/playlists'`)
+	adminPoll(t, ctx, "the playlist form in English", `document.getElementById('playlist-form-title')?.textContent === 'New playlist'
+		&& document.getElementById('p-save').textContent === 'Create' && document.getElementById('p-cancel').hidden
+		&& document.querySelector('#p-add option[value=`+js(item)+`]') !== null`, 10*time.Second)
+	do(t, ctx, "save without a name", chromedp.Click("#p-save"))
+	adminPoll(t, ctx, "the name asked for", `document.getElementById('playlist-error').textContent === 'Name is required.'`, 5*time.Second)
+	do(t, ctx, "name it", chromedp.SendKeys("#p-name", "Evening loop"))
+	evalVoid(t, ctx, "pick the item", `document.getElementById('p-add').value = `+js(item))
+	do(t, ctx, "add and save", chromedp.Click("#p-add-btn"), chromedp.Click("#p-save"))
+	plRow := `[...document.querySelectorAll('#playlists tbody tr')].find((r) => r.querySelector('.p-name')?.textContent === 'Evening loop')`
+	adminPoll(t, ctx, "the playlist saved and listed", `(() => { const r = `+plRow+`;
+		return !!r && r.querySelector('li')?.textContent === 'Water cut' && r.cells[2].textContent === '5 s'
+			&& document.getElementById('playlist-ok').textContent.startsWith('Saved "Evening loop".')
+			&& document.getElementById('p-name').value === ''; })()`, 10*time.Second)
+	evalVoid(t, ctx, "edit it", plRow+`.querySelector('button[data-edit]').click()`)
+	adminPoll(t, ctx, "the form editing it", `document.getElementById('playlist-form-title').textContent.startsWith('Edit playlist')
+		&& document.getElementById('p-save').textContent === 'Save' && !document.getElementById('p-cancel').hidden
+		&& document.getElementById('p-name').value === 'Evening loop' && document.querySelectorAll('#p-items li[data-id]').length === 1`, 5*time.Second)
+	adminScreenshot(ctx, ".playlists-en.png")
+	do(t, ctx, "cancel editing", chromedp.Click("#p-cancel"))
+	adminPoll(t, ctx, "back to a new playlist", `document.getElementById('playlist-form-title').textContent === 'New playlist'
+		&& document.getElementById('p-name').value === ''`, 5*time.Second)
+	del := plRow + `.querySelector('button[data-delete]')`
+	evalVoid(t, ctx, "delete it", del+`.click()`)
+	adminPoll(t, ctx, "asked to confirm", del+`.textContent === 'Really delete?'`, 5*time.Second)
+	evalVoid(t, ctx, "confirm", del+`.click()`)
+	adminPoll(t, ctx, "the playlist deleted", plRow+` === undefined
+		&& document.getElementById('playlist-ok').textContent.startsWith('Deleted "Evening loop".')`, 10*time.Second)
+
+	// A viewer browses the library but uploads and deletes nothing.
+	srv.user("kan", "viewer-password-1", "viewer")
+	do(t, ctx, "sign out", chromedp.Click("#signout"))
+	signInAs(t, ctx, "kan", "viewer-password-1")
+	evalVoid(t, ctx, "open media", `location.hash = '#/media'`)
+	adminPoll(t, ctx, "the library read-only", `document.querySelector('#m-library .m-asset') !== null
+		&& document.getElementById('m-upload') === null && document.querySelector('#view input[type="file"], #view button[data-delete]') === null`, 10*time.Second)
+
 	if d := dialogs.Load(); d != 0 {
 		t.Errorf("%d dialogs opened, want none", d)
 	}

@@ -312,10 +312,14 @@ function credentials(method, cookie = false) {
   return { token, headers };
 }
 
-async function call(method, path, body, { signingIn = false, raw = false, cookie = false, background = false } = {}) {
+// immutable (for GETs of content-addressed media) lets the browser's own
+// cache answer: those bytes never change, and a library page would
+// otherwise fetch every file again on each visit.
+async function call(method, path, body, { signingIn = false, raw = false, cookie = false, background = false, immutable = false } = {}) {
   const { token, headers } = credentials(method, cookie);
   if ((background || backgroundCalls > 0) && method === 'GET') headers['X-Kiosk-Background'] = '1';
-  const init = { method, headers, cache: 'no-store', redirect: 'error', credentials: token ? 'omit' : 'same-origin' };
+  const cache = immutable && method === 'GET' ? 'default' : 'no-store';
+  const init = { method, headers, cache, redirect: 'error', credentials: token ? 'omit' : 'same-origin' };
   if (body instanceof FormData) {
     init.body = body; // the browser sets the multipart boundary itself
   } else if (body !== undefined) {
@@ -623,7 +627,7 @@ export function thumbnails(pg, mimeOf = () => '') {
     const box = el('span', { class: 'thumb', dataset: { sha } }, el('span', { class: 'muted', text: '…' }));
     if (!loads.has(sha)) {
       loads.set(sha, (async () => {
-        const resp = await api('GET', `/assets/${enc(sha)}/raw`, undefined, { raw: true });
+        const resp = await api('GET', `/assets/${enc(sha)}/raw`, undefined, { raw: true, immutable: true });
         const blob = await resp.blob();
         if (!pg.alive) return { url: '', type: '' };
         const r = { url: blob.type.startsWith('image/') ? pg.objectURL(blob) : '', type: blob.type };

@@ -20,7 +20,7 @@ import { t, has, compareText, fmtNumber } from './i18n.js';
 
 const ACCEPT = ['image/png', 'image/jpeg', 'image/webp', 'image/gif', 'video/mp4', 'video/webm'];
 const IN_FLIGHT = 2; // uploads at once: more only splits the same bandwidth
-const VIDEO_PREVIEW_MAX = 64 << 20; // larger videos are not fetched whole just for a thumbnail
+const VIDEO_PREVIEW_MAX = 32 << 20; // larger videos are not fetched whole just for a thumbnail
 const POSTER_WIDTH = 320;
 const FORMATS = {
   'image/png': 'PNG', 'image/jpeg': 'JPEG', 'image/webp': 'WebP', 'image/gif': 'GIF', 'video/mp4': 'MP4', 'video/webm': 'WebM',
@@ -58,7 +58,7 @@ export default function mediaView(pg) {
       return box;
     }
     (async () => {
-      const resp = await api('GET', `/assets/${enc(a.sha256)}/raw`, undefined, { raw: true });
+      const resp = await api('GET', `/assets/${enc(a.sha256)}/raw`, undefined, { raw: true, immutable: true });
       const blob = await resp.blob();
       if (!pg.alive) return;
       const url = pg.objectURL(blob);
@@ -94,17 +94,31 @@ export default function mediaView(pg) {
     return box;
   }
 
+  // Thumbnails load when their card comes near the screen: a library of
+  // many videos is not fetched whole just to be opened.
+  const loaders = new WeakMap(); // placeholder → its load function
+  const lazy = new IntersectionObserver((entries) => {
+    for (const e of entries) {
+      if (!e.isIntersecting) continue;
+      lazy.unobserve(e.target);
+      const load = loaders.get(e.target);
+      if (load) load();
+    }
+  }, { rootMargin: '300px' });
+  pg.onDispose(() => lazy.disconnect());
+
   function thumbOf(a) {
     let n = thumbs.get(a.sha256);
     if (!n) {
-      if (isVideo(a.mime)) n = videoThumb(a);
-      else {
-        n = el('span', { class: 'm-thumb-wrap' }, imageThumb(a.sha256));
-        // load does not bubble, but an ancestor sees it while capturing.
-        n.addEventListener('load', (e) => {
-          if (e.target instanceof HTMLImageElement) noteDims(a.sha256, e.target.naturalWidth, e.target.naturalHeight);
-        }, true);
-      }
+      n = el('span', { class: 'm-thumb-wrap' }, el('span', { class: 'muted', text: '…' }));
+      // load does not bubble, but an ancestor sees it while capturing.
+      n.addEventListener('load', (e) => {
+        if (e.target instanceof HTMLImageElement && !e.target.classList.contains('m-poster')) {
+          noteDims(a.sha256, e.target.naturalWidth, e.target.naturalHeight);
+        }
+      }, true);
+      loaders.set(n, () => n.replaceChildren(isVideo(a.mime) ? videoThumb(a) : imageThumb(a.sha256)));
+      lazy.observe(n);
       thumbs.set(a.sha256, n);
     }
     return n;
@@ -249,7 +263,10 @@ export default function mediaView(pg) {
   window.addEventListener('beforeunload', warn);
   pg.onDispose(() => {
     window.removeEventListener('beforeunload', warn);
-    for (const u of queue) if (u.req) u.req.abort();
+    for (const u of queue) {
+      if (u.state === 'queued') u.state = 'cancelled';
+      if (u.req) u.req.abort();
+    }
   });
 
   function setLimit(n) {
@@ -306,7 +323,7 @@ export default function mediaView(pg) {
   }
 
   function pump() {
-    while (queue.filter((u) => u.state === 'uploading' || u.state === 'storing').length < IN_FLIGHT) {
+    while (pg.alive && queue.filter((u) => u.state === 'uploading' || u.state === 'storing').length < IN_FLIGHT) {
       const next = queue.find((u) => u.state === 'queued');
       if (!next) return;
       start(next);
