@@ -230,6 +230,12 @@ func TestMediaLibraryInChromium(t *testing.T) {
 	adminPoll(t, ctx, "the library read-only", `document.querySelector('#m-library .m-asset') !== null
 		&& document.getElementById('m-upload') === null && document.querySelector('#view input[type="file"], #view button[data-delete]') === null`, 10*time.Second)
 
+	// On a phone the library fits the width: no sideways scrolling.
+	do(t, ctx, "a phone-sized window", chromedp.EmulateViewport(390, 844))
+	adminPoll(t, ctx, "the library within 390 px", `document.documentElement.scrollWidth <= 390
+		&& document.querySelector('#m-library .m-asset').getBoundingClientRect().right <= 390`, 10*time.Second)
+	adminScreenshot(ctx, ".media-phone.png")
+
 	if d := dialogs.Load(); d != 0 {
 		t.Errorf("%d dialogs opened, want none", d)
 	}
