@@ -320,3 +320,98 @@ func writeFile(t *testing.T, dir, name string, data []byte) string {
 	}
 	return p
 }
+
+// TestFormsHelperInChromium exercises forms.js, the page's one create/edit
+// form and list table, with every kind of field the other pages will need
+// (text, number, select, checkbox, a custom control, a field only for new
+// objects, one locked while editing), without an API behind it: save and
+// remove are recorded. It checks the new and edit modes, the body sent,
+// the local required check, a refusal shown beside the form, the two-click
+// delete, and the table's rows and empty text.
+func TestFormsHelperInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	ctx := newBrowser(t)
+	srv := startServer(t)
+	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/#/fleet"))
+	signInWithToken(t, ctx, adminToken)
+	adminPoll(t, ctx, "signed in", `document.getElementById('signin').hidden`, 10*time.Second)
+	evalVoid(t, ctx, "build a form", `(async () => {
+		const { editForm, listTable } = await import('./forms.js');
+		const log = window.formLog = { saves: [], removes: [] };
+		let tags = [];
+		const tagBox = document.createElement('output');
+		tagBox.id = 't-tags';
+		const f = window.testForm = editForm({
+			id: 'thing', prefix: 't',
+			titles: { create: 'New thing', edit: 'Edit thing' },
+			fields: [
+				{ name: 'username', label: 'User', required: true, lockedOnEdit: true, maxlength: 20 },
+				{ name: 'password', label: 'Password', type: 'password', onlyNew: true },
+				{ name: 'count', label: 'Count', type: 'number', min: 1, initial: 3 },
+				{ name: 'role', label: 'Role', type: 'select', options: () => [{ value: 'editor', text: 'Editor' }, { value: 'viewer', text: 'Viewer' }] },
+				{ name: 'urgent', label: 'Urgent', type: 'checkbox', hint: 'may send' },
+				{ name: 'tags', label: 'Tags', control: tagBox, get: () => tags.slice(), set: (v) => { tags = (v || []).slice(); tagBox.textContent = tags.join(','); } },
+			],
+			idOf: (o) => o.username,
+			save: async (body, editing) => {
+				if (body.username === 'refuse') throw new Error('refused by the server');
+				log.saves.push({ body, editing: editing ? editing.id : null });
+				return { id: 'x1' };
+			},
+			savedText: (body) => 'saved ' + body.username,
+		});
+		const tbl = window.testTable = listTable({
+			id: 'things', empty: 'nothing yet',
+			columns: [{ head: 'User', cell: (r) => r.username }, { head: 'Count', class: 'num', cell: (r) => String(r.count) }],
+			rowData: (r) => ({ role: r.role }),
+			actions: (r) => [f.editButton(r), ' ', f.deleteButton(r, { name: r.username, remove: async (o) => { log.removes.push(o.id); return null; } })],
+		});
+		tbl.render([]);
+		document.getElementById('view').replaceChildren(f.element, tbl.element);
+		window.formReady = true;
+	})()`)
+	adminPoll(t, ctx, "the form in new mode", `window.formReady === true
+		&& document.getElementById('thing-form-title').textContent === 'New thing' && document.getElementById('t-save').textContent === '创建'
+		&& document.getElementById('t-cancel').hidden && document.getElementById('t-count').value === '3'
+		&& document.getElementById('t-role').value === 'editor' && !document.getElementById('t-password').closest('.field-row').hidden
+		&& document.querySelector('#things tbody td').textContent === 'nothing yet'`, 10*time.Second)
+
+	do(t, ctx, "save empty", chromedp.Click("#t-save"))
+	adminPoll(t, ctx, "the required field asked for", `document.getElementById('thing-error').textContent === '请填写User。' && window.formLog.saves.length === 0`, 5*time.Second)
+
+	do(t, ctx, "fill it", chromedp.SendKeys("#t-username", "lin"), chromedp.SendKeys("#t-password", "pw-123"))
+	evalVoid(t, ctx, "choose", `document.getElementById('t-role').value = 'viewer'; document.getElementById('t-urgent').checked = true;
+		document.getElementById('t-count').value = '7'`)
+	do(t, ctx, "create", chromedp.Click("#t-save"))
+	adminPoll(t, ctx, "created, reported and reset", `(() => { const s = window.formLog.saves[0];
+		return !!s && s.editing === null && JSON.stringify(s.body) === JSON.stringify({ username: 'lin', password: 'pw-123', count: 7, role: 'viewer', urgent: true, tags: [] })
+			&& document.getElementById('thing-ok').textContent === 'saved lin' && document.getElementById('t-username').value === ''; })()`, 5*time.Second)
+
+	evalVoid(t, ctx, "list a row", `window.testTable.render([{ id: 'u1', username: 'lin', count: 7, role: 'viewer', urgent: true, tags: ['a', 'b'] }])`)
+	do(t, ctx, "edit it", chromedp.Click(`#things button[data-edit="u1"]`))
+	adminPoll(t, ctx, "the form in edit mode", `document.getElementById('thing-form-title').textContent === 'Edit thing lin'
+		&& document.getElementById('t-save').textContent === '保存' && !document.getElementById('t-cancel').hidden
+		&& document.getElementById('t-username').disabled && document.getElementById('t-password').closest('.field-row').hidden
+		&& document.getElementById('t-count').value === '7' && document.getElementById('t-role').value === 'viewer'
+		&& document.getElementById('t-urgent').checked && document.getElementById('t-tags').textContent === 'a,b'
+		&& document.querySelector('#things tr[data-id="u1"]').dataset.role === 'viewer'`, 5*time.Second)
+	evalVoid(t, ctx, "change the count", `document.getElementById('t-count').value = '9'`)
+	do(t, ctx, "save", chromedp.Click("#t-save"))
+	adminPoll(t, ctx, "saved as an edit, without the new-only field", `(() => { const s = window.formLog.saves[1];
+		return !!s && s.editing === 'u1' && s.body.count === 9 && !('password' in s.body) && s.body.tags.join() === 'a,b'
+			&& document.getElementById('thing-form-title').textContent === 'New thing' && !document.getElementById('t-username').disabled; })()`, 5*time.Second)
+
+	evalVoid(t, ctx, "a name the server refuses", `document.getElementById('t-username').value = 'refuse'`)
+	do(t, ctx, "save", chromedp.Click("#t-save"))
+	adminPoll(t, ctx, "the refusal beside the form", `document.getElementById('thing-error').textContent === '保存失败：refused by the server'
+		&& document.getElementById('t-username').value === 'refuse'`, 5*time.Second)
+
+	del := `document.querySelector('#things button[data-delete="u1"]')`
+	evalVoid(t, ctx, "delete once", del+`.click()`)
+	adminPoll(t, ctx, "asked to confirm", del+`.textContent === '确认删除？' && window.formLog.removes.length === 0`, 5*time.Second)
+	evalVoid(t, ctx, "confirm", del+`.click()`)
+	adminPoll(t, ctx, "deleted and reported", `window.formLog.removes.join() === 'u1'
+		&& document.getElementById('thing-ok').textContent === '已删除「lin」。'`, 5*time.Second)
+}

@@ -20,6 +20,7 @@
 //                      returning them, refilled on reset/edit), 'checkbox';
 //                      attrs: maxlength, min, max, step, rows, placeholder,
 //                      autocomplete; initial: the value for a new object
+//                      (a select without one starts at its first option)
 //                    { name, label, hint, control, get(), set(value, obj) }
 //                      a control the screen builds itself (an ordered list,
 //                      a target picker): get reads it, set fills it (value
@@ -96,6 +97,7 @@ function buildField(f, id) {
     set(v) {
       fill();
       if (f.type === 'checkbox') n.checked = !!v;
+      else if (f.type === 'select' && (v === undefined || v === null)) n.selectedIndex = n.options.length ? 0 : -1;
       else n.value = v === undefined || v === null ? '' : String(v);
     },
   };
@@ -114,7 +116,8 @@ export function editForm(spec) {
     const lab = f.wide ? null : el('label', { for: f.control ? null : id }, f.label || '', f.hint ? el('span', { class: 'hint', text: f.hint }) : null);
     // A checkbox reads best with its label beside it.
     const row = f.type === 'checkbox'
-      ? el('div', { class: 'field-row' }, el('label', { class: 'inline', for: id }, built.node, ' ', f.label || ''))
+      ? el('div', { class: 'field-row' }, el('label', { class: 'inline', for: id }, built.node, ' ', f.label || ''),
+        f.hint ? el('span', { class: 'hint', text: f.hint }) : null)
       : el('div', { class: 'field-row' }, lab, built.node);
     return { spec: f, ...built, row };
   });
