@@ -40,9 +40,9 @@ var mediaTexts = map[string]struct {
 // is deleted; a delete that races an item starting to use the file is
 // refused beside the library (409 asset_in_use) in the page's language; a
 // text file named .png is refused by the server (415), and one over the
-// limit by the page before sending. With the upload throttled, an 8 MB
-// file shows intermediate progress and cancelling it leaves nothing on the
-// server.
+// limit by the page before sending. With the upload throttled, two 8 MB
+// files upload at once while a third waits, show intermediate progress,
+// and cancelled leave nothing on the server.
 func TestMediaLibraryInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -63,6 +63,7 @@ func TestMediaLibraryInChromium(t *testing.T) {
 		t.Fatalf("the big file is %d bytes, want about 8 MB and under the limit", len(big))
 	}
 	bigPath := writeFile(t, dir, "big.png", big)
+	big2Path := writeFile(t, dir, "big2.png", big)
 	tooBig := writeFile(t, dir, "huge.png", append(pngBytes(t, 4, 4, color.RGBA{1, 2, 3, 255}), make([]byte, limit)...))
 	notMedia := writeFile(t, dir, "notes.png", []byte(strings.Repeat("not a picture at all\n", 40)))
 
@@ -159,25 +160,31 @@ func TestMediaLibraryInChromium(t *testing.T) {
 			return a?.dataset.state === 'failed' && a.textContent.includes(`+js(tx.unsupported)+`)
 				&& b?.dataset.state === 'failed' && b.textContent.includes(`+js(tx.tooLarge)+`) && b.textContent.includes('12'); })()`, 15*time.Second)
 
-		// Throttled: an 8 MB upload shows progress on the way and can be cancelled.
+		// Throttled: two 8 MB uploads run at once while a third file waits;
+		// each shows progress on the way; cancelling one lets the waiting
+		// file go, and the cancelled ones leave nothing on the server.
 		var before []struct {
 			SHA256 string `json:"sha256"`
 		}
 		srv.must(http.MethodGet, "/assets", nil, &before)
+		small := writeFile(t, dir, lang+"-small.png", pngBytes(t, 32, 32, color.RGBA{10, uint8(60 + 100*i), 10, 255}))
 		throttle(t, ctx, 2e6)
 		evalVoid(t, ctx, "clear finished uploads", `document.getElementById('m-clear').click()`)
-		do(t, ctx, "choose the big file", chromedp.SetUploadFiles("#m-file", []string{bigPath}))
-		adminPoll(t, ctx, "progress part of the way, with speed and time left", `(() => { const r = `+row("big.png")+`;
+		do(t, ctx, "choose two big files and a small one", chromedp.SetUploadFiles("#m-file", []string{bigPath, big2Path, small}))
+		adminPoll(t, ctx, "progress part of the way, with speed and time left, two at a time", `(() => { const r = `+row("big.png")+`;
 			const p = Number(r?.dataset.percent);
 			return r?.dataset.state === 'uploading' && p >= 5 && p < 90 && Number(r.dataset.events) >= 3
-				&& r.querySelector('progress').value === p && r.querySelector('.m-up-status').textContent.includes('MB/s'); })()`, 20*time.Second)
+				&& r.querySelector('progress').value === p && /MB\/s|kB\/s/.test(r.querySelector('.m-up-status').textContent)
+				&& `+row("big2.png")+`.dataset.state === 'uploading' && `+row(filepath.Base(small))+`.dataset.state === 'queued'; })()`, 20*time.Second)
 		adminScreenshot(ctx, ".media-progress-"+lang+".png")
-		evalVoid(t, ctx, "cancel", row("big.png")+`.querySelector('button[data-cancel]').click()`)
-		adminPoll(t, ctx, "the upload cancelled", `(() => { const r = `+row("big.png")+`;
+		evalVoid(t, ctx, "cancel the first", row("big.png")+`.querySelector('button[data-cancel]').click()`)
+		adminPoll(t, ctx, "the first cancelled and the waiting file uploaded", `(() => { const r = `+row("big.png")+`;
 			return r.dataset.state === 'cancelled' && r.textContent.includes(`+js(tx.cancelled)+`)
-				&& r.querySelector('button[data-cancel]').hidden; })()`, 10*time.Second)
+				&& r.querySelector('button[data-cancel]').hidden && `+row(filepath.Base(small))+`.dataset.state === 'done'; })()`, 20*time.Second)
+		evalVoid(t, ctx, "cancel the second", row("big2.png")+`.querySelector('button[data-cancel]').click()`)
+		adminPoll(t, ctx, "the second cancelled", row("big2.png")+`.dataset.state === 'cancelled'`, 10*time.Second)
 		throttle(t, ctx, -1)
-		waitFor(t, 10*time.Second, "the server to drop the cancelled upload's temporary file", func() bool {
+		waitFor(t, 10*time.Second, "the server to drop the cancelled uploads' temporary files", func() bool {
 			tmp, _ := filepath.Glob(filepath.Join(srv.dataDir, "assets", "tmp", "*"))
 			return len(tmp) == 0
 		})
@@ -185,8 +192,8 @@ func TestMediaLibraryInChromium(t *testing.T) {
 			SHA256 string `json:"sha256"`
 		}
 		srv.must(http.MethodGet, "/assets", nil, &after)
-		if len(after) != len(before) {
-			t.Errorf("after the cancelled upload the server has %d assets, want %d as before", len(after), len(before))
+		if len(after) != len(before)+1 {
+			t.Errorf("after two cancelled uploads and one finished the server has %d assets, want %d", len(after), len(before)+1)
 		}
 	}
 	// The playlists page, on the shared form and table, in English: create,
