@@ -611,7 +611,8 @@ export function changesetNote(id) {
 
 // thumbnails shows image assets from blob: URLs: an <img src> could not
 // send a bearer token. The blobs are content-addressed, so each is fetched
-// once per page and released when the page goes. mimeOf(sha) may say what
+// once per page (from the browser's cache when it has them) and released
+// when the page goes. mimeOf(sha) may say what
 // an asset is; unknown ones are fetched and judged by their type.
 export function thumbnails(pg, mimeOf = () => '') {
   const loads = new Map(); // sha → Promise of {url, type}
