@@ -315,8 +315,13 @@ func assetUses(tx *bolt.Tx, now time.Time) (map[string][]AssetUse, error) {
 // DeleteAsset removes sha unless something uses it (InUseError naming
 // them): a published item, an item drafted in an open or submitted change
 // set, or an urgent notice in force. The check and the delete are one
-// transaction, so an item saved meanwhile cannot lose its media.
+// transaction, so an item saved meanwhile cannot lose its media; and it
+// waits for a draft in progress (Draft checks and records in two
+// transactions under changeMu), so a drafted item acknowledged as valid
+// cannot lose its media either.
 func (s *Store) DeleteAsset(sha string) error {
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
 	s.assetMu.Lock()
 	defer s.assetMu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
