@@ -347,6 +347,7 @@ async function call(method, path, body, { signingIn = false, raw = false, cookie
   const ctype = resp.headers.get('Content-Type') || '';
   return ctype.includes('json') ? resp.json() : null;
 }
+
 // upload POSTs a FormData body with XMLHttpRequest, which (unlike fetch)
 // reports upload progress: onProgress(loaded, total) as bytes leave, and
 // onSent() once the last byte is out and the server is still storing it.
@@ -612,8 +613,8 @@ export function changesetNote(id) {
 // thumbnails shows image assets from blob: URLs: an <img src> could not
 // send a bearer token. The blobs are content-addressed, so each is fetched
 // once per page (from the browser's cache when it has them) and released
-// when the page goes. mimeOf(sha) may say what
-// an asset is; unknown ones are fetched and judged by their type.
+// when the page goes. mimeOf(sha) may say what an asset is; unknown ones
+// are fetched and judged by their type.
 export function thumbnails(pg, mimeOf = () => '') {
   const loads = new Map(); // sha → Promise of {url, type}
   const done = new Map(); // sha → {url, type} once loaded, to draw without a flicker
