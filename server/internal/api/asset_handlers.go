@@ -83,8 +83,9 @@ func (h *handler) listAssets(c echo.Context) error {
 	return c.JSON(http.StatusOK, as)
 }
 
+// getAsset is one asset with its used_by, as in listAssets.
 func (h *handler) getAsset(c echo.Context) error {
-	a, err := h.store.GetAsset(c.Param("sha"))
+	a, err := h.store.GetAssetWithUses(c.Param("sha"))
 	if err != nil {
 		return err
 	}

@@ -123,6 +123,10 @@ func TestAssetsSayWhatUsesThem(t *testing.T) {
 			}
 		})
 	}
+	one := must[store.AssetWithUses](t, v.admin("GET", "/api/v1/assets/"+drafted.SHA256, nil), http.StatusOK)
+	if k := useKeys(one.UsedBy); k != "item:"+draft.ID+":停水通知:"+draft.ChangeSet {
+		t.Errorf("GET /assets/%s used_by = %q, want the drafted item", drafted.SHA256, k)
+	}
 	if a := got[unused.SHA256]; a.Name != "unused.png" || a.UploadedBy != "break-glass" || a.Size == 0 || a.MIME != "image/png" {
 		t.Errorf("unused asset listed as %+v, want its name, uploader, size and type", a)
 	}

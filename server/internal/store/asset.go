@@ -267,6 +267,30 @@ func (s *Store) ListAssetsWithUses() ([]AssetWithUses, error) {
 	return out, err
 }
 
+// GetAssetWithUses returns the metadata of sha and what uses it.
+func (s *Store) GetAssetWithUses(sha string) (AssetWithUses, error) {
+	var out AssetWithUses
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok, err := getJSON(tx.Bucket(bucketAssets), sha, &out.Asset)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return NotFoundError{Kind: "asset", ID: sha}
+		}
+		uses, err := assetUses(tx, s.now())
+		if err != nil {
+			return err
+		}
+		out.UsedBy = uses[sha]
+		if out.UsedBy == nil {
+			out.UsedBy = []AssetUse{}
+		}
+		return nil
+	})
+	return out, err
+}
+
 // assetUses maps each used asset to what uses it: published items, items
 // drafted in open or submitted change sets (deleting the asset would make
 // those sets fail at approval) and urgent notices in force at now. A
