@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -48,7 +49,11 @@ func (h *handler) uploadAsset(c echo.Context) error {
 			part.Close()
 			continue
 		}
-		a, _, err := h.store.PutAsset(part, limit)
+		origin := store.AssetOrigin{Name: part.FileName()}
+		if p := principalOf(c); p != nil {
+			origin.By = p.name()
+		}
+		a, _, err := h.store.PutAssetFrom(part, limit, origin)
 		part.Close()
 		if err != nil {
 			var mbe *http.MaxBytesError
@@ -63,16 +68,24 @@ func (h *handler) uploadAsset(c echo.Context) error {
 	}
 }
 
+// listAssets is the media library: every asset with what uses it
+// ("used_by": [{kind, id, title, changeset}]): published items, items
+// drafted in open or submitted change sets (with the set's id) and urgent
+// notices in force, read in one transaction. An asset with an empty
+// used_by may be deleted. X-Max-Upload-Bytes tells the page the upload
+// limit, so it can refuse a file that is too large before sending it.
 func (h *handler) listAssets(c echo.Context) error {
-	as, err := h.store.ListAssets()
+	as, err := h.store.ListAssetsWithUses()
 	if err != nil {
 		return err
 	}
+	c.Response().Header().Set("X-Max-Upload-Bytes", strconv.FormatInt(h.opts.MaxUploadBytes, 10))
 	return c.JSON(http.StatusOK, as)
 }
 
+// getAsset is one asset with its used_by, as in listAssets.
 func (h *handler) getAsset(c echo.Context) error {
-	a, err := h.store.GetAsset(c.Param("sha"))
+	a, err := h.store.GetAssetWithUses(c.Param("sha"))
 	if err != nil {
 		return err
 	}
@@ -103,8 +116,15 @@ func (h *handler) serveAsset(c echo.Context, sha string) error {
 	return nil
 }
 
+// deleteAsset removes an asset nothing uses. One in use (see listAssets)
+// is refused with 409 and code "asset_in_use", the message naming the
+// users; the check and the delete are one transaction.
 func (h *handler) deleteAsset(c echo.Context) error {
 	if err := h.store.DeleteAsset(c.Param("sha")); err != nil {
+		var iu store.InUseError
+		if errors.As(err, &iu) {
+			return errCode(http.StatusConflict, "asset_in_use", err.Error())
+		}
 		return err
 	}
 	h.changed()

@@ -8,7 +8,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -23,6 +27,48 @@ type Asset struct {
 	Size      int64     `json:"size"`
 	MIME      string    `json:"mime"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
+	// Name is the file name the bytes were first uploaded under and
+	// UploadedBy who uploaded them (a username); both only label the
+	// asset in the media library. Uploading the same bytes again keeps
+	// the first ones.
+	Name       string `json:"name,omitempty"`
+	UploadedBy string `json:"uploaded_by,omitempty"`
+}
+
+// AssetOrigin is where an upload came from, kept with a new asset.
+type AssetOrigin struct {
+	Name string // the uploaded file's name, as the browser sent it
+	By   string // the uploader's username
+}
+
+// MaxAssetNameRunes bounds a stored file name; longer ones are cut.
+const MaxAssetNameRunes = 200
+
+// AssetUse is one thing that shows an asset: a published item, an item
+// drafted in an open or submitted change set (ChangeSet names it), or an
+// urgent notice in force.
+type AssetUse struct {
+	Kind      string `json:"kind"` // "item" or "urgent"
+	ID        string `json:"id"`
+	Title     string `json:"title"`
+	ChangeSet string `json:"changeset,omitempty"`
+}
+
+// label names the use in an InUseError.
+func (u AssetUse) label() string {
+	switch {
+	case u.Kind == "urgent":
+		return fmt.Sprintf("urgent notice %s (%q)", u.ID, u.Title)
+	case u.ChangeSet != "":
+		return fmt.Sprintf("item %s (%q) drafted in change set %s", u.ID, u.Title, u.ChangeSet)
+	}
+	return fmt.Sprintf("item %s (%q)", u.ID, u.Title)
+}
+
+// AssetWithUses is an asset and what uses it, for the media library.
+type AssetWithUses struct {
+	Asset
+	UsedBy []AssetUse `json:"used_by"`
 }
 
 // Ref is the manifest's view of the asset.
@@ -42,6 +88,11 @@ func (s *Store) blobPath(sha string) string {
 // partial blob. Uploading bytes that already exist stores nothing new;
 // created reports whether the asset is new.
 func (s *Store) PutAsset(r io.Reader, maxBytes int64) (a Asset, created bool, err error) {
+	return s.PutAssetFrom(r, maxBytes, AssetOrigin{})
+}
+
+// PutAssetFrom is PutAsset that also records where a new asset came from.
+func (s *Store) PutAssetFrom(r io.Reader, maxBytes int64, origin AssetOrigin) (a Asset, created bool, err error) {
 	head := make([]byte, assets.SniffLen)
 	n, err := io.ReadFull(r, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
@@ -106,7 +157,7 @@ func (s *Store) PutAsset(r io.Reader, maxBytes int64) (a Asset, created bool, er
 	s.assetMu.Lock()
 	defer s.assetMu.Unlock()
 
-	a = Asset{SHA256: sha, Size: size, MIME: mime, CreatedAt: s.now().UTC()}
+	a = Asset{SHA256: sha, Size: size, MIME: mime, CreatedAt: s.now().UTC(), Name: cleanAssetName(origin.Name), UploadedBy: origin.By}
 	final := s.blobPath(sha)
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
 		return Asset{}, false, s.blobErr("store asset", err)
@@ -172,31 +223,144 @@ func (s *Store) OpenAsset(sha string) (*os.File, Asset, error) {
 	return f, a, nil
 }
 
-// DeleteAsset removes sha unless an item uses it (InUseError naming them).
+// cleanAssetName keeps the last path element of a browser's file name,
+// without control characters, at most MaxAssetNameRunes long.
+func cleanAssetName(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	if r := []rune(name); len(r) > MaxAssetNameRunes {
+		name = string(r[:MaxAssetNameRunes])
+	}
+	return name
+}
+
+// ListAssetsWithUses returns every asset, ordered by hash, with what uses
+// each, read in one transaction so the two agree.
+func (s *Store) ListAssetsWithUses() ([]AssetWithUses, error) {
+	var out []AssetWithUses
+	err := s.db.View(func(tx *bolt.Tx) error {
+		as, err := listJSON[Asset](tx, bucketAssets)
+		if err != nil {
+			return err
+		}
+		uses, err := assetUses(tx, s.now())
+		if err != nil {
+			return err
+		}
+		out = make([]AssetWithUses, len(as))
+		for i, a := range as {
+			out[i] = AssetWithUses{Asset: a, UsedBy: uses[a.SHA256]}
+			if out[i].UsedBy == nil {
+				out[i].UsedBy = []AssetUse{}
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// GetAssetWithUses returns the metadata of sha and what uses it.
+func (s *Store) GetAssetWithUses(sha string) (AssetWithUses, error) {
+	var out AssetWithUses
+	err := s.db.View(func(tx *bolt.Tx) error {
+		ok, err := getJSON(tx.Bucket(bucketAssets), sha, &out.Asset)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return NotFoundError{Kind: "asset", ID: sha}
+		}
+		uses, err := assetUses(tx, s.now())
+		if err != nil {
+			return err
+		}
+		out.UsedBy = uses[sha]
+		if out.UsedBy == nil {
+			out.UsedBy = []AssetUse{}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// assetUses maps each used asset to what uses it: published items, items
+// drafted in open or submitted change sets (deleting the asset would make
+// those sets fail at approval) and urgent notices in force at now. A
+// published item appears once even when a draft changes it too.
+func assetUses(tx *bolt.Tx, now time.Time) (map[string][]AssetUse, error) {
+	uses := map[string][]AssetUse{}
+	items, err := listJSON[playlists.Item](tx, bucketItems)
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		if it.Asset != "" {
+			uses[it.Asset] = append(uses[it.Asset], AssetUse{Kind: "item", ID: it.ID, Title: it.Title})
+		}
+	}
+	sets, err := listJSON[ChangeSet](tx, bucketChangeSets)
+	if err != nil {
+		return nil, err
+	}
+	for _, cs := range sets {
+		if cs.State != ChangeSetOpen && cs.State != ChangeSetSubmitted {
+			continue
+		}
+		for _, op := range cs.Ops {
+			if op.Kind != KindItem || op.Item == nil || op.Item.Asset == "" {
+				continue
+			}
+			sha := op.Item.Asset
+			if !slices.ContainsFunc(uses[sha], func(u AssetUse) bool { return u.Kind == "item" && u.ID == op.ID }) {
+				uses[sha] = append(uses[sha], AssetUse{Kind: "item", ID: op.ID, Title: op.Item.Title, ChangeSet: cs.ID})
+			}
+		}
+	}
+	active, err := activeUrgent(tx, now)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range active {
+		if u.Asset != "" {
+			uses[u.Asset] = append(uses[u.Asset], AssetUse{Kind: "urgent", ID: u.ID, Title: u.Title})
+		}
+	}
+	return uses, nil
+}
+
+// DeleteAsset removes sha unless something uses it (InUseError naming
+// them): a published item, an item drafted in an open or submitted change
+// set, or an urgent notice in force. The check and the delete are one
+// transaction, so an item saved meanwhile cannot lose its media; and it
+// waits for a draft in progress (Draft checks and records in two
+// transactions under changeMu), so a drafted item acknowledged as valid
+// cannot lose its media either.
 func (s *Store) DeleteAsset(sha string) error {
+	s.changeMu.Lock()
+	defer s.changeMu.Unlock()
 	s.assetMu.Lock()
 	defer s.assetMu.Unlock()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if !exists(tx, bucketAssets, sha) {
 			return NotFoundError{Kind: "asset", ID: sha}
 		}
-		items, err := listJSON[playlists.Item](tx, bucketItems)
+		uses, err := assetUses(tx, s.now())
 		if err != nil {
 			return err
 		}
-		var users []string
-		for _, it := range items {
-			if it.Asset == sha {
-				users = append(users, fmt.Sprintf("item %s (%q)", it.ID, it.Title))
+		if us := uses[sha]; len(us) > 0 {
+			users := make([]string, len(us))
+			for i, u := range us {
+				users[i] = u.label()
 			}
-		}
-		// A notice on screens right now must not lose its picture.
-		urgent, err := urgentUsingAsset(tx, sha, s.now())
-		if err != nil {
-			return err
-		}
-		users = append(users, urgent...)
-		if len(users) > 0 {
 			return InUseError{Kind: "asset", ID: sha, UsedBy: users}
 		}
 		return tx.Bucket(bucketAssets).Delete([]byte(sha))

@@ -207,18 +207,3 @@ func activeUrgent(tx *bolt.Tx, now time.Time) ([]playlists.Urgent, error) {
 	}
 	return out, nil
 }
-
-// urgentUsingAsset labels the notices in force at now that show sha.
-func urgentUsingAsset(tx *bolt.Tx, sha string, now time.Time) ([]string, error) {
-	active, err := activeUrgent(tx, now)
-	if err != nil {
-		return nil, err
-	}
-	var users []string
-	for _, u := range active {
-		if u.Asset == sha {
-			users = append(users, fmt.Sprintf("urgent notice %s (%q)", u.ID, u.Title))
-		}
-	}
-	return users, nil
-}

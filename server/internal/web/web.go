@@ -27,11 +27,12 @@ const Prefix = "/admin/"
 // CSP is the Content-Security-Policy of every /admin response. The page
 // renders names and titles that anyone who can create content wrote, so
 // no inline script or style runs even if markup slipped through; data
-// comes only from this origin, screenshots arrive as blob: URLs, and no
+// comes only from this origin, screenshots and media thumbnails arrive as
+// blob: URLs (an <img> or <video> cannot send the bearer token), and no
 // other site may frame the page (clickjacking the command buttons).
 // form-action 'none' means a sign-in form submitted without its script
 // can never put the token into a URL.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; " +
+const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; " +
 	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; object-src 'none'"
 
 //go:embed static

@@ -75,6 +75,16 @@ func TestHandler(t *testing.T) {
 	}
 }
 
+// TestPolicyLetsMediaPreviewsPlay: the media library draws video
+// thumbnails from blob: URLs, which default-src 'self' would block.
+func TestPolicyLetsMediaPreviewsPlay(t *testing.T) {
+	for _, want := range []string{"media-src 'self' blob:", "img-src 'self' blob:", "script-src 'self';", "object-src 'none'"} {
+		if !strings.Contains(CSP, want) {
+			t.Errorf("CSP %q lacks %q", CSP, want)
+		}
+	}
+}
+
 func TestETagRevalidates(t *testing.T) {
 	h := Handler()
 	rec := httptest.NewRecorder()

@@ -17,6 +17,7 @@ import fleetView from './fleet.js';
 import screenView from './screen.js';
 import itemsView from './items.js';
 import playlistsView from './playlists.js';
+import mediaView from './media.js';
 import schedulesView from './schedules.js';
 import reviewView from './review.js';
 import urgentView from './urgent.js';
@@ -37,6 +38,7 @@ const routes = [
   { name: 'fleet', nav: 'nav.fleet', view: fleetView },
   { name: 'screen', view: screenView, navAs: 'fleet' },
   { name: 'items', nav: 'nav.items', view: itemsView, any: ['content.read'] },
+  { name: 'media', nav: 'media.nav', view: mediaView, any: ['content.read'] },
   { name: 'playlists', nav: 'nav.playlists', view: playlistsView, any: ['content.read'] },
   { name: 'schedules', nav: 'nav.schedules', view: schedulesView, any: ['content.read'] },
   { name: 'calendar', nav: 'cal.nav', view: calendarView, all: ['content.read', 'fleet.read'] },

@@ -301,18 +301,25 @@ export async function api(method, path, body, opts = {}) {
 // session's idle timeout.
 let backgroundCalls = 0;
 
-async function call(method, path, body, { signingIn = false, raw = false, cookie = false, background = false } = {}) {
+// credentials are what a request as the signed-in person carries: the
+// bearer token when one is kept (and no cookie), else the session cookie
+// and, on writes, the CSRF header.
+function credentials(method, cookie = false) {
   const token = cookie ? '' : sessionStorage.getItem(TOKEN_KEY);
   const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = 'Bearer ' + token;
+  else if (UNSAFE.has(method) && session.csrf) headers['X-CSRF-Token'] = session.csrf;
+  return { token, headers };
+}
+
+// immutable (for GETs of content-addressed media) lets the browser's own
+// cache answer: those bytes never change, and a library page would
+// otherwise fetch every file again on each visit.
+async function call(method, path, body, { signingIn = false, raw = false, cookie = false, background = false, immutable = false } = {}) {
+  const { token, headers } = credentials(method, cookie);
   if ((background || backgroundCalls > 0) && method === 'GET') headers['X-Kiosk-Background'] = '1';
-  const init = { method, headers, cache: 'no-store', redirect: 'error' };
-  if (token) {
-    headers.Authorization = 'Bearer ' + token;
-    init.credentials = 'omit';
-  } else {
-    init.credentials = 'same-origin';
-    if (UNSAFE.has(method) && session.csrf) headers['X-CSRF-Token'] = session.csrf;
-  }
+  const cache = immutable && method === 'GET' ? 'default' : 'no-store';
+  const init = { method, headers, cache, redirect: 'error', credentials: token ? 'omit' : 'same-origin' };
   if (body instanceof FormData) {
     init.body = body; // the browser sets the multipart boundary itself
   } else if (body !== undefined) {
@@ -340,6 +347,64 @@ async function call(method, path, body, { signingIn = false, raw = false, cookie
   const ctype = resp.headers.get('Content-Type') || '';
   return ctype.includes('json') ? resp.json() : null;
 }
+
+// upload POSTs a FormData body with XMLHttpRequest, which (unlike fetch)
+// reports upload progress: onProgress(loaded, total) as bytes leave, and
+// onSent() once the last byte is out and the server is still storing it.
+// It carries the same credentials as api(), retries once after a stale
+// CSRF value, and ends the session on a 401. It returns { done, abort }:
+// done resolves to the parsed JSON answer or rejects with an ApiError
+// (code 'aborted' after abort()).
+export function upload(path, form, { onProgress = () => {}, onSent = () => {} } = {}) {
+  let xhr = null;
+  let aborted = false;
+  const send = (retried) => new Promise((resolve, reject) => {
+    const { token, headers } = credentials('POST');
+    xhr = new XMLHttpRequest();
+    xhr.open('POST', '/api/v1' + path);
+    xhr.withCredentials = !token;
+    for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
+    xhr.upload.addEventListener('progress', (e) => onProgress(e.loaded, e.lengthComputable ? e.total : 0));
+    xhr.upload.addEventListener('load', () => onSent());
+    xhr.addEventListener('abort', () => reject(new ApiError(0, 'aborted', 'aborted')));
+    xhr.addEventListener('error', () => reject(new ApiError(0, 'network error', 'network')));
+    xhr.addEventListener('timeout', () => reject(new ApiError(0, 'timed out', 'network')));
+    xhr.addEventListener('load', () => {
+      let j = null;
+      if ((xhr.getResponseHeader('Content-Type') || '').includes('json')) {
+        try {
+          j = JSON.parse(xhr.responseText);
+        } catch {
+          j = null;
+        }
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(j);
+      const msg = j && typeof j.error === 'string' ? j.error : String(xhr.responseText || '').slice(0, 300);
+      const err = new ApiError(xhr.status, msg, j && typeof j.code === 'string' ? j.code : '', j && typeof j.field === 'string' ? j.field : '');
+      if (err.code === 'csrf' && session.mode === 'cookie' && !retried && !aborted) {
+        call('GET', '/session', undefined, {}).then((fresh) => {
+          session.csrf = (fresh && fresh.csrf) || '';
+          return send(true);
+        }).then(resolve, reject);
+        return;
+      }
+      if (xhr.status === 401) {
+        err.handled = true;
+        unauthorized(err, token ? 'token' : 'cookie');
+      }
+      reject(err);
+    });
+    xhr.send(form);
+  });
+  return {
+    done: send(false),
+    abort() {
+      aborted = true;
+      if (xhr) xhr.abort();
+    },
+  };
+}
+
 export const enc = encodeURIComponent;
 
 // Lookups change rarely; one fetch a minute keeps titles fresh without
@@ -393,7 +458,14 @@ export class Page {
     this.running = false;
     this.again = false;
     this.urls = [];
+    this.cleanups = [];
     this.delay = () => REFRESH_MS;
+  }
+
+  // onDispose runs fn when the person leaves the page (an upload in
+  // flight is aborted, a window listener removed).
+  onDispose(fn) {
+    this.cleanups.push(fn);
   }
 
   // poll runs load now and again after each delay; a load never overlaps
@@ -450,6 +522,13 @@ export class Page {
   dispose() {
     this.alive = false;
     clearTimeout(this.timer);
+    for (const fn of this.cleanups.splice(0)) {
+      try {
+        fn();
+      } catch {
+        // one failing clean-up must not keep the others from running
+      }
+    }
     for (const u of this.urls) URL.revokeObjectURL(u);
     this.urls = [];
   }
@@ -533,8 +612,9 @@ export function changesetNote(id) {
 
 // thumbnails shows image assets from blob: URLs: an <img src> could not
 // send a bearer token. The blobs are content-addressed, so each is fetched
-// once per page and released when the page goes. mimeOf(sha) may say what
-// an asset is; unknown ones are fetched and judged by their type.
+// once per page (from the browser's cache when it has them) and released
+// when the page goes. mimeOf(sha) may say what an asset is; unknown ones
+// are fetched and judged by their type.
 export function thumbnails(pg, mimeOf = () => '') {
   const loads = new Map(); // sha → Promise of {url, type}
   const done = new Map(); // sha → {url, type} once loaded, to draw without a flicker
@@ -549,7 +629,7 @@ export function thumbnails(pg, mimeOf = () => '') {
     const box = el('span', { class: 'thumb', dataset: { sha } }, el('span', { class: 'muted', text: '…' }));
     if (!loads.has(sha)) {
       loads.set(sha, (async () => {
-        const resp = await api('GET', `/assets/${enc(sha)}/raw`, undefined, { raw: true });
+        const resp = await api('GET', `/assets/${enc(sha)}/raw`, undefined, { raw: true, immutable: true });
         const blob = await resp.blob();
         if (!pg.alive) return { url: '', type: '' };
         const r = { url: blob.type.startsWith('image/') ? pg.objectURL(blob) : '', type: blob.type };

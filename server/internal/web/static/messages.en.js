@@ -207,6 +207,36 @@ export default {
   // ---- end: screens and groups ----
 
   // ---- area: media and content (media.js, items.js, playlists.js) ----
+  'media.nav': 'Media', 'media.title': 'Media library', 'media.upload': 'Upload files',
+  'media.dropHint': 'Drop images or videos here, or', 'media.choose': 'Choose files…',
+  'media.accepts': 'PNG, JPEG, WebP and GIF images, MP4 and WebM videos, up to {max} each. Choose several at once; two upload at a time.',
+  'media.acceptsNoMax': 'PNG, JPEG, WebP and GIF images, MP4 and WebM videos. Choose several at once; two upload at a time.',
+  'media.up.queued': 'Waiting', 'media.up.progress': '{percent} % · {speed} · {left} left', 'media.up.almost': 'under 1 s',
+  'media.up.storing': 'Sent ({speed}); the server is checking and storing it…',
+  'media.up.done': 'Uploaded: {size} in {secs} s, {speed} on average',
+  'media.up.dup': 'The library already has this file; it was not stored twice.',
+  'media.up.cancel': 'Cancel', 'media.up.cancelled': 'Cancelled; nothing was stored.', 'media.up.failed': 'Failed: {msg}',
+  'media.up.clear': 'Clear finished',
+  'media.err.too_large': 'File too large: at most {max} each.', 'media.err.too_largeNoMax': 'File too large for the server.',
+  'media.err.unsupported_media_type': 'Unsupported file: only PNG, JPEG, WebP and GIF images and MP4 and WebM videos.',
+  'media.err.disk_full': "The server's disk is full, so the file was not stored; ask an administrator to free space.",
+  'media.err.empty': 'The file is empty.', 'media.err.network': 'The connection broke; the upload did not finish.',
+  'media.err.asset_in_use': 'This file is in use and cannot be deleted; remove it from what uses it first.',
+  'media.library': 'All files', 'media.summary': '{n} files, {size}; {unused} not used',
+  'media.filter.type': 'Type', 'media.filter.all': 'All types', 'media.filter.image': 'Images', 'media.filter.video': 'Videos',
+  'media.filter.unused': 'Unused only', 'media.search': 'Find by file name',
+  'media.none': 'Nothing uploaded yet.', 'media.noMatch': 'No file matches.',
+  'media.by': 'by {name}', 'media.usedBy': 'Used by:', 'media.unused': 'Not used', 'media.draft': 'draft',
+  'media.inUseNoDelete': 'In use: cannot delete', 'media.deleted': 'Deleted "{name}".', 'media.deleteFailed': 'Delete failed: {msg}',
+  'media.bigVideo': 'Large video: no preview', 'media.unnamed': '(unnamed)', 'media.new': 'new',
+  'media.form.cancelEdit': 'Cancel', 'media.form.required': '{field} is required.', 'media.form.saved': 'Saved.',
+  'media.form.saveFailed': 'Save failed: {msg}', 'media.form.deleted': 'Deleted "{name}".', 'media.form.deleteFailed': 'Delete failed: {msg}',
+  'pl.title': 'Playlists', 'pl.new': 'New playlist', 'pl.edit': 'Edit playlist', 'pl.name': 'Name',
+  'pl.order': 'Order', 'pl.orderHint': 'Played top to bottom, then again; an item may appear more than once.',
+  'pl.choose': 'Choose an item…', 'pl.add': 'Add', 'pl.up': 'Move up', 'pl.down': 'Move down', 'pl.remove': 'Remove',
+  'pl.missing': 'no longer exists', 'pl.emptyOrder': 'No items yet; add them below.',
+  'pl.all': 'All playlists', 'pl.items': 'Items (in order)', 'pl.loop': 'One round', 'pl.updated': 'Updated',
+  'pl.none': 'No playlists yet.', 'pl.saved': 'Saved "{name}".',
   // ---- end: media and content ----
 
   // ---- area: preview and layouts (preview.js) ----

@@ -226,6 +226,36 @@ export default {
   // ---- end: screens and groups ----
 
   // ---- area: media and content (media.js, items.js, playlists.js) ----
+  'media.nav': '媒体库', 'media.title': '媒体库', 'media.upload': '上传文件',
+  'media.dropHint': '把图片或视频拖到这里，或者', 'media.choose': '选择文件…',
+  'media.accepts': 'PNG、JPEG、WebP、GIF 图片和 MP4、WebM 视频，每个最大 {max}。可一次选多个，同时上传两个。',
+  'media.acceptsNoMax': 'PNG、JPEG、WebP、GIF 图片和 MP4、WebM 视频。可一次选多个，同时上传两个。',
+  'media.up.queued': '排队等待', 'media.up.progress': '{percent} % · {speed} · 还剩 {left}', 'media.up.almost': '不到 1 秒',
+  'media.up.storing': '已传完（{speed}），服务器正在校验保存…',
+  'media.up.done': '已上传：{size}，用时 {secs} 秒，平均 {speed}',
+  'media.up.dup': '媒体库里已有相同的文件，没有重复保存。',
+  'media.up.cancel': '取消', 'media.up.cancelled': '已取消，服务器没有保存。', 'media.up.failed': '失败：{msg}',
+  'media.up.clear': '清除已结束的',
+  'media.err.too_large': '文件太大：每个最大 {max}。', 'media.err.too_largeNoMax': '文件太大，超过服务器允许的上限。',
+  'media.err.unsupported_media_type': '不支持这种文件：只收 PNG、JPEG、WebP、GIF 图片和 MP4、WebM 视频。',
+  'media.err.disk_full': '服务器磁盘已满，无法保存；请联系管理员清理空间。',
+  'media.err.empty': '文件是空的。', 'media.err.network': '连接中断，上传没有完成。',
+  'media.err.asset_in_use': '这个文件正在被使用，不能删除；先从使用它的内容中移除。',
+  'media.library': '全部文件', 'media.summary': '共 {n} 个文件，{size}；{unused} 个没有被使用',
+  'media.filter.type': '类型', 'media.filter.all': '全部类型', 'media.filter.image': '图片', 'media.filter.video': '视频',
+  'media.filter.unused': '只看没被使用的', 'media.search': '按文件名查找',
+  'media.none': '还没有上传任何文件。', 'media.noMatch': '没有符合条件的文件。',
+  'media.by': '{name} 上传', 'media.usedBy': '使用者：', 'media.unused': '没有被使用', 'media.draft': '草稿',
+  'media.inUseNoDelete': '使用中，不能删除', 'media.deleted': '已删除「{name}」。', 'media.deleteFailed': '删除失败：{msg}',
+  'media.bigVideo': '视频较大，不生成预览', 'media.unnamed': '（未命名）', 'media.new': '新',
+  'media.form.cancelEdit': '取消编辑', 'media.form.required': '请填写{field}。', 'media.form.saved': '已保存。',
+  'media.form.saveFailed': '保存失败：{msg}', 'media.form.deleted': '已删除「{name}」。', 'media.form.deleteFailed': '删除失败：{msg}',
+  'pl.title': '播放列表', 'pl.new': '新建播放列表', 'pl.edit': '编辑播放列表', 'pl.name': '名称',
+  'pl.order': '播放顺序', 'pl.orderHint': '从上到下依次轮播；同一内容可以出现多次。',
+  'pl.choose': '选择内容…', 'pl.add': '添加', 'pl.up': '上移', 'pl.down': '下移', 'pl.remove': '移除',
+  'pl.missing': '已不存在', 'pl.emptyOrder': '还没有内容，从下面添加。',
+  'pl.all': '全部播放列表', 'pl.items': '内容（按顺序）', 'pl.loop': '一轮时长', 'pl.updated': '更新',
+  'pl.none': '还没有播放列表。', 'pl.saved': '已保存「{name}」。',
   // ---- end: media and content ----
 
   // ---- area: preview and layouts (preview.js) ----
