@@ -195,8 +195,8 @@ For people who may not publish, the changes land in their open change set.
       duration_s: 7200
       from: 2026-04-27        # Beijing time, or RFC 3339
       to: 2026-05-04`)
-	file := fs.String("f", "", "the campaign file (required)")
-	idsPath := fs.String("ids", "", "where the server's ids are kept (default: FILE with .ids.json)")
+	file := fs.String("f", "", "the campaign `FILE` (required)")
+	idsPath := fs.String("ids", "", "`FILE` keeping the server's ids (default: the campaign file with .ids.json)")
 	dry := fs.Bool("dry-run", false, "only show what would change")
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
 		return err

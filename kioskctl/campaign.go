@@ -96,41 +96,64 @@ func toJSON(name string, raw []byte) ([]byte, error) {
 		}
 		return trimmed, nil
 	}
-	var v any
-	if err := yaml.Unmarshal(trimmed, &v); err != nil {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(trimmed, &doc); err != nil {
 		return nil, usagef("%s: not valid YAML: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	out, err := json.Marshal(plainYAML(v))
+	v, err := plainYAML(&doc)
+	if err != nil {
+		return nil, usagef("%s: %v", name, err)
+	}
+	out, err := json.Marshal(v)
 	if err != nil {
 		return nil, usagef("%s: %v", name, err)
 	}
 	return out, nil
 }
 
-// plainYAML makes a decoded YAML value JSON-shaped: timestamps the YAML
-// parser recognised become RFC 3339 strings again, map keys strings.
-func plainYAML(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = plainYAML(e)
+// plainYAML turns a YAML node into JSON-shaped values. Timestamps stay
+// the text that was written: "from: 2026-04-27" is a date in Beijing
+// time to kioskctl, not midnight UTC as a YAML parser would read it.
+func plainYAML(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case 0:
+		return nil, nil
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
 		}
-		return x
-	case map[any]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[fmt.Sprint(k)] = plainYAML(e)
+		return plainYAML(n.Content[0])
+	case yaml.AliasNode:
+		return plainYAML(n.Alias)
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := plainYAML(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = v
 		}
-		return m
-	case []any:
-		for i, e := range x {
-			x[i] = plainYAML(e)
+		return m, nil
+	case yaml.SequenceNode:
+		l := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			v, err := plainYAML(c)
+			if err != nil {
+				return nil, err
+			}
+			l[i] = v
 		}
-		return x
-	case time.Time:
-		return x.Format(time.RFC3339)
+		return l, nil
 	}
-	return v
+	if n.ShortTag() == "!!timestamp" {
+		return n.Value, nil
+	}
+	var v any
+	if err := n.Decode(&v); err != nil {
+		return nil, fmt.Errorf("line %d: %v", n.Line, err)
+	}
+	return v, nil
 }
 
 // jsonErrorWithLine adds the line number to a JSON syntax error.
@@ -154,6 +177,9 @@ func decodeStrict(name string, raw []byte, v any) error {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			msg = fmt.Sprintf("field %s: expected %s, got %s", te.Field, te.Type, te.Value)
+			if te.Field == "" {
+				msg = "expected a mapping with items, playlists and schedules, got " + te.Value
+			}
 		}
 		return usagef("%s: %s", name, msg)
 	}

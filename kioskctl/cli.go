@@ -224,7 +224,7 @@ func (c *ctl) dispatch(args []string) error {
 	if len(rest) == 0 || isHelp(rest[0]) {
 		c.printNounHelp(path, cmd)
 		if len(rest) == 0 {
-			return usagef("%s needs a subcommand", path)
+			return usagef("%s needs a subcommand", cmd.name)
 		}
 		return errHelp
 	}
@@ -263,7 +263,7 @@ Usage: kioskctl <command> [<subcommand>] [flags]
 
 Commands:
 `)
-	t := newTable()
+	t := &table{}
 	for _, cmd := range cmds {
 		t.row("  "+cmd.name, cmd.summary)
 		for _, v := range cmd.verbs {
@@ -291,7 +291,7 @@ Exit codes:
 func (c *ctl) printNounHelp(path string, cmd command) {
 	w := c.env.Stdout
 	fmt.Fprintf(w, "Usage: %s <subcommand> [flags]\n\n%s.\n\nSubcommands:\n", path, upperFirst(cmd.summary))
-	t := newTable()
+	t := &table{}
 	for _, v := range cmd.verbs {
 		t.row("  "+v.name, v.summary)
 	}
@@ -317,7 +317,7 @@ type flagSet struct {
 func (c *ctl) flags(path, args, about string) *flagSet {
 	fs := flag.NewFlagSet(path, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.server, "server", "", "server URL (default $KIOSK_SERVER, else the one of 'kioskctl login')")
+	fs.StringVar(&c.server, "server", "", "the server's `URL` (default $KIOSK_SERVER, else the one of 'kioskctl login')")
 	fs.BoolVar(&c.json, "json", false, "print the API's JSON instead of a table")
 	return &flagSet{FlagSet: fs, path: path, args: args, about: about}
 }
@@ -370,11 +370,14 @@ func (fs *flagSet) usage(w io.Writer) {
 	var names []string
 	fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
 	sort.Strings(names)
-	t := newTable()
+	t := &table{}
 	for _, n := range names {
 		f := fs.Lookup(n)
 		name, usage := flag.UnquoteUsage(f)
 		left := "  --" + n
+		if len(n) == 1 {
+			left = "  -" + n
+		}
 		if name != "" {
 			left += " " + name
 		}

@@ -224,7 +224,7 @@ func runScreenshot(c *ctl, path string, args []string) error {
 	fs := c.flags(path, "SCREEN", `Ask a screen for a screenshot, wait for it, and save it. The player needs
 -devtools for this (README "Remote commands"). With --latest, only download
 the last one taken.`)
-	out := fs.String("o", "", "file to write (required; - for stdout)")
+	out := fs.String("o", "", "`FILE` to write (required; - for stdout)")
 	latest := fs.Bool("latest", false, "do not take a new one; download the latest")
 	timeout := fs.Duration("timeout", 60*time.Second, "how long to wait for the screen")
 	pos, err := c.parse(fs, args, 1, 1)

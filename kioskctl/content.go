@@ -15,6 +15,8 @@ import (
 // their flags and their table columns.
 type contentKind struct {
 	noun, one string // "items", "item"
+	a         string // "an item"
+	summary   string
 	path      string // "/items"
 	about     string
 	// addFlags registers the kind's field flags; their values are read by
@@ -28,7 +30,7 @@ type contentKind struct {
 type fieldFlags func(set map[string]bool) (map[string]any, error)
 
 var itemKind = contentKind{
-	noun: "items", one: "item", path: "/items",
+	noun: "items", one: "item", a: "an item", path: "/items", summary: "what screens show: notices, legal stories, ads",
 	about: "Items: one thing a screen shows (kind legal_story, notice or psa; title, body, optional media).",
 	addFlags: func(fs *flagSet) fieldFlags {
 		kind := fs.String("kind", "", "legal_story, notice or psa")
@@ -67,7 +69,7 @@ var itemKind = contentKind{
 }
 
 var playlistKind = contentKind{
-	noun: "playlists", one: "playlist", path: "/playlists",
+	noun: "playlists", one: "playlist", a: "a playlist", path: "/playlists", summary: "ordered lists of items",
 	about: "Playlists: an ordered list of item ids.",
 	addFlags: func(fs *flagSet) fieldFlags {
 		name := fs.String("name", "", "the name")
@@ -95,7 +97,7 @@ var playlistKind = contentKind{
 }
 
 var scheduleKind = contentKind{
-	noun: "schedules", one: "schedule", path: "/schedules",
+	noun: "schedules", one: "schedule", a: "a schedule", path: "/schedules", summary: "which playlist plays where and when",
 	about: "Schedules: a playlist on a target (all screens, groups, tags, screens) with a time rule.",
 	addFlags: func(fs *flagSet) fieldFlags {
 		name := fs.String("name", "", "a name for people")
@@ -170,12 +172,12 @@ var scheduleKind = contentKind{
 }
 
 func contentCommand(k contentKind) command {
-	return command{name: k.noun, summary: strings.ToLower(k.about[:1]) + strings.SplitN(k.about[1:], ":", 2)[0], verbs: []command{
+	return command{name: k.noun, summary: k.summary, verbs: []command{
 		{name: "list", summary: "list " + k.noun, run: k.list},
 		{name: "show", summary: "show one " + k.one, run: k.show},
-		{name: "create", summary: "create a " + k.one + " from flags or -f FILE", run: k.create},
-		{name: "update", summary: "change a " + k.one + ": the flags given, or the whole of -f FILE", run: k.update},
-		{name: "delete", summary: "delete a " + k.one, run: k.delete},
+		{name: "create", summary: "create " + k.a + " from flags or -f FILE", run: k.create},
+		{name: "update", summary: "change " + k.a + ": the flags given, or the whole of -f FILE", run: k.update},
+		{name: "delete", summary: "delete " + k.a, run: k.delete},
 	}}
 }
 
@@ -228,9 +230,9 @@ func (k contentKind) show(c *ctl, path string, args []string) error {
 }
 
 func (k contentKind) create(c *ctl, path string, args []string) error {
-	fs := c.flags(path, "", "Create a "+k.one+" from flags, or from a JSON or YAML file with -f.\n\n"+k.about+
+	fs := c.flags(path, "", "Create "+k.a+" from flags, or from a JSON or YAML file with -f.\n\n"+k.about+
 		"\n\nFor people who may not publish, the change lands in their open change set.")
-	file := fs.String("f", "", "read the "+k.one+" from this JSON or YAML file (- for stdin)")
+	file := fs.String("f", "", "read the "+k.one+" from this JSON or YAML `FILE` (- for stdin)")
 	fields := k.addFlags(fs)
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
 		return err
@@ -258,9 +260,9 @@ func (k contentKind) create(c *ctl, path string, args []string) error {
 }
 
 func (k contentKind) update(c *ctl, path string, args []string) error {
-	fs := c.flags(path, "ID", "Change a "+k.one+". With field flags, only those fields change (the rest is read\n"+
+	fs := c.flags(path, "ID", "Change "+k.a+". With field flags, only those fields change (the rest is read\n"+
 		"from the server first); with -f FILE the file replaces the "+k.one+" whole.")
-	file := fs.String("f", "", "replace the "+k.one+" with this JSON or YAML file (- for stdin)")
+	file := fs.String("f", "", "replace the "+k.one+" with this JSON or YAML `FILE` (- for stdin)")
 	fields := k.addFlags(fs)
 	pos, err := c.parse(fs, args, 1, 1)
 	if err != nil {
@@ -304,7 +306,7 @@ func (k contentKind) update(c *ctl, path string, args []string) error {
 }
 
 func (k contentKind) delete(c *ctl, path string, args []string) error {
-	fs := c.flags(path, "ID", "Delete a "+k.one+". The server refuses while something still uses it.")
+	fs := c.flags(path, "ID", "Delete "+k.a+". The server refuses while something still uses it.")
 	pos, err := c.parse(fs, args, 1, 1)
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ so spreadsheet programs read Chinese titles right) is written to the file.`)
 	group := fs.String("group", "", "only plays on screens of this group")
 	screen := fs.String("screen", "", "only plays on this screen")
 	tz := fs.String("tz", "", "time zone for days and dates (server default Asia/Shanghai)")
-	out := fs.String("o", "", "write the CSV export to this file (- for stdout)")
+	out := fs.String("o", "", "write the CSV export to `FILE` (- for stdout)")
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
 		return err
 	}

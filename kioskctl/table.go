@@ -133,11 +133,12 @@ const maxCell = 64
 // table collects rows and writes them with columns aligned by display
 // width, two spaces apart.
 type table struct {
-	rows [][]string
+	rows  [][]string
+	limit int // widest cell; 0: no limit
 }
 
 func newTable(header ...string) *table {
-	t := &table{}
+	t := &table{limit: maxCell}
 	if len(header) > 0 {
 		t.rows = append(t.rows, header)
 	}
@@ -146,7 +147,10 @@ func newTable(header ...string) *table {
 
 func (t *table) row(cells ...string) {
 	for i, c := range cells {
-		cells[i] = truncate(oneLine(c), maxCell)
+		cells[i] = oneLine(c)
+		if t.limit > 0 {
+			cells[i] = truncate(cells[i], t.limit)
+		}
 	}
 	t.rows = append(t.rows, cells)
 }
