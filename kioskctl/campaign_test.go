@@ -167,14 +167,14 @@ func TestPlan(t *testing.T) {
 	}
 	want := []wanted{
 		{Key: "water", Name: "停水通知", Body: item("停水通知", 15)}, // known, same
-		{Key: "renamed", Name: "新标题", Body: item("新标题", 10)},   // known, differs
-		{Key: "gone", Name: "重建", Body: item("重建", 10)},         // known id vanished: create
-		{Key: "fraud", Name: "防诈骗", Body: item("防诈骗", 10)},     // no id: adopted by title (duration 0 means 10)
-		{Key: "twin", Name: "twin", Body: item("twin", 10)},      // two candidates: create, never guess
+		{Key: "renamed", Name: "新标题", Body: item("新标题", 10)}, // known, differs
+		{Key: "gone", Name: "重建", Body: item("重建", 10)},      // known id vanished: create
+		{Key: "fraud", Name: "防诈骗", Body: item("防诈骗", 10)},   // no id: adopted by title (duration 0 means 10)
+		{Key: "twin", Name: "twin", Body: item("twin", 10)},  // two candidates: create, never guess
 		{Key: "draft", Name: "drafted", Body: item("drafted", 20)},
 		{Key: "review", Name: "in review", Body: item("in review", 10)},
 		{Key: "review-changed", Name: "in review", Body: item("in review", 30)}, // pending objects are never adopted by name
-		{Key: "steal", Name: "claimed", Body: item("claimed", 10)},             // another key owns itm_8
+		{Key: "steal", Name: "claimed", Body: item("claimed", 10)},              // another key owns itm_8
 	}
 	got := plan("item", want, ids, have)
 	type row struct{ key, action, id string }
