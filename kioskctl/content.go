@@ -163,7 +163,7 @@ var scheduleKind = contentKind{
 		if cr := str(o["cron"]); cr != "" {
 			whenS = cr
 			if d, ok := o["duration_s"].(float64); ok && d > 0 {
-				whenS += " for " + (time.Duration(d) * time.Second).String()
+				whenS += " for " + duration(time.Duration(d)*time.Second)
 			}
 		}
 		return []string{str(o["id"]), orDash(str(o["name"])), str(o["playlist"]), targetString(o["target"]),

@@ -89,7 +89,7 @@ so spreadsheet programs read Chinese titles right) is written to the file.`)
 	}
 	tb := newTable(map[string]string{"item": "ITEM", "screen": "SCREEN", "group": "GROUP", "day": "DAY"}[*by], "NAME", "PLAYS", "TIME")
 	for _, r := range rows {
-		tb.row(r.Key, orDash(r.Label), strconv.FormatInt(r.Plays, 10), (time.Duration(r.Seconds) * time.Second).String())
+		tb.row(r.Key, orDash(r.Label), strconv.FormatInt(r.Plays, 10), duration(time.Duration(r.Seconds*float64(time.Second))))
 	}
 	tb.write(c.out)
 	if len(rows) == 0 {

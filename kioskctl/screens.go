@@ -147,7 +147,7 @@ func runScreensShow(c *ctl, path string, args []string) error {
 	t.row("up to date", strconv.FormatBool(s.UpToDate))
 	t.row("player", orDash(s.PlayerVersion))
 	if s.UptimeS > 0 {
-		t.row("uptime", (time.Duration(s.UptimeS) * time.Second).String())
+		t.row("uptime", duration(time.Duration(s.UptimeS)*time.Second))
 	}
 	t.row("cache", bytesHuman(s.CacheBytes))
 	if s.DiskFreeBytes > 0 {

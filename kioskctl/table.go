@@ -166,13 +166,16 @@ func (t *table) write(w io.Writer) {
 		}
 	}
 	var b bytes.Buffer
+	var line strings.Builder
 	for _, r := range t.rows {
+		line.Reset()
 		for i, c := range r {
-			b.WriteString(c)
+			line.WriteString(c)
 			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-width(c)+2))
+				line.WriteString(strings.Repeat(" ", widths[i]-width(c)+2))
 			}
 		}
+		b.WriteString(strings.TrimRight(line.String(), " "))
 		b.WriteByte('\n')
 	}
 	_, _ = w.Write(b.Bytes())
@@ -208,7 +211,7 @@ func ago(t *time.Time, now time.Time) string {
 	d := now.Sub(*t)
 	switch {
 	case d < 0:
-		return t.Local().Format("2006-01-02 15:04")
+		return when(t)
 	case d < time.Minute:
 		return "just now"
 	case d < time.Hour:
@@ -218,13 +221,34 @@ func ago(t *time.Time, now time.Time) string {
 	case d < 14*24*time.Hour:
 		return strconv.Itoa(int(d/(24*time.Hour))) + "d ago"
 	}
-	return t.Local().Format("2006-01-02")
+	return t.In(beijing).Format("2006-01-02")
 }
 
-// when formats an instant for a table (local time, minutes).
+// when formats an instant for a table, in Beijing time like the admin
+// page (and like times typed without a zone), to the minute.
 func when(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return "-"
 	}
-	return t.Local().Format("2006-01-02 15:04")
+	return t.In(beijing).Format("2006-01-02 15:04")
+}
+
+// duration is d for people: 2h, 1h30m, 45m, 90s -> 1m30s.
+func duration(d time.Duration) string {
+	if d <= 0 {
+		return "0s"
+	}
+	secs := int(d.Round(time.Second) / time.Second)
+	h, m, sec := secs/3600, secs/60%60, secs%60
+	out := ""
+	if h > 0 {
+		out += strconv.Itoa(h) + "h"
+	}
+	if m > 0 || (h > 0 && sec > 0) {
+		out += strconv.Itoa(m) + "m"
+	}
+	if sec > 0 {
+		out += strconv.Itoa(sec) + "s"
+	}
+	return out
 }

@@ -144,3 +144,20 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("an empty file is done: %q", got)
 	}
 }
+
+func TestDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		2 * time.Hour:                "2h",
+		90 * time.Minute:             "1h30m",
+		45 * time.Minute:             "45m",
+		90 * time.Second:             "1m30s",
+		2*time.Hour + 5*time.Second:  "2h0m5s",
+		0:                            "0s",
+		1500 * time.Millisecond:      "2s",
+		26*time.Hour + 1*time.Minute: "26h1m",
+	} {
+		if got := duration(d); got != want {
+			t.Errorf("duration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
