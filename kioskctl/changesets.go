@@ -98,7 +98,7 @@ func runChangesetsShow(c *ctl, path string, args []string) error {
 	if c.json {
 		return c.printJSON(raw)
 	}
-	t := newTable()
+	t := &table{} // a record: whole values, not cut to a column
 	t.row("id", d.ID)
 	t.row("title", d.Title)
 	t.row("state", d.State)

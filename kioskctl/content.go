@@ -359,7 +359,7 @@ func printObject(w interface{ Write([]byte) (int, error) }, raw []byte) error {
 	if err != nil {
 		return fmt.Errorf("decode answer: %w", err)
 	}
-	t := newTable()
+	t := &table{} // a record: whole values, not cut to a column
 	for _, f := range fields {
 		t.row(f.key, f.value)
 	}

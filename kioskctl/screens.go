@@ -130,7 +130,7 @@ func runScreensShow(c *ctl, path string, args []string) error {
 		return c.printJSON(raw)
 	}
 	now := c.env.Now()
-	t := newTable()
+	t := &table{} // a record: whole values, not cut to a column
 	t.row("id", s.ID)
 	t.row("name", s.Name)
 	t.row("group", orDash(s.Group))

@@ -278,7 +278,7 @@ func runWhoami(c *ctl, path string, args []string) error {
 	if c.json {
 		return c.printJSON(raw)
 	}
-	t := newTable()
+	t := &table{} // a record: whole values, not cut to a column
 	t.row("server", cl.base.String())
 	t.row("user", v.User.Username)
 	t.row("role", v.User.Role)
