@@ -353,6 +353,12 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("unknown id stderr %q", r.stderr)
 		}
 		c.expect(ExitNotFound, "urgent", "withdraw", "nope")
+		// No screenshot taken yet: not found, and no file left behind.
+		shot := filepath.Join(dir, "shot.jpg")
+		c.expect(ExitNotFound, "screenshot", scr.ID, "--latest", "-o", shot)
+		if _, err := os.Stat(shot); !os.IsNotExist(err) {
+			t.Errorf("a failed screenshot left %s behind (%v)", shot, err)
+		}
 		c.expect(ExitUsage, "screens", "--bogus")
 		c.expect(ExitUsage, "screens", "--state", "asleep")
 		c.expect(ExitUsage, "items", "create", "--duration", "soon")
@@ -409,12 +415,36 @@ func TestEndToEnd(t *testing.T) {
 		if out := ed.ok("apply", "-f", campaignFile); !strings.Contains(out, "0 created, 0 updated, 4 unchanged") {
 			t.Errorf("editor apply:\n%s", out)
 		}
+		// A campaign of the editor's own: drafted, then unchanged while it
+		// waits in the open set, then blocked once the set is submitted.
+		own := filepath.Join(dir, "editor.json")
+		writeFile := func(title string) {
+			body := `{"items": [{"id": "law", "kind": "legal_story", "title": "` + title + `"}]}`
+			if err := os.WriteFile(own, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		writeFile("宪法宣传日")
+		if out := ed.ok("apply", "-f", own); !strings.Contains(out, "1 created") || !strings.Contains(out, "change set "+csID) {
+			t.Errorf("editor's own campaign:\n%s\nwant it drafted into %s", out, csID)
+		}
+		if out := ed.ok("apply", "-f", own); !strings.Contains(out, "0 created, 0 updated, 1 unchanged") {
+			t.Errorf("editor's campaign again:\n%s\nwant unchanged (it waits in the change set)", out)
+		}
+		writeFile("宪法宣传周")
+		if out := ed.ok("apply", "-f", own); !strings.Contains(out, "0 created, 1 updated") {
+			t.Errorf("editor's changed campaign:\n%s\nwant the draft updated in place", out)
+		}
 		ed.ok("changesets", "submit", csID)
-		if out := ed.ok("changesets", "show", csID); !strings.Contains(out, "submitted") || !strings.Contains(out, "一月一法") {
+		writeFile("宪法宣传月")
+		if r := ed.expect(ExitFailed, "apply", "-f", own); !strings.Contains(r.stdout, "blocked") {
+			t.Errorf("apply against a submitted set:\n%s", r.stdout)
+		}
+		if out := ed.ok("changesets", "show", csID); !strings.Contains(out, "submitted") || !strings.Contains(out, "一月一法") || !strings.Contains(out, "宪法宣传周") {
 			t.Errorf("changesets show:\n%s", out)
 		}
 		c.ok("changesets", "approve", csID, "--comment", "好")
-		if out := c.ok("items", "list"); !strings.Contains(out, "一月一法") {
+		if out := c.ok("items", "list"); !strings.Contains(out, "一月一法") || !strings.Contains(out, "宪法宣传周") {
 			t.Errorf("approved item not published:\n%s", out)
 		}
 		ed.ok("logout")
