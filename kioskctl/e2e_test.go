@@ -14,11 +14,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"kiosk/server"
 )
@@ -454,4 +457,69 @@ func TestEndToEnd(t *testing.T) {
 		ed.env = map[string]string{"KIOSK_SERVER": base}
 		ed.expect(ExitAuth, "items", "list")
 	})
+}
+
+func TestLoginWithTOTP(t *testing.T) {
+	base := startServer(t)
+	const user, pw = "zhang", "correct horse battery staple"
+	if code := api(t, base, http.MethodPost, "/users", map[string]any{"username": user, "password": pw, "role": "viewer"}, nil); code != http.StatusCreated {
+		t.Fatalf("create user: %d", code)
+	}
+	// Turn on TOTP as the person would in the admin page.
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	post := func(path string, body any, csrf string, out any) int {
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1"+path, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			_ = json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	var se struct{ CSRF string }
+	if code := post("/session", map[string]string{"username": user, "password": pw}, "", &se); code != 200 {
+		t.Fatalf("sign in: %d", code)
+	}
+	var enrol struct{ Secret string }
+	if code := post("/me/totp", map[string]any{}, se.CSRF, &enrol); code != 200 || enrol.Secret == "" {
+		t.Fatalf("start TOTP: %d", code)
+	}
+	// The server accepts the codes of the previous, current and next step,
+	// each once: confirm with the previous one, sign in with the next.
+	codeAt := func(at time.Time) string {
+		c, err := totp.GenerateCode(enrol.Secret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if code := post("/me/totp/confirm", map[string]string{"code": codeAt(time.Now().Add(-30 * time.Second))}, se.CSRF, nil); code/100 != 2 {
+		t.Fatalf("confirm TOTP: %d", code)
+	}
+
+	c := &cli{t: t, env: map[string]string{"KIOSK_SERVER": base}, config: t.TempDir()}
+	// Without a terminal nobody can be asked for the code.
+	if r := c.run(pw+"\n", "login", "--user", user); r.code != ExitAuth || !strings.Contains(r.stderr, "totp_required") {
+		t.Errorf("login without the code: exit %d, stderr %q; want 4 and totp_required", r.code, r.stderr)
+	}
+	if r := c.run(pw+"\n", "login", "--user", user, "--totp", codeAt(time.Now().Add(30*time.Second))); r.code != 0 {
+		t.Fatalf("login with the code: exit %d: %s", r.code, r.stderr)
+	}
+	c.env = map[string]string{}
+	if out := c.ok("whoami"); !strings.Contains(out, user) || !strings.Contains(out, "session") {
+		t.Errorf("whoami:\n%s", out)
+	}
+	// A viewer may not write: 403 is exit 4, with the server's words.
+	if r := c.expect(ExitAuth, "items", "create", "--kind", "psa", "--title", "x"); !strings.Contains(r.stderr, "403") {
+		t.Errorf("viewer write: %q", r.stderr)
+	}
 }
