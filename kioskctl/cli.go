@@ -45,12 +45,22 @@ type Env struct {
 	Now func() time.Time
 }
 
-// usageError is a mistake in how kioskctl was called or in an input file.
-type usageError struct{ msg string }
+// usageError is a mistake in how kioskctl was called or in an input file;
+// hint: the command's --help would show what is right (a bad flag, a
+// missing argument).
+type usageError struct {
+	msg  string
+	hint bool
+}
 
 func (e usageError) Error() string { return e.msg }
 
-func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+func usagef(format string, args ...any) error { return usageError{msg: fmt.Sprintf(format, args...)} }
+
+// syntaxf is a usage error in the command line itself.
+func syntaxf(format string, args ...any) error {
+	return usageError{msg: fmt.Sprintf(format, args...), hint: true}
+}
 
 // errHelp ends a command after it printed its help.
 var errHelp = errors.New("help shown")
@@ -96,7 +106,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	if err != nil && !errors.Is(err, errHelp) {
 		fmt.Fprintln(env.Stderr, "kioskctl: "+describe(err))
 		var ue usageError
-		if errors.As(err, &ue) && c.helpHint != "" {
+		if errors.As(err, &ue) && ue.hint && c.helpHint != "" {
 			fmt.Fprintf(env.Stderr, "Run '%s --help' for usage.\n", c.helpHint)
 		}
 	}
@@ -224,13 +234,13 @@ func (c *ctl) dispatch(args []string) error {
 	if len(rest) == 0 || isHelp(rest[0]) {
 		c.printNounHelp(path, cmd)
 		if len(rest) == 0 {
-			return usagef("%s needs a subcommand", cmd.name)
+			return syntaxf("%s needs a subcommand", cmd.name)
 		}
 		return errHelp
 	}
 	v, ok := find(cmd.verbs, rest[0])
 	if !ok {
-		return usagef("unknown subcommand %q of %s", rest[0], cmd.name)
+		return syntaxf("unknown subcommand %q of %s", rest[0], cmd.name)
 	}
 	path += " " + v.name
 	c.helpHint = path
@@ -340,7 +350,7 @@ func (c *ctl) parse(fs *flagSet, args []string, min, max int) ([]string, error) 
 				fs.usage(c.env.Stdout)
 				return nil, errHelp
 			}
-			return nil, usageError{err.Error()}
+			return nil, syntaxf("%s", err.Error())
 		}
 		if fs.NArg() == 0 {
 			break
@@ -352,11 +362,11 @@ func (c *ctl) parse(fs *flagSet, args []string, min, max int) ([]string, error) 
 	switch {
 	case len(pos) < min:
 		if fs.args != "" {
-			return nil, usagef("%s: missing arguments: %s", fs.path, fs.args)
+			return nil, syntaxf("%s: missing arguments: %s", fs.path, fs.args)
 		}
-		return nil, usagef("%s: missing arguments", fs.path)
+		return nil, syntaxf("%s: missing arguments", fs.path)
 	case max >= 0 && len(pos) > max:
-		return nil, usagef("%s: unexpected argument %q", fs.path, pos[max])
+		return nil, syntaxf("%s: unexpected argument %q", fs.path, pos[max])
 	}
 	return pos, nil
 }

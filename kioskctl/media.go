@@ -50,9 +50,12 @@ file's sha256, which items refer to as "asset". On a terminal a progress line
 	}
 	var raws []json.RawMessage
 	t := newTable("FILE", "SHA256", "SIZE", "TYPE")
-	for _, f := range files {
+	for i, f := range files {
 		raw, a, err := c.upload(cl, f)
 		if err != nil {
+			if i > 0 && !c.json {
+				t.write(c.out) // what did arrive, before the error
+			}
 			return fmt.Errorf("%s: %w", f, err)
 		}
 		raws = append(raws, raw)
