@@ -202,7 +202,7 @@ func TestEndToEnd(t *testing.T) {
 	if code := api(t, base, http.MethodPost, "/groups", map[string]any{"id": "east", "name": "东区"}, nil); code != http.StatusCreated {
 		t.Fatalf("create group: %d", code)
 	}
-	var scr struct{ ID string }
+	var scr struct{ ID, Token string }
 	if code := api(t, base, http.MethodPost, "/screens", map[string]any{"name": "东区一号楼大堂", "group": "east"}, &scr); code != http.StatusCreated {
 		t.Fatalf("create screen: %d", code)
 	}
@@ -333,14 +333,41 @@ func TestEndToEnd(t *testing.T) {
 
 	t.Run("plays CSV", func(t *testing.T) {
 		c.t = t
+		// The screen reports two plays of the water-cut notice, as its
+		// player would.
+		var idsF idsFile
+		raw, _ := os.ReadFile(filepath.Join(dir, "week18.ids.json"))
+		_ = json.Unmarshal(raw, &idsF)
+		item := idsF.Servers[base].Items["water-cut"]
+		start := time.Now().Add(-time.Hour).UnixMilli()
+		batch := map[string]any{"batch_id": "b1", "plays": []map[string]any{
+			{"id": "p1", "item": item, "start": start, "duration_ms": 15000},
+			{"id": "p2", "item": item, "start": start + 15000, "duration_ms": 15000},
+		}}
+		body, _ := json.Marshal(batch)
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/device/plays", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+scr.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode/100 != 2 {
+			t.Fatalf("post plays: %v %v", err, resp)
+		}
+		resp.Body.Close()
+
+		from := time.Now().Add(-24 * time.Hour).Format(time.RFC3339)
+		to := time.Now().Add(time.Hour).Format(time.RFC3339)
 		csvFile := filepath.Join(dir, "plays.csv")
-		c.ok("reports", "plays", "--from", "2026-04-01", "--to", "2026-05-01", "--group", "east", "-o", csvFile)
-		raw, err := os.ReadFile(csvFile)
+		c.ok("reports", "plays", "--from", from, "--to", to, "--group", "east", "-o", csvFile)
+		raw, err = os.ReadFile(csvFile)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")) || !bytes.Contains(raw, []byte(",")) {
-			t.Errorf("plays.csv = %q, want the server's CSV with a BOM", raw)
+		if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")) || !bytes.Contains(raw, []byte("停水通知")) {
+			t.Errorf("plays.csv = %q, want the server's CSV with a BOM and the notice", raw)
+		}
+		out := c.ok("reports", "plays", "--from", from, "--to", to)
+		if !strings.Contains(out, "停水通知") || !strings.Contains(out, "30s") {
+			t.Errorf("plays table:\n%s\nwant the notice with 2 plays, 30s", out)
 		}
 	})
 
