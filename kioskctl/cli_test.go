@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -201,6 +202,33 @@ func TestParseServer(t *testing.T) {
 	for _, bad := range []string{"", "signs.example", "ftp://x", "http://"} {
 		if _, err := parseServer(bad); ExitCode(err) != ExitUsage {
 			t.Errorf("parseServer(%q) = %v, want a usage error", bad, err)
+		}
+	}
+}
+
+func TestTokenFromEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	file := dir + "/token"
+	if err := os.WriteFile(file, []byte("kpt_from_file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		env     map[string]string
+		want    string
+		wantErr bool
+	}{
+		{map[string]string{}, "", false},
+		{map[string]string{"KIOSK_TOKEN": "kpt_a", "KIOSK_ADMIN_TOKEN": "admin"}, "kpt_a", false},
+		{map[string]string{"KIOSK_ADMIN_TOKEN": "admin"}, "admin", false},
+		{map[string]string{"KIOSK_TOKEN_FILE": file, "KIOSK_ADMIN_TOKEN": "admin"}, "kpt_from_file", false},
+		{map[string]string{"KIOSK_ADMIN_TOKEN_FILE": file}, "kpt_from_file", false},
+		{map[string]string{"KIOSK_TOKEN_FILE": dir + "/missing"}, "", true},
+	}
+	for _, tt := range tests {
+		c := &ctl{env: Env{Getenv: func(k string) string { return tt.env[k] }}}
+		got, err := c.token()
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("token() with %v = %q, %v; want %q (error %v)", tt.env, got, err, tt.want, tt.wantErr)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 )
@@ -57,9 +58,9 @@ func (c *ctl) apiClient() (*client, error) {
 	if server == "" {
 		server = c.env.Getenv("KIOSK_SERVER")
 	}
-	token := c.env.Getenv("KIOSK_TOKEN")
-	if token == "" {
-		token = c.env.Getenv("KIOSK_ADMIN_TOKEN")
+	token, err := c.token()
+	if err != nil {
+		return nil, err
 	}
 	var se *session
 	if token == "" {
@@ -90,6 +91,28 @@ func (c *ctl) apiClient() (*client, error) {
 	}
 	c.client = &client{base: base, token: token, session: se, http: hc}
 	return c.client, nil
+}
+
+// token is the bearer token from the environment: KIOSK_TOKEN, then
+// KIOSK_ADMIN_TOKEN, each also from the file a ..._FILE variable names
+// (for systemd credentials and cron jobs); "" when none is set.
+func (c *ctl) token() (string, error) {
+	for _, name := range []string{"KIOSK_TOKEN", "KIOSK_ADMIN_TOKEN"} {
+		if v := strings.TrimSpace(c.env.Getenv(name)); v != "" {
+			return v, nil
+		}
+		if f := c.env.Getenv(name + "_FILE"); f != "" {
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				return "", usagef("%s_FILE: %v", name, err)
+			}
+			if v := strings.TrimSpace(string(raw)); v != "" {
+				return v, nil
+			}
+			return "", usagef("%s_FILE: %s is empty", name, f)
+		}
+	}
+	return "", nil
 }
 
 // parseServer checks a server URL: http or https, a host, nothing else.

@@ -177,6 +177,9 @@ func (c *ctl) waitCommands(cl *client, cmds []commandView, timeout time.Duration
 		if open == 0 {
 			return cmds, nil
 		}
+		// A big group's round of polls is spread out: at most about 50
+		// requests a second, whatever the group's size.
+		wait := max(pollEvery, time.Duration(open)*20*time.Millisecond)
 		select {
 		case <-ctx.Done():
 			if c.ctx.Err() != nil {
@@ -184,7 +187,7 @@ func (c *ctl) waitCommands(cl *client, cmds []commandView, timeout time.Duration
 			}
 			c.note(fmt.Sprintf("%d command(s) still without a result after %s", open, timeout))
 			return cmds, nil
-		case <-time.After(pollEvery):
+		case <-time.After(wait):
 		}
 	}
 }
