@@ -289,8 +289,8 @@ Every command takes --help, --server URL and --json.
 
 Server and credentials:
   --server URL or KIOSK_SERVER       the server, e.g. https://signs.example
-  KIOSK_TOKEN                        a personal API token (kpt_...), or
-  KIOSK_ADMIN_TOKEN                  the break-glass token, or
+  KIOSK_TOKEN (or KIOSK_TOKEN_FILE)  a personal API token (kpt_...), or
+  KIOSK_ADMIN_TOKEN (or ..._FILE)    the break-glass token, or
   kioskctl login                     a session kept under $XDG_CONFIG_HOME/kioskctl
 
 Exit codes:
