@@ -1,0 +1,552 @@
+package kioskctl
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
+
+	"kiosk/server"
+)
+
+const e2eAdminToken = "kioskctl-e2e-admin-token"
+
+// startServer runs a real Kiosk server on a loopback port, as the e2e
+// package does, and returns its URL.
+func startServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	ready := make(chan string, 1)
+	cfg := server.Config{
+		Listener:   ln,
+		DataDir:    t.TempDir(),
+		AdminToken: e2eAdminToken,
+		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Ready:      ready,
+	}
+	go func() { done <- server.Run(ctx, cfg) }()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("server.Run returned before ready: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server not ready after 10s")
+	}
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil && !errors.Is(err, context.Canceled) {
+				t.Errorf("server.Run: %v", err)
+			}
+		case <-time.After(15 * time.Second):
+			t.Error("server did not stop within 15s")
+		}
+	})
+	return "http://" + ln.Addr().String()
+}
+
+// cli runs kioskctl's entry function with an environment of its own.
+type cli struct {
+	t      *testing.T
+	env    map[string]string
+	config string
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (c *cli) run(stdin string, args ...string) result {
+	c.t.Helper()
+	var out, errb bytes.Buffer
+	env := Env{
+		Getenv:    func(k string) string { return c.env[k] },
+		Stdin:     strings.NewReader(stdin),
+		Stdout:    &out,
+		Stderr:    &errb,
+		ConfigDir: c.config,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	code := Run(ctx, args, env)
+	return result{code: code, stdout: out.String(), stderr: errb.String()}
+}
+
+// ok runs args and fails the test unless kioskctl exits 0.
+func (c *cli) ok(args ...string) string {
+	c.t.Helper()
+	r := c.run("", args...)
+	if r.code != 0 {
+		c.t.Fatalf("kioskctl %s: exit %d, want 0\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// expect runs args and checks the exit code and that stderr has a
+// readable one-line message (never a Go panic).
+func (c *cli) expect(code int, args ...string) result {
+	c.t.Helper()
+	r := c.run("", args...)
+	if r.code != code {
+		c.t.Fatalf("kioskctl %s: exit %d, want %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.code, code, r.stdout, r.stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	msg := lines[len(lines)-1]
+	if strings.HasPrefix(msg, "Run '") && len(lines) > 1 {
+		msg = lines[len(lines)-2] // a usage error points at --help after its message
+	}
+	if code != 0 && (!strings.HasPrefix(msg, "kioskctl: ") || strings.Contains(r.stderr, "goroutine")) {
+		c.t.Errorf("kioskctl %s: stderr %q, want a 'kioskctl: ...' message", strings.Join(args, " "), r.stderr)
+	}
+	return r
+}
+
+// api calls the server directly with the break-glass token (setup only).
+func api(t *testing.T, base, method, path string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		raw, _ := json.Marshal(body)
+		rd = bytes.NewReader(raw)
+	}
+	req, _ := http.NewRequest(method, base+"/api/v1"+path, rd)
+	req.Header.Set("Authorization", "Bearer "+e2eAdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	if out != nil {
+		_ = json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode
+}
+
+func writePNG(t *testing.T, path string, c color.Color) string {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 4, 4))
+	for x := 0; x < 4; x++ {
+		for y := 0; y < 4; y++ {
+			img.Set(x, y, c)
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b.Bytes())
+	return hex.EncodeToString(sum[:])
+}
+
+const e2eCampaign = `# week 18 of the east street office
+items:
+  - id: water-cut
+    kind: notice
+    title: 停水通知
+    body: 5月3日 9:00-17:00 东区停水
+    media: water.png
+    duration_s: 15
+  - id: fraud
+    kind: psa
+    title: 防范电信诈骗
+    body: 不轻信陌生来电
+playlists:
+  - id: week-18
+    name: 第18周
+    items: [water-cut, fraud]
+schedules:
+  - id: week-18-mornings
+    name: 早间
+    playlist: week-18
+    target: {groups: [east]}
+    cron: "0 7 * * *"
+    duration_s: 7200
+    from: 2026-04-27
+    to: 2026-05-04
+`
+
+func TestEndToEnd(t *testing.T) {
+	base := startServer(t)
+	dir := t.TempDir()
+	c := &cli{t: t, env: map[string]string{"KIOSK_SERVER": base, "KIOSK_ADMIN_TOKEN": e2eAdminToken}, config: filepath.Join(dir, "config")}
+
+	// A group and a screen to list and target.
+	if code := api(t, base, http.MethodPost, "/groups", map[string]any{"id": "east", "name": "东区"}, nil); code != http.StatusCreated {
+		t.Fatalf("create group: %d", code)
+	}
+	var scr struct{ ID, Token string }
+	if code := api(t, base, http.MethodPost, "/screens", map[string]any{"name": "东区一号楼大堂", "group": "east"}, &scr); code != http.StatusCreated {
+		t.Fatalf("create screen: %d", code)
+	}
+
+	t.Run("media upload", func(t *testing.T) {
+		c.t = t
+		sum := writePNG(t, filepath.Join(dir, "notice.png"), color.RGBA{200, 0, 0, 255})
+		out := c.ok("media", "upload", filepath.Join(dir, "notice.png"))
+		if !strings.Contains(out, sum) || !strings.Contains(out, "image/png") {
+			t.Errorf("upload output %q does not name sha256 %s and image/png", out, sum)
+		}
+		var list []asset
+		if err := json.Unmarshal([]byte(c.ok("media", "list", "--json")), &list); err != nil || len(list) != 1 || list[0].SHA256 != sum {
+			t.Errorf("media list --json = %+v (%v), want the one upload %s", list, err, sum)
+		}
+	})
+
+	campaignFile := filepath.Join(dir, "week18.yaml")
+	waterSum := writePNG(t, filepath.Join(dir, "water.png"), color.RGBA{0, 0, 200, 255})
+	if err := os.WriteFile(campaignFile, []byte(e2eCampaign), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("apply twice", func(t *testing.T) {
+		c.t = t
+		out := c.ok("apply", "-f", campaignFile)
+		if !strings.Contains(out, "4 created, 0 updated, 0 unchanged") || !strings.Contains(out, "uploaded") {
+			t.Fatalf("first apply:\n%s\nwant 4 created and the media uploaded", out)
+		}
+		var idsF idsFile
+		raw, err := os.ReadFile(filepath.Join(dir, "week18.ids.json"))
+		if err != nil || json.Unmarshal(raw, &idsF) != nil {
+			t.Fatalf("ids file: %v", err)
+		}
+		ids := idsF.Servers[base]
+		if ids == nil || ids.Items["water-cut"] == "" || ids.Playlists["week-18"] == "" || ids.Schedules["week-18-mornings"] == "" {
+			t.Fatalf("ids file %s lacks the created ids", raw)
+		}
+		var it itemBody
+		if code := api(t, base, http.MethodGet, "/items/"+ids.Items["water-cut"], nil, &it); code != 200 || it.Asset != waterSum || it.Title != "停水通知" {
+			t.Errorf("item on the server: %d %+v, want the campaign's with asset %s", code, it, waterSum)
+		}
+
+		out = c.ok("apply", "-f", campaignFile)
+		if !strings.Contains(out, "0 created, 0 updated, 4 unchanged") || strings.Contains(out, "uploaded") {
+			t.Errorf("second apply:\n%s\nwant everything unchanged and no upload", out)
+		}
+
+		// One title changes: one update, the rest unchanged.
+		changed := strings.Replace(e2eCampaign, "防范电信诈骗", "防范电信网络诈骗", 1)
+		if err := os.WriteFile(campaignFile, []byte(changed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out = c.ok("apply", "-f", campaignFile, "--dry-run")
+		if !strings.Contains(out, "0 would be created, 1 would be updated, 3 unchanged") {
+			t.Errorf("dry run:\n%s\nwant one update", out)
+		}
+		var steps []step
+		if err := json.Unmarshal([]byte(c.ok("apply", "-f", campaignFile, "--json")), &steps); err != nil {
+			t.Fatalf("apply --json: %v", err)
+		}
+		updates := 0
+		for _, s := range steps {
+			if s.Action == actUpdate {
+				updates++
+				if s.Key != "fraud" {
+					t.Errorf("updated %s, want fraud", s.Key)
+				}
+			}
+		}
+		if updates != 1 {
+			t.Errorf("apply --json steps %+v, want one update", steps)
+		}
+		if out := c.ok("items", "list"); !strings.Contains(out, "防范电信网络诈骗") {
+			t.Errorf("items list after update:\n%s", out)
+		}
+	})
+
+	t.Run("screens with a filter", func(t *testing.T) {
+		c.t = t
+		out := c.ok("screens", "--state", "offline", "--group", "east")
+		if !strings.Contains(out, scr.ID) || !strings.Contains(out, "东区一号楼大堂") || !strings.Contains(out, "LAST SEEN") {
+			t.Errorf("screens --state offline --group east:\n%s\nwant the screen", out)
+		}
+		if out := c.ok("screens", "list", "--state", "online"); strings.Contains(out, scr.ID) {
+			t.Errorf("screens --state online lists the offline screen:\n%s", out)
+		}
+		var list []screenView
+		if err := json.Unmarshal([]byte(c.ok("screens", "--json", "--group", "east")), &list); err != nil || len(list) != 1 {
+			t.Errorf("screens --json: %v %+v", err, list)
+		}
+		if out := c.ok("screens", "show", scr.ID); !strings.Contains(out, "offline") {
+			t.Errorf("screens show:\n%s", out)
+		}
+	})
+
+	t.Run("urgent send and withdraw", func(t *testing.T) {
+		c.t = t
+		var sent urgentView
+		out := c.ok("urgent", "send", "--title", "燃气泄漏 请勿靠近", "--body", "3号楼", "--target", "group:east", "--for", "30m", "--json")
+		if err := json.Unmarshal([]byte(out), &sent); err != nil || sent.ID == "" || sent.Status != "active" {
+			t.Fatalf("urgent send --json: %v %s", err, out)
+		}
+		if out := c.ok("urgent", "list"); !strings.Contains(out, sent.ID) || !strings.Contains(out, "active") {
+			t.Errorf("urgent list:\n%s", out)
+		}
+		c.ok("urgent", "withdraw", sent.ID)
+		var got urgentView
+		if code := api(t, base, http.MethodGet, "/urgent/"+sent.ID, nil, &got); code != 200 || got.Status != "withdrawn" {
+			t.Errorf("after withdraw: %d status %q, want withdrawn", code, got.Status)
+		}
+	})
+
+	t.Run("commands", func(t *testing.T) {
+		c.t = t
+		if out := c.ok("commands", "send", scr.ID, "identify"); !strings.Contains(out, "queued") {
+			t.Errorf("commands send:\n%s\nwant queued (the screen is offline)", out)
+		}
+		// Nobody answers: --wait gives up and says so with exit 1.
+		r := c.expect(ExitFailed, "commands", "send", scr.ID, "reload", "--wait", "--timeout", "1s")
+		if !strings.Contains(r.stderr, "did not succeed") {
+			t.Errorf("stderr %q", r.stderr)
+		}
+		if out := c.ok("commands", "send", "--group", "east", "resync"); !strings.Contains(out, scr.ID) {
+			t.Errorf("group command:\n%s", out)
+		}
+	})
+
+	t.Run("plays CSV", func(t *testing.T) {
+		c.t = t
+		// The screen reports two plays of the water-cut notice, as its
+		// player would.
+		var idsF idsFile
+		raw, _ := os.ReadFile(filepath.Join(dir, "week18.ids.json"))
+		_ = json.Unmarshal(raw, &idsF)
+		item := idsF.Servers[base].Items["water-cut"]
+		start := time.Now().Add(-time.Hour).UnixMilli()
+		batch := map[string]any{"batch_id": "b1", "plays": []map[string]any{
+			{"id": "p1", "item": item, "start": start, "duration_ms": 15000},
+			{"id": "p2", "item": item, "start": start + 15000, "duration_ms": 15000},
+		}}
+		body, _ := json.Marshal(batch)
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/device/plays", bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+scr.Token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode/100 != 2 {
+			t.Fatalf("post plays: %v %v", err, resp)
+		}
+		resp.Body.Close()
+
+		from := time.Now().Add(-24 * time.Hour).Format(time.RFC3339)
+		to := time.Now().Add(time.Hour).Format(time.RFC3339)
+		csvFile := filepath.Join(dir, "plays.csv")
+		c.ok("reports", "plays", "--from", from, "--to", to, "--group", "east", "-o", csvFile)
+		raw, err = os.ReadFile(csvFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")) || !bytes.Contains(raw, []byte("停水通知")) {
+			t.Errorf("plays.csv = %q, want the server's CSV with a BOM and the notice", raw)
+		}
+		out := c.ok("reports", "plays", "--from", from, "--to", to)
+		if !strings.Contains(out, "停水通知") || !strings.Contains(out, "30s") {
+			t.Errorf("plays table:\n%s\nwant the notice with 2 plays, 30s", out)
+		}
+	})
+
+	t.Run("exit codes", func(t *testing.T) {
+		c.t = t
+		bad := &cli{t: t, env: map[string]string{"KIOSK_SERVER": base, "KIOSK_ADMIN_TOKEN": "wrong"}, config: c.config}
+		if r := bad.expect(ExitAuth, "screens"); !strings.Contains(r.stderr, "invalid_token") {
+			t.Errorf("bad token stderr %q, want the server's code", r.stderr)
+		}
+		none := &cli{t: t, env: map[string]string{"KIOSK_SERVER": base}, config: filepath.Join(dir, "empty")}
+		none.expect(ExitAuth, "items", "list")
+		if r := c.expect(ExitNotFound, "items", "show", "itm_nope"); !strings.Contains(r.stderr, "not_found") {
+			t.Errorf("unknown id stderr %q", r.stderr)
+		}
+		c.expect(ExitNotFound, "urgent", "withdraw", "nope")
+		// No screenshot taken yet: not found, and no file left behind.
+		shot := filepath.Join(dir, "shot.jpg")
+		c.expect(ExitNotFound, "screenshot", scr.ID, "--latest", "-o", shot)
+		if _, err := os.Stat(shot); !os.IsNotExist(err) {
+			t.Errorf("a failed screenshot left %s behind (%v)", shot, err)
+		}
+		c.expect(ExitUsage, "screens", "--bogus")
+		c.expect(ExitUsage, "screens", "--state", "asleep")
+		c.expect(ExitUsage, "items", "create", "--duration", "soon")
+		c.expect(ExitUsage, "apply", "-f", filepath.Join(dir, "missing.yaml"))
+		c.expect(ExitUsage, "frobnicate")
+		var items []struct{ ID, Title string }
+		api(t, base, http.MethodGet, "/items", nil, &items)
+		for _, it := range items {
+			if it.Title == "停水通知" {
+				// Still in the week's playlist: the server refuses.
+				c.expect(ExitConflict, "items", "delete", it.ID)
+			}
+		}
+		if r := c.run("", "items", "--help"); r.code != 0 || !strings.Contains(r.stdout, "create") {
+			t.Errorf("items --help: %d %q", r.code, r.stdout)
+		}
+		if r := c.run("", "urgent", "send", "--help"); r.code != 0 || !strings.Contains(r.stdout, "--target") {
+			t.Errorf("urgent send --help: %d %q", r.code, r.stdout)
+		}
+	})
+
+	t.Run("login, change set, logout", func(t *testing.T) {
+		c.t = t
+		const pw = "correct horse battery staple"
+		if code := api(t, base, http.MethodPost, "/users", map[string]any{"username": "xiaoli", "password": pw, "role": "editor"}, nil); code != http.StatusCreated {
+			t.Fatalf("create user: %d", code)
+		}
+		ed := &cli{t: t, env: map[string]string{"KIOSK_SERVER": base}, config: filepath.Join(dir, "editor-config")}
+		if r := ed.run("wrong password!!\n", "login", "--user", "xiaoli"); r.code != ExitAuth {
+			t.Errorf("login with a wrong password: exit %d, want 4 (%s)", r.code, r.stderr)
+		}
+		if r := ed.run(pw+"\n", "login", "--user", "xiaoli"); r.code != 0 {
+			t.Fatalf("login: exit %d: %s", r.code, r.stderr)
+		}
+		st, err := os.Stat(filepath.Join(ed.config, sessionFile))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("session file: %v mode %v, want 0600", err, st.Mode())
+		}
+		ed.env = map[string]string{} // the session file names the server
+		if out := ed.ok("whoami"); !strings.Contains(out, "xiaoli") || !strings.Contains(out, "editor") {
+			t.Errorf("whoami:\n%s", out)
+		}
+		out := ed.ok("items", "create", "--kind", "legal_story", "--title", "一月一法", "--body", "民法典", "--duration", "20s")
+		if !strings.Contains(out, "change set cs") {
+			t.Fatalf("items create by an editor:\n%s\nwant the change set named", out)
+		}
+		var sets []changeSetSummary
+		if err := json.Unmarshal([]byte(ed.ok("changesets", "list", "--mine", "--state", "open", "--json")), &sets); err != nil || len(sets) != 1 {
+			t.Fatalf("changesets list: %v %+v", err, sets)
+		}
+		csID := sets[0].ID
+		// The same campaign applied by the editor: all unchanged (it is
+		// published), so nothing lands in the change set.
+		if out := ed.ok("apply", "-f", campaignFile); !strings.Contains(out, "0 created, 0 updated, 4 unchanged") {
+			t.Errorf("editor apply:\n%s", out)
+		}
+		// A campaign of the editor's own: drafted, then unchanged while it
+		// waits in the open set, then blocked once the set is submitted.
+		own := filepath.Join(dir, "editor.json")
+		writeFile := func(title string) {
+			body := `{"items": [{"id": "law", "kind": "legal_story", "title": "` + title + `"}]}`
+			if err := os.WriteFile(own, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		writeFile("宪法宣传日")
+		if out := ed.ok("apply", "-f", own); !strings.Contains(out, "1 created") || !strings.Contains(out, "change set "+csID) {
+			t.Errorf("editor's own campaign:\n%s\nwant it drafted into %s", out, csID)
+		}
+		if out := ed.ok("apply", "-f", own); !strings.Contains(out, "0 created, 0 updated, 1 unchanged") {
+			t.Errorf("editor's campaign again:\n%s\nwant unchanged (it waits in the change set)", out)
+		}
+		writeFile("宪法宣传周")
+		if out := ed.ok("apply", "-f", own); !strings.Contains(out, "0 created, 1 updated") {
+			t.Errorf("editor's changed campaign:\n%s\nwant the draft updated in place", out)
+		}
+		ed.ok("changesets", "submit", csID)
+		writeFile("宪法宣传月")
+		if r := ed.expect(ExitFailed, "apply", "-f", own); !strings.Contains(r.stdout, "blocked") {
+			t.Errorf("apply against a submitted set:\n%s", r.stdout)
+		}
+		if out := ed.ok("changesets", "show", csID); !strings.Contains(out, "submitted") || !strings.Contains(out, "一月一法") || !strings.Contains(out, "宪法宣传周") {
+			t.Errorf("changesets show:\n%s", out)
+		}
+		c.ok("changesets", "approve", csID, "--comment", "好")
+		if out := c.ok("items", "list"); !strings.Contains(out, "一月一法") || !strings.Contains(out, "宪法宣传周") {
+			t.Errorf("approved item not published:\n%s", out)
+		}
+		ed.ok("logout")
+		if _, err := os.Stat(filepath.Join(ed.config, sessionFile)); !os.IsNotExist(err) {
+			t.Errorf("session file after logout: %v", err)
+		}
+		ed.env = map[string]string{"KIOSK_SERVER": base}
+		ed.expect(ExitAuth, "items", "list")
+	})
+}
+
+func TestLoginWithTOTP(t *testing.T) {
+	base := startServer(t)
+	const user, pw = "zhang", "correct horse battery staple"
+	if code := api(t, base, http.MethodPost, "/users", map[string]any{"username": user, "password": pw, "role": "viewer"}, nil); code != http.StatusCreated {
+		t.Fatalf("create user: %d", code)
+	}
+	// Turn on TOTP as the person would in the admin page.
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar}
+	post := func(path string, body any, csrf string, out any) int {
+		raw, _ := json.Marshal(body)
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1"+path, bytes.NewReader(raw))
+		req.Header.Set("Content-Type", "application/json")
+		if csrf != "" {
+			req.Header.Set("X-CSRF-Token", csrf)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if out != nil {
+			_ = json.NewDecoder(resp.Body).Decode(out)
+		}
+		return resp.StatusCode
+	}
+	var se struct{ CSRF string }
+	if code := post("/session", map[string]string{"username": user, "password": pw}, "", &se); code != 200 {
+		t.Fatalf("sign in: %d", code)
+	}
+	var enrol struct{ Secret string }
+	if code := post("/me/totp", map[string]any{}, se.CSRF, &enrol); code != 200 || enrol.Secret == "" {
+		t.Fatalf("start TOTP: %d", code)
+	}
+	// The server accepts the codes of the previous, current and next step,
+	// each once: confirm with the previous one, sign in with the next.
+	codeAt := func(at time.Time) string {
+		c, err := totp.GenerateCode(enrol.Secret, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	if code := post("/me/totp/confirm", map[string]string{"code": codeAt(time.Now().Add(-30 * time.Second))}, se.CSRF, nil); code/100 != 2 {
+		t.Fatalf("confirm TOTP: %d", code)
+	}
+
+	c := &cli{t: t, env: map[string]string{"KIOSK_SERVER": base}, config: t.TempDir()}
+	// Without a terminal nobody can be asked for the code.
+	if r := c.run(pw+"\n", "login", "--user", user); r.code != ExitAuth || !strings.Contains(r.stderr, "totp_required") {
+		t.Errorf("login without the code: exit %d, stderr %q; want 4 and totp_required", r.code, r.stderr)
+	}
+	if r := c.run(pw+"\n", "login", "--user", user, "--totp", codeAt(time.Now().Add(30*time.Second))); r.code != 0 {
+		t.Fatalf("login with the code: exit %d: %s", r.code, r.stderr)
+	}
+	c.env = map[string]string{}
+	if out := c.ok("whoami"); !strings.Contains(out, user) || !strings.Contains(out, "session") {
+		t.Errorf("whoami:\n%s", out)
+	}
+	// A viewer may not write: 403 is exit 4, with the server's words.
+	if r := c.expect(ExitAuth, "items", "create", "--kind", "psa", "--title", "x"); !strings.Contains(r.stderr, "403") {
+		t.Errorf("viewer write: %q", r.stderr)
+	}
+}
