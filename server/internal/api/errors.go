@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -123,9 +125,54 @@ func (h *handler) handleError(err error, c echo.Context) {
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(code)
 	} else {
-		err = c.JSON(code, map[string]string{"error": msg, "code": errorKey(err, code)})
+		err = c.JSON(code, errorBody(err, code, msg))
 	}
 	if err != nil {
 		h.log.Warn("write error response", "error", err)
 	}
+}
+
+// errorResponse is the JSON body of every refusal: error is English for a
+// person reading a script's output; code (and for a field error field,
+// reason and the limits) let the admin page say it in its own language.
+// Every value is a string (the limits too), so the body stays the flat
+// string map clients have always decoded.
+type errorResponse struct {
+	Error  string `json:"error"`
+	Code   string `json:"code"`
+	Field  string `json:"field,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Min    string `json:"min,omitempty"`
+	Limit  string `json:"limit,omitempty"`
+}
+
+func errorBody(err error, code int, msg string) errorResponse {
+	out := errorResponse{Error: msg, Code: errorKey(err, code)}
+	var fe playlists.FieldError
+	var ae *apiError
+	if out.Code == "invalid_field" && !errors.As(err, &ae) && errors.As(err, &fe) {
+		out.Field = fe.Field
+		out.Reason = fieldReason(fe)
+		switch out.Reason {
+		case playlists.ReasonTooLong:
+			out.Limit = strconv.Itoa(fe.Limit)
+		case playlists.ReasonOutOfRange:
+			out.Min, out.Limit = strconv.Itoa(fe.Min), strconv.Itoa(fe.Limit)
+		}
+	}
+	return out
+}
+
+// fieldReason is fe's Reason, or for the many call sites that build a
+// FieldError by hand, the reason their wording states.
+func fieldReason(fe playlists.FieldError) string {
+	switch {
+	case fe.Reason != "":
+		return fe.Reason
+	case strings.HasPrefix(fe.Problem, "is required"):
+		return playlists.ReasonRequired
+	case strings.Contains(fe.Problem, "does not exist"):
+		return playlists.ReasonUnknownReference
+	}
+	return ""
 }
