@@ -95,7 +95,7 @@ func TestWebhookTestSendAndDeliveryLog(t *testing.T) {
 	if len(log) != 3 {
 		t.Fatalf("delivery log: got %d entries %+v, want the alert and two tests", len(log), log)
 	}
-	if log[0].Alert != a.ID || log[0].Kind != "offline" || log[0].Status != "failed" || log[0].Attempts != 6 || log[0].LastCode != 502 || log[0].Screens != 1 {
+	if log[0].Alert != a.ID || log[0].Kind != "offline" || log[0].Status != "failed" || log[0].Attempts != 6 || log[0].LastCode != 502 || len(log[0].Screens) != 1 {
 		t.Errorf("newest entry: got %+v, want the alert's failed delivery", log[0])
 	}
 	tests := map[string]store.WebhookDelivery{}

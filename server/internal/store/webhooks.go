@@ -185,7 +185,7 @@ type WebhookDelivery struct {
 	Kind        string    `json:"kind"`  // the alert's kind, or "test"
 	Test        bool      `json:"test,omitempty"`
 	Summary     string    `json:"summary,omitempty"`
-	Screens     int       `json:"screens"`
+	Screens     []AlertScreen `json:"screens"`
 	CreatedAt   time.Time `json:"created_at"` // when the alert was raised or the test sent
 	Status      string    `json:"status"`     // pending | delivered | failed
 	Attempts    int       `json:"attempts"`
@@ -216,7 +216,7 @@ func (s *Store) WebhookDeliveries(id string, limit int) ([]WebhookDelivery, erro
 			return fmt.Errorf("decode webhook %s: %w", id, err)
 		}
 		for _, t := range w.Tests {
-			d := WebhookDelivery{Alert: t.ID, Kind: "test", Test: true, CreatedAt: t.At, Attempts: 1, LastCode: t.Code,
+			d := WebhookDelivery{Alert: t.ID, Kind: "test", Test: true, Screens: []AlertScreen{}, CreatedAt: t.At, Attempts: 1, LastCode: t.Code,
 				LastError: t.Error, UpdatedAt: t.At, DurationMS: t.DurationMS, By: t.By, Status: DeliveryFailed}
 			if t.OK {
 				d.Status, d.DeliveredAt = DeliveryDelivered, t.At
@@ -236,7 +236,7 @@ func (s *Store) WebhookDeliveries(id string, limit int) ([]WebhookDelivery, erro
 					continue
 				}
 				found++
-				out = append(out, WebhookDelivery{Alert: a.ID, Kind: a.Kind, Summary: a.Summary, Screens: len(a.Screens),
+				out = append(out, WebhookDelivery{Alert: a.ID, Kind: a.Kind, Summary: a.Summary, Screens: a.Screens,
 					CreatedAt: a.CreatedAt, Status: d.Status, Attempts: d.Attempts, LastCode: d.LastCode, LastError: d.LastError,
 					UpdatedAt: d.UpdatedAt, NextTryAt: d.NextTryAt, DeliveredAt: d.DeliveredAt})
 			}
