@@ -181,21 +181,21 @@ func (s *Store) RecordWebhookTest(id string, t WebhookTest) error {
 // WebhookDelivery is one entry of a webhook's delivery log: an alert's
 // delivery to it, or a test send.
 type WebhookDelivery struct {
-	Alert       string    `json:"alert"` // the event id
-	Kind        string    `json:"kind"`  // the alert's kind, or "test"
-	Test        bool      `json:"test,omitempty"`
-	Summary     string    `json:"summary,omitempty"`
+	Alert       string        `json:"alert"` // the event id
+	Kind        string        `json:"kind"`  // the alert's kind, or "test"
+	Test        bool          `json:"test,omitempty"`
+	Summary     string        `json:"summary,omitempty"`
 	Screens     []AlertScreen `json:"screens"`
-	CreatedAt   time.Time `json:"created_at"` // when the alert was raised or the test sent
-	Status      string    `json:"status"`     // pending | delivered | failed
-	Attempts    int       `json:"attempts"`
-	LastCode    int       `json:"last_code,omitempty"`
-	LastError   string    `json:"last_error,omitempty"`
-	UpdatedAt   time.Time `json:"updated_at,omitzero"`
-	NextTryAt   time.Time `json:"next_try_at,omitzero"`
-	DeliveredAt time.Time `json:"delivered_at,omitzero"`
-	DurationMS  int64     `json:"duration_ms,omitempty"` // test sends only
-	By          string    `json:"by,omitempty"`          // test sends only
+	CreatedAt   time.Time     `json:"created_at"` // when the alert was raised or the test sent
+	Status      string        `json:"status"`     // pending | delivered | failed
+	Attempts    int           `json:"attempts"`
+	LastCode    int           `json:"last_code,omitempty"`
+	LastError   string        `json:"last_error,omitempty"`
+	UpdatedAt   time.Time     `json:"updated_at,omitzero"`
+	NextTryAt   time.Time     `json:"next_try_at,omitzero"`
+	DeliveredAt time.Time     `json:"delivered_at,omitzero"`
+	DurationMS  int64         `json:"duration_ms,omitempty"` // test sends only
+	By          string        `json:"by,omitempty"`          // test sends only
 }
 
 // maxDeliveryScan bounds how many of the newest alerts a delivery log
