@@ -12,7 +12,7 @@ const PAGE = 200;
 
 // ACTIONS are the action prefixes offered as suggestions; the filter
 // matches any action starting with what is typed.
-const ACTIONS = ['session.', 'changeset.', 'POST ', 'PUT ', 'DELETE ', 'urgent', 'safe', 'user'];
+const ACTIONS = ['sign-in', 'sign-out', 'signin.failed', 'changeset.', 'POST ', 'PUT ', 'DELETE '];
 
 export default function auditView(pg) {
   const m = formMessages('audit');

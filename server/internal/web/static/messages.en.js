@@ -319,5 +319,7 @@ export default {
   'err.f.username': 'Username', 'err.f.password': 'Password', 'err.f.role': 'Role', 'err.f.groups': 'Groups', 'err.f.timezone': 'Time zone',
   'err.f.code': 'Code', 'err.f.comment': 'Comment', 'err.f.since': 'Start date', 'err.f.until': 'End date', 'err.f.parent': 'Parent group',
   'err.f.screen': 'Screen', 'err.f.percent': 'Share', 'err.f.ttl_s': 'Lifetime',
+  'err.cmdFailed': '{cmd}: failed', 'err.cmdFailedWhy': '{cmd}: failed ({error})',
+  'err.cmdExpired': '{cmd}: the screen did not answer in time; expired', 'err.cmdStatus': '{cmd}: {status}',
   // ---- end: the rest ----
 };

@@ -338,5 +338,7 @@ export default {
   'err.f.username': '用户名', 'err.f.password': '密码', 'err.f.role': '角色', 'err.f.groups': '分组', 'err.f.timezone': '时区',
   'err.f.code': '验证码', 'err.f.comment': '意见', 'err.f.since': '开始日期', 'err.f.until': '结束日期', 'err.f.parent': '上级分组',
   'err.f.screen': '屏幕', 'err.f.percent': '比例', 'err.f.ttl_s': '有效时长',
+  'err.cmdFailed': '{cmd}：执行失败', 'err.cmdFailedWhy': '{cmd}：执行失败（{error}）',
+  'err.cmdExpired': '{cmd}：屏幕未在有效期内响应，已过期', 'err.cmdStatus': '{cmd}：{status}',
   // ---- end: the rest ----
 };

@@ -1,6 +1,8 @@
 // Sentences the page composes from the server's machine fields instead of
-// showing its English text: an alert's summary from its kind and screens.
-// Shared by the alerts and webhooks pages.
+// showing its English text: an alert's summary from its kind and screens,
+// a remote command's outcome from its type and status.
+// The webhooks page uses alertSummary; the alerts and screen pages may use
+// both (alerts.js and screen.js show the server's English today).
 
 import { t, label, fmtNumber } from './i18n.js';
 
@@ -34,4 +36,15 @@ export function alertSummary(a) {
   for (const s of screens) counts.set(kindOf(s.to), (counts.get(kindOf(s.to)) || 0) + 1);
   const parts = [...counts].map(([k, c]) => t('alert.count', { kind: label('alertKind', k), n: fmtNumber(c) }));
   return t('alert.mixed', { n, list: parts.join(t('alert.sep')) });
+}
+
+// commandText words a remote command's outcome ({type, status, error}):
+// the command and its status from the catalogue; a failure adds the
+// player's own message (English, from the device) after it.
+export function commandText(c) {
+  if (!c) return '';
+  const cmd = label('cmd', c.type);
+  if (c.status === 'failed') return c.error ? t('err.cmdFailedWhy', { cmd, error: c.error }) : t('err.cmdFailed', { cmd });
+  if (c.status === 'expired') return t('err.cmdExpired', { cmd });
+  return t('err.cmdStatus', { cmd, status: label('cmdStatus', c.status) });
 }
