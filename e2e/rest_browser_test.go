@@ -126,6 +126,23 @@ func TestLanguageRefusalsWebhooksAuditInChromium(t *testing.T) {
 		&& document.querySelector('#nav a[data-route="fleet"]')?.textContent === 'Fleet'
 		&& document.querySelector('#view h1')?.textContent === 'Urgent notices'`)
 
+	// The other pages of this area, loaded, with no Chinese left in them.
+	for _, pg := range []struct{ hash, h1, loaded string }{
+		{"#/safe-mode", "Safe mode", `document.querySelector('#safe-list tr') !== null`},
+		{"#/review", "Review", `document.getElementById('cs-none') !== null && document.querySelector('#cs-queue-list tbody tr') !== null`},
+		{"#/users", "Users", `document.querySelector('#users tbody tr[data-id]') !== null`},
+		{"#/account", "My account", `document.getElementById('me-username')?.textContent === 'guanli' && document.querySelector('#me-tokens tbody tr') !== null`},
+		{"#/audit", "Audit log", `document.querySelector('#audit tbody tr[data-seq]') !== null`},
+	} {
+		evalVoid(t, ctx, "open "+pg.hash, `location.hash = `+js(pg.hash))
+		adminPoll(t, ctx, pg.hash+" in English", `location.hash === `+js(pg.hash)+` && document.querySelector('#view h1')?.textContent === `+js(pg.h1)+`
+			&& `+pg.loaded, 10*time.Second)
+		if evalInt(t, ctx, `(`+noChinese("#view")+`) ? 1 : 0`) != 1 {
+			t.Errorf("%s in English still shows Chinese: %q", pg.hash, evalString(t, ctx, `document.getElementById('view').innerText`))
+		}
+	}
+	evalVoid(t, ctx, "back to urgent", `location.hash = '#/urgent'`)
+
 	// Webhooks in English: a refusal without a reason keeps the server's
 	// detail after the field's name.
 	ok := &webhookEndpoint{status: http.StatusNoContent}

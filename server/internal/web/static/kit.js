@@ -256,7 +256,10 @@ function fieldName(field) {
 export function errorText(status, detail, code, field, more) {
   const reason = more && more.reason;
   if (code === 'invalid_field' && field && reason && has('err.field.' + reason)) {
-    return t('err.field.' + reason, { field: fieldName(field), limit: more.limit ?? '', min: more.min ?? '' });
+    const main = t('err.field.' + reason, { field: fieldName(field), limit: more.limit ?? '', min: more.min ?? '' });
+    // A wrong form or a missing reference: the server's sentence says which.
+    const why = (reason === 'invalid_format' || reason === 'unknown_reference') && detail;
+    return why ? t('err.withDetail', { text: main, detail }) : main;
   }
   if (code && has('err.' + code)) {
     const f = field ? fieldName(field) : '';

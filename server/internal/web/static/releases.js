@@ -176,8 +176,8 @@ export default function releasesView(pg, arg) {
   function renderVersions(vs) {
     versionsBody.replaceChildren(...(vs || []).map((v) => el('tr', { dataset: { version: v.version } },
       el('td', {}, v.version ? el('code', { text: v.version }) : el('span', { class: 'muted', text: t('rel.unknown') })),
-      el('td', { class: 'num', text: String(v.screens) }),
-      el('td', { class: 'num', text: String(v.online) }))));
+      el('td', { class: 'num', text: fmtNumber(v.screens) }),
+      el('td', { class: 'num', text: fmtNumber(v.online) }))));
   }
 
   function renderBuilds(bs) {
@@ -258,7 +258,7 @@ export default function releasesView(pg, arg) {
     const counts = el('div', { class: 'counts', id: 'rel-counts' },
       ['failed', 'downloaded', 'downloading', 'offered', 'pending', 'running', 'waiting'].filter((s) => v.counts[s]).map((s) =>
         el('div', { class: 'count', dataset: { state: s } },
-          el('span', { class: 'n', text: String(v.counts[s]) }), stateBadge('rel.s', s, SCREEN_CLASS[s]))));
+          el('span', { class: 'n', text: fmtNumber(v.counts[s]) }), stateBadge('rel.s', s, SCREEN_CLASS[s]))));
     const rows = v.screens.map((s) => el('tr', { dataset: { screen: s.screen, state: s.state } },
       el('td', {}, el('a', { href: screenHref(s.screen), text: s.name || s.screen }),
         s.canary ? [' ', el('span', { class: 'tag', text: t('rel.canaryMark') })] : null),

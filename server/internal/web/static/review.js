@@ -12,7 +12,7 @@ import {
   confirmButton, refreshBar, thumbnails, changesetHref, statusBadge,
 } from './kit.js';
 import { targetSummary } from './targets.js';
-import { t, label } from './i18n.js';
+import { t, label, fmtNumber } from './i18n.js';
 
 
 export function stateBadge(state) {
@@ -134,7 +134,7 @@ function overview(pg) {
     return el('tr', { dataset: { id: cs.id, state: cs.state } },
       el('td', {}, el('a', { class: 'cs-link', href: changesetHref(cs.id), text: csTitle(cs) })),
       withState ? el('td', {}, stateBadge(cs.state)) : el('td', { text: cs.author_name || cs.author || '—' }),
-      el('td', { class: 'num', text: String(opsCount(cs)) }),
+      el('td', { class: 'num', text: fmtNumber(opsCount(cs)) }),
       el('td', {}, timeEl(cs.submitted_at)),
       withState ? el('td', { text: cs.decided_by_name || cs.decided_by || '—' })
         : el('td', {}, el('a', { class: 'button-link', href: changesetHref(cs.id), dataset: { review: cs.id } }, t('cs.review'))),
