@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -151,8 +152,8 @@ func errorBody(err error, code int, msg string) errorResponse {
 	var fe playlists.FieldError
 	var ae *apiError
 	if out.Code == "invalid_field" && !errors.As(err, &ae) && errors.As(err, &fe) {
-		out.Field = fe.Field
-		out.Reason = fieldReason(fe)
+		fe = withReason(fe)
+		out.Field, out.Reason = fe.Field, fe.Reason
 		switch out.Reason {
 		case playlists.ReasonTooLong:
 			out.Limit = strconv.Itoa(fe.Limit)
@@ -163,16 +164,31 @@ func errorBody(err error, code int, msg string) errorResponse {
 	return out
 }
 
-// fieldReason is fe's Reason, or for the many call sites that build a
-// FieldError by hand, the reason their wording states.
-func fieldReason(fe playlists.FieldError) string {
-	switch {
-	case fe.Reason != "":
-		return fe.Reason
-	case strings.HasPrefix(fe.Problem, "is required"):
-		return playlists.ReasonRequired
-	case strings.Contains(fe.Problem, "does not exist"):
-		return playlists.ReasonUnknownReference
+var (
+	tooLongProblem    = regexp.MustCompile(`^is \d+ characters, at most (\d+) allowed$`)
+	outOfRangeProblem = regexp.MustCompile(`^must be between (-?\d+) and (\d+)\b`)
+)
+
+// withReason is fe with its Reason (and limits) set: the constructor's,
+// or for the call sites that build a FieldError by hand, what the wording
+// they share states ("is required", "does not exist", "is N characters,
+// at most M allowed", "must be between A and B").
+func withReason(fe playlists.FieldError) playlists.FieldError {
+	if fe.Reason != "" {
+		return fe
 	}
-	return ""
+	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	switch {
+	case strings.HasPrefix(fe.Problem, "is required"):
+		fe.Reason = playlists.ReasonRequired
+	case strings.Contains(fe.Problem, "does not exist"):
+		fe.Reason = playlists.ReasonUnknownReference
+	default:
+		if m := tooLongProblem.FindStringSubmatch(fe.Problem); m != nil {
+			fe.Reason, fe.Limit = playlists.ReasonTooLong, atoi(m[1])
+		} else if m := outOfRangeProblem.FindStringSubmatch(fe.Problem); m != nil {
+			fe.Reason, fe.Min, fe.Limit = playlists.ReasonOutOfRange, atoi(m[1]), atoi(m[2])
+		}
+	}
+	return fe
 }

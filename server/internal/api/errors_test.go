@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"kiosk/playlists"
 	"kiosk/server/internal/store"
 )
 
@@ -59,6 +60,9 @@ func TestErrorBodiesCarryCodeAndField(t *testing.T) {
 		{"bad kind", func() *http.Response {
 			return v.admin("POST", "/api/v1/items", map[string]any{"kind": "ad", "title": "x"}).Result()
 		}, 400, "invalid_field", "kind", "invalid_format", 0},
+		{"token name too long (built by hand)", func() *http.Response {
+			return ed.do("POST", "/api/v1/me/tokens", map[string]any{"name": long, "role": "viewer"}).Result()
+		}, 400, "invalid_field", "name", "too_long", 200},
 		{"urgent without expiry", func() *http.Response {
 			return v.admin("POST", "/api/v1/urgent", map[string]any{"title": "x", "target": map[string]any{"all": true}}).Result()
 		}, 400, "invalid_field", "expires_at", "required", 0},
@@ -115,5 +119,30 @@ func TestErrorBodiesCarryCodeAndField(t *testing.T) {
 	_ = json.Unmarshal(rec.Body.Bytes(), &body)
 	if body.Code != "conflict" || body.Error == "" {
 		t.Errorf("conflict body: %+v", body)
+	}
+}
+
+// TestFieldReasonFromWording: FieldErrors built by hand get the reason
+// their shared wording states, with the limits.
+func TestFieldReasonFromWording(t *testing.T) {
+	for _, c := range []struct {
+		problem, reason string
+		min, limit      int
+	}{
+		{"is required (what the token is for)", "required", 0, 0},
+		{`playlist "x" does not exist`, "unknown_reference", 0, 0},
+		{"is 300 characters, at most 200 allowed", "too_long", 0, 200},
+		{"must be between 1 and 86400 seconds", "out_of_range", 1, 86400},
+		{"must be between 0 and 86400000 (24 h) (got -1)", "out_of_range", 0, 86400000},
+		{"must be a base64 Ed25519 public key", "", 0, 0},
+	} {
+		fe := withReason(playlists.FieldError{Field: "f", Problem: c.problem})
+		if fe.Reason != c.reason || fe.Min != c.min || fe.Limit != c.limit {
+			t.Errorf("%q: got %q %d..%d, want %q %d..%d", c.problem, fe.Reason, fe.Min, fe.Limit, c.reason, c.min, c.limit)
+		}
+	}
+	// A constructor's reason stands.
+	if fe := withReason(playlists.InvalidFormat("kind", "is required to be one of a, b")); fe.Reason != "invalid_format" {
+		t.Errorf("constructor's reason replaced: %+v", fe)
 	}
 }
