@@ -141,6 +141,12 @@ func TestLanguageRefusalsWebhooksAuditInChromium(t *testing.T) {
 			t.Errorf("%s in English still shows Chinese: %q", pg.hash, evalString(t, ctx, `document.getElementById('view').innerText`))
 		}
 	}
+	// Safe mode asks for the English word on the English page, in any case.
+	evalVoid(t, ctx, "open safe mode", `location.hash = '#/safe-mode'`)
+	adminPoll(t, ctx, "the safe mode form", `document.querySelector('label[for="safe-confirm"]')?.textContent === 'Type "SAFE MODE" to confirm'
+		&& document.getElementById('safe-start').disabled`, 10*time.Second)
+	do(t, ctx, "type the word", chromedp.SendKeys("#safe-confirm", "safe mode"))
+	adminPoll(t, ctx, "the switch enabled", `!document.getElementById('safe-start').disabled`, 5*time.Second)
 	evalVoid(t, ctx, "back to urgent", `location.hash = '#/urgent'`)
 
 	// Webhooks in English: a refusal without a reason keeps the server's

@@ -15,6 +15,9 @@ import { t } from './i18n.js';
 
 const CONFIRM_WORD = t('safe.confirmWord');
 
+// confirmed says whether the word was typed (any case: SAFE MODE, safe mode).
+const confirmed = (input) => input.value.trim().toUpperCase() === CONFIRM_WORD.toUpperCase();
+
 // watchSafeMode keeps the banner (#safe-mode-on) in step with the server:
 // now, then every 15 s as a background refresh (it must not keep an idle
 // session open).
@@ -54,7 +57,7 @@ export default function safeModeView(pg) {
   const picker = targetChoices(pg.root, 'safe');
   const confirmIn = el('input', { id: 'safe-confirm', autocomplete: 'off', placeholder: CONFIRM_WORD });
   const startBtn = el('button', { type: 'submit', class: 'danger', id: 'safe-start', disabled: true }, t('safe.start'));
-  confirmIn.addEventListener('input', () => { startBtn.disabled = confirmIn.value.trim() !== CONFIRM_WORD; });
+  confirmIn.addEventListener('input', () => { startBtn.disabled = !confirmed(confirmIn); });
   const tbody = el('tbody', { id: 'safe-list' });
   let screenNames = new Map();
 
@@ -69,7 +72,7 @@ export default function safeModeView(pg) {
   async function start(e) {
     e.preventDefault();
     msg.hidden = okMsg.hidden = true;
-    if (confirmIn.value.trim() !== CONFIRM_WORD) return;
+    if (!confirmed(confirmIn)) return;
     const v = picker.value();
     if (v.problem) {
       msg.textContent = v.problem;
@@ -89,7 +92,7 @@ export default function safeModeView(pg) {
         msg.textContent = t('safe.startFailed', { msg: err.message });
         msg.hidden = false;
       }
-      startBtn.disabled = confirmIn.value.trim() !== CONFIRM_WORD;
+      startBtn.disabled = !confirmed(confirmIn);
     }
   }
 
