@@ -151,6 +151,9 @@ export default function webhooksView(pg, arg) {
   }
 
   function logRow(d) {
+    // "receiver answered 500 …" only repeats the HTTP status beside it;
+    // a connection error (no status) is the server's own words.
+    const why = d.last_code && /^receiver answered /.test(d.last_error || '') ? '' : d.last_error || '';
     const event = d.test ? el('span', { class: 'tag', text: t('hook.testEvent') })
       : el('span', {}, statusBadge('alert', d.kind, 'alertKind'), ' ', el('span', { class: 'hook-summary', text: alertSummary(d) }));
     return el('tr', { dataset: { alert: d.alert, status: d.status, test: String(!!d.test) } },
@@ -160,7 +163,7 @@ export default function webhooksView(pg, arg) {
         d.status === 'pending' && d.next_try_at ? el('div', { class: 'muted small', text: t('hook.nextTry', { time: absTime(d.next_try_at) }) }) : null),
       el('td', { class: 'num', text: fmtNumber(d.attempts || 0) }),
       el('td', { class: 'num', text: d.last_code ? String(d.last_code) : '—' }),
-      el('td', { class: d.last_error ? 'error small' : 'muted', text: d.last_error || '—' }),
+      el('td', { class: why ? 'error small' : 'muted', text: why || '—' }),
       el('td', { class: 'num', text: d.test ? t('hook.ms', { ms: fmtNumber(d.duration_ms || 0) }) : '—' }));
   }
 
