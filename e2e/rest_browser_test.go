@@ -243,4 +243,14 @@ func TestLanguageRefusalsWebhooksAuditInChromium(t *testing.T) {
 	do(t, ctx, "clear the filters", chromedp.Click("#audit-clear"))
 	adminPoll(t, ctx, "all entries again", `document.querySelectorAll('#audit tbody tr[data-seq]').length > 3`, 10*time.Second)
 	adminScreenshot(ctx, ".audit.png")
+
+	// A technician sees the webhooks and their log, and nothing to change.
+	srv.addPerson("jishu", pw, "technician", nil, false)
+	do(t, ctx, "sign out", chromedp.Click("#signout"))
+	signInAs(t, ctx, "jishu", pw)
+	evalVoid(t, ctx, "open webhooks", `location.hash = '#/webhooks'`)
+	adminPoll(t, ctx, "the list, read-only", `document.querySelector('#webhooks tr[data-id]') !== null
+		&& document.getElementById('hook-form') === null && document.querySelector('button[data-test], button[data-delete]') === null`, 10*time.Second)
+	do(t, ctx, "open the log", chromedp.Click(`button[data-log="`+id+`"]`))
+	adminPoll(t, ctx, "the log for a technician", `document.querySelector('#hook-deliveries tbody tr[data-test="true"]') !== null`, 10*time.Second)
 }
