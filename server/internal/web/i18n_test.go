@@ -2,6 +2,8 @@ package web
 
 import (
 	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -186,6 +188,48 @@ func TestCataloguePlaceholdersMatch(t *testing.T) {
 		}
 		if names(z) != names(e) {
 			t.Errorf("%s: zh has {%s}, en has {%s}", k, names(z), names(e))
+		}
+	}
+}
+
+// apiCode matches the codes the API gives refusals: errCode(status,
+// "code", ...), the defaults by status ("code",) and the fixed ones in
+// errorKey (return "code").
+var apiCode = regexp.MustCompile(`errCode\([\w.]+,\s*"([a-z_]+)"|^\s*http\.Status\w+:\s*"([a-z_]+)",|return "([a-z_]+)"$`)
+
+// TestEveryErrorCodeHasText fails when the API can answer with a code
+// the page has no text for (err.<code>): the person would read the
+// server's English sentence instead of their language.
+func TestEveryErrorCodeHasText(t *testing.T) {
+	files, err := filepath.Glob("../api/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no API sources next to this package: %v", err)
+	}
+	zh := catalogueKeys(t, "messages.zh.js")
+	en := catalogueKeys(t, "messages.en.js")
+	codes := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			for _, m := range apiCode.FindAllStringSubmatch(line, -1) {
+				if c := m[1] + m[2] + m[3]; c != "" && (m[3] == "" || strings.HasSuffix(f, "errors.go")) {
+					codes[c] = true
+				}
+			}
+		}
+	}
+	if len(codes) < 30 {
+		t.Fatalf("found only %d error codes in the API; is it still errCode(status, \"code\", ...)?", len(codes))
+	}
+	for c := range codes {
+		if !zh["err."+c] || !en["err."+c] {
+			t.Errorf("the API answers code %q, but a catalogue lacks err.%s", c, c)
 		}
 	}
 }
