@@ -215,7 +215,8 @@ func (s *Store) WebhookDeliveries(id string, limit int) ([]WebhookDelivery, erro
 		if err := json.Unmarshal(raw, &w); err != nil {
 			return fmt.Errorf("decode webhook %s: %w", id, err)
 		}
-		for _, t := range w.Tests {
+		for i := len(w.Tests) - 1; i >= 0; i-- { // newest first, like the sort below
+			t := w.Tests[i]
 			d := WebhookDelivery{Alert: t.ID, Kind: "test", Test: true, Screens: []AlertScreen{}, CreatedAt: t.At, Attempts: 1, LastCode: t.Code,
 				LastError: t.Error, UpdatedAt: t.At, DurationMS: t.DurationMS, By: t.By, Status: DeliveryFailed}
 			if t.OK {
