@@ -51,7 +51,7 @@ func TestAdminContentInChromium(t *testing.T) {
 	evalVoid(t, ctx, "an over-long body", `document.getElementById('i-body').value = 'x'.repeat(5001)`)
 	do(t, ctx, "save", chromedp.Click("#i-save"))
 	adminPoll(t, ctx, "the API's refusal beside the form", `(() => { const m = document.getElementById('item-error');
-		return !m.hidden && m.textContent.includes('body') && m.textContent.includes('5000'); })()`, 10*time.Second)
+		return !m.hidden && m.textContent.includes('正文：最多 5000 个字'); })()`, 10*time.Second)
 
 	evalVoid(t, ctx, "fix the body, pick the kind and duration", `(() => {
 		document.getElementById('i-body').value = '第一行\n第二行';

@@ -45,7 +45,7 @@ func TestAdminPageInChromium(t *testing.T) {
 	openTokenSignIn(t, ctx)
 	do(t, ctx, "type a wrong token", chromedp.SendKeys("#token", "not-the-token"), chromedp.Click("#token-submit"))
 	adminPoll(t, ctx, "the refusal on the sign-in form", `(() => { const m = document.getElementById('signin-msg');
-		return !m.hidden && m.textContent.includes('令牌不正确') && m.textContent.includes('invalid'); })()`, 10*time.Second)
+		return !m.hidden && m.textContent.includes('令牌不正确') && m.textContent.includes('令牌无效'); })()`, 10*time.Second)
 	if kept := evalString(t, ctx, `sessionStorage.getItem('kiosk.admin.token') || ''`); kept != "" {
 		t.Errorf("a refused token was kept in sessionStorage: %q", kept)
 	}

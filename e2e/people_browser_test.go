@@ -329,7 +329,7 @@ func TestPeopleAccountInChromium(t *testing.T) {
 	do(t, ctx, "sign out", chromedp.Click("#signout"))
 	signInWithToken(t, ctx, adminToken)
 	adminPoll(t, ctx, "the review-off banner", `(() => { const b = document.getElementById('review-off');
-		return !b.hidden && b.textContent.includes('审核已关闭'); })()`, 10*time.Second)
+		return !b.hidden && b.textContent.includes('审核已关闭') && !b.textContent.includes('review is off'); })()`, 10*time.Second)
 
 	// Users: create, edit the role, disable, reset MFA.
 	evalVoid(t, ctx, "open users", `location.hash = '#/users'`)

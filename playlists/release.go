@@ -65,19 +65,19 @@ func ValidBuildVersion(v string) bool {
 // Check validates the fields (not the signature).
 func (m PlayerBuild) Check() error {
 	if !ValidBuildVersion(m.Version) {
-		return FieldError{"version", fmt.Sprintf("is %q; want 1-%d letters, digits and . _ + - (starting with a letter or digit)", m.Version, maxBuildVersion)}
+		return FieldError{Field: "version", Problem: fmt.Sprintf("is %q; want 1-%d letters, digits and . _ + - (starting with a letter or digit)", m.Version, maxBuildVersion)}
 	}
 	if !slices.Contains(BuildPlatforms, m.Platform) {
-		return FieldError{"platform", fmt.Sprintf("is %q; want one of %s", m.Platform, strings.Join(BuildPlatforms, ", "))}
+		return FieldError{Field: "platform", Problem: fmt.Sprintf("is %q; want one of %s", m.Platform, strings.Join(BuildPlatforms, ", "))}
 	}
 	if m.Size <= 0 || m.Size > MaxBuildBytes {
-		return FieldError{"size", fmt.Sprintf("is %d; want 1 to %d bytes", m.Size, MaxBuildBytes)}
+		return FieldError{Field: "size", Problem: fmt.Sprintf("is %d; want 1 to %d bytes", m.Size, MaxBuildBytes)}
 	}
 	if !IsSHA256Hex(m.SHA256) {
-		return FieldError{"sha256", "must be 64 lower-case hex characters"}
+		return InvalidFormat("sha256", "must be 64 lower-case hex characters")
 	}
 	if m.KeyID == "" || m.Signature == "" {
-		return FieldError{"signature", "is missing: sign the build with kiosk-release sign"}
+		return FieldError{Field: "signature", Problem: "is missing: sign the build with kiosk-release sign"}
 	}
 	return nil
 }

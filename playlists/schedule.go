@@ -99,26 +99,26 @@ func ParseCron(expr string) (cron.Schedule, error) {
 // groups and screens exist is the store's business.
 func (s *Schedule) Validate() error {
 	if strings.TrimSpace(s.Playlist) == "" {
-		return FieldError{"playlist", "is required"}
+		return Required("playlist", "")
 	}
 	if s.Target.IsEmpty() {
-		return FieldError{"target", `must name at least one of all, groups, tags, screens (e.g. {"all":true})`}
+		return Required("target", `at least one of all, groups, tags, screens, e.g. {"all":true}`)
 	}
 	if s.Cron != "" {
 		if strings.HasPrefix(strings.TrimSpace(s.Cron), "@every") {
-			return FieldError{"cron", "@every is not a daypart; use a 5-field expression or @daily/@weekly/@monthly"}
+			return InvalidFormat("cron", "@every is not a daypart; use a 5-field expression or @daily/@weekly/@monthly")
 		}
 		if _, err := ParseDaypart(s.Cron); err != nil {
-			return FieldError{"cron", fmt.Sprintf("invalid expression %q: %v", s.Cron, err)}
+			return InvalidFormat("cron", fmt.Sprintf("invalid expression %q: %v", s.Cron, err))
 		}
 		if s.DurationS <= 0 || s.DurationS > MaxCronWindow {
-			return FieldError{"duration_s", fmt.Sprintf("must be between 1 and %d seconds when cron is set (got %d)", MaxCronWindow, s.DurationS)}
+			return OutOfRange("duration_s", 1, MaxCronWindow, s.DurationS, "seconds when cron is set")
 		}
 	} else if s.DurationS != 0 {
-		return FieldError{"duration_s", "only applies with cron; leave it out or set cron"}
+		return FieldError{Field: "duration_s", Problem: "only applies with cron; leave it out or set cron"}
 	}
 	if s.From != nil && s.To != nil && !s.To.After(*s.From) {
-		return FieldError{"to", "must be after from"}
+		return FieldError{Field: "to", Problem: "must be after from"}
 	}
 	return nil
 }

@@ -38,29 +38,29 @@ type Urgent struct {
 // references (groups, screens, the asset) are the store's business.
 func (u *Urgent) Validate(now time.Time) error {
 	if strings.TrimSpace(u.Title) == "" {
-		return FieldError{"title", "is required"}
+		return Required("title", "")
 	}
 	if n := utf8.RuneCountInString(u.Title); n > MaxTitleRunes {
-		return FieldError{"title", fmt.Sprintf("is %d characters, at most %d allowed", n, MaxTitleRunes)}
+		return TooLong("title", n, MaxTitleRunes)
 	}
 	if n := utf8.RuneCountInString(u.Body); n > MaxBodyRunes {
-		return FieldError{"body", fmt.Sprintf("is %d characters, at most %d allowed", n, MaxBodyRunes)}
+		return TooLong("body", n, MaxBodyRunes)
 	}
 	if u.Asset != "" && !IsSHA256Hex(u.Asset) {
-		return FieldError{"asset", "must be the sha256 of an uploaded asset (64 lower-case hex characters)"}
+		return InvalidFormat("asset", "must be the sha256 of an uploaded asset (64 lower-case hex characters)")
 	}
 	if u.Target.IsEmpty() {
-		return FieldError{"target", `must name at least one of all, groups, tags, screens (e.g. {"groups":["huayang-3"]})`}
+		return Required("target", `at least one of all, groups, tags, screens, e.g. {"groups":["huayang-3"]}`)
 	}
 	if u.ExpiresAt.IsZero() {
-		return FieldError{"expires_at", "is required (an RFC 3339 time such as 2026-05-01T18:00:00+08:00)"}
+		return Required("expires_at", "an RFC 3339 time such as 2026-05-01T18:00:00+08:00")
 	}
 	if !u.ExpiresAt.After(now) {
-		return FieldError{"expires_at", fmt.Sprintf("must be in the future (got %s, now is %s)",
+		return FieldError{Field: "expires_at", Problem: fmt.Sprintf("must be in the future (got %s, now is %s)",
 			u.ExpiresAt.Format(time.RFC3339), now.Format(time.RFC3339))}
 	}
 	if u.ExpiresAt.Sub(now) > MaxUrgentAhead {
-		return FieldError{"expires_at", fmt.Sprintf("is more than %v ahead; use a schedule for longer campaigns", MaxUrgentAhead)}
+		return FieldError{Field: "expires_at", Problem: fmt.Sprintf("is more than %v ahead; use a schedule for longer campaigns", MaxUrgentAhead)}
 	}
 	return nil
 }

@@ -224,6 +224,7 @@ func (e *Engine) raise(ctx context.Context, a store.Alert) {
 	if err != nil {
 		log.Error("list webhooks", "error", err)
 	}
+	hooks = wanting(hooks, a)
 	for _, h := range hooks {
 		a.Deliveries = append(a.Deliveries, store.Delivery{Webhook: h.ID, URL: h.URL, Status: store.DeliveryPending})
 	}

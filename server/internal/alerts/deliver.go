@@ -204,6 +204,64 @@ func (e *Engine) post(ctx context.Context, url string, body []byte, id, sig stri
 		return 0, ctx.Err()
 	}
 	defer func() { <-e.sem }()
+	return postOnce(ctx, e.opts.Client, url, body, id, sig, attempt)
+}
+
+// wanting is the hooks that take alert a: those subscribed to its kind,
+// and for a grouped alert of several kinds, to any kind among its screens.
+func wanting(hooks []store.Webhook, a store.Alert) []store.Webhook {
+	var out []store.Webhook
+	for _, h := range hooks {
+		ok := h.Wants(a.Kind)
+		if !ok && a.Kind == KindMixed {
+			for _, s := range a.Screens {
+				if h.Wants(kindOf(s.To)) {
+					ok = true
+					break
+				}
+			}
+		}
+		if ok {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// KindTest is the kind of a test send's event; receivers can ignore it.
+const KindTest = "test"
+
+// TestTimeout bounds a test send: an admin waits for its answer.
+const TestTimeout = 5 * time.Second
+
+// NewClient is the HTTP client deliveries use: timeout, no redirects.
+func NewClient(timeout time.Duration) *http.Client { return newClient(timeout) }
+
+// SendTest posts one signed test event (kind "test", no screens) to hook
+// now, synchronously, and reports how it went. It goes only to the URL the
+// admin registered, with the same headers and no-redirect client as real
+// deliveries, so it proves the receiver verifies and accepts them.
+func SendTest(ctx context.Context, client *http.Client, hook store.Webhook, id string, now time.Time) store.WebhookTest {
+	ev := Event{ID: id, Kind: KindTest, Summary: "test delivery from Kiosk: no screen changed state",
+		Screens: []store.AlertScreen{}, CreatedAt: now.UTC()}
+	res := store.WebhookTest{ID: id, At: now.UTC()}
+	body, err := json.Marshal(ev)
+	if err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	start := time.Now()
+	code, err := postOnce(ctx, client, hook.URL, body, id, Sign(hook.Secret, body), 1)
+	res.DurationMS = time.Since(start).Milliseconds()
+	res.Code = code
+	res.OK = err == nil
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res
+}
+
+func postOnce(ctx context.Context, client *http.Client, url string, body []byte, id, sig string, attempt int) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return 0, fmt.Errorf("build request: %w", err)
@@ -213,7 +271,7 @@ func (e *Engine) post(ctx context.Context, url string, body []byte, id, sig stri
 	req.Header.Set(HeaderSignature, sig)
 	req.Header.Set(HeaderEventID, id)
 	req.Header.Set(HeaderAttempt, strconv.Itoa(attempt))
-	resp, err := e.opts.Client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		var ue interface{ Unwrap() error }
 		if errors.As(err, &ue) && ue.Unwrap() != nil {

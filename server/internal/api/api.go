@@ -87,6 +87,9 @@ type Options struct {
 	// Rollouts keeps signed player builds and runs roll-outs
 	// (rollout_handlers.go); nil answers 503 on those routes.
 	Rollouts *rollouts.Manager
+	// WebhookClient sends webhook test events (POST /webhooks/{id}/test);
+	// nil: alerts.NewClient(alerts.TestTimeout), no redirects.
+	WebhookClient *http.Client
 
 	Logger  *slog.Logger
 	Now     func() time.Time

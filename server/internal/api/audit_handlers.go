@@ -46,12 +46,12 @@ func parseAuditFilter(c echo.Context) (store.AuditFilter, error) {
 		return f, err
 	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
-		return f, errorf(http.StatusBadRequest, "until: must be after since")
+		return f, playlists.FieldError{Field: "until", Problem: "must be after since"}
 	}
 	if s := c.QueryParam("before"); s != "" {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || n == 0 {
-			return f, errorf(http.StatusBadRequest, "before: must be a positive sequence number (got %q)", s)
+			return f, playlists.InvalidFormat("before", fmt.Sprintf("must be a positive sequence number (got %q)", s))
 		}
 		f.BeforeSeq = n
 	}
@@ -71,8 +71,8 @@ func parseAuditTime(c echo.Context, name string, endOfDay bool) (time.Time, erro
 	}
 	d, err := time.ParseInLocation(time.DateOnly, s, auditZone)
 	if err != nil {
-		return time.Time{}, errorf(http.StatusBadRequest,
-			"%s: %q is neither an RFC 3339 time such as 2026-03-01T09:00:00+08:00 nor a date such as 2026-03-01", name, s)
+		return time.Time{}, playlists.InvalidFormat(name,
+			fmt.Sprintf("%q is neither an RFC 3339 time such as 2026-03-01T09:00:00+08:00 nor a date such as 2026-03-01", s))
 	}
 	if endOfDay {
 		d = d.AddDate(0, 0, 1)

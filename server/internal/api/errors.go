@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -123,9 +126,69 @@ func (h *handler) handleError(err error, c echo.Context) {
 	if c.Request().Method == http.MethodHead {
 		err = c.NoContent(code)
 	} else {
-		err = c.JSON(code, map[string]string{"error": msg, "code": errorKey(err, code)})
+		err = c.JSON(code, errorBody(err, code, msg))
 	}
 	if err != nil {
 		h.log.Warn("write error response", "error", err)
 	}
+}
+
+// errorResponse is the JSON body of every refusal: error is English for a
+// person reading a script's output; code (and for a field error field,
+// reason and the limits) let the admin page say it in its own language.
+// Every value is a string (the limits too), so the body stays the flat
+// string map clients have always decoded.
+type errorResponse struct {
+	Error  string `json:"error"`
+	Code   string `json:"code"`
+	Field  string `json:"field,omitempty"`
+	Reason string `json:"reason,omitempty"`
+	Min    string `json:"min,omitempty"`
+	Limit  string `json:"limit,omitempty"`
+}
+
+func errorBody(err error, code int, msg string) errorResponse {
+	out := errorResponse{Error: msg, Code: errorKey(err, code)}
+	var fe playlists.FieldError
+	var ae *apiError
+	if out.Code == "invalid_field" && !errors.As(err, &ae) && errors.As(err, &fe) {
+		fe = withReason(fe)
+		out.Field, out.Reason = fe.Field, fe.Reason
+		switch out.Reason {
+		case playlists.ReasonTooLong:
+			out.Limit = strconv.Itoa(fe.Limit)
+		case playlists.ReasonOutOfRange:
+			out.Min, out.Limit = strconv.Itoa(fe.Min), strconv.Itoa(fe.Limit)
+		}
+	}
+	return out
+}
+
+var (
+	tooLongProblem    = regexp.MustCompile(`^is \d+ characters, at most (\d+) allowed$`)
+	outOfRangeProblem = regexp.MustCompile(`^must be between (-?\d+) and (\d+)\b`)
+)
+
+// withReason is fe with its Reason (and limits) set: the constructor's,
+// or for the call sites that build a FieldError by hand, what the wording
+// they share states ("is required", "does not exist", "is N characters,
+// at most M allowed", "must be between A and B").
+func withReason(fe playlists.FieldError) playlists.FieldError {
+	if fe.Reason != "" {
+		return fe
+	}
+	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	switch {
+	case strings.HasPrefix(fe.Problem, "is required"):
+		fe.Reason = playlists.ReasonRequired
+	case strings.Contains(fe.Problem, "does not exist"):
+		fe.Reason = playlists.ReasonUnknownReference
+	default:
+		if m := tooLongProblem.FindStringSubmatch(fe.Problem); m != nil {
+			fe.Reason, fe.Limit = playlists.ReasonTooLong, atoi(m[1])
+		} else if m := outOfRangeProblem.FindStringSubmatch(fe.Problem); m != nil {
+			fe.Reason, fe.Min, fe.Limit = playlists.ReasonOutOfRange, atoi(m[1]), atoi(m[2])
+		}
+	}
+	return fe
 }

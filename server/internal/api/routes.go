@@ -109,6 +109,8 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	api.POST("/webhooks", h.createWebhook, capWebhooksWrite)
 	api.GET("/webhooks", h.listWebhooks, capWebhooksRead)
 	api.DELETE("/webhooks/:id", h.deleteWebhook, capWebhooksWrite)
+	api.POST("/webhooks/:id/test", h.testWebhook, capWebhooksWrite)
+	api.GET("/webhooks/:id/deliveries", h.webhookDeliveries, capWebhooksRead)
 
 	// Urgent notices bypass review: they are emergencies. Sending needs
 	// the per-person permission; withdrawing is open to reviewers too.

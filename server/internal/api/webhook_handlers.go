@@ -1,11 +1,15 @@
 package api
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"kiosk/server/internal/alerts"
 	"kiosk/server/internal/store"
 )
 
@@ -15,35 +19,63 @@ const (
 )
 
 type webhookRequest struct {
-	URL    string `json:"url"`
-	Secret string `json:"secret"`
+	URL    string   `json:"url"`
+	Secret string   `json:"secret"`
+	Events []string `json:"events"`
 }
 
 // webhookView never carries the secret: it is shown to no one after it is
-// set, like a device token.
+// set, like a device token. The one exception is a secret the server made
+// up (the request left it empty): the answer to the create shows it once.
 type webhookView struct {
-	ID        string    `json:"id"`
-	URL       string    `json:"url"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        string             `json:"id"`
+	URL       string             `json:"url"`
+	Events    []string           `json:"events"`
+	CreatedAt time.Time          `json:"created_at"`
+	LastTest  *store.WebhookTest `json:"last_test,omitempty"`
+	Secret    string             `json:"secret,omitempty"`
 }
 
 func viewWebhook(w store.Webhook) webhookView {
-	return webhookView{ID: w.ID, URL: w.URL, CreatedAt: w.CreatedAt}
+	v := webhookView{ID: w.ID, URL: w.URL, Events: w.Events, CreatedAt: w.CreatedAt}
+	if v.Events == nil {
+		v.Events = []string{}
+	}
+	if n := len(w.Tests); n > 0 {
+		v.LastTest = &w.Tests[n-1]
+	}
+	return v
 }
+
+// generatedSecretBytes is the size of a secret the server makes up: 32
+// random bytes, 64 hex characters.
+const generatedSecretBytes = 32
 
 // createWebhook registers an alert receiver. The URL is admin-supplied and
 // the server will POST to it wherever it points (see store.Webhook on SSRF).
+// Without a secret the server makes one and shows it in this answer only.
 func (h *handler) createWebhook(c echo.Context) error {
 	var req webhookRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	w, err := h.store.CreateWebhook(store.Webhook{URL: req.URL, Secret: req.Secret})
+	made := ""
+	if req.Secret == "" {
+		b := make([]byte, generatedSecretBytes)
+		if _, err := rand.Read(b); err != nil {
+			return err
+		}
+		made = hex.EncodeToString(b)
+		req.Secret = made
+	}
+	w, err := h.store.CreateWebhook(store.Webhook{URL: req.URL, Secret: req.Secret, Events: req.Events})
 	if err != nil {
 		return err
 	}
 	c.Set(ctxAuditTarget, w.ID)
-	return c.JSON(http.StatusCreated, viewWebhook(w))
+	v := viewWebhook(w)
+	v.Secret = made
+	return c.JSON(http.StatusCreated, v)
 }
 
 func (h *handler) listWebhooks(c echo.Context) error {
@@ -63,6 +95,62 @@ func (h *handler) deleteWebhook(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// testWebhook is POST /webhooks/{id}/test: one signed event of kind
+// "test" to the registered URL, now, waiting at most alerts.TestTimeout.
+// The answer is the outcome (200 whether or not the receiver took it:
+// the request itself worked), which also goes into the delivery log.
+func (h *handler) testWebhook(c echo.Context) error {
+	w, err := h.store.GetWebhook(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(c.Request().Context(), alerts.TestTimeout)
+	defer cancel()
+	id := "tst_" + randomHex(8)
+	res := alerts.SendTest(ctx, h.webhookClient(), w, id, h.opts.Now())
+	res.By = principalOf(c).name()
+	if err := h.store.RecordWebhookTest(w.ID, res); err != nil {
+		return err
+	}
+	c.Set(ctxAuditTarget, w.ID)
+	return c.JSON(http.StatusOK, res)
+}
+
+// webhookClient is the client of test sends: the deliveries' (no
+// redirects) with the test's short timeout, unless Options set one.
+func (h *handler) webhookClient() *http.Client {
+	if h.opts.WebhookClient != nil {
+		return h.opts.WebhookClient
+	}
+	return alerts.NewClient(alerts.TestTimeout)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+const (
+	defaultDeliveryLimit = 50
+	maxDeliveryLimit     = 500
+)
+
+// webhookDeliveries is GET /webhooks/{id}/deliveries: the webhook's
+// delivery log, newest first: each recent alert's delivery (status,
+// attempts, last answer or error) and its test sends.
+func (h *handler) webhookDeliveries(c echo.Context) error {
+	limit, err := queryLimit(c, defaultDeliveryLimit, maxDeliveryLimit)
+	if err != nil {
+		return err
+	}
+	ds, err := h.store.WebhookDeliveries(c.Param("id"), limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ds)
 }
 
 // listAlerts is GET /alerts: newest first, with each webhook delivery's

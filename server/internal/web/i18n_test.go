@@ -2,6 +2,8 @@ package web
 
 import (
 	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -132,6 +134,102 @@ func TestNoTextOutsideCatalogues(t *testing.T) {
 // modulesNotYetMoved still carry text in place (bi('中文', 'English'));
 // each leaves this list when its strings move into the catalogues.
 var modulesNotYetMoved = []string{
-	"account.js", "alerts.js", "audit.js", "fleet.js", "items.js", "pair.js", "releases.js",
-	"review.js", "safemode.js", "screen.js", "targets.js", "urgent.js", "users.js",
+	"alerts.js", "fleet.js", "items.js", "screen.js",
+}
+
+// catalogueEntry matches an entry with its quoted text.
+var catalogueEntry = regexp.MustCompile(`'([A-Za-z][\w.-]*)'\s*:\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")`)
+
+var placeholder = regexp.MustCompile(`\{(\w+)\}`)
+
+func catalogueTexts(t *testing.T, name string) map[string]string {
+	t.Helper()
+	b, err := fs.ReadFile(staticFS, "static/"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "//") {
+			continue
+		}
+		for _, m := range catalogueEntry.FindAllStringSubmatch(line, -1) {
+			out[m[1]] = m[2]
+		}
+	}
+	return out
+}
+
+// TestCataloguePlaceholdersMatch fails when a text's {placeholders} differ
+// between the languages: a value the page fills in would go missing in
+// one of them, or show as a bare {name}.
+func TestCataloguePlaceholdersMatch(t *testing.T) {
+	zh := catalogueTexts(t, "messages.zh.js")
+	en := catalogueTexts(t, "messages.en.js")
+	if len(zh) < 100 || len(en) < 100 {
+		t.Fatalf("read %d and %d texts; is the catalogue's format still 'key': 'text'?", len(zh), len(en))
+	}
+	names := func(s string) string {
+		set := map[string]bool{}
+		for _, m := range placeholder.FindAllStringSubmatch(s, -1) {
+			set[m[1]] = true
+		}
+		var out []string
+		for k := range set {
+			out = append(out, k)
+		}
+		sort.Strings(out)
+		return strings.Join(out, ",")
+	}
+	for k, z := range zh {
+		e, ok := en[k]
+		if !ok {
+			continue // TestCataloguesHaveTheSameKeys says so
+		}
+		if names(z) != names(e) {
+			t.Errorf("%s: zh has {%s}, en has {%s}", k, names(z), names(e))
+		}
+	}
+}
+
+// apiCode matches the codes the API gives refusals: errCode(status,
+// "code", ...), the defaults by status ("code",) and the fixed ones in
+// errorKey (return "code").
+var apiCode = regexp.MustCompile(`errCode\([\w.]+,\s*"([a-z_]+)"|^\s*http\.Status\w+:\s*"([a-z_]+)",|return "([a-z_]+)"$`)
+
+// TestEveryErrorCodeHasText fails when the API can answer with a code
+// the page has no text for (err.<code>): the person would read the
+// server's English sentence instead of their language.
+func TestEveryErrorCodeHasText(t *testing.T) {
+	files, err := filepath.Glob("../api/*.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no API sources next to this package: %v", err)
+	}
+	zh := catalogueKeys(t, "messages.zh.js")
+	en := catalogueKeys(t, "messages.en.js")
+	codes := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			for _, m := range apiCode.FindAllStringSubmatch(line, -1) {
+				if c := m[1] + m[2] + m[3]; c != "" && (m[3] == "" || strings.HasSuffix(f, "errors.go")) {
+					codes[c] = true
+				}
+			}
+		}
+	}
+	if len(codes) < 30 {
+		t.Fatalf("found only %d error codes in the API; is it still errCode(status, \"code\", ...)?", len(codes))
+	}
+	for c := range codes {
+		if !zh["err."+c] || !en["err."+c] {
+			t.Errorf("the API answers code %q, but a catalogue lacks err.%s", c, c)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import {
   el, append, api, enc, L, session, reloadSession, timeEl, roleLabel, formMessages, confirmButton, refreshBar, lookups, loadLookups,
 } from './kit.js';
 import { t } from './i18n.js';
+import { listText } from './targets.js';
 
 export default function accountView(pg) {
   if (session.breakglass) {
@@ -177,7 +178,7 @@ export default function accountView(pg) {
     const [me, tokens] = await Promise.all([api('GET', '/me'), api('GET', '/me/tokens'), session.mfaSetup ? null : loadLookups()]);
     if (!pg.alive) return;
     const groups = me.groups && me.groups.length
-      ? me.groups.map((g) => lookups.groupNames.get(g) || g).join('、') : t('me.allGroups');
+      ? listText(me.groups.map((g) => lookups.groupNames.get(g) || g)) : t('me.allGroups');
     profile.replaceChildren(
       el('dt', {}, L('users.username')), el('dd', { id: 'me-username', text: me.username }),
       el('dt', {}, L('me.role')), el('dd', { id: 'me-role', text: roleLabel(me.role) }),

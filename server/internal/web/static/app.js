@@ -29,6 +29,7 @@ import safeModeView, { watchSafeMode } from './safemode.js';
 import releasesView from './releases.js';
 import calendarView from './calendar.js';
 import reportsView from './reports.js';
+import webhooksView from './webhooks.js';
 
 // routes is the page's table of screens. nav names the link (none: reached
 // from another screen, highlighted as navAs); any lists the capabilities
@@ -46,6 +47,7 @@ const routes = [
   { name: 'review', nav: 'nav.review', view: reviewView, any: ['content.write', 'review'] },
   { name: 'urgent', nav: 'nav.urgent', view: urgentView },
   { name: 'alerts', nav: 'nav.alerts', view: alertsView },
+  { name: 'webhooks', nav: 'hook.nav', view: webhooksView, any: ['webhooks.read'] },
   { name: 'safe-mode', nav: 'nav.safeMode', view: safeModeView },
   { name: 'users', nav: 'nav.users', view: usersView, any: ['users'] },
   { name: 'audit', nav: 'nav.audit', view: auditView, any: ['audit'] },

@@ -1,62 +1,119 @@
 // Audit log (admins): who changed what, signed in or was refused, newest
-// first, with filters, older pages, a CSV export and the hash chain check.
+// first, with filters (person, action, object, date range), older pages,
+// a CSV export of what the filters select and the hash chain check.
+//
+// Dates are plain date inputs read as Beijing days, the way the server
+// reads since and until (a day as the upper bound means its end).
 
-import { el, append, api, L, absTime, formMessages, refreshBar, roleLabel } from './kit.js';
-import { t } from './i18n.js';
+import { el, append, api, absTime, formMessages, refreshBar, roleLabel } from './kit.js';
+import { t, label, fmtNumber } from './i18n.js';
 
 const PAGE = 200;
 
+// ACTIONS are the action prefixes offered as suggestions; the filter
+// matches any action starting with what is typed.
+const ACTIONS = ['sign-in', 'sign-out', 'signin.failed', 'changeset.', 'POST ', 'PUT ', 'DELETE '];
+
 export default function auditView(pg) {
   const m = formMessages('audit');
-  const userIn = el('input', { id: 'audit-user', autocomplete: 'off', placeholder: t('audit.actor') });
-  const actionIn = el('input', { id: 'audit-action', autocomplete: 'off', placeholder: t('audit.action') });
+  const userIn = el('input', { id: 'audit-user', autocomplete: 'off', list: 'audit-users', placeholder: t('audit.userHint') });
+  const actionIn = el('input', { id: 'audit-action', autocomplete: 'off', list: 'audit-actions', placeholder: t('audit.actionHint') });
+  const objectIn = el('input', { id: 'audit-object', autocomplete: 'off', spellcheck: 'false', placeholder: t('audit.objectHint') });
   const sinceIn = el('input', { id: 'audit-since', type: 'date' });
   const untilIn = el('input', { id: 'audit-until', type: 'date' });
-  const chain = el('span', { id: 'audit-chain', class: 'muted' });
+  const users = el('datalist', { id: 'audit-users' });
+  const actions = el('datalist', { id: 'audit-actions' });
+  const chain = el('span', { id: 'audit-chain', class: 'muted', role: 'status' });
+  const count = el('p', { id: 'audit-count', class: 'muted small' });
   const tbody = el('tbody');
-  const more = el('button', { type: 'button', id: 'audit-more', hidden: true, onclick: () => load(true) }, '更早 ', el('small', { class: 'en', text: 'Older' }));
+  const more = el('button', { type: 'button', id: 'audit-more', hidden: true, onclick: () => load(true) }, t('audit.older'));
   let oldest = 0;
+  let shown = 0;
+  const seenActors = new Set();
+  const seenActions = new Set(ACTIONS);
 
   function query(extra) {
     const q = new URLSearchParams();
     if (userIn.value.trim()) q.set('user', userIn.value.trim());
     if (actionIn.value.trim()) q.set('action', actionIn.value.trim());
+    if (objectIn.value.trim()) q.set('object', objectIn.value.trim());
     if (sinceIn.value) q.set('since', sinceIn.value);
     if (untilIn.value) q.set('until', untilIn.value);
     for (const [k, v] of Object.entries(extra || {})) q.set(k, String(v));
     return q.toString();
   }
 
+  // check is what the page can say before asking: a reversed range.
+  function check() {
+    if (sinceIn.value && untilIn.value && untilIn.value < sinceIn.value) return t('audit.badRange');
+    return '';
+  }
+
+  // filterBy sets one filter from a cell of the table and applies it.
+  const filterBy = (input, value) => (e) => {
+    e.preventDefault();
+    input.value = value;
+    load(false);
+  };
+
   function row(e) {
-    return el('tr', { dataset: { seq: e.seq, action: e.action } },
+    const who = [e.role ? roleLabel(e.role) : '', e.via ? label('audit.via', e.via) : ''].filter(Boolean).join(' · ');
+    return el('tr', { class: e.status >= 400 ? 'audit-refused' : '', dataset: { seq: e.seq, action: e.action } },
       el('td', { class: 'nowrap', text: absTime(e.time) }),
-      el('td', {}, el('div', { text: e.actor || '—' }),
-        e.role || e.via ? el('div', { class: 'muted small', text: [e.role ? roleLabel(e.role) : '', e.via || ''].filter(Boolean).join(' · ') }) : null),
-      el('td', { text: e.action || '' }),
-      el('td', {}, e.target ? el('code', { text: e.target }) : ''),
-      el('td', { class: 'num', text: e.status ? String(e.status) : '' }),
+      el('td', {}, e.actor ? el('a', { href: '#/audit', class: 'audit-pick', title: t('audit.pick'), onclick: filterBy(userIn, e.actor), text: e.actor }) : '—',
+        who ? el('div', { class: 'muted small', text: who }) : null),
+      el('td', {}, el('code', { text: e.action || '' })),
+      el('td', {}, e.target ? el('a', { href: '#/audit', class: 'audit-pick', title: t('audit.pick'), onclick: filterBy(objectIn, e.target) },
+        el('code', { text: e.target })) : ''),
+      el('td', { class: 'num' + (e.status >= 400 ? ' error' : ''), text: e.status ? String(e.status) : '' }),
       el('td', { class: 'u-body', text: e.detail || '' }),
       el('td', { class: 'muted small', text: e.ip || '' }));
   }
 
+  function suggest(list) {
+    for (const e of list) {
+      if (e.actor) seenActors.add(e.actor);
+      if (e.action) seenActions.add(e.action.split(' ').length > 1 ? e.action : e.action.replace(/\.[^.]*$/, '.'));
+    }
+    users.replaceChildren(...[...seenActors].sort().map((v) => el('option', { value: v })));
+    actions.replaceChildren(...[...seenActions].sort().map((v) => el('option', { value: v })));
+  }
+
   async function load(older) {
     m.clear();
+    const problem = check();
+    if (problem) {
+      m.fail(problem);
+      return;
+    }
     try {
       const list = await api('GET', '/audit?' + query(older && oldest ? { limit: PAGE, before: oldest } : { limit: PAGE })) || [];
       if (!pg.alive) return;
-      if (!older) tbody.replaceChildren();
+      if (!older) {
+        tbody.replaceChildren();
+        shown = 0;
+      }
       tbody.append(...list.map(row));
+      shown += list.length;
       if (list.length) oldest = list[list.length - 1].seq;
       more.hidden = list.length < PAGE;
+      suggest(list);
+      count.textContent = shown ? t(more.hidden ? 'audit.countAll' : 'audit.countMore', { n: fmtNumber(shown) }) : '';
       if (!tbody.children.length) tbody.append(el('tr', {}, el('td', { colspan: 7, class: 'muted', text: t('audit.none') })));
     } catch (err) {
-      if (!err.handled) m.fail(t('cs.failed', { msg: err.message }));
+      if (!err.handled) m.fail(t('audit.failed', { msg: err.message }));
     }
   }
 
   // The CSV comes through fetch, so a bearer token works as well as the
   // cookie; the browser saves it from a blob: URL.
   async function exportCSV() {
+    m.clear();
+    const problem = check();
+    if (problem) {
+      m.fail(problem);
+      return;
+    }
     try {
       const resp = await api('GET', '/audit.csv?' + query(), undefined, { raw: true });
       const url = pg.objectURL(await resp.blob());
@@ -65,36 +122,57 @@ export default function auditView(pg) {
       a.click();
       a.remove();
     } catch (err) {
-      if (!err.handled) m.fail(t('cs.failed', { msg: err.message }));
+      if (!err.handled) m.fail(t('audit.failed', { msg: err.message }));
     }
   }
 
   async function verify() {
+    chain.className = 'muted';
+    chain.textContent = t('audit.verifying');
     try {
       const v = await api('GET', '/audit/verify');
       chain.className = v.ok ? 'ok-text' : 'error';
       chain.textContent = v.ok
-        ? `哈希链完整（${v.entries} 条）chain intact`
-        : `哈希链在 #${v.broken_at} 处断开：${v.reason || ''}`;
+        ? t('audit.chainOk', { n: fmtNumber(v.entries || 0) })
+        : t('audit.chainBroken', { seq: v.broken_at, reason: v.reason || '' });
     } catch (err) {
-      if (!err.handled) chain.textContent = err.message;
+      if (!err.handled) {
+        chain.className = 'error';
+        chain.textContent = err.message;
+      }
     }
   }
 
+  function clearFilters() {
+    for (const i of [userIn, actionIn, objectIn, sinceIn, untilIn]) i.value = '';
+    load(false);
+  }
+
+  const field = (id, key, input) => el('div', { class: 'audit-field' }, el('label', { for: id }, t(key)), input);
+
   append(pg.root, [
-    el('div', { class: 'page-head' }, el('h1', {}, L('audit.title')), refreshBar(pg)),
-    el('form', { class: 'card toolbar', id: 'audit-filter', method: 'post', onsubmit: (e) => {
+    el('div', { class: 'page-head' }, el('h1', {}, t('audit.title')), refreshBar(pg)),
+    el('form', { class: 'card audit-filter', id: 'audit-filter', method: 'post', onsubmit: (e) => {
       e.preventDefault();
       load(false);
-    } }, userIn, actionIn, el('label', {}, '自 ', sinceIn), el('label', {}, '至 ', untilIn),
-    el('button', { type: 'submit', class: 'primary' }, '筛选 ', el('small', { class: 'en', text: 'Filter' })),
-    el('button', { type: 'button', id: 'audit-export', onclick: exportCSV }, '导出 CSV ', el('small', { class: 'en', text: 'Export' })),
-    el('button', { type: 'button', id: 'audit-verify', onclick: verify }, '校验 ', el('small', { class: 'en', text: 'Verify chain' })),
-    chain),
+    } },
+    el('div', { class: 'audit-fields' },
+      field('audit-user', 'audit.actor', userIn), field('audit-action', 'audit.action', actionIn),
+      field('audit-object', 'audit.target', objectIn),
+      field('audit-since', 'audit.since', sinceIn), field('audit-until', 'audit.until', untilIn)),
+    users, actions,
+    el('div', { class: 'toolbar' },
+      el('button', { type: 'submit', class: 'primary', id: 'audit-apply' }, t('audit.filter')),
+      el('button', { type: 'button', id: 'audit-clear', onclick: clearFilters }, t('audit.clear')),
+      el('button', { type: 'button', id: 'audit-export', onclick: exportCSV }, t('audit.export')),
+      el('button', { type: 'button', id: 'audit-verify', onclick: verify }, t('audit.verify')),
+      chain),
+    el('p', { class: 'hint', text: t('audit.dateHint') })),
     m.error,
-    el('section', { class: 'card' }, el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'audit' },
-      el('thead', {}, el('tr', {}, el('th', {}, L('audit.time')), el('th', {}, L('audit.actor')), el('th', {}, L('audit.action')),
-        el('th', {}, L('audit.target')), el('th', { class: 'num' }, L('audit.status')), el('th', {}, '说明'), el('th', {}, L('audit.ip')))),
+    el('section', { class: 'card' }, count, el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'audit' },
+      el('thead', {}, el('tr', {}, el('th', {}, t('audit.time')), el('th', {}, t('audit.actor')), el('th', {}, t('audit.action')),
+        el('th', {}, t('audit.target')), el('th', { class: 'num' }, t('audit.status')), el('th', {}, t('audit.detail')),
+        el('th', {}, t('audit.ip')))),
       tbody)), more),
   ]);
   // No refresh loop: a log one is reading should not move under the

@@ -225,24 +225,45 @@ export const roleLabel = (role) => (role ? label('role', role) : '—');
 // ApiError is a refusal or failure of the API. message is what the page
 // shows: the catalogue's text for the error code (err.<code>) when it has
 // one, else the server's English sentence; detail is always the server's.
+// more holds a field error's reason and limits ({reason, min, limit}).
 export class ApiError extends Error {
-  constructor(status, detail, code, field) {
-    super(errorText(status, detail, code, field));
+  constructor(status, detail, code, field, more) {
+    super(errorText(status, detail, code, field, more));
     this.status = status;
     this.code = code || '';
     this.field = field || '';
+    this.reason = (more && more.reason) || '';
     this.detail = detail || '';
   }
 }
 
+// fieldName is how the page calls a field the API named ("items[2]" is
+// the items field; "target.groups[0]" the target's).
+function fieldName(field) {
+  const base = String(field).replace(/\[\d+\]$/, '');
+  for (const k of [base, base.split('.')[0]]) {
+    if (has('err.f.' + k)) return t('err.f.' + k);
+    if (has('field.' + k)) return t('field.' + k);
+  }
+  return String(field);
+}
+
 // errorText words an API error in the page's language. A field error
-// names the field as the page calls it; the server's sentence (English,
-// with the limits and values) follows in parentheses when the catalogue
-// has no text for the code.
-export function errorText(status, detail, code, field) {
+// names the field as the page calls it and, for the common problems the
+// server gives a reason for (required, too_long, ...), says it whole
+// ("标题：最多 200 个字"); otherwise the server's sentence (English, with
+// the limits and values) follows in parentheses.
+export function errorText(status, detail, code, field, more) {
+  const reason = more && more.reason;
+  if (code === 'invalid_field' && field && reason && has('err.field.' + reason)) {
+    const main = t('err.field.' + reason, { field: fieldName(field), limit: more.limit ?? '', min: more.min ?? '' });
+    // A wrong form or a missing reference: the server's sentence says which.
+    const why = (reason === 'invalid_format' || reason === 'unknown_reference') && detail;
+    return why ? t('err.withDetail', { text: main, detail }) : main;
+  }
   if (code && has('err.' + code)) {
-    const f = field ? label('field', field) : '';
-    const main = t('err.' + code, { field: f, detail: detail || '' });
+    const f = field ? fieldName(field) : '';
+    const main = t(code === 'invalid_field' && !f ? 'err.invalidInput' : 'err.' + code, { field: f, detail: detail || '' });
     return code === 'invalid_field' && detail ? t('err.withDetail', { text: main, detail }) : main;
   }
   if (!status) return t('err.network', { detail: detail || '' });
@@ -253,19 +274,21 @@ async function readError(resp) {
   let msg = '';
   let code = '';
   let field = '';
+  const more = {};
   try {
     if ((resp.headers.get('Content-Type') || '').includes('json')) {
       const j = await resp.json();
       msg = j && typeof j.error === 'string' ? j.error : JSON.stringify(j);
       code = j && typeof j.code === 'string' ? j.code : '';
       field = j && typeof j.field === 'string' ? j.field : '';
+      for (const k of ['reason', 'min', 'limit']) if (j && typeof j[k] === 'string') more[k] = j[k];
     } else {
       msg = (await resp.text()).slice(0, 300);
     }
   } catch {
     // an unreadable body still has its status
   }
-  return { msg, code, field };
+  return { msg, code, field, more };
 }
 
 let unauthorized = () => {};
@@ -333,8 +356,8 @@ async function call(method, path, body, { signingIn = false, raw = false, cookie
     throw new ApiError(0, err.message, 'network');
   }
   if (!resp.ok) {
-    const { msg, code, field } = await readError(resp);
-    const err = new ApiError(resp.status, msg, code, field);
+    const { msg, code, field, more } = await readError(resp);
+    const err = new ApiError(resp.status, msg, code, field, more);
     err.retryAfter = Number(resp.headers.get('Retry-After')) || 0;
     if (resp.status === 401 && !signingIn) {
       err.handled = true;

@@ -6,10 +6,7 @@
 // pg is the fleet page, refreshed after a screen was added.
 
 import { el, append, L, api, can, lookups, loadLookups, screenHref, formMessages } from './kit.js';
-import { t } from './i18n.js';
-
-// both is a catalogue entry (once bilingual, now the page's language).
-const both = t;
+import { t, compareText } from './i18n.js';
 
 export function pairCard(pg) {
   if (!can('fleet.write')) return null;
@@ -24,8 +21,8 @@ export function pairCard(pg) {
   const tagsIn = el('input', { id: 'pair-tags', name: 'tags', autocomplete: 'off', placeholder: t('pair.tagsHint') });
   const orientSel = el('select', { id: 'pair-orientation', name: 'orientation' },
     el('option', { value: '', text: t('pair.orientationUnset') }),
-    el('option', { value: 'landscape', text: both('pair.landscape') }),
-    el('option', { value: 'portrait', text: both('pair.portrait') }));
+    el('option', { value: 'landscape', text: t('pair.landscape') }),
+    el('option', { value: 'portrait', text: t('pair.portrait') }));
   const tzIn = el('input', { id: 'pair-timezone', name: 'timezone', autocomplete: 'off', placeholder: 'Asia/Shanghai' });
   const screenSel = el('select', { id: 'pair-screen', name: 'screen', onchange: layout });
   const tokenOut = el('code', { id: 'pair-token', class: 'pair-token', hidden: true });
@@ -76,7 +73,7 @@ export function pairCard(pg) {
       const keep = [groupSel.value, screenSel.value];
       groupSel.replaceChildren(el('option', { value: '', text: t('pair.noGroup') }),
         ...lookups.groups.map((g) => el('option', { value: g.id, text: g.name && g.name !== g.id ? `${g.name} (${g.id})` : g.id })));
-      const list = (screens || []).slice().sort((a, b) => (a.name || '').localeCompare(b.name || '', 'zh-CN'));
+      const list = (screens || []).slice().sort((a, b) => compareText(a.name, b.name));
       screenSel.replaceChildren(el('option', { value: '', text: t('pair.repairNone') }),
         ...list.map((s) => el('option', { value: s.id, text: `${s.name || s.id} (${s.id})` })));
       groupSel.value = keep[0];
@@ -94,12 +91,13 @@ export function pairCard(pg) {
     const byToken = currentMode() === 'token';
     const code = codeIn.value.trim();
     const screen = byToken ? '' : screenSel.value;
-    if (!byToken && !code) return msg.fail(both('pair.needCode'));
-    if (!screen && !nameIn.value.trim()) return msg.fail(both('pair.needName'));
+    if (!byToken && !code) return msg.fail(t('pair.needCode'));
+    if (!screen && !nameIn.value.trim()) return msg.fail(t('pair.needName'));
     const body = screen ? { code, screen } : {
       name: nameIn.value.trim(),
       group: groupSel.value,
-      tags: tagsIn.value.split(/[,，、]/).map((s) => s.trim()).filter(Boolean),
+      tags: tagsIn.value.split(/[,\uFF0C\u3001]/) // , or the Chinese comma and list comma
+        .map((s) => s.trim()).filter(Boolean),
       orientation: orientSel.value,
       timezone: tzIn.value.trim(),
     };
@@ -123,7 +121,7 @@ export function pairCard(pg) {
       pg.tick(); // the new screen in the list below
     } catch (err) {
       if (err.handled) return;
-      if (err.code === 'pairing_code_unknown') msg.fail(both('pair.unknown'));
+      if (err.code === 'pairing_code_unknown') msg.fail(t('pair.unknown'));
       else if (err.status === 429 && err.retryAfter) msg.fail(t('pair.tooMany', { secs: err.retryAfter }));
       else msg.fail(t('pair.failed', { msg: err.message }));
     } finally {

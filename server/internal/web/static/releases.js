@@ -7,7 +7,8 @@
 // checks the build again; this page only shows what they report.
 
 import { $, el, append, L, api, enc, can, absTime, fmtBytes, screenHref, lookups, loadLookups } from './kit.js';
-import { t } from './i18n.js';
+import { t, fmtNumber } from './i18n.js';
+import { listText } from './targets.js';
 
 // SCREEN_CLASS colours a screen's roll-out state with the page's badges.
 const SCREEN_CLASS = {
@@ -21,7 +22,7 @@ const label = (prefix, v) => {
 };
 
 function stateBadge(prefix, v, cls) {
-  return el('span', { class: cls || 'badge', dataset: { state: v } }, label(prefix, v), ' ', el('small', { class: 'en', text: v }));
+  return el('span', { class: cls || 'badge', dataset: { state: v }, title: v }, label(prefix, v));
 }
 
 // versionsLine is the fleet page's one line on player versions: how many
@@ -33,7 +34,7 @@ export function versionsLine() {
     try {
       const vs = (await api('GET', '/player-versions')) || [];
       const parts = [t('rel.fleetVersions'), ' '];
-      vs.forEach((v, i) => parts.push(i ? ' · ' : '', el('code', { text: v.version || t('rel.unknown') }), ` ×${v.screens}`));
+      vs.forEach((v, i) => parts.push(i ? ' · ' : '', el('code', { text: v.version || t('rel.unknown') }), ` ×${fmtNumber(v.screens)}`));
       if (can('releases')) {
         const cur = ((await api('GET', '/rollouts')) || []).find((r) => r.state !== 'superseded');
         if (cur) {
@@ -41,7 +42,7 @@ export function versionsLine() {
           const c = v.counts || {};
           parts.push(' — ', el('a', { href: '#/player-versions/' + enc(cur.id) },
             t('rel.fleetRollout', {
-              version: cur.version, state: label('rel.phase', cur.state) + (cur.paused ? `，${t('rel.paused')}` : ''),
+              version: cur.version, state: label('rel.phase', cur.state) + (cur.paused ? t('rel.pausedSuffix') : ''),
               running: c.running || 0, failed: c.failed || 0,
             })));
         }
@@ -175,8 +176,8 @@ export default function releasesView(pg, arg) {
   function renderVersions(vs) {
     versionsBody.replaceChildren(...(vs || []).map((v) => el('tr', { dataset: { version: v.version } },
       el('td', {}, v.version ? el('code', { text: v.version }) : el('span', { class: 'muted', text: t('rel.unknown') })),
-      el('td', { class: 'num', text: String(v.screens) }),
-      el('td', { class: 'num', text: String(v.online) }))));
+      el('td', { class: 'num', text: fmtNumber(v.screens) }),
+      el('td', { class: 'num', text: fmtNumber(v.online) }))));
   }
 
   function renderBuilds(bs) {
@@ -212,7 +213,7 @@ export default function releasesView(pg, arg) {
   }
 
   const phase = (r) => stateBadge('rel.phase', r.state, r.state === 'done' ? 'badge ok' : r.state === 'superseded' ? 'badge' : 'badge state-stale');
-  const groupNames = (ids) => (ids && ids.length ? ids.map((g) => lookups.groupNames.get(g) || g).join('、') : '—');
+  const groupNames = (ids) => (ids && ids.length ? listText(ids.map((g) => lookups.groupNames.get(g) || g)) : '—');
 
   function renderRollouts(rs, selected) {
     rolloutsBody.replaceChildren(...rs.map((r) => el('tr', {
@@ -257,7 +258,7 @@ export default function releasesView(pg, arg) {
     const counts = el('div', { class: 'counts', id: 'rel-counts' },
       ['failed', 'downloaded', 'downloading', 'offered', 'pending', 'running', 'waiting'].filter((s) => v.counts[s]).map((s) =>
         el('div', { class: 'count', dataset: { state: s } },
-          el('span', { class: 'n', text: String(v.counts[s]) }), stateBadge('rel.s', s, SCREEN_CLASS[s]))));
+          el('span', { class: 'n', text: fmtNumber(v.counts[s]) }), stateBadge('rel.s', s, SCREEN_CLASS[s]))));
     const rows = v.screens.map((s) => el('tr', { dataset: { screen: s.screen, state: s.state } },
       el('td', {}, el('a', { href: screenHref(s.screen), text: s.name || s.screen }),
         s.canary ? [' ', el('span', { class: 'tag', text: t('rel.canaryMark') })] : null),
@@ -273,7 +274,8 @@ export default function releasesView(pg, arg) {
         el('div', { class: 'toolbar' }, buttons)),
       el('p', {},
         phase(v), v.paused ? [' ', el('span', { class: 'badge bad', text: t('rel.paused') })] : null, ' ',
-        `${t('rel.canary')}：${groupNames(v.canary_groups)} · ${t('rel.coverage')}：${v.state === 'canary' ? 0 : v.coverage}%（${t('rel.percent')} ${v.percent}%）· ${v.id}`),
+        t('rel.rolloutLine', { canary: groupNames(v.canary_groups), coverage: v.state === 'canary' ? 0 : v.coverage, percent: v.percent }),
+        ` · ${v.id}`),
       el('p', { id: 'rel-act-error', class: 'error', role: 'alert', hidden: true }),
       counts,
       el('h3', {}, L('rel.progress')),

@@ -12,7 +12,7 @@ import {
   confirmButton, refreshBar, thumbnails, changesetHref, statusBadge,
 } from './kit.js';
 import { targetSummary } from './targets.js';
-import { t, label } from './i18n.js';
+import { t, label, fmtNumber } from './i18n.js';
 
 
 export function stateBadge(state) {
@@ -134,7 +134,7 @@ function overview(pg) {
     return el('tr', { dataset: { id: cs.id, state: cs.state } },
       el('td', {}, el('a', { class: 'cs-link', href: changesetHref(cs.id), text: csTitle(cs) })),
       withState ? el('td', {}, stateBadge(cs.state)) : el('td', { text: cs.author_name || cs.author || '—' }),
-      el('td', { class: 'num', text: String(opsCount(cs)) }),
+      el('td', { class: 'num', text: fmtNumber(opsCount(cs)) }),
       el('td', {}, timeEl(cs.submitted_at)),
       withState ? el('td', { text: cs.decided_by_name || cs.decided_by || '—' })
         : el('td', {}, el('a', { class: 'button-link', href: changesetHref(cs.id), dataset: { review: cs.id } }, t('cs.review'))),
@@ -304,7 +304,7 @@ const opsCount = (cs) => (typeof cs.ops === 'number' ? cs.ops : Array.isArray(cs
 
 function actionBadge(action) {
   return el('span', { class: `badge cs-action cs-action-${String(action).replace(/[^a-z_]/g, '')}`, dataset: { action } },
-    t('cs.action.' + action), ' ', el('small', { class: 'en', text: action }));
+    label('cs.action', action));
 }
 
 function changeLabel(c) {
@@ -355,12 +355,12 @@ function changeNode(c, ctx) {
   const rows = keys.map((k) => {
     const changed = !before || !after || !same(k);
     return el('tr', { class: changed ? 'changed' : 'same', dataset: { field: k } },
-      el('th', { scope: 'row' }, t('field.' + k) === 'field.' + k ? k : t('field.' + k)),
+      el('th', { scope: 'row' }, label('field', k)),
       el('td', { class: 'diff-before' }, before ? value(c.kind, k, before[k], ctx) : el('span', { class: 'muted', text: t('cs.created') })),
       el('td', { class: 'diff-after' }, after ? value(c.kind, k, after[k], ctx) : el('span', { class: 'muted', text: t('cs.deleted') })));
   });
   return el('article', { class: `cs-change action-${c.action}`, dataset: { kind: c.kind, action: c.action, id: c.id } },
-    el('h3', {}, actionBadge(c.action), ' ', t('cs.kind.' + c.kind), ' ', el('small', { class: 'en', text: c.kind }), ' ',
+    el('h3', {}, actionBadge(c.action), ' ', label('cs.kind', c.kind), ' ',
       el('span', { class: 'cs-label', text: changeLabel(c) }), ' ', el('code', { class: 'muted small', text: c.id })),
     el('div', { class: 'table-wrap' }, el('table', { class: 'grid diff' },
       el('thead', {}, el('tr', {}, el('th', {}, L('cs.field')), el('th', {}, L('cs.before')), el('th', {}, L('cs.after')))),
@@ -377,7 +377,7 @@ function value(kind, key, v, ctx) {
       return el('span', { class: 'diff-asset' }, ctx.thumbFor(v), ' ', el('code', { class: 'small', title: v, text: String(v).slice(0, 12) }));
     case 'items':
       if (!Array.isArray(v)) break;
-      if (!v.length) return el('span', { class: 'muted', text: '（空）' });
+      if (!v.length) return el('span', { class: 'muted', text: t('cs.empty') });
       return el('ol', { class: 'plain diff-items' }, v.map((id) => el('li', { title: id, text: ctx.items.has(id) ? ctx.items.get(id).title : id })));
     case 'playlist':
     case 'default_playlist':
@@ -388,7 +388,7 @@ function value(kind, key, v, ctx) {
     case 'to':
       return absTime(v);
     case 'duration_s':
-      return `${v} 秒`;
+      return t('dur.s', { s: v });
     case 'body':
       return el('div', { class: 'diff-text', text: String(v) });
     default:

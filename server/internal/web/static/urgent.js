@@ -1,7 +1,7 @@
 // urgent screen of the admin page.
 
 import {
-  TZ_OFFSET, $, el, append, bi, absTime, timeEl, statusBadge, api, enc, lookups, loadLookups, showBanner, can,
+  TZ_OFFSET, $, el, append, absTime, timeEl, statusBadge, api, enc, lookups, loadLookups, showBanner, can,
 } from './kit.js';
 import { targetSummary } from './targets.js';
 import { t } from './i18n.js';
@@ -25,8 +25,8 @@ export default function urgentView(pg) {
   expIn.value = shanghaiLocal(new Date(Date.now() + 3600 * 1000));
   const groupBox = el('div', { class: 'choices', id: 'u-groups', hidden: true });
   const screenBox = el('div', { class: 'choices', id: 'u-screens', hidden: true });
-  const radio = (value, zh, en, checked) => el('label', { class: 'inline' },
-    el('input', { type: 'radio', name: 'target', value, checked, onchange: showTargets }), ' ', bi(zh, en));
+  const radio = (value, key, checked) => el('label', { class: 'inline' },
+    el('input', { type: 'radio', name: 'target', value, checked, onchange: showTargets }), ' ', t(key));
   const tbody = el('tbody');
   let screensCache = [];
   let screenNames = new Map();
@@ -46,21 +46,21 @@ export default function urgentView(pg) {
     box.replaceChildren(...list.map((x) => el('label', { class: 'inline choice' },
       el('input', { type: 'checkbox', name, value: x.id, checked: checked.has(x.id) }), ' ',
       x.name && x.name !== x.id ? `${x.name}` : x.id, el('small', { class: 'muted', text: ` ${x.id}` }))));
-    if (!list.length) box.append(el('span', { class: 'muted', text: '（无）' }));
+    if (!list.length) box.append(el('span', { class: 'muted', text: t('common.none') }));
   }
 
   const form = el('form', { id: 'urgent-form', class: 'card form', method: 'post', novalidate: true, onsubmit: submit },
-    el('h2', {}, bi('发送紧急通知', 'Send an urgent notice')),
-    el('p', { class: 'muted', text: '紧急通知会在 2 秒内全屏覆盖目标屏幕，直到到期或撤回。' }),
-    el('label', { for: 'u-title' }, bi('标题', 'Title')), titleIn,
-    el('label', { for: 'u-body' }, bi('正文', 'Body')), bodyIn,
-    el('fieldset', {}, el('legend', {}, bi('发送范围', 'Target')),
-      radio('all', '全部屏幕', 'all screens', true), radio('groups', '按分组', 'groups', false),
-      radio('screens', '指定屏幕', 'screens', false), groupBox, screenBox),
-    el('label', { for: 'u-expires' }, bi('到期时间', 'Expires at'),
-      el('span', { class: 'hint', text: '按北京时间（Asia/Shanghai, UTC+8）理解，与浏览器时区无关；最长 7 天。' })),
+    el('h2', {}, t('urgent.send')),
+    el('p', { class: 'muted', text: t('urgent.sendHint') }),
+    el('label', { for: 'u-title' }, t('urgent.title')), titleIn,
+    el('label', { for: 'u-body' }, t('urgent.body')), bodyIn,
+    el('fieldset', {}, el('legend', {}, t('urgent.target')),
+      radio('all', 'tgt.all', true), radio('groups', 'tgt.groups', false),
+      radio('screens', 'tgt.screens', false), groupBox, screenBox),
+    el('label', { for: 'u-expires' }, t('urgent.expires'),
+      el('span', { class: 'hint', text: t('urgent.expiresHint') })),
     expIn,
-    el('div', { class: 'form-actions' }, el('button', { type: 'submit', class: 'primary', id: 'u-send' }, bi('发送', 'Send'))),
+    el('div', { class: 'form-actions' }, el('button', { type: 'submit', class: 'primary', id: 'u-send' }, t('urgent.sendButton'))),
     msg, okMsg);
 
   async function submit(e) {
@@ -72,15 +72,15 @@ export default function urgentView(pg) {
       msg.hidden = false;
     };
     const title = titleIn.value.trim();
-    if (!title) return fail('请填写标题。title: is required');
-    if (!expIn.value) return fail('请选择到期时间。expires_at: is required');
+    if (!title) return fail(t('urgent.needTitle'));
+    if (!expIn.value) return fail(t('urgent.needExpires'));
     const target = {};
     const k = targetKind();
     if (k === 'all') target.all = true;
     else {
       const box = k === 'groups' ? groupBox : screenBox;
       const ids = [...box.querySelectorAll('input:checked')].map((i) => i.value);
-      if (!ids.length) return fail(k === 'groups' ? '请至少选择一个分组。' : '请至少选择一块屏幕。');
+      if (!ids.length) return fail(t(k === 'groups' ? 'tgt.needGroup' : 'tgt.needScreen'));
       target[k] = ids;
     }
     // datetime-local gives "YYYY-MM-DDTHH:MM" (seconds only if typed);
@@ -91,14 +91,14 @@ export default function urgentView(pg) {
     btn.disabled = true;
     try {
       const n = await api('POST', '/urgent', body);
-      okMsg.textContent = `已发送「${n.title}」，${absTime(n.expires_at)} 到期。`;
+      okMsg.textContent = t('urgent.sent', { title: n.title, time: absTime(n.expires_at) });
       okMsg.hidden = false;
       titleIn.value = '';
       bodyIn.value = '';
       lookups.at = 0; // the new notice may be what screens show next
       pg.tick();
     } catch (err) {
-      if (!err.handled) fail(`发送失败 (rejected)：${err.message}`);
+      if (!err.handled) fail(t('urgent.sendFailed', { msg: err.message }));
     } finally {
       btn.disabled = false;
     }
@@ -108,13 +108,13 @@ export default function urgentView(pg) {
   // would block the refresh loop and is easy to click through.
   function withdrawButton(n) {
     let armed = 0;
-    const b = el('button', { type: 'button', class: 'danger small', dataset: { withdraw: n.id } }, '撤回');
+    const b = el('button', { type: 'button', class: 'danger small', dataset: { withdraw: n.id } }, t('urgent.withdraw'));
     b.addEventListener('click', async () => {
       if (!armed) {
-        b.textContent = '确认撤回？';
+        b.textContent = t('urgent.confirmWithdraw');
         armed = setTimeout(() => {
           armed = 0;
-          b.textContent = '撤回';
+          b.textContent = t('urgent.withdraw');
         }, 4000);
         return;
       }
@@ -124,7 +124,7 @@ export default function urgentView(pg) {
         await api('DELETE', `/urgent/${enc(n.id)}`);
         pg.tick();
       } catch (err) {
-        if (!err.handled) showBanner(`撤回失败 (withdraw failed)：${err.message}`);
+        if (!err.handled) showBanner(t('urgent.withdrawFailed', { msg: err.message }));
         b.disabled = false;
       }
     });
@@ -132,14 +132,15 @@ export default function urgentView(pg) {
   }
 
   append(pg.root, [
-    el('div', { class: 'page-head' }, el('h1', {}, bi('紧急通知', 'Urgent notices')),
-      el('div', { class: 'toolbar' }, el('button', { type: 'button', id: 'refresh', onclick: () => pg.tick() }, bi('刷新', 'Refresh')))),
+    el('div', { class: 'page-head' }, el('h1', {}, t('urgent.heading')),
+      el('div', { class: 'toolbar' }, el('button', { type: 'button', id: 'refresh', onclick: () => pg.tick() }, t('common.refresh')))),
     // The list comes first: what went out to public screens this week is
     // what anyone opening this page needs to see.
-    el('section', { class: 'card urgent-recent' }, el('h2', {}, bi('近 7 天的通知', 'Notices, last 7 days')),
+    el('section', { class: 'card urgent-recent' }, el('h2', {}, t('urgent.recent')),
       el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'urgent-list' },
-        el('thead', {}, el('tr', {}, el('th', {}, '标题'), el('th', {}, '正文'), el('th', {}, '范围'), el('th', {}, '状态'),
-          el('th', {}, '发出'), el('th', {}, t('urgent.by')), el('th', {}, '到期（北京时间）'), el('th', {}, ''))),
+        el('thead', {}, el('tr', {}, el('th', {}, t('urgent.title')), el('th', {}, t('urgent.body')), el('th', {}, t('urgent.target')),
+          el('th', {}, t('urgent.status')), el('th', {}, t('urgent.sentAt')), el('th', {}, t('urgent.by')), el('th', {}, t('urgent.endsAt')),
+          el('th', {}, ''))),
         tbody))),
     // Sending needs the urgent permission an admin grants per person.
     can('urgent') ? form : null,
@@ -173,6 +174,6 @@ export default function urgentView(pg) {
       el('td', { class: 'u-by', text: sender(n) || '—' }),
       el('td', {}, absTime(n.withdrawn_at || n.expires_at)),
       el('td', {}, n.status === 'active' && mayWithdraw ? withdrawButton(n) : ''))));
-    if (!recent.length) tbody.append(el('tr', {}, el('td', { colspan: 8, class: 'muted', text: '近 7 天没有紧急通知。' })));
+    if (!recent.length) tbody.append(el('tr', {}, el('td', { colspan: 8, class: 'muted', text: t('urgent.none') })));
   });
 }

@@ -6,7 +6,8 @@
 import {
   el, append, api, enc, L, isMe, timeEl, roleLabel, formMessages, confirmButton, refreshBar, lookups, loadLookups,
 } from './kit.js';
-import { t, ROLES } from './i18n.js';
+import { t, ROLES, compareText } from './i18n.js';
+import { listText } from './targets.js';
 
 export default function usersView(pg) {
   const m = formMessages('user');
@@ -159,7 +160,7 @@ export default function usersView(pg) {
         ? el('button', { type: 'button', class: 'small', dataset: { enable: u.id }, onclick: () => setDisabled(u, false) }, t('users.enable'))
         : confirmButton(t('users.disable'), t('users.confirmDisable'), { disable: u.id }, () => setDisabled(u, true)),
     ]);
-    const groups = u.groups && u.groups.length ? u.groups.map((g) => lookups.groupNames.get(g) || g).join('、') : t('users.allScreens');
+    const groups = u.groups && u.groups.length ? listText(u.groups.map((g) => lookups.groupNames.get(g) || g)) : t('users.allScreens');
     return el('tr', { class: u.disabled ? 'disabled-row' : '', dataset: { id: u.id, username: u.username, role: u.role } },
       el('td', { class: 'u-name', text: u.username }),
       el('td', { text: roleLabel(u.role) }),
@@ -187,7 +188,7 @@ export default function usersView(pg) {
     const [users] = await Promise.all([api('GET', '/users'), loadLookups()]);
     if (!pg.alive) return;
     renderGroups();
-    const list = (users || []).slice().sort((a, b) => a.username.localeCompare(b.username, 'zh-CN'));
+    const list = (users || []).slice().sort((a, b) => compareText(a.username, b.username));
     if (pwOpen) return;
     tbody.replaceChildren(...list.map(row));
     if (!list.length) tbody.append(el('tr', {}, el('td', { colspan: 8, class: 'muted', text: t('users.none') })));
