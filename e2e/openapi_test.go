@@ -48,12 +48,14 @@ func TestMain(m *testing.M) {
 
 // apiValidator holds the description and the mismatches seen so far.
 type apiValidator struct {
-	router routers.Router
+	router     routers.Router
+	operations []string // "METHOD /path" of every operation described
 
 	mu        sync.Mutex
 	checked   int
-	problems  map[string]int // "METHOD /path status: what failed" → times seen
-	firstSeen []string       // problems in the order they first occurred
+	exercised map[string]bool // operations the tests reached
+	problems  map[string]int  // "METHOD /path status: what failed" → times seen
+	firstSeen []string        // problems in the order they first occurred
 }
 
 func newAPIValidator(file string) (*apiValidator, error) {
@@ -70,7 +72,14 @@ func newAPIValidator(file string) (*apiValidator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	return &apiValidator{router: router, problems: map[string]int{}}, nil
+	var ops []string
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			ops = append(ops, method+" "+path)
+		}
+	}
+	sort.Strings(ops)
+	return &apiValidator{router: router, operations: ops, problems: map[string]int{}, exercised: map[string]bool{}}, nil
 }
 
 // record notes a mismatch of an exchange with path (the description's
@@ -93,7 +102,14 @@ func (v *apiValidator) report() string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.problems) == 0 {
-		fmt.Fprintf(os.Stderr, "e2e: %d API exchanges matched %s\n", v.checked, openAPIFile)
+		var missed []string
+		for _, op := range v.operations {
+			if !v.exercised[op] {
+				missed = append(missed, op)
+			}
+		}
+		fmt.Fprintf(os.Stderr, "e2e: %d API exchanges matched %s; they reached %d of its %d operations (not: %s)\n",
+			v.checked, openAPIFile, len(v.operations)-len(missed), len(v.operations), strings.Join(missed, ", "))
 		return ""
 	}
 	keys := append([]string(nil), v.firstSeen...)
@@ -147,6 +163,9 @@ func (t *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	}
 	t.v.mu.Lock()
 	t.v.checked++
+	if findErr == nil {
+		t.v.exercised[req.Method+" "+route.Path] = true
+	}
 	t.v.mu.Unlock()
 
 	switch {
