@@ -1,15 +1,22 @@
 package api
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/legacy"
 )
 
 // loadOpenAPI parses and validates the embedded description.
@@ -173,4 +180,220 @@ func TestOpenAPIServed(t *testing.T) {
 	if rec.Code != http.StatusNotModified || rec.Body.Len() != 0 {
 		t.Errorf("If-None-Match %s: got %d with %d bytes, want 304 and no body", etag, rec.Code, rec.Body.Len())
 	}
+}
+
+// describedCall sends one request through the router and checks it and the
+// answer against the description, the way e2e/openapi_test.go checks the
+// end-to-end traffic; this covers operations those tests do not reach.
+type describedCall struct {
+	t      *testing.T
+	v      *env
+	router routers.Router
+}
+
+func newDescribedCall(t *testing.T, v *env) *describedCall {
+	t.Helper()
+	router, err := legacy.NewRouter(loadOpenAPI(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &describedCall{t: t, v: v, router: router}
+}
+
+var describedOptions = func() *openapi3filter.Options {
+	o := &openapi3filter.Options{
+		AuthenticationFunc:                openapi3filter.NoopAuthenticationFunc, // the server checks credentials
+		RejectWhenRequestBodyNotSpecified: true,
+		IncludeResponseStatus:             true,
+	}
+	o.WithCustomSchemaErrorFunc(func(se *openapi3.SchemaError) string {
+		return fmt.Sprintf("at /%s: %s", strings.Join(se.JSONPointer(), "/"), se.Reason)
+	})
+	return o
+}()
+
+// do sends body (JSON unless ctype says otherwise) as the break-glass
+// admin, checks the exchange and answers the recorder.
+func (d *describedCall) do(method, path string, body any, ctype string) *httptest.ResponseRecorder {
+	d.t.Helper()
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case []byte:
+		raw = b
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			d.t.Fatal(err)
+		}
+		ctype = "application/json"
+	}
+	newReq := func() *http.Request {
+		r := httptest.NewRequest(method, path, bytes.NewReader(raw))
+		if raw == nil {
+			r = httptest.NewRequest(method, path, nil)
+		}
+		if ctype != "" {
+			r.Header.Set("Content-Type", ctype)
+		}
+		r.Header.Set("Authorization", "Bearer "+adminToken)
+		return r
+	}
+	rec := httptest.NewRecorder()
+	d.v.e.ServeHTTP(rec, newReq())
+
+	req := newReq()
+	where := fmt.Sprintf("%s %s → %d", method, path, rec.Code)
+	route, params, err := d.router.FindRoute(req)
+	if err != nil {
+		if rec.Code != http.StatusNotFound && rec.Code != http.StatusMethodNotAllowed {
+			d.t.Errorf("%s: not in the description: %v", where, err)
+		}
+		return rec
+	}
+	opts := *describedOptions
+	if ctype != "" && ctype != "application/json" {
+		opts.ExcludeRequestBody = true // uploads: only the content type is described
+	}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: &opts}
+	if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil && rec.Code < 400 {
+		d.t.Errorf("%s: request accepted but invalid by the description: %v", where, err)
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: rec.Code,
+		Header: rec.Header(), Options: &opts}
+	out.SetBodyBytes(rec.Body.Bytes())
+	if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+		d.t.Errorf("%s: answer does not match the description: %v\n%s", where, err, truncate(rec.Body.String(), 400))
+	}
+	return rec
+}
+
+// TestOpenAPIDescribesAnswers walks through the admin API as the
+// break-glass admin and checks each exchange against the description.
+func TestOpenAPIDescribesAnswers(t *testing.T) {
+	v := newEnv(t)
+	s := v.seed()
+	d := newDescribedCall(t, v)
+	want := func(rec *httptest.ResponseRecorder, code int) {
+		t.Helper()
+		if rec.Code != code {
+			t.Fatalf("got %d, want %d: %s", rec.Code, code, rec.Body)
+		}
+	}
+	id := func(rec *httptest.ResponseRecorder) string {
+		t.Helper()
+		var o struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &o); err != nil || o.ID == "" {
+			t.Fatalf("no id in %s", rec.Body)
+		}
+		return o.ID
+	}
+
+	want(d.do("GET", "/healthz", nil, ""), 200)
+	want(d.do("GET", "/metrics", nil, ""), 200)
+	want(d.do("GET", "/api/v1/openapi.json", nil, ""), 200)
+	want(d.do("GET", "/api/v1/session", nil, ""), 200)
+	want(d.do("GET", "/api/v1/me", nil, ""), 200)
+	want(d.do("GET", "/api/v1/me/tokens", nil, ""), 400) // break-glass is not a person
+	want(d.do("POST", "/api/v1/session", map[string]any{"username": "nobody", "password": "x"}, ""), 401)
+
+	// People.
+	u := d.do("POST", "/api/v1/users", map[string]any{"username": "lin", "password": "a long enough passphrase 42",
+		"role": "editor", "groups": []string{}}, "")
+	want(u, 201)
+	uid := id(u)
+	want(d.do("GET", "/api/v1/users", nil, ""), 200)
+	want(d.do("GET", "/api/v1/users/"+uid, nil, ""), 200)
+	want(d.do("PUT", "/api/v1/users/"+uid, map[string]any{"role": "reviewer", "urgent": true}, ""), 200)
+	want(d.do("POST", "/api/v1/users/"+uid+"/password", map[string]any{"password": "another long passphrase 43"}, ""), 204)
+	want(d.do("DELETE", "/api/v1/users/"+uid+"/totp", nil, ""), 204)
+	want(d.do("GET", "/api/v1/users/nope", nil, ""), 404)
+
+	// Content.
+	want(d.do("GET", "/api/v1/assets", nil, ""), 200)
+	want(d.do("GET", "/api/v1/assets/"+s.sha, nil, ""), 200)
+	want(d.do("GET", "/api/v1/assets/"+s.sha+"/raw", nil, ""), 200)
+	want(d.do("GET", "/api/v1/items", nil, ""), 200)
+	want(d.do("GET", "/api/v1/items/"+s.item, nil, ""), 200)
+	want(d.do("PUT", "/api/v1/items/"+s.item, map[string]any{"kind": "notice", "title": "停水通知", "body": "周三", "duration_s": 12}, ""), 200)
+	want(d.do("POST", "/api/v1/items", map[string]any{"kind": "psa", "title": "x", "colour": "red"}, ""), 400)
+	extra := id(d.do("POST", "/api/v1/items", map[string]any{"kind": "psa", "title": "临时"}, ""))
+	want(d.do("DELETE", "/api/v1/items/"+extra, nil, ""), 204)
+	want(d.do("GET", "/api/v1/playlists", nil, ""), 200)
+	want(d.do("GET", "/api/v1/playlists/"+s.playlist, nil, ""), 200)
+	want(d.do("PUT", "/api/v1/playlists/"+s.playlist, map[string]any{"name": "日常", "items": []string{s.item}}, ""), 200)
+	want(d.do("GET", "/api/v1/schedules", nil, ""), 200)
+	want(d.do("GET", "/api/v1/schedules/"+s.schedule, nil, ""), 200)
+	want(d.do("PUT", "/api/v1/schedules/"+s.schedule, map[string]any{"playlist": s.playlist, "target": map[string]any{"all": true},
+		"cron": "0 7 * * *", "duration_s": 3600, "from": "2026-03-01T00:00:00+08:00", "to": nil, "priority": 2}, ""), 200)
+	want(d.do("GET", "/api/v1/changesets?state=open", nil, ""), 200)
+
+	// Fleet.
+	g := d.do("POST", "/api/v1/groups", map[string]any{"id": "jd", "name": "街道", "timezone": "Asia/Shanghai"}, "")
+	want(g, 201)
+	want(d.do("GET", "/api/v1/groups", nil, ""), 200)
+	want(d.do("GET", "/api/v1/groups/jd", nil, ""), 200)
+	want(d.do("PUT", "/api/v1/groups/jd", map[string]any{"name": "街道", "default_playlist": s.playlist}, ""), 200)
+	want(d.do("PUT", "/api/v1/screens/"+s.screenB, map[string]any{"name": "B", "group": "jd", "tags": []string{"hall"}, "orientation": "portrait"}, ""), 200)
+	want(d.do("GET", "/api/v1/screens", nil, ""), 200)
+	want(d.do("GET", "/api/v1/screens?state=offline&group=jd", nil, ""), 200)
+	want(d.do("GET", "/api/v1/screens/"+s.screenA, nil, ""), 200)
+	want(d.do("GET", "/api/v1/screens/"+s.screenA+"/manifest", nil, ""), 200)
+	want(d.do("GET", "/api/v1/screens/"+s.screenA+"/history?limit=10", nil, ""), 200)
+	want(d.do("GET", "/api/v1/screens/"+s.screenA+"/timeline?from=2026-03-01T00:00:00Z&to=2026-03-02T00:00:00Z", nil, ""), 200)
+	want(d.do("GET", "/api/v1/screens/"+s.screenA+"/now", nil, ""), 200)
+	want(d.do("GET", "/api/v1/screens/"+s.screenA+"/commands", nil, ""), 200)
+	want(d.do("POST", "/api/v1/screens/"+s.screenA+"/commands", map[string]any{"type": "reload"}, ""), 503) // not enabled here
+	want(d.do("GET", "/api/v1/screens/"+s.screenA+"/screenshot", nil, ""), 404)
+	want(d.do("POST", "/api/v1/screens/"+s.screenA+"/token", nil, ""), 200)
+	want(d.do("GET", "/api/v1/fleet", nil, ""), 200)
+	want(d.do("GET", "/api/v1/alerts?limit=5", nil, ""), 200)
+	want(d.do("POST", "/api/v1/screens/pair", map[string]any{"code": "ABCD2345", "name": "C"}, ""), 404)
+	c := d.do("POST", "/api/v1/screens", map[string]any{"name": "C", "group": "jd"}, "")
+	want(c, 201)
+	want(d.do("DELETE", "/api/v1/screens/"+id(c), nil, ""), 204)
+
+	// Webhooks.
+	w := d.do("POST", "/api/v1/webhooks", map[string]any{"url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef0123"}, "")
+	want(w, 201)
+	want(d.do("GET", "/api/v1/webhooks", nil, ""), 200)
+	want(d.do("DELETE", "/api/v1/webhooks/"+id(w), nil, ""), 204)
+
+	// Urgent notices and safe mode.
+	n := d.do("POST", "/api/v1/urgent", map[string]any{"title": "暴雨预警", "body": "请勿外出", "target": map[string]any{"groups": []string{"jd"}},
+		"expires_at": testNow.Add(time.Hour).Format(time.RFC3339)}, "")
+	want(n, 201)
+	want(d.do("GET", "/api/v1/urgent", nil, ""), 200)
+	want(d.do("GET", "/api/v1/urgent/"+id(n), nil, ""), 200)
+	want(d.do("DELETE", "/api/v1/urgent/"+id(n), nil, ""), 204)
+	m := d.do("POST", "/api/v1/safe-mode", map[string]any{"target": map[string]any{"screens": []string{s.screenA}}}, "")
+	want(m, 201)
+	want(d.do("GET", "/api/v1/safe-mode", nil, ""), 200)
+	want(d.do("GET", "/api/v1/safe-mode/"+id(m), nil, ""), 200)
+	want(d.do("DELETE", "/api/v1/safe-mode/"+id(m), nil, ""), 204)
+
+	// Releases are not set up in this server.
+	want(d.do("GET", "/api/v1/player-versions", nil, ""), 503)
+	want(d.do("GET", "/api/v1/rollouts", nil, ""), 503)
+
+	// Audit and reports.
+	want(d.do("GET", "/api/v1/audit?limit=5&since=2026-01-01", nil, ""), 200)
+	want(d.do("GET", "/api/v1/audit.csv?limit=5", nil, ""), 200)
+	want(d.do("GET", "/api/v1/audit/verify", nil, ""), 200)
+	want(d.do("GET", "/api/v1/reports/plays?from=2026-02-01T00:00:00Z&to=2026-03-01T00:00:00Z&group_by=day", nil, ""), 200)
+	want(d.do("GET", "/api/v1/reports/plays?from=2026-02-01T00:00:00Z&to=2026-03-01T00:00:00Z&format=csv", nil, ""), 200)
+	want(d.do("GET", "/api/v1/reports/plays", nil, ""), 400)
+	want(d.do("GET", "/api/v1/backup", nil, ""), 200)
+
+	// Content deletions last, in dependency order.
+	want(d.do("DELETE", "/api/v1/schedules/"+s.schedule, nil, ""), 204)
+	want(d.do("PUT", "/api/v1/groups/jd", map[string]any{"name": "街道"}, ""), 200)
+	want(d.do("DELETE", "/api/v1/playlists/"+s.playlist, nil, ""), 204)
+	want(d.do("DELETE", "/api/v1/items/"+s.item, nil, ""), 204)
+	want(d.do("DELETE", "/api/v1/assets/"+s.sha, nil, ""), 204)
+	want(d.do("PUT", "/api/v1/screens/"+s.screenB, map[string]any{"name": "B"}, ""), 200)
+	want(d.do("DELETE", "/api/v1/groups/jd", nil, ""), 204)
+	want(d.do("GET", "/api/v1/nothing-here", nil, ""), 404)
 }
