@@ -3,12 +3,15 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,10 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
+	"github.com/pquerna/otp/totp"
+
+	"kiosk/playlists"
+	"kiosk/server/internal/store"
 )
 
 // loadOpenAPI parses and validates the embedded description.
@@ -189,6 +196,8 @@ type describedCall struct {
 	t      *testing.T
 	v      *env
 	router routers.Router
+	// auth adds the credential; the break-glass admin token unless set.
+	auth func(*http.Request)
 }
 
 func newDescribedCall(t *testing.T, v *env) *describedCall {
@@ -212,8 +221,8 @@ var describedOptions = func() *openapi3filter.Options {
 	return o
 }()
 
-// do sends body (JSON unless ctype says otherwise) as the break-glass
-// admin, checks the exchange and answers the recorder.
+// do sends body (JSON unless ctype says otherwise) with d's credential,
+// checks the exchange and answers the recorder.
 func (d *describedCall) do(method, path string, body any, ctype string) *httptest.ResponseRecorder {
 	d.t.Helper()
 	var raw []byte
@@ -236,7 +245,11 @@ func (d *describedCall) do(method, path string, body any, ctype string) *httptes
 		if ctype != "" {
 			r.Header.Set("Content-Type", ctype)
 		}
-		r.Header.Set("Authorization", "Bearer "+adminToken)
+		if d.auth != nil {
+			d.auth(r)
+		} else {
+			r.Header.Set("Authorization", "Bearer "+adminToken)
+		}
 		return r
 	}
 	rec := httptest.NewRecorder()
@@ -396,4 +409,107 @@ func TestOpenAPIDescribesAnswers(t *testing.T) {
 	want(d.do("PUT", "/api/v1/screens/"+s.screenB, map[string]any{"name": "B"}, ""), 200)
 	want(d.do("DELETE", "/api/v1/groups/jd", nil, ""), 204)
 	want(d.do("GET", "/api/v1/nothing-here", nil, ""), 404)
+}
+
+// TestOpenAPIDescribesAccountAnswers walks through a person's own account
+// (session cookie and CSRF token), the pairing a player starts, and the
+// routes that answer 503 when a feature is not set up.
+func TestOpenAPIDescribesAccountAnswers(t *testing.T) {
+	now := testNow
+	v := newEnv(t, func(o *Options) { o.Now = func() time.Time { return now } })
+	v.addUser("lin", store.RoleEditor)
+	d := newDescribedCall(t, v)
+	want := func(rec *httptest.ResponseRecorder, code int) {
+		t.Helper()
+		if rec.Code != code {
+			t.Fatalf("got %d, want %d: %s", rec.Code, code, rec.Body)
+		}
+	}
+
+	d.auth = func(*http.Request) {}
+	rec := d.do("POST", "/api/v1/session", map[string]any{"username": "lin", "password": testPassword}, "")
+	want(rec, 200)
+	var se struct {
+		CSRF string `json:"csrf"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &se); err != nil || se.CSRF == "" {
+		t.Fatalf("no csrf in %s", rec.Body)
+	}
+	cookies := rec.Result().Cookies()
+	d.auth = func(r *http.Request) {
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		r.Header.Set("X-CSRF-Token", se.CSRF)
+	}
+	want(d.do("GET", "/api/v1/session", nil, ""), 200)
+	want(d.do("GET", "/api/v1/me", nil, ""), 200)
+	tok := d.do("POST", "/api/v1/me/tokens", map[string]any{"name": "nightly export", "role": "viewer"}, "")
+	want(tok, 201)
+	var created struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(tok.Body.Bytes(), &created); err != nil || created.ID == "" {
+		t.Fatalf("no token id in %s", tok.Body)
+	}
+	want(d.do("GET", "/api/v1/me/tokens", nil, ""), 200)
+	want(d.do("DELETE", "/api/v1/me/tokens/"+created.ID, nil, ""), 204)
+
+	en := d.do("POST", "/api/v1/me/totp", nil, "")
+	want(en, 200)
+	var secret struct {
+		Secret string `json:"secret"`
+	}
+	if err := json.Unmarshal(en.Body.Bytes(), &secret); err != nil {
+		t.Fatal(err)
+	}
+	code, err := totp.GenerateCode(secret.Secret, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(d.do("POST", "/api/v1/me/totp/confirm", map[string]any{"code": code}, ""), 204)
+	want(d.do("DELETE", "/api/v1/me/totp", map[string]any{"password": testPassword}, ""), 204)
+	want(d.do("PUT", "/api/v1/me/password", map[string]any{"current": testPassword, "new": "a brand new passphrase 44"}, ""), 204)
+
+	// A draft, renamed and discarded by its author.
+	item := d.do("POST", "/api/v1/items", map[string]any{"kind": "notice", "title": "草稿"}, "")
+	want(item, 201)
+	var draft struct {
+		ChangeSet string `json:"changeset"`
+	}
+	if err := json.Unmarshal(item.Body.Bytes(), &draft); err != nil || draft.ChangeSet == "" {
+		t.Fatalf("an editor's item is not drafted: %s", item.Body)
+	}
+	want(d.do("PUT", "/api/v1/changesets/"+draft.ChangeSet, map[string]any{"title": "停水通知"}, ""), 200)
+	want(d.do("GET", "/api/v1/changesets/"+draft.ChangeSet, nil, ""), 200)
+	want(d.do("DELETE", "/api/v1/changesets/"+draft.ChangeSet, nil, ""), 204)
+	want(d.do("DELETE", "/api/v1/session", nil, ""), 204)
+
+	// A player without a token asks for a code and polls.
+	d.auth = func(*http.Request) {}
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := d.do("POST", "/api/v1/device/pair", map[string]any{"public_key": playlists.EncodeKey(pub)}, "")
+	want(start, 201)
+	var ticket playlists.PairTicket
+	if err := json.Unmarshal(start.Body.Bytes(), &ticket); err != nil {
+		t.Fatal(err)
+	}
+	ts := time.Now().Unix()
+	sig := base64.StdEncoding.EncodeToString(ed25519.Sign(priv, playlists.PairProofMessage(ticket.Poll, ts)))
+	d.auth = func(r *http.Request) {
+		r.Header.Set(playlists.HeaderPairTime, strconv.FormatInt(ts, 10))
+		r.Header.Set(playlists.HeaderPairSignature, sig)
+	}
+	want(d.do("GET", "/api/v1/device/pair/"+ticket.Poll, nil, ""), 202)
+
+	// Features this server was started without answer 503.
+	d.auth = nil
+	want(d.do("POST", "/api/v1/groups", map[string]any{"id": "jd", "name": "街道"}, ""), 201)
+	want(d.do("POST", "/api/v1/groups/jd/commands", map[string]any{"type": "identify", "ttl_s": 60}, ""), 503)
+	want(d.do("GET", "/api/v1/player-builds", nil, ""), 503)
+	want(d.do("POST", "/api/v1/rollouts", map[string]any{"version": "1.4.0", "canary_groups": []string{"jd"}, "percent": 10}, ""), 503)
+	want(d.do("POST", "/api/v1/rollouts/r1/pause", nil, ""), 503)
 }
