@@ -14,6 +14,11 @@ import (
 // described, nothing described that is not routed, the same capability),
 // and the end-to-end tests validate their traffic against it.
 //
+// Its paths follow routes.go's order. To describe a new route, copy a
+// neighbouring operation: give it a unique operationId, a tag, the route's
+// capability as x-kiosk-capability, the CSRF parameter if it writes, and
+// reuse components/schemas for its bodies.
+//
 //go:embed openapi.json
 var openAPIDoc []byte
 
