@@ -123,7 +123,7 @@ func (v *apiValidator) report() string {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("Fix the description (or the server), or tell the test why the exchange is exempt.\n")
+	b.WriteString("Fix the description (server/internal/api/openapi.json) or the server.\n")
 	return b.String()
 }
 
@@ -139,6 +139,10 @@ func (t *validatingTransport) RoundTrip(req *http.Request) (*http.Response, erro
 		return t.next.RoundTrip(req)
 	}
 	route, pathParams, findErr := t.v.router.FindRoute(req)
+
+	// The body is read here and handed on as a copy (a RoundTripper
+	// should leave the request alone, but a test transport may: the
+	// request goes out with the same bytes).
 
 	// Validate the request before it is sent, while its body can be read;
 	// judge the outcome once the server has answered.
