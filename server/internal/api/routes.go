@@ -27,6 +27,7 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	// from it. README "Roles" has the role × capability table.
 	api := registrar{g: e.Group("/api/v1", h.guard, h.audit), prefix: "/api/v1", table: h.table}
 
+	api.GET("/openapi.json", h.openAPI, capPublic) // openapi.go
 	api.POST("/session", h.signIn, capPublic)
 	api.GET("/session", h.getSession, capSelf)
 	api.DELETE("/session", h.signOut, capSelf)
