@@ -189,7 +189,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("server: initial publish: %w", err)
 	}
 
+	// Streams (the live fleet) end when shutdown begins; Shutdown would
+	// otherwise wait for them until its grace ran out.
+	streamsDone := make(chan struct{})
 	e := api.New(api.Options{
+		Done:            streamsDone,
 		Commands:        cmds,
 		Rollouts:        updates,
 		Store:           st,
@@ -232,6 +236,7 @@ func Run(ctx context.Context, cfg Config) error {
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(streamsDone) })
 
 	bgCtx, stopBg := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
