@@ -39,7 +39,8 @@ func TestPairingInChromium(t *testing.T) {
 	// The admin page, as the technician signs in.
 	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/"))
 	signInAs(t, ctx, techName, techPW)
-	adminPoll(t, ctx, "the pair card on the fleet page", `document.getElementById('pair-card') !== null`, 10*time.Second)
+	evalVoid(t, ctx, "open the screens page", `location.hash = '#/screens'`)
+	adminPoll(t, ctx, "the pair card on the screens page", `document.getElementById('pair-card') !== null`, 10*time.Second)
 	do(t, ctx, "open the card", chromedp.Click("#pair-card > summary"))
 	adminPoll(t, ctx, "the groups in the form", `document.querySelector('#pair-group option[value="xinhua"]') !== null`, 10*time.Second)
 
@@ -73,7 +74,7 @@ func TestPairingInChromium(t *testing.T) {
 	if scr.Group != "xinhua" || scr.Orientation != "portrait" {
 		t.Errorf("paired screen: got group %q orientation %q, want xinhua portrait", scr.Group, scr.Orientation)
 	}
-	adminPoll(t, ctx, "the new screen in the fleet list", `document.querySelector('#screens tr[data-screen-id=`+js(id)+`]') !== null`, 15*time.Second)
+	adminPoll(t, ctx, "the new screen in the list", `document.querySelector('#group-screens tr[data-screen-id=`+js(id)+`]') !== null`, 15*time.Second)
 
 	// The scripted install's way stays: create with a token, shown once.
 	evalVoid(t, ctx, "the token way", `document.querySelector('input[name="pair-mode"][value="token"]').click()`)

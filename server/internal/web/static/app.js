@@ -14,6 +14,7 @@ import {
 } from './kit.js';
 import { t, lang, setLang } from './i18n.js';
 import fleetView from './fleet.js';
+import screensView from './screens.js';
 import screenView from './screen.js';
 import itemsView from './items.js';
 import playlistsView from './playlists.js';
@@ -32,6 +33,7 @@ import releasesView from './releases.js';
 // of which one is enough (none: everyone signed in).
 const routes = [
   { name: 'fleet', nav: 'nav.fleet', view: fleetView },
+  { name: 'screens', nav: 'scr.nav', view: screensView, any: ['fleet.read'] },
   { name: 'screen', view: screenView, navAs: 'fleet' },
   { name: 'items', nav: 'nav.items', view: itemsView, any: ['content.read'] },
   { name: 'playlists', nav: 'nav.playlists', view: playlistsView, any: ['content.read'] },

@@ -1,0 +1,213 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// screensText is what the screens test expects to read, per language.
+var screensText = map[string]struct {
+	hasScreens, inUse, moved string
+}{
+	"zh": {hasScreens: "分组里还有 1 台屏幕", inUse: "该分组仍被下级分组、屏幕或排期使用", moved: "已移到「新华街道」"},
+	"en": {hasScreens: "the group still holds screens (1)", inUse: "sub-groups, screens or schedules still use this group", moved: `moved to "新华街道"`},
+}
+
+// TestScreensPageInChromium is a new admin running the fleet from the
+// admin page alone, in Chinese and in English: they add a street and a
+// compound inside it, add a screen by the token way and read the token
+// and the exact player command line (with the server's key to pin),
+// start that player and watch the fleet page turn it online live (the
+// page's timed refresh is a minute apart while the stream is on), move
+// the screen to another street from the list, send "identify" to the
+// whole street and see it reach the player, are told in their language
+// why a group cannot be deleted (by the page, and by the API's refusal),
+// and use the fleet, screens and screen pages on a 390 px wide phone
+// without the page scrolling sideways.
+func TestScreensPageInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	for _, lang := range []string{"zh", "en"} {
+		t.Run(lang, func(t *testing.T) { screensPage(t, lang) })
+	}
+}
+
+func screensPage(t *testing.T, lang string) {
+	text := screensText[lang]
+	ctx := newBrowser(t)
+	srv := startServer(t)
+	const password = "correct horse battery"
+	srv.addPerson("ada", password, "admin", nil, false)
+	dialogs := countDialogs(t, ctx, "the screens page opened a dialog")
+
+	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/"))
+	adminPoll(t, ctx, "the sign-in form", `!document.getElementById('signin').hidden`, 15*time.Second)
+	evalVoid(t, ctx, "choose the language", `localStorage.setItem('kiosk.admin.lang', `+js(lang)+`)`)
+	do(t, ctx, "open /admin/ again", chromedp.Navigate(srv.url()+"/admin/"))
+	signInAs(t, ctx, "ada", password)
+	if got := evalString(t, ctx, `document.documentElement.lang`); !strings.HasPrefix(got, lang) {
+		t.Fatalf("page language %q, want %s", got, lang)
+	}
+
+	// The nav leads to the screens page.
+	adminPoll(t, ctx, "the screens link", `document.querySelector('#nav a[data-route="screens"]') !== null`, 10*time.Second)
+	do(t, ctx, "open the screens page", chromedp.Click(`#nav a[data-route="screens"]`))
+	adminPoll(t, ctx, "the group tree", `document.querySelector('#group-tree li[data-group=""]') !== null`, 10*time.Second)
+
+	// A street, then a compound inside it.
+	do(t, ctx, "open the new group form", chromedp.Click("#new-group-card > summary"))
+	do(t, ctx, "a street", chromedp.SendKeys("#ng-id", "heping"), chromedp.SendKeys("#ng-name", "和平街道"), chromedp.Click("#ng-submit"))
+	adminPoll(t, ctx, "the street in the tree", `document.querySelector('#group-tree li[data-group="heping"]') !== null
+		&& !document.getElementById('ng-ok').hidden`, 10*time.Second)
+	// A bad id is refused by the page, in its language.
+	do(t, ctx, "a bad id", chromedp.SendKeys("#ng-id", "和平"), chromedp.SendKeys("#ng-name", "x"), chromedp.Click("#ng-submit"))
+	adminPoll(t, ctx, "the id refused", `!document.getElementById('ng-error').hidden`, 5*time.Second)
+	evalVoid(t, ctx, "clear the form", `document.getElementById('ng-id').value = ''; document.getElementById('ng-name').value = ''`)
+	// The same id twice: the API's refusal (409 group_exists) in words.
+	do(t, ctx, "the same id again", chromedp.SendKeys("#ng-id", "heping"), chromedp.SendKeys("#ng-name", "重复"), chromedp.Click("#ng-submit"))
+	adminPoll(t, ctx, "the duplicate refused", `(() => { const m = document.getElementById('ng-error');
+		return !m.hidden && m.textContent.length > 0 && !m.textContent.includes('HTTP'); })()`, 10*time.Second)
+	evalVoid(t, ctx, "clear the form", `document.getElementById('ng-id').value = ''; document.getElementById('ng-name').value = ''`)
+
+	evalVoid(t, ctx, "select the street", `document.querySelector('#group-tree li[data-group="heping"] > button').click()`)
+	adminPoll(t, ctx, "the street selected", `location.hash === '#/screens?group=heping'
+		&& !document.getElementById('group-panel').hidden && document.getElementById('ng-parent') !== null`, 10*time.Second)
+	do(t, ctx, "open the new group form", chromedp.Click("#new-group-card > summary"))
+	evalVoid(t, ctx, "inside the street", `document.getElementById('ng-parent').value = 'heping'`)
+	do(t, ctx, "a compound", chromedp.SendKeys("#ng-id", "heping-3"), chromedp.SendKeys("#ng-name", "和平 3 号小区"), chromedp.Click("#ng-submit"))
+	adminPoll(t, ctx, "the compound under the street", `(() => { const li = document.querySelector('#group-tree li[data-group="heping-3"]');
+		return li !== null && li.dataset.depth === '2'; })()`, 10*time.Second)
+	srv.group("xinhua", "新华街道", "")
+
+	// Add a screen the scripted way, into the compound.
+	evalVoid(t, ctx, "select the compound", `document.querySelector('#group-tree li[data-group="heping-3"] > button').click()`)
+	adminPoll(t, ctx, "the compound selected", `location.hash === '#/screens?group=heping-3' && document.getElementById('pair-card') !== null`, 10*time.Second)
+	do(t, ctx, "open the pair card", chromedp.Click("#pair-card > summary"))
+	adminPoll(t, ctx, "the compound preselected", `document.getElementById('pair-group').value === 'heping-3'`, 10*time.Second)
+	evalVoid(t, ctx, "the token way", `document.querySelector('input[name="pair-mode"][value="token"]').click()`)
+	do(t, ctx, "create", chromedp.SendKeys("#pair-name", "3 号楼大堂"), chromedp.Click("#pair-submit"))
+	adminPoll(t, ctx, "the token and the command line", `(() => { const tok = document.getElementById('pair-token');
+		const cmd = document.getElementById('pair-command');
+		return tok !== null && tok.textContent.startsWith('kdt_') && cmd !== null; })()`, 10*time.Second)
+	token := evalString(t, ctx, `document.getElementById('pair-token').textContent`)
+	cmd := evalString(t, ctx, `document.getElementById('pair-command').textContent`)
+	want := "kiosk-player -server " + srv.url() + " -token " + token + " -server-key server.key"
+	if !strings.HasPrefix(cmd, want) {
+		t.Errorf("command line %q, want it to start %q", cmd, want)
+	}
+	if key := evalString(t, ctx, `document.getElementById('pair-key').textContent`); !strings.HasPrefix(key, "echo '") || !strings.HasSuffix(key, "' > server.key") {
+		t.Errorf("key line %q, want echo 'KEY' > server.key", key)
+	}
+	if n := evalInt(t, ctx, `document.querySelectorAll('#pair-token-box button[data-copy]').length`); n != 3 {
+		t.Errorf("%d copy buttons, want 3 (token, key, command)", n)
+	}
+	id := evalString(t, ctx, `decodeURIComponent(document.getElementById('pair-link').getAttribute('href').split('/').pop())`)
+	adminPoll(t, ctx, "the screen in the compound's list", `document.querySelector('#group-screens tr[data-screen-id=`+js(id)+`]') !== null`, 10*time.Second)
+	adminScreenshot(ctx, ".screens."+lang+".png")
+
+	// The fleet, live: the player starts and the row turns online with
+	// no refresh (the timed one is a minute away while live).
+	evalVoid(t, ctx, "open the fleet", `location.hash = '#/fleet'`)
+	row := `document.querySelector('#screens tr[data-screen-id=` + js(id) + `]')`
+	adminPoll(t, ctx, "the fleet live", `document.getElementById('live') !== null && document.getElementById('live').dataset.live === 'on' && `+row+` !== null`, 15*time.Second)
+	p := startPlayer(t, srv.url(), token, cachePath(t, id))
+	start := time.Now()
+	adminPoll(t, ctx, "the row online, live", `(() => { const r = `+row+`; return r !== null && r.dataset.state === 'online'; })()`, 20*time.Second)
+	t.Logf("%s: the fleet page showed the screen online %s after the player started", lang, time.Since(start).Round(100*time.Millisecond))
+	if live := evalString(t, ctx, `document.getElementById('live').dataset.live`); live != "on" {
+		t.Errorf("the fleet page fell back to polling (live=%s)", live)
+	}
+	// A rename elsewhere shows too.
+	srv.must(http.MethodPut, "/screens/"+id, map[string]any{"name": "3 号楼北门", "group": "heping-3"}, nil)
+	adminPoll(t, ctx, "the new name, live", row+` !== null && `+row+`.querySelector('.screen-name').textContent === '3 号楼北门'`, 10*time.Second)
+	adminScreenshot(ctx, ".fleet-live."+lang+".png")
+
+	// Move the screen to the other street from the list.
+	evalVoid(t, ctx, "open the screens page", `location.hash = '#/screens'`)
+	pick := `document.querySelector('#group-screens input[data-pick=` + js(id) + `]')`
+	adminPoll(t, ctx, "the screen's tick box", pick+` !== null && document.querySelector('#bulk-move-to option[value="xinhua"]') !== null`, 10*time.Second)
+	evalVoid(t, ctx, "tick it and choose the street", pick+`.click(); document.getElementById('bulk-move-to').value = 'xinhua'`)
+	do(t, ctx, "move", chromedp.Click("#bulk-move"))
+	adminPoll(t, ctx, "the move reported per screen", `(() => { const li = document.querySelector('#bulk-results li[data-screen=`+js(id)+`]');
+		return li !== null && li.dataset.ok === '1' && li.textContent.includes(`+js(text.moved)+`); })()`, 10*time.Second)
+	var got struct {
+		Group string `json:"group"`
+		Name  string `json:"name"`
+	}
+	srv.must(http.MethodGet, "/screens/"+id, nil, &got)
+	if got.Group != "xinhua" || got.Name != "3 号楼北门" {
+		t.Errorf("after the move: group %q name %q, want xinhua and the name kept", got.Group, got.Name)
+	}
+
+	// Identify, to the whole street.
+	evalVoid(t, ctx, "select the street", `document.querySelector('#group-tree li[data-group="xinhua"] > button').click()`)
+	adminPoll(t, ctx, "the street's button", `location.hash === '#/screens?group=xinhua' && !document.getElementById('bulk-send-group').hidden`, 10*time.Second)
+	evalVoid(t, ctx, "choose identify", `document.getElementById('bulk-command').value = 'identify'`)
+	do(t, ctx, "send to the street", chromedp.Click("#bulk-send-group"))
+	adminPoll(t, ctx, "the command reported per screen", `(() => { const li = document.querySelector('#bulk-results li[data-screen=`+js(id)+`]');
+		return li !== null && li.dataset.ok === '1'; })()`, 10*time.Second)
+	waitFor(t, 15*time.Second, "the player to identify itself", func() bool {
+		u := p.identifyUntil()
+		return u != nil && time.Until(*u) > 5*time.Second
+	})
+
+	// Deleting a street with a screen: the page says why.
+	evalVoid(t, ctx, "press delete twice", `(() => { const b = document.querySelector('button[data-delete-group="xinhua"]'); b.click(); b.click(); })()`)
+	adminPoll(t, ctx, "the page's refusal", `(() => { const m = document.getElementById('gdel-error');
+		return !m.hidden && m.textContent.includes(`+js(text.hasScreens)+`); })()`, 10*time.Second)
+	// A compound a schedule targets: the API's refusal, in words.
+	pl := srv.playlist("小区通知", srv.item("notice", "停水", "明天停水。", "", 2))
+	srv.must(http.MethodPost, "/schedules", map[string]any{"playlist": pl, "target": map[string]any{"groups": []string{"heping-3"}}}, nil)
+	evalVoid(t, ctx, "select the compound", `location.hash = '#/screens?group=heping-3'`)
+	adminPoll(t, ctx, "its delete button", `document.querySelector('button[data-delete-group="heping-3"]') !== null`, 10*time.Second)
+	evalVoid(t, ctx, "press delete twice", `(() => { const b = document.querySelector('button[data-delete-group="heping-3"]'); b.click(); b.click(); })()`)
+	adminPoll(t, ctx, "the API's refusal in words", `(() => { const m = document.getElementById('gdel-error');
+		return !m.hidden && m.textContent.includes(`+js(text.inUse)+`) && m.textContent.includes('schedule'); })()`, 10*time.Second)
+
+	// A technician's phone: nothing scrolls the page sideways.
+	do(t, ctx, "a 390 px phone", chromedp.EmulateViewport(390, 844))
+	for _, page := range []struct{ hash, ready, shot string }{
+		{"#/fleet", `document.querySelector('#screens tbody tr') !== null`, "fleet"},
+		{"#/screens?group=xinhua", `document.querySelector('#group-screens tbody tr') !== null`, "screens"},
+		{"#/screen/" + id, `document.getElementById('status').children.length > 0 && document.getElementById('ss-form') !== null`, "screen"},
+	} {
+		evalVoid(t, ctx, "open "+page.hash, `location.hash = `+js(page.hash))
+		adminPoll(t, ctx, page.hash+" at 390 px", page.ready, 10*time.Second)
+		// Layout settles after the content arrives.
+		adminPoll(t, ctx, page.hash+" without sideways scrolling", `innerWidth === 390 && document.documentElement.scrollWidth <= innerWidth`, 5*time.Second)
+		adminScreenshot(ctx, "."+page.shot+".390."+lang+".png")
+	}
+	// Commands from the phone.
+	do(t, ctx, "identify from the phone", chromedp.Click(`button[data-command="identify"]`))
+	adminPoll(t, ctx, "the command listed", `document.querySelector('#commands tr[data-type="identify"]') !== null
+		&& document.documentElement.scrollWidth <= innerWidth`, 10*time.Second)
+	do(t, ctx, "back to the desktop", chromedp.EmulateViewport(1280, 720))
+
+	// Edit the screen on its page: tags, orientation; rotate its token.
+	evalVoid(t, ctx, "tags and orientation", `document.getElementById('ss-tags').value = '大堂, 室内'; document.getElementById('ss-orientation').value = 'portrait'`)
+	do(t, ctx, "save", chromedp.Click("#ss-submit"))
+	adminPoll(t, ctx, "saved", `!document.getElementById('ss-ok').hidden`, 10*time.Second)
+	var edited struct {
+		Tags        []string `json:"tags"`
+		Orientation string   `json:"orientation"`
+		Group       string   `json:"group"`
+	}
+	srv.must(http.MethodGet, "/screens/"+id, nil, &edited)
+	if strings.Join(edited.Tags, "|") != "大堂|室内" || edited.Orientation != "portrait" || edited.Group != "xinhua" {
+		t.Errorf("after the edit: %+v, want tags 大堂, 室内, portrait, group kept", edited)
+	}
+	evalVoid(t, ctx, "rotate the token", `(() => { const b = document.querySelector('button[data-rotate]'); b.click(); b.click(); })()`)
+	adminPoll(t, ctx, "the new token and command line", `(() => { const tok = document.getElementById('rotate-token');
+		const cmd = document.getElementById('rotate-command');
+		return tok !== null && tok.textContent.startsWith('kdt_') && tok.textContent !== `+js(token)+` && cmd.textContent.includes(tok.textContent); })()`, 10*time.Second)
+	adminScreenshot(ctx, ".screen-settings."+lang+".png")
+
+	if d := dialogs.Load(); d != 0 {
+		t.Errorf("%d dialogs opened, want none", d)
+	}
+}
