@@ -80,8 +80,8 @@ func TestPairingInChromium(t *testing.T) {
 	evalVoid(t, ctx, "the token way", `document.querySelector('input[name="pair-mode"][value="token"]').click()`)
 	adminPoll(t, ctx, "the code field hidden", `document.getElementById('pair-code').closest('.pair-rows').hidden`, 5*time.Second)
 	do(t, ctx, "create with a token", chromedp.SendKeys("#pair-name", "脚本屏"), chromedp.Click("#pair-submit"))
-	adminPoll(t, ctx, "the token shown once", `!document.getElementById('pair-token').hidden
-		&& document.getElementById('pair-token').textContent.startsWith('kdt_')`, 10*time.Second)
+	adminPoll(t, ctx, "the token shown once", `(() => { const tok = document.getElementById('pair-token');
+		return tok !== null && tok.textContent.startsWith('kdt_') && document.getElementById('pair-command') !== null; })()`, 10*time.Second)
 
 	do(t, ctx, "open the screen", chromedp.Click("#pair-link"))
 	adminPoll(t, ctx, "the screen page", `location.hash.startsWith('#/screen/scr_')`, 10*time.Second)
