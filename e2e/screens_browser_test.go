@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"kiosk/server"
 )
 
 // screensText is what the screens test expects to read, per language.
@@ -14,7 +16,7 @@ var screensText = map[string]struct {
 	hasScreens, inUse, moved string
 }{
 	"zh": {hasScreens: "分组里还有 1 台屏幕", inUse: "该分组仍被下级分组、屏幕或排期使用", moved: "已移到「新华街道」"},
-	"en": {hasScreens: "the group still holds screens (1)", inUse: "sub-groups, screens or schedules still use this group", moved: `moved to "新华街道"`},
+	"en": {hasScreens: "a screen is still in this group", inUse: "sub-groups, screens or schedules still use this group", moved: `moved to "新华街道"`},
 }
 
 // TestScreensPageInChromium is a new admin running the fleet from the
@@ -210,4 +212,42 @@ func screensPage(t *testing.T, lang string) {
 	if d := dialogs.Load(); d != 0 {
 		t.Errorf("%d dialogs opened, want none", d)
 	}
+}
+
+// TestAlertsLinkToScreenInChromium: a screen goes offline, the alerts
+// page lists it in the page's language, and its name leads to the
+// screen's page.
+func TestAlertsLinkToScreenInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	ctx := newBrowser(t)
+	srv := startServerWith(t, func(c *server.Config) {
+		c.OfflineAfter = 2 * time.Second
+		c.HealthEvalEvery = 100 * time.Millisecond
+		c.AlertDebounce = alertDebounce
+		c.AlertGroupWindow = alertWindow
+	})
+	scr := srv.screen("<b>北门</b>", "")
+	p := startPlayer(t, srv.url(), scr.Token, cachePath(t, scr.ID))
+	keepPageAlive(t, p)
+	waitFor(t, 15*time.Second, "the screen online", func() bool { return srv.health(scr.ID).State == "online" })
+	p.stop()
+	waitFor(t, 20*time.Second, "an offline alert", func() bool {
+		var list []struct{ Kind string }
+		srv.must(http.MethodGet, "/alerts", nil, &list)
+		return len(list) > 0
+	})
+
+	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/"))
+	evalVoid(t, ctx, "English", `localStorage.setItem('kiosk.admin.lang', 'en')`)
+	do(t, ctx, "open the page again", chromedp.Navigate(srv.url()+"/admin/?en#/alerts"))
+	adminPoll(t, ctx, "the page in English", `document.documentElement.lang === 'en'`, 10*time.Second)
+	signInWithToken(t, ctx, adminToken)
+	link := `document.querySelector('#alerts a.alert-screen[data-screen=` + js(scr.ID) + `]')`
+	adminPoll(t, ctx, "the alert linking to the screen", link+` !== null && `+link+`.textContent === '<b>北门</b>'
+		&& document.querySelector('#alerts thead th').textContent === 'Time'`, 15*time.Second)
+	evalVoid(t, ctx, "follow the link", link+`.click()`)
+	adminPoll(t, ctx, "the screen's page", `location.hash === '#/screen/' + encodeURIComponent(`+js(scr.ID)+`)
+		&& document.getElementById('screen-name') !== null && document.getElementById('screen-name').textContent === '<b>北门</b>'`, 10*time.Second)
 }

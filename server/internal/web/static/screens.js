@@ -9,7 +9,7 @@
 import {
   STATES, el, append, api, enc, can, screenHref, stateBadge, timeEl, formMessages, confirmButton, loadLookups, lookups,
 } from './kit.js';
-import { t, has, label, compareText, fmtNumber } from './i18n.js';
+import { t, has, label, locale, compareText, fmtNumber } from './i18n.js';
 import { pairCard } from './pair.js';
 
 // COMMANDS are the remote commands a technician sends to many screens.
@@ -83,6 +83,15 @@ export function playlistOptions(pls, current) {
   return opts;
 }
 
+const plurals = new Intl.PluralRules(locale);
+
+// tn is t for a count: key.one or key.other as the language says
+// ("1 screen", "2 screens"; Chinese has one form).
+export function tn(key, n, vars = {}) {
+  const form = plurals.select(n) === 'one' ? '.one' : '.other';
+  return t(key + form, { ...vars, n: fmtNumber(n) });
+}
+
 // knowGroups makes sure the page's lookups name every group in ids: a
 // group made a moment ago (by someone else, or on another page) would
 // otherwise show as its bare id until the next minute's reload.
@@ -126,7 +135,7 @@ export default function screensView(pg, _arg, query) {
         onclick: () => choose(id) },
       el('span', { class: 'tree-name', text: name }),
       extra || null,
-      el('span', { class: 'tree-count', title: t('scr.countTitle'), text: t('scr.count', { n: fmtNumber(total) }) }),
+      el('span', { class: 'tree-count', title: t('scr.countTitle'), text: tn('scr.count', total) }),
       healthPills(counts)));
   }
 
@@ -135,7 +144,7 @@ export default function screensView(pg, _arg, query) {
     const items = [node('', t('scr.all'), fleet ? { total: fleet.total, by_state: fleet.by_state } : null, 0)];
     for (const g of groupTree(groups)) {
       items.push(node(g.id, g.name || g.id, byGroup.get(g.id), g.depth + 1,
-        g.children ? el('span', { class: 'muted small tree-sub', text: t('scr.subCount', { n: g.children }) }) : null));
+        g.children ? el('span', { class: 'muted small tree-sub', text: tn('scr.subCount', g.children) }) : null));
     }
     const ug = fleet && fleet.ungrouped;
     if (ug && STATES.some((s) => ug[s] > 0)) items.push(node(UNGROUPED, t('scr.ungrouped'), ug, 0));
@@ -253,8 +262,8 @@ export default function screensView(pg, _arg, query) {
         // checks again (schedules too) and its refusal shows below.
         const kids = groups.filter((x) => x.parent === g.id).length;
         const own = screens.filter((s) => s.group === g.id).length;
-        if (kids) return delMsg.fail(t('scr.g.hasChildren', { n: kids }));
-        if (own) return delMsg.fail(t('scr.g.hasScreens', { n: own }));
+        if (kids) return delMsg.fail(tn('scr.g.hasChildren', kids));
+        if (own) return delMsg.fail(tn('scr.g.hasScreens', own));
         try {
           await api('DELETE', `/groups/${enc(g.id)}`);
           await loadLookups(true);
