@@ -20,6 +20,9 @@ const LIVE_SLOW_MS = 60000;
 // STREAM_TRIES: failures in a row before the page gives up the stream
 // and polls.
 const STREAM_TRIES = 3;
+// VERSIONS_EVERY_MS: the player versions line reloads at most this often
+// when screens report new versions.
+const VERSIONS_EVERY_MS = 5000;
 
 export default function fleetView(pg, _arg, query) {
   const state = query.get('state') || '';
@@ -113,7 +116,7 @@ export default function fleetView(pg, _arg, query) {
 
   // ---- live: the stream's copy of the fleet, filtered here ----------------
 
-  const live = { es: null, on: false, fails: 0, screens: new Map(), fleet: null };
+  const live = { es: null, on: false, fails: 0, screens: new Map(), fleet: null, versionsAt: 0 };
 
   function matches(s) {
     if (state && s.state !== state) return false;
@@ -155,7 +158,18 @@ export default function fleetView(pg, _arg, query) {
         return;
       }
       if (ev.full) live.screens.clear();
-      for (const s of ev.screens || []) live.screens.set(s.id, s);
+      let newVersion = false;
+      for (const s of ev.screens || []) {
+        const was = live.screens.get(s.id);
+        if (!ev.full && (!was || was.player_version !== s.player_version)) newVersion = true;
+        live.screens.set(s.id, s);
+      }
+      // The player versions line counts versions: a screen reporting
+      // another one changes it (at most one reload every few seconds).
+      if (newVersion && Date.now() - live.versionsAt > VERSIONS_EVERY_MS) {
+        live.versionsAt = Date.now();
+        versions.refresh().catch(() => {});
+      }
       for (const id of ev.removed || []) live.screens.delete(id);
       live.fleet = ev.fleet;
       live.fails = 0;
