@@ -13,10 +13,10 @@ import (
 
 // screensText is what the screens test expects to read, per language.
 var screensText = map[string]struct {
-	hasScreens, inUse, moved string
+	hasChildren, inUse, moved string
 }{
-	"zh": {hasScreens: "分组里还有 1 台屏幕", inUse: "该分组仍被下级分组、屏幕或排期使用", moved: "已移到「新华街道」"},
-	"en": {hasScreens: "a screen is still in this group", inUse: "sub-groups, screens or schedules still use this group", moved: `moved to "新华街道"`},
+	"zh": {hasChildren: "分组下还有 1 个下级分组", inUse: "该分组仍被下级分组、屏幕或排期使用", moved: "已移到「新华街道」"},
+	"en": {hasChildren: "a sub-group is still inside", inUse: "sub-groups, screens or schedules still use this group", moved: `moved to "新华街道"`},
 }
 
 // TestScreensPageInChromium is a new admin running the fleet from the
@@ -158,10 +158,35 @@ func screensPage(t *testing.T, lang string) {
 		return u != nil && time.Until(*u) > 5*time.Second
 	})
 
-	// Deleting a street with a screen: the page says why.
+	// The same from a selection: tick the screen, send "screenshot".
+	evalVoid(t, ctx, "tick the screen", `document.querySelector('#group-screens input[data-pick=`+js(id)+`]').click();
+		document.getElementById('bulk-command').value = 'screenshot'`)
+	do(t, ctx, "send to the selection", chromedp.Click("#bulk-send"))
+	adminPoll(t, ctx, "the screenshot command reported", `(() => { const s = document.getElementById('bulk-summary');
+		const li = document.querySelector('#bulk-results li[data-screen=`+js(id)+`]');
+		return s !== null && li !== null && li.dataset.ok === '1' && s.textContent.includes('1'); })()`, 10*time.Second)
+
+	// Rename the compound and move it to the other street.
+	evalVoid(t, ctx, "select the compound", `location.hash = '#/screens?group=heping-3'`)
+	adminPoll(t, ctx, "its edit form", `document.getElementById('eg-form') !== null && document.getElementById('eg-name').value === '和平 3 号小区'`, 10*time.Second)
+	evalVoid(t, ctx, "rename and move", `document.getElementById('edit-group').open = true;
+		document.getElementById('eg-name').value = '新华 3 号小区'; document.getElementById('eg-parent').value = 'xinhua'`)
+	do(t, ctx, "save the group", chromedp.Click("#eg-submit"))
+	adminPoll(t, ctx, "the compound under the other street", `(() => { const items = [...document.querySelectorAll('#group-tree li')].map((li) => li.dataset.group);
+		const li = document.querySelector('#group-tree li[data-group="heping-3"]');
+		return li !== null && li.textContent.includes('新华 3 号小区') && items.indexOf('heping-3') === items.indexOf('xinhua') + 1
+			&& !document.getElementById('eg-ok').hidden; })()`, 10*time.Second)
+	// It cannot go inside itself: the parent list leaves it out.
+	if n := evalInt(t, ctx, `document.querySelectorAll('#eg-parent option[value="heping-3"]').length`); n != 0 {
+		t.Errorf("the compound is offered as its own parent")
+	}
+	evalVoid(t, ctx, "select the street", `location.hash = '#/screens?group=xinhua'`)
+	adminPoll(t, ctx, "the street's panel", `document.querySelector('button[data-delete-group="xinhua"]') !== null`, 10*time.Second)
+
+	// Deleting a street with a compound inside: the page says why.
 	evalVoid(t, ctx, "press delete twice", `(() => { const b = document.querySelector('button[data-delete-group="xinhua"]'); b.click(); b.click(); })()`)
 	adminPoll(t, ctx, "the page's refusal", `(() => { const m = document.getElementById('gdel-error');
-		return !m.hidden && m.textContent.includes(`+js(text.hasScreens)+`); })()`, 10*time.Second)
+		return !m.hidden && m.textContent.includes(`+js(text.hasChildren)+`); })()`, 10*time.Second)
 	// A compound a schedule targets: the API's refusal, in words.
 	pl := srv.playlist("小区通知", srv.item("notice", "停水", "明天停水。", "", 2))
 	srv.must(http.MethodPost, "/schedules", map[string]any{"playlist": pl, "target": map[string]any{"groups": []string{"heping-3"}}}, nil)
@@ -170,6 +195,16 @@ func screensPage(t *testing.T, lang string) {
 	evalVoid(t, ctx, "press delete twice", `(() => { const b = document.querySelector('button[data-delete-group="heping-3"]'); b.click(); b.click(); })()`)
 	adminPoll(t, ctx, "the API's refusal in words", `(() => { const m = document.getElementById('gdel-error');
 		return !m.hidden && m.textContent.includes(`+js(text.inUse)+`) && m.textContent.includes('schedule'); })()`, 10*time.Second)
+
+	// The emptied street goes.
+	evalVoid(t, ctx, "select the emptied street", `location.hash = '#/screens?group=heping'`)
+	adminPoll(t, ctx, "its delete button", `document.querySelector('button[data-delete-group="heping"]') !== null`, 10*time.Second)
+	evalVoid(t, ctx, "press delete twice", `(() => { const b = document.querySelector('button[data-delete-group="heping"]'); b.click(); b.click(); })()`)
+	adminPoll(t, ctx, "the street gone", `location.hash === '#/screens' && document.querySelector('#group-tree li[data-group=""]') !== null
+		&& document.querySelector('#group-tree li[data-group="heping"]') === null`, 10*time.Second)
+	if code := srv.call(http.MethodGet, "/groups/heping", nil, nil); code != http.StatusNotFound {
+		t.Errorf("GET /groups/heping after the delete: %d, want 404", code)
+	}
 
 	// A technician's phone: nothing scrolls the page sideways.
 	do(t, ctx, "a 390 px phone", chromedp.EmulateViewport(390, 844))
