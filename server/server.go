@@ -113,9 +113,15 @@ func Run(ctx context.Context, cfg Config) error {
 	// publisher (for Welcome's version), and the publisher pushes through
 	// the hub; the closure breaks that cycle.
 	var h *hub.Hub
+	var devs *devices.Registry
 	pub := publish.New(publish.Options{
-		Store:      st,
-		Push:       func(v string, ids []string) { h.Push(v, ids) },
+		Store: st,
+		Push: func(v string, ids []string) {
+			h.Push(v, ids)
+			// The live fleet shows the screens' new published version (and
+			// that they are not up to date yet) at once.
+			devs.Touch(ids...)
+		},
 		Now:        cfg.Now,
 		Logger:     log.With("component", "publish"),
 		Registerer: reg,
@@ -134,7 +140,6 @@ func Run(ctx context.Context, cfg Config) error {
 	// Player roll-outs offer builds through the hub and read what screens
 	// report from the registry; both closures run only once h and devs
 	// are set, like Push above.
-	var devs *devices.Registry
 	updates, err := rollouts.New(rollouts.Options{
 		Store:      st,
 		ReleaseKey: releaseKey,
