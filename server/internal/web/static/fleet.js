@@ -110,7 +110,8 @@ export default function fleetView(pg, _arg, query) {
     list = list.slice().sort((a, b) => compareText(a.name, b.name) || a.id.localeCompare(b.id));
     tbody.replaceChildren(...list.map(row));
     empty.hidden = list.length > 0;
-    empty.textContent = state || group ? t('fleet.noMatch') : t('fleet.none');
+    empty.replaceChildren(state || group ? t('fleet.noMatch') : t('fleet.none'));
+    if (!state && !group) empty.append(' ', el('a', { href: '#/screens', text: t('fleet.toScreens') }));
     updated.textContent = t('fleet.updated', { time: clockFormat.format(new Date()) });
   }
 

@@ -141,6 +141,7 @@ export default function screenView(pg, id) {
   const timelineBox = el('div', { id: 'timeline' }, el('p', { class: 'muted', text: t('common.loading') }));
   let timelineAt = 0; // when the preview was last fetched; it changes only when content does
   const settings = screenSettings(pg, id);
+  const groupCrumb = el('a', { href: '#/screens', id: 'group-crumb', text: t('scr.title') });
   let playlists = null; // for the default playlist choice, fetched once
   const cmdBody = el('tbody');
   const histBody = el('tbody');
@@ -163,7 +164,7 @@ export default function screenView(pg, id) {
   }
 
   append(pg.root, [
-    el('p', { class: 'crumbs' }, el('a', { href: '#/fleet' }, '← ', t('fleet.title'))),
+    el('p', { class: 'crumbs' }, el('a', { href: '#/fleet' }, '← ', t('fleet.title')), ' · ', groupCrumb),
     el('div', { class: 'page-head' }, el('div', { class: 'title-row' }, title, badge),
       el('div', { class: 'toolbar' },
         el('button', { type: 'button', id: 'refresh', onclick: () => {
@@ -202,6 +203,8 @@ export default function screenView(pg, id) {
 
   function renderStatus(s) {
     $('#screen-name', pg.root).textContent = s.name || s.id;
+    groupCrumb.href = '#/screens' + (s.group ? '?group=' + enc(s.group) : '');
+    groupCrumb.textContent = s.group ? lookups.groupNames.get(s.group) || s.group : t('scr.title');
     badge.replaceChildren(stateBadge(s.state));
     const tags = Array.isArray(s.tags) && s.tags.length ? s.tags.join(t('scr.d.tagSep')) : '—';
     statusBox.replaceChildren(...[
