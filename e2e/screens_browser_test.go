@@ -238,6 +238,11 @@ func screensPage(t *testing.T, lang string) {
 	if strings.Join(edited.Tags, "|") != "大堂|室内" || edited.Orientation != "portrait" || edited.Group != "xinhua" {
 		t.Errorf("after the edit: %+v, want tags 大堂, 室内, portrait, group kept", edited)
 	}
+	// A default playlist is content: it goes to review, and the page says so.
+	adminPoll(t, ctx, "the playlist offered", `document.querySelector('#ss-default option[value=`+js(pl)+`]') !== null`, 10*time.Second)
+	evalVoid(t, ctx, "choose a default playlist", `document.getElementById('ss-default').value = `+js(pl))
+	do(t, ctx, "save", chromedp.Click("#ss-submit"))
+	adminPoll(t, ctx, "the change set named", `document.querySelector('#ss-ok .changeset-note a') !== null`, 10*time.Second)
 	evalVoid(t, ctx, "rotate the token", `(() => { const b = document.querySelector('button[data-rotate]'); b.click(); b.click(); })()`)
 	adminPoll(t, ctx, "the new token and command line", `(() => { const tok = document.getElementById('rotate-token');
 		const cmd = document.getElementById('rotate-command');
