@@ -226,7 +226,10 @@ func screensPage(t *testing.T, lang string) {
 	do(t, ctx, "back to the desktop", chromedp.EmulateViewport(1280, 720))
 
 	// Edit the screen on its page: tags, orientation; rotate its token.
-	evalVoid(t, ctx, "tags and orientation", `document.getElementById('ss-tags').value = '大堂, 室内'; document.getElementById('ss-orientation').value = 'portrait'`)
+	// Values set as a person would: with input events (the form keeps
+	// what someone is typing across the page's refreshes).
+	evalVoid(t, ctx, "tags and orientation", `document.getElementById('ss-tags').value = '大堂, 室内'; document.getElementById('ss-orientation').value = 'portrait';
+		document.getElementById('ss-orientation').dispatchEvent(new Event('input', { bubbles: true }))`)
 	do(t, ctx, "save", chromedp.Click("#ss-submit"))
 	adminPoll(t, ctx, "saved", `!document.getElementById('ss-ok').hidden`, 10*time.Second)
 	var edited struct {
@@ -240,7 +243,8 @@ func screensPage(t *testing.T, lang string) {
 	}
 	// A default playlist is content: it goes to review, and the page says so.
 	adminPoll(t, ctx, "the playlist offered", `document.querySelector('#ss-default option[value=`+js(pl)+`]') !== null`, 10*time.Second)
-	evalVoid(t, ctx, "choose a default playlist", `document.getElementById('ss-default').value = `+js(pl))
+	evalVoid(t, ctx, "choose a default playlist", `document.getElementById('ss-default').value = `+js(pl)+`;
+		document.getElementById('ss-default').dispatchEvent(new Event('input', { bubbles: true }))`)
 	do(t, ctx, "save", chromedp.Click("#ss-submit"))
 	adminPoll(t, ctx, "the change set named", `document.querySelector('#ss-ok .changeset-note a') !== null`, 10*time.Second)
 	evalVoid(t, ctx, "rotate the token", `(() => { const b = document.querySelector('button[data-rotate]'); b.click(); b.click(); })()`)
@@ -256,7 +260,7 @@ func screensPage(t *testing.T, lang string) {
 
 // TestAlertsLinkToScreenInChromium: a screen goes offline, the alerts
 // page lists it in the page's language, and its name leads to the
-// screen's page.
+// screen's page. Signed in with a token, the fleet page polls.
 func TestAlertsLinkToScreenInChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -290,4 +294,11 @@ func TestAlertsLinkToScreenInChromium(t *testing.T) {
 	evalVoid(t, ctx, "follow the link", link+`.click()`)
 	adminPoll(t, ctx, "the screen's page", `location.hash === '#/screen/' + encodeURIComponent(`+js(scr.ID)+`)
 		&& document.getElementById('screen-name') !== null && document.getElementById('screen-name').textContent === '<b>北门</b>'`, 10*time.Second)
+
+	// Signed in with a token, the fleet cannot use the stream
+	// (EventSource sends no Authorization header): it says it polls.
+	evalVoid(t, ctx, "open the fleet", `location.hash = '#/fleet'`)
+	adminPoll(t, ctx, "the fleet polling", `(() => { const l = document.getElementById('live');
+		return l !== null && !l.hidden && l.dataset.live === 'off' && l.textContent === 'Every 10 s'
+			&& document.querySelector('#screens tr[data-screen-id=`+js(scr.ID)+`]') !== null; })()`, 10*time.Second)
 }

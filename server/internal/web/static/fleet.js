@@ -20,6 +20,9 @@ const LIVE_SLOW_MS = 60000;
 // STREAM_TRIES: failures in a row before the page gives up the stream
 // and polls.
 const STREAM_TRIES = 3;
+// STREAM_RETRY_MS: a page that fell back to polling tries the stream
+// again this long after its last attempt.
+const STREAM_RETRY_MS = 60000;
 // VERSIONS_EVERY_MS: the player versions line reloads at most this often
 // when screens report new versions.
 const VERSIONS_EVERY_MS = 5000;
@@ -117,7 +120,7 @@ export default function fleetView(pg, _arg, query) {
 
   // ---- live: the stream's copy of the fleet, filtered here ----------------
 
-  const live = { es: null, on: false, fails: 0, screens: new Map(), fleet: null, versionsAt: 0 };
+  const live = { es: null, on: false, fails: 0, tried: 0, screens: new Map(), fleet: null, versionsAt: 0 };
 
   function matches(s) {
     if (state && s.state !== state) return false;
@@ -150,6 +153,7 @@ export default function fleetView(pg, _arg, query) {
     }
     const es = new EventSource('/api/v1/fleet/events');
     live.es = es;
+    live.tried = Date.now();
     es.addEventListener('fleet', (e) => {
       if (!pg.alive) return stopStream();
       let ev;
@@ -241,6 +245,9 @@ export default function fleetView(pg, _arg, query) {
     else {
       renderCounts(fleet);
       renderList(screens || []);
+      // Polling works again after the stream failed (a server restart, a
+      // proxy in between): try the stream again now and then.
+      if (!live.es && Date.now() - live.tried > STREAM_RETRY_MS) startStream();
     }
   }, () => (live.on ? LIVE_SLOW_MS : REFRESH_MS));
   startStream();
