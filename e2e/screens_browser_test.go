@@ -125,8 +125,10 @@ func screensPage(t *testing.T, lang string) {
 		t.Errorf("the fleet page fell back to polling (live=%s)", live)
 	}
 	// A rename elsewhere shows too.
+	start = time.Now()
 	srv.must(http.MethodPut, "/screens/"+id, map[string]any{"name": "3 号楼北门", "group": "heping-3"}, nil)
 	adminPoll(t, ctx, "the new name, live", row+` !== null && `+row+`.querySelector('.screen-name').textContent === '3 号楼北门'`, 10*time.Second)
+	t.Logf("%s: a rename reached the fleet page in %s", lang, time.Since(start).Round(10*time.Millisecond))
 	adminScreenshot(ctx, ".fleet-live."+lang+".png")
 
 	// Move the screen to the other street from the list.
