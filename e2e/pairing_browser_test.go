@@ -39,7 +39,8 @@ func TestPairingInChromium(t *testing.T) {
 	// The admin page, as the technician signs in.
 	do(t, ctx, "open /admin/", chromedp.Navigate(srv.url()+"/admin/"))
 	signInAs(t, ctx, techName, techPW)
-	adminPoll(t, ctx, "the pair card on the fleet page", `document.getElementById('pair-card') !== null`, 10*time.Second)
+	evalVoid(t, ctx, "open the screens page", `location.hash = '#/screens'`)
+	adminPoll(t, ctx, "the pair card on the screens page", `document.getElementById('pair-card') !== null`, 10*time.Second)
 	do(t, ctx, "open the card", chromedp.Click("#pair-card > summary"))
 	adminPoll(t, ctx, "the groups in the form", `document.querySelector('#pair-group option[value="xinhua"]') !== null`, 10*time.Second)
 
@@ -73,14 +74,14 @@ func TestPairingInChromium(t *testing.T) {
 	if scr.Group != "xinhua" || scr.Orientation != "portrait" {
 		t.Errorf("paired screen: got group %q orientation %q, want xinhua portrait", scr.Group, scr.Orientation)
 	}
-	adminPoll(t, ctx, "the new screen in the fleet list", `document.querySelector('#screens tr[data-screen-id=`+js(id)+`]') !== null`, 15*time.Second)
+	adminPoll(t, ctx, "the new screen in the list", `document.querySelector('#group-screens tr[data-screen-id=`+js(id)+`]') !== null`, 15*time.Second)
 
 	// The scripted install's way stays: create with a token, shown once.
 	evalVoid(t, ctx, "the token way", `document.querySelector('input[name="pair-mode"][value="token"]').click()`)
 	adminPoll(t, ctx, "the code field hidden", `document.getElementById('pair-code').closest('.pair-rows').hidden`, 5*time.Second)
 	do(t, ctx, "create with a token", chromedp.SendKeys("#pair-name", "脚本屏"), chromedp.Click("#pair-submit"))
-	adminPoll(t, ctx, "the token shown once", `!document.getElementById('pair-token').hidden
-		&& document.getElementById('pair-token').textContent.startsWith('kdt_')`, 10*time.Second)
+	adminPoll(t, ctx, "the token shown once", `(() => { const tok = document.getElementById('pair-token');
+		return tok !== null && tok.textContent.startsWith('kdt_') && document.getElementById('pair-command') !== null; })()`, 10*time.Second)
 
 	do(t, ctx, "open the screen", chromedp.Click("#pair-link"))
 	adminPoll(t, ctx, "the screen page", `location.hash.startsWith('#/screen/scr_')`, 10*time.Second)

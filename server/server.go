@@ -113,9 +113,15 @@ func Run(ctx context.Context, cfg Config) error {
 	// publisher (for Welcome's version), and the publisher pushes through
 	// the hub; the closure breaks that cycle.
 	var h *hub.Hub
+	var devs *devices.Registry
 	pub := publish.New(publish.Options{
-		Store:      st,
-		Push:       func(v string, ids []string) { h.Push(v, ids) },
+		Store: st,
+		Push: func(v string, ids []string) {
+			h.Push(v, ids)
+			// The live fleet shows the screens' new published version (and
+			// that they are not up to date yet) at once.
+			devs.Touch(ids...)
+		},
 		Now:        cfg.Now,
 		Logger:     log.With("component", "publish"),
 		Registerer: reg,
@@ -134,7 +140,6 @@ func Run(ctx context.Context, cfg Config) error {
 	// Player roll-outs offer builds through the hub and read what screens
 	// report from the registry; both closures run only once h and devs
 	// are set, like Push above.
-	var devs *devices.Registry
 	updates, err := rollouts.New(rollouts.Options{
 		Store:      st,
 		ReleaseKey: releaseKey,
@@ -189,7 +194,11 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("server: initial publish: %w", err)
 	}
 
+	// Streams (the live fleet) end when shutdown begins; Shutdown would
+	// otherwise wait for them until its grace ran out.
+	streamsDone := make(chan struct{})
 	e := api.New(api.Options{
+		Done:            streamsDone,
 		Commands:        cmds,
 		Rollouts:        updates,
 		Store:           st,
@@ -232,6 +241,7 @@ func Run(ctx context.Context, cfg Config) error {
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(func() { close(streamsDone) })
 
 	bgCtx, stopBg := context.WithCancel(context.Background())
 	var bg sync.WaitGroup

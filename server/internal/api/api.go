@@ -91,6 +91,14 @@ type Options struct {
 	// nil: alerts.NewClient(alerts.TestTimeout), no redirects.
 	WebhookClient *http.Client
 
+	// Done, once closed, ends the long-lived streams (GET /fleet/events):
+	// net/http's Shutdown waits for running requests, so the server
+	// closes it when shutting down. Nil: never.
+	Done <-chan struct{}
+	// StreamKeepAlive is how often a stream sends a keep-alive comment and
+	// checks the session again; zero: DefaultStreamKeepAlive.
+	StreamKeepAlive time.Duration
+
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Metrics *prometheus.Registry // registered into and served at /metrics; nil = a private one

@@ -234,8 +234,10 @@ func (h *handler) identifySession(c echo.Context, id string) (*principal, error)
 		}
 	}
 	// The page's timed refreshes say so: they are not the person at work
-	// and must not keep an unattended session open.
-	background := c.Request().Header.Get("X-Kiosk-Background") == "1"
+	// and must not keep an unattended session open. Nor does a stream of
+	// server-sent events (the live fleet), which cannot set that header.
+	background := c.Request().Header.Get("X-Kiosk-Background") == "1" ||
+		strings.HasPrefix(c.Request().Header.Get(echo.HeaderAccept), "text/event-stream")
 	if !background && now.Sub(se.LastSeen) > min(touchEvery, h.idleTimeout()/2) {
 		if err := h.store.TouchSession(hash, now); err != nil {
 			h.log.Warn("record session activity", "error", err)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -70,6 +71,13 @@ func (v *env) request(method, path string, body any, setup func(*http.Request)) 
 		r = strings.NewReader("")
 	}
 	req := httptest.NewRequest(method, path, r)
+	if strings.HasSuffix(path, "/events") {
+		// A stream (GET /fleet/events) runs until its client leaves: this
+		// one leaves once the answer has begun.
+		ctx, cancel := context.WithCancel(req.Context())
+		cancel()
+		req = req.WithContext(ctx)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}

@@ -110,14 +110,14 @@ func TestErrorBodiesCarryCodeAndField(t *testing.T) {
 			t.Errorf("%s: limit %v, want %d", c.name, body.Limit, c.limit)
 		}
 	}
-	// The same group again is a conflict with its code.
+	// The same group again is a conflict with its own code.
 	rec := v.admin("POST", "/api/v1/groups", map[string]any{"id": "g1", "name": "g"})
 	if rec.Code != http.StatusConflict {
 		t.Fatalf("second group g1: %d %s", rec.Code, rec.Body)
 	}
 	var body errorJSON
 	_ = json.Unmarshal(rec.Body.Bytes(), &body)
-	if body.Code != "conflict" || body.Error == "" {
+	if body.Code != "group_exists" || body.Error == "" {
 		t.Errorf("conflict body: %+v", body)
 	}
 }

@@ -52,6 +52,9 @@ func (h *handler) createGroup(c echo.Context) error {
 		g.DefaultPlaylist = ""
 	}
 	g, err := h.store.CreateGroup(g)
+	if errors.Is(err, store.ErrConflict) {
+		return errCode(http.StatusConflict, "group_exists", err.Error())
+	}
 	if err != nil {
 		return err
 	}
@@ -140,6 +143,11 @@ func (h *handler) setDefault(c echo.Context, status int, kind, id, playlist stri
 
 func (h *handler) deleteGroup(c echo.Context) error {
 	if err := h.store.DeleteGroup(c.Param("id")); err != nil {
+		if errors.As(err, new(store.InUseError)) {
+			// Sub-groups, screens or schedules still name it: the page
+			// says so in its language, with this list as the detail.
+			return errCode(http.StatusConflict, "group_in_use", err.Error())
+		}
 		return err
 	}
 	h.changed()

@@ -154,15 +154,25 @@ type fleetView struct {
 
 // fleet is GET /fleet: counts by state, overall and per group.
 func (h *handler) fleet(c echo.Context) error {
-	scrs, err := h.store.ListScreens()
+	v, err := h.fleetCounts(principalOf(c))
 	if err != nil {
 		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+// fleetCounts counts the screens p may see by state, overall and per
+// group (GET /fleet, and every event of GET /fleet/events).
+func (h *handler) fleetCounts(p *principal) (fleetView, error) {
+	scrs, err := h.store.ListScreens()
+	if err != nil {
+		return fleetView{}, err
 	}
 	groups, err := h.store.ListGroups()
 	if err != nil {
-		return err
+		return fleetView{}, err
 	}
-	if p := principalOf(c); p.scoped() {
+	if p.scoped() {
 		scrs = inScope(p, scrs, func(s store.Screen) string { return s.Group })
 		groups = slices.DeleteFunc(groups, func(g playlists.Group) bool { return !p.seesGroup(g.ID) })
 	}
@@ -187,5 +197,5 @@ func (h *handler) fleet(c echo.Context) error {
 		}
 	}
 	sort.Slice(v.Groups, func(i, j int) bool { return v.Groups[i].Group < v.Groups[j].Group })
-	return c.JSON(http.StatusOK, v)
+	return v, nil
 }

@@ -105,6 +105,7 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	api.GET("/screens/:id/commands/:cid", h.getScreenCommand, capFleetRead)
 	api.GET("/screens/:id/screenshot", h.getScreenshot, capFleetRead)
 	api.GET("/fleet", h.fleet, capFleetRead)
+	api.GET("/fleet/events", h.fleetEvents, capFleetRead) // server-sent events (fleet_events.go)
 	api.GET("/alerts", h.listAlerts, capFleetRead)
 
 	api.POST("/webhooks", h.createWebhook, capWebhooksWrite)

@@ -100,6 +100,9 @@ func (h *handler) createScreen(c echo.Context) error {
 	// (publish.Ensure), so a trigger is enough here.
 	h.changed()
 	out := map[string]any{}
+	if key := h.serverKey(); key != "" {
+		out["server_key"] = key
+	}
 	if draftDefault {
 		op := store.Op{Action: store.OpSetDefault, Kind: store.KindScreen, ID: scr.ID, DefaultPlaylist: &req.DefaultPlaylist}
 		cs, _, err := h.store.Draft(p.actor(), op)
@@ -140,6 +143,7 @@ func (h *handler) updateScreen(c echo.Context) error {
 		return err
 	}
 	h.changed()
+	h.devices.Touch(scr.ID) // the live fleet shows the new name and group
 	if req.DefaultPlaylist == cur.DefaultPlaylist {
 		return c.JSON(http.StatusOK, h.view(scr))
 	}
@@ -156,7 +160,22 @@ func (h *handler) rotateScreenToken(c echo.Context) error {
 	}
 	h.devices.SetToken(id, token)
 	h.hub.Kick(id)
-	return c.JSON(http.StatusOK, map[string]string{"id": id, "token": token})
+	out := map[string]string{"id": id, "token": token}
+	if key := h.serverKey(); key != "" {
+		out["server_key"] = key
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// serverKey is the public key manifests are signed with (EncodeKey), for
+// a player's -server-key file; "" when manifests are not signed. It goes
+// with every new device token, so the install that uses the token can pin
+// the key from the start instead of trusting it on first use.
+func (h *handler) serverKey() string {
+	if h.opts.Signer == nil {
+		return ""
+	}
+	return playlists.EncodeKey(h.opts.Signer.Public())
 }
 
 func (h *handler) listScreens(c echo.Context) error {

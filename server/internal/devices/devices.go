@@ -83,6 +83,8 @@ type Registry struct {
 	transitions []store.Transition // not yet saved to the history
 	startedAt   time.Time
 	metrics     *healthMetrics
+
+	feed changeFeed // changes.go; its lock is innermost (it never waits for mu)
 }
 
 var _ hub.Handler = (*Registry)(nil)
@@ -161,6 +163,7 @@ func (r *Registry) SetToken(screenID, token string) {
 	}
 	r.tokens[h] = screenID
 	r.hashes[screenID] = h
+	r.feed.touch(screenID) // a new screen, or one paired again
 }
 
 // Forget drops a deleted screen's token and status.
@@ -175,6 +178,7 @@ func (r *Registry) Forget(screenID string) {
 	delete(r.online, screenID)
 	delete(r.dirty, screenID)
 	delete(r.health, screenID)
+	r.feed.touch(screenID)
 }
 
 // Hello records a connecting player and tells it what to run.
@@ -275,6 +279,7 @@ func (r *Registry) update(screenID string, f func(*store.ScreenStatus), online b
 	r.dirty[screenID] = true
 	tr, changed := r.evaluateLocked(screenID, published, r.opts.Now())
 	r.mu.Unlock()
+	r.feed.touch(screenID)
 	if changed {
 		r.notify(tr)
 	}

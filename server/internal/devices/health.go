@@ -179,6 +179,7 @@ func (r *Registry) evaluateLocked(screenID, published string, now time.Time) (st
 // notify runs the OnTransition hook outside r.mu.
 func (r *Registry) notify(trs ...store.Transition) {
 	for _, tr := range trs {
+		r.feed.touch(tr.Screen)
 		r.opts.Logger.Info("screen state changed", "screen", tr.Screen, "from", tr.From, "to", tr.To, "reasons", tr.Reasons)
 		if r.opts.OnTransition != nil {
 			r.opts.OnTransition(tr)

@@ -14,6 +14,7 @@ import {
 } from './kit.js';
 import { t, lang, setLang } from './i18n.js';
 import fleetView from './fleet.js';
+import screensView from './screens.js';
 import screenView from './screen.js';
 import itemsView from './items.js';
 import playlistsView from './playlists.js';
@@ -37,6 +38,7 @@ import webhooksView from './webhooks.js';
 // all needed.
 const routes = [
   { name: 'fleet', nav: 'nav.fleet', view: fleetView },
+  { name: 'screens', nav: 'scr.nav', view: screensView, any: ['fleet.read'] },
   { name: 'screen', view: screenView, navAs: 'fleet' },
   { name: 'items', nav: 'nav.items', view: itemsView, any: ['content.read'] },
   { name: 'media', nav: 'media.nav', view: mediaView, any: ['content.read'] },

@@ -1,11 +1,31 @@
-// fleet screen of the admin page.
+// fleet screen of the admin page: every screen's state at a glance, live.
+//
+// A cookie session listens to GET /fleet/events (server-sent events: the
+// first lists every screen, later ones what changed, at most one a
+// second); EventSource cannot send a bearer token, so a page signed in
+// with one polls every ten seconds instead, and so does a page whose
+// stream fails. The stream does not keep an idle session alive (the
+// server treats it as background), like the timed refreshes.
 
 import {
-  STATES, el, append, bi, screenHref, clockFormat, timeEl, fmtBytes, fmtOffset, stateBadge, reasonsList, versionCell, api, lookups, loadLookups, itemLabel, groupLabel,
+  STATES, REFRESH_MS, el, screenHref, clockFormat, timeEl, fmtBytes, fmtOffset, stateBadge, reasonsList, versionCell, api, lookups, loadLookups, itemLabel, groupLabel, session,
 } from './kit.js';
-import { t } from './i18n.js';
-import { pairCard } from './pair.js';
+import { t, compareText, fmtNumber } from './i18n.js';
 import { versionsLine } from './releases.js';
+import { groupOptions, subtree, knowGroups } from './screens.js';
+
+// LIVE_SLOW_MS: with the stream on, the timed refresh only keeps names,
+// groups and player versions fresh.
+const LIVE_SLOW_MS = 60000;
+// STREAM_TRIES: failures in a row before the page gives up the stream
+// and polls.
+const STREAM_TRIES = 3;
+// STREAM_RETRY_MS: a page that fell back to polling tries the stream
+// again this long after its last attempt.
+const STREAM_RETRY_MS = 60000;
+// VERSIONS_EVERY_MS: the player versions line reloads at most this often
+// when screens report new versions.
+const VERSIONS_EVERY_MS = 5000;
 
 export default function fleetView(pg, _arg, query) {
   const state = query.get('state') || '';
@@ -19,100 +39,216 @@ export default function fleetView(pg, _arg, query) {
   };
 
   const stateSel = el('select', { id: 'filter-state', onchange: (e) => setFilter('state', e.target.value) },
-    el('option', { value: '', text: '全部状态 All states' }),
+    el('option', { value: '', text: t('fleet.allStates') }),
     STATES.map((s) => el('option', { value: s, text: t('state.' + s) })));
   stateSel.value = state;
   const groupSel = el('select', { id: 'filter-group', onchange: (e) => setFilter('group', e.target.value) },
-    el('option', { value: '', text: '全部分组 All groups' }));
+    el('option', { value: '', text: t('fleet.allGroups') }));
   const updated = el('span', { class: 'muted updated' });
+  const liveBadge = el('span', { id: 'live', class: 'live-badge', hidden: true, dataset: { live: 'off' } });
   const counts = el('div', { class: 'counts', id: 'counts' });
   const tbody = el('tbody');
   const empty = el('p', { class: 'muted empty', hidden: true });
   const versions = versionsLine(); // player versions and the roll-out, one line
 
-  append(pg.root, [
+  const col = (key, cls) => el('th', { class: cls || null, text: t(key) });
+  pg.root.append(
     el('div', { class: 'page-head' },
-      el('h1', {}, bi('设备总览', 'Fleet')),
+      el('h1', { text: t('fleet.title') }),
       el('div', { class: 'toolbar' },
-        el('label', {}, '状态 ', stateSel),
-        el('label', {}, '分组 ', groupSel),
-        el('button', { type: 'button', id: 'refresh', onclick: () => pg.tick() }, bi('刷新', 'Refresh')),
-        updated)),
-    pairCard(pg), // 添加屏幕, for fleet.write
+        el('label', {}, t('fleet.state'), ' ', stateSel),
+        el('label', {}, t('fleet.group'), ' ', groupSel),
+        el('button', { type: 'button', id: 'refresh', onclick: () => refresh(), text: t('common.refresh') }),
+        liveBadge, updated)),
     counts,
     versions.node,
     el('div', { class: 'table-wrap' },
-      el('table', { class: 'grid', id: 'screens' },
+      el('table', { class: 'grid stack', id: 'screens' },
         el('thead', {}, el('tr', {},
-          el('th', {}, bi('名称', 'Name')),
-          el('th', {}, bi('分组', 'Group')),
-          el('th', {}, bi('状态', 'State')),
-          el('th', {}, bi('最后在线', 'Last seen')),
-          el('th', {}, bi('当前内容', 'Current item')),
-          el('th', {}, bi('版本 已应用/已发布', 'Applied/Published')),
-          el('th', { class: 'num' }, bi('缓存', 'Cache')),
-          el('th', { class: 'num' }, bi('时钟偏差', 'Clock offset')),
-          el('th', {}, bi('播放器', 'Player')))),
+          col('fleet.col.name'), col('fleet.col.group'), col('fleet.col.state'), col('fleet.col.lastSeen'),
+          col('fleet.col.current'), col('fleet.col.version'), col('fleet.col.cache', 'num'), col('fleet.col.offset', 'num'),
+          col('fleet.col.player'))),
         tbody)),
-    empty,
-  ]);
+    empty);
 
   function renderGroups() {
-    const opts = [el('option', { value: '', text: '全部分组 All groups' })];
-    for (const g of lookups.groups) opts.push(el('option', { value: g.id, text: g.name && g.name !== g.id ? `${g.name} (${g.id})` : g.id }));
-    if (group && !lookups.groupNames.has(group)) opts.push(el('option', { value: group, text: group }));
-    groupSel.replaceChildren(...opts);
+    groupSel.replaceChildren(...groupOptions(lookups.groups, t('fleet.allGroups')));
+    if (group && !lookups.groupNames.has(group)) groupSel.append(el('option', { value: group, text: group }));
     groupSel.value = group;
   }
 
   function renderCounts(fleet) {
     const by = (fleet && fleet.by_state) || {};
-    const card = (key, label, en, n) => el('button', {
+    const card = (key, text, n) => el('button', {
       type: 'button',
       class: `count count-${key}` + (state === key || (!state && key === 'all') ? ' selected' : ''),
       dataset: { state: key },
       onclick: () => setFilter('state', key === 'all' ? '' : key),
-    }, el('span', { class: 'n', text: String(n ?? 0) }), el('span', { class: 'label' }, bi(label, en)));
+    }, el('span', { class: 'n', text: fmtNumber(n ?? 0) }), el('span', { class: 'label', text }));
     counts.replaceChildren(
-      card('all', '全部', 'total', fleet && fleet.total),
-      ...STATES.map((s) => card(s, t('state.' + s), s, by[s])));
+      card('all', t('fleet.total'), fleet && fleet.total),
+      ...STATES.map((s) => card(s, t('state.' + s), by[s])));
   }
+
+  const cell = (key, props, ...kids) => el('td', { ...props, dataset: { label: t(key) } }, ...kids);
 
   function row(s) {
     return el('tr', { class: 'clickable', dataset: { screenId: s.id, state: s.state || '' }, onclick: (e) => {
       if (e.target.closest('a')) return; // the link navigates by itself
       location.hash = screenHref(s.id);
     } },
-    el('td', { class: 'name' }, el('a', { href: screenHref(s.id), class: 'screen-name', text: s.name || s.id }),
+    cell('fleet.col.name', { class: 'name' }, el('a', { href: screenHref(s.id), class: 'screen-name', text: s.name || s.id }),
       el('div', { class: 'muted id', text: s.id })),
-    el('td', {}, groupLabel(s.group)),
-    el('td', {}, stateBadge(s.state), reasonsList(s.state_reasons)),
-    el('td', {}, timeEl(s.last_seen, '从未 never')),
-    el('td', { class: 'current' }, itemLabel(s.current_item)),
-    el('td', {}, versionCell(s.applied_version, s.published_version, s.up_to_date)),
-    el('td', { class: 'num' }, fmtBytes(s.cache_bytes)),
-    el('td', { class: 'num' }, fmtOffset(s.clock_offset_ms)),
-    el('td', {}, s.player_version ? el('code', { text: s.player_version }) : el('span', { class: 'muted', text: '—' })));
+    cell('fleet.col.group', {}, groupLabel(s.group)),
+    cell('fleet.col.state', {}, stateBadge(s.state), reasonsList(s.state_reasons)),
+    cell('fleet.col.lastSeen', {}, timeEl(s.last_seen, t('common.never'))),
+    cell('fleet.col.current', { class: 'current' }, itemLabel(s.current_item)),
+    cell('fleet.col.version', {}, versionCell(s.applied_version, s.published_version, s.up_to_date)),
+    cell('fleet.col.cache', { class: 'num' }, fmtBytes(s.cache_bytes)),
+    cell('fleet.col.offset', { class: 'num' }, fmtOffset(s.clock_offset_ms)),
+    cell('fleet.col.player', {}, s.player_version ? el('code', { text: s.player_version }) : el('span', { class: 'muted', text: '—' })));
+  }
+
+  function renderList(list) {
+    list = list.slice().sort((a, b) => compareText(a.name, b.name) || a.id.localeCompare(b.id));
+    tbody.replaceChildren(...list.map(row));
+    empty.hidden = list.length > 0;
+    empty.replaceChildren(state || group ? t('fleet.noMatch') : t('fleet.none'));
+    if (!state && !group) empty.append(' ', el('a', { href: '#/screens', text: t('fleet.toScreens') }));
+    updated.textContent = t('fleet.updated', { time: clockFormat.format(new Date()) });
+  }
+
+  // ---- live: the stream's copy of the fleet, filtered here ----------------
+
+  const live = { es: null, on: false, fails: 0, tried: 0, screens: new Map(), fleet: null, versionsAt: 0 };
+
+  function matches(s) {
+    if (state && s.state !== state) return false;
+    if (group && !subtree(lookups.groups, group).has(s.group)) return false;
+    return true;
+  }
+
+  function renderLive() {
+    renderCounts(live.fleet);
+    renderList([...live.screens.values()].filter(matches));
+  }
+
+  function setLive(on) {
+    live.on = on;
+    liveBadge.hidden = false;
+    liveBadge.dataset.live = on ? 'on' : 'off';
+    liveBadge.textContent = on ? t('fleet.live') : t('fleet.polling');
+    liveBadge.title = on ? t('fleet.liveTitle') : t('fleet.pollingTitle');
+  }
+
+  function stopStream() {
+    if (live.es) live.es.close();
+    live.es = null;
+  }
+
+  function startStream() {
+    if (session.mode !== 'cookie' || typeof EventSource !== 'function') {
+      setLive(false);
+      return;
+    }
+    const es = new EventSource('/api/v1/fleet/events');
+    live.es = es;
+    live.tried = Date.now();
+    es.addEventListener('fleet', (e) => {
+      if (!pg.alive) return stopStream();
+      let ev;
+      try {
+        ev = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      if (ev.full) live.screens.clear();
+      let newVersion = false;
+      for (const s of ev.screens || []) {
+        const was = live.screens.get(s.id);
+        if (!ev.full && (!was || was.player_version !== s.player_version)) newVersion = true;
+        live.screens.set(s.id, s);
+      }
+      // The player versions line counts versions: a screen reporting
+      // another one changes it (at most one reload every few seconds).
+      if (newVersion && Date.now() - live.versionsAt > VERSIONS_EVERY_MS) {
+        live.versionsAt = Date.now();
+        versions.refresh().catch(() => {});
+      }
+      for (const id of ev.removed || []) live.screens.delete(id);
+      live.fleet = ev.fleet;
+      live.fails = 0;
+      if (!live.on) setLive(true);
+      renderLive();
+      const unknown = (ev.screens || []).map((s) => s.group);
+      if (unknown.some((g) => g && !lookups.groupNames.has(g))) {
+        knowGroups(unknown).then(() => {
+          if (!pg.alive) return;
+          renderGroups();
+          renderLive();
+        }, () => {});
+      }
+    });
+    // The session ended (or the server is going down): stop listening
+    // and let the next refresh find out and say so.
+    es.addEventListener('end', () => {
+      stopStream();
+      setLive(false);
+      pg.tick();
+    });
+    es.addEventListener('error', () => {
+      if (!pg.alive) return stopStream();
+      live.fails++;
+      // EventSource retries by itself; after a refusal (CLOSED) or a few
+      // failures in a row, poll instead.
+      if (es.readyState === EventSource.CLOSED || live.fails >= STREAM_TRIES) {
+        stopStream();
+        setLive(false);
+        pg.tick();
+      }
+    });
+  }
+
+  // The stream ends with the page.
+  const dispose = pg.dispose.bind(pg);
+  pg.dispose = () => {
+    stopStream();
+    dispose();
+  };
+
+  function refresh() {
+    if (live.on) {
+      // Start over: a fresh stream's first event lists everything.
+      stopStream();
+      live.on = false;
+      startStream();
+    }
+    pg.tick();
   }
 
   pg.poll(async () => {
+    const polling = !live.on;
     const q = new URLSearchParams();
     if (state) q.set('state', state);
     if (group) q.set('group', group);
     const qs = q.toString();
     const [fleet, screens] = await Promise.all([
-      api('GET', '/fleet'),
-      api('GET', '/screens' + (qs ? '?' + qs : '')),
+      polling ? api('GET', '/fleet') : null,
+      polling ? api('GET', '/screens' + (qs ? '?' + qs : '')) : null,
       loadLookups(),
       versions.refresh(),
     ]);
+    if (screens) await knowGroups(screens.map((s) => s.group));
     if (!pg.alive) return;
     renderGroups();
-    renderCounts(fleet);
-    const list = (screens || []).slice().sort((a, b) => (a.name || '').localeCompare(b.name || '', 'zh-CN') || a.id.localeCompare(b.id));
-    tbody.replaceChildren(...list.map(row));
-    empty.hidden = list.length > 0;
-    empty.textContent = state || group ? '没有符合筛选条件的屏幕。No screens match the filter.' : '还没有屏幕。No screens yet.';
-    updated.textContent = '更新于 ' + clockFormat.format(new Date());
-  });
+    if (live.on) renderLive();
+    else {
+      renderCounts(fleet);
+      renderList(screens || []);
+      // Polling works again after the stream failed (a server restart, a
+      // proxy in between): try the stream again now and then.
+      if (!live.es && Date.now() - live.tried > STREAM_RETRY_MS) startStream();
+    }
+  }, () => (live.on ? LIVE_SLOW_MS : REFRESH_MS));
+  startStream();
 }

@@ -1,14 +1,15 @@
-// The fleet page's "添加屏幕" card: a technician types the code a new
+// The screens page's "add a screen" card: a technician types the code a new
 // screen shows, names and places it, and the player collects its
 // credential by itself (POST /screens/pair). The same card re-pairs
 // replaced hardware onto an existing screen, and keeps the scripted
-// install's way (POST /screens, the token shown once). Needs fleet.write;
-// pg is the fleet page, refreshed after a screen was added.
+// install's way (POST /screens, the token shown once with the player's
+// command line: tokenBox). Needs fleet.write; pg is the page, refreshed
+// after a screen was added; defaults() may name the group to preselect.
 
 import { el, append, L, api, can, lookups, loadLookups, screenHref, formMessages } from './kit.js';
 import { t, compareText } from './i18n.js';
 
-export function pairCard(pg) {
+export function pairCard(pg, defaults = () => ({})) {
   if (!can('fleet.write')) return null;
   const msg = formMessages('pair');
   const field = (id, label, input, hint) => [
@@ -25,7 +26,7 @@ export function pairCard(pg) {
     el('option', { value: 'portrait', text: t('pair.portrait') }));
   const tzIn = el('input', { id: 'pair-timezone', name: 'timezone', autocomplete: 'off', placeholder: 'Asia/Shanghai' });
   const screenSel = el('select', { id: 'pair-screen', name: 'screen', onchange: layout });
-  const tokenOut = el('code', { id: 'pair-token', class: 'pair-token', hidden: true });
+  const tokenOut = el('div', { id: 'pair-token-box', hidden: true });
   const submit = el('button', { type: 'submit', class: 'primary', id: 'pair-submit' });
 
   const mode = (value, key, checked) => el('label', { class: 'inline' },
@@ -48,7 +49,12 @@ export function pairCard(pg) {
     el('div', { class: 'form-actions' }, submit),
     msg.error, msg.ok, tokenOut);
 
-  const card = el('details', { class: 'card pair-card', id: 'pair-card', ontoggle: () => { if (card.open) refresh(); } },
+  const card = el('details', { class: 'card pair-card', id: 'pair-card', ontoggle: () => {
+    if (!card.open) return;
+    const g = defaults().group;
+    if (g && !groupSel.value) groupSel.dataset.want = g;
+    refresh();
+  } },
     el('summary', {}, el('h2', { class: 'inline-h' }, L('pair.title'))), form);
 
   function currentMode() {
@@ -76,7 +82,8 @@ export function pairCard(pg) {
       const list = (screens || []).slice().sort((a, b) => compareText(a.name, b.name));
       screenSel.replaceChildren(el('option', { value: '', text: t('pair.repairNone') }),
         ...list.map((s) => el('option', { value: s.id, text: `${s.name || s.id} (${s.id})` })));
-      groupSel.value = keep[0];
+      groupSel.value = groupSel.dataset.want || keep[0];
+      delete groupSel.dataset.want;
       screenSel.value = keep[1];
       layout();
     } catch (err) {
@@ -88,6 +95,7 @@ export function pairCard(pg) {
     e.preventDefault();
     msg.clear();
     tokenOut.hidden = true;
+    tokenOut.replaceChildren();
     const byToken = currentMode() === 'token';
     const code = codeIn.value.trim();
     const screen = byToken ? '' : screenSel.value;
@@ -110,7 +118,7 @@ export function pairCard(pg) {
       msg.done(t(key, { name: s.name || s.id }));
       append(msg.ok, [' ', link]);
       if (byToken) {
-        tokenOut.textContent = s.token;
+        tokenOut.replaceChildren(tokenBox(s.token, s.server_key, 'pair'));
         tokenOut.hidden = false;
       }
       codeIn.value = '';
@@ -131,4 +139,54 @@ export function pairCard(pg) {
 
   layout();
   return card;
+}
+
+// copyText puts text on the clipboard: the Clipboard API where the page
+// may use it (https or localhost), else the selected text of node.
+async function copyText(text, node) {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const r = document.createRange();
+    r.selectNodeContents(node);
+    const sel = getSelection();
+    sel.removeAllRanges();
+    sel.addRange(r);
+    try {
+      return document.execCommand('copy');
+    } catch {
+      return false;
+    }
+  }
+}
+
+// copyBlock is text to copy (a token, a command line) with its button.
+function copyBlock(id, text) {
+  const code = el('code', { id, class: 'copy-text', text });
+  const said = el('span', { class: 'muted small', role: 'status' });
+  const btn = el('button', { type: 'button', class: 'small', dataset: { copy: id }, onclick: async () => {
+    said.textContent = (await copyText(text, code)) ? t('scr.tok.copied') : t('scr.tok.copyFailed');
+  } }, t('scr.tok.copy'));
+  return el('div', { class: 'copy-row' }, el('pre', { class: 'copy-pre' }, code), el('div', { class: 'copy-actions' }, btn, ' ', said));
+}
+
+// tokenBox shows a new device token once, with the exact command that
+// starts the player with it. serverKey is the server's manifest key when
+// it signs manifests: saved to a file and named by -server-key, the
+// player accepts only this server's manifests from the first one on
+// (without it, it would trust the first key it sees). prefix names the
+// elements' ids (pair-token, pair-command, …).
+export function tokenBox(token, serverKey, prefix) {
+  const server = location.origin;
+  const cmd = ['kiosk-player', '-server', server, '-token', token];
+  if (serverKey) cmd.push('-server-key', 'server.key');
+  cmd.push('-cache', '/var/lib/kiosk-player/cache.db', '-listen', '127.0.0.1:8090');
+  return el('div', { class: 'token-box' },
+    el('p', { class: 'warn', text: t('scr.tok.once') }),
+    copyBlock(`${prefix}-token`, token),
+    serverKey ? [el('p', { text: t('scr.tok.key') }), copyBlock(`${prefix}-key`, `echo '${serverKey}' > server.key`)] : null,
+    el('p', { text: t(serverKey ? 'scr.tok.run' : 'scr.tok.runNoKey') }),
+    copyBlock(`${prefix}-command`, cmd.join(' ')),
+    el('p', { class: 'muted small', text: t('scr.tok.runHint') }));
 }

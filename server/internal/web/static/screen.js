@@ -1,16 +1,124 @@
-// screen screen of the admin page.
+// A screen's detail page: status, what should play, the next 24 hours,
+// commands, the latest screenshot, state history, and its settings (name,
+// group, tags, orientation, time zone, default playlist, token, delete).
 
 import {
-  REFRESH_MS, FAST_MS, FAST_FOR_MS, $, el, append, bi, clockFormat, absTime, timeEl, fmtBytes, fmtOffset, fmtDuration, stateBadge, statusBadge, reasonsList, versionCell, api, enc, loadLookups, can, itemLabel, groupLabel, shortTime,
+  REFRESH_MS, FAST_MS, FAST_FOR_MS, $, el, append, clockFormat, absTime, timeEl, fmtBytes, fmtOffset, fmtDuration, stateBadge, statusBadge, reasonsList, versionCell, api, enc, loadLookups, can, itemLabel, groupLabel, shortTime,
+  formMessages, confirmButton, lookups,
 } from './kit.js';
 import { t, label } from './i18n.js';
+import { COMMANDS, refusal, groupOptions, playlistOptions, knowGroups } from './screens.js';
+import { tokenBox } from './pair.js';
 
-const COMMANDS = [
-  { type: 'identify', label: '识别', en: 'Identify', hint: '屏幕全屏显示名称和编号 30 秒' },
-  { type: 'reload', label: '刷新页面', en: 'Reload', hint: '播放页面重新加载' },
-  { type: 'resync', label: '校验缓存', en: 'Resync', hint: '重新校验全部缓存媒体，损坏的重新下载' },
-  { type: 'screenshot', label: '截图', en: 'Screenshot', hint: '截取屏幕当前画面' },
-];
+// screenSettings is the one edit form of a screen: name, group, tags,
+// orientation, time zone and default playlist (content: it goes through
+// review, and the answer names the change set), a new token (shown once
+// with the player's command line) and delete. show(s) fills it from the
+// screen as the API has it, but not over what someone is typing.
+function screenSettings(pg, id) {
+  const write = can('fleet.write');
+  const mayDefault = can('content.write');
+  const msg = formMessages('ss');
+  const nameIn = el('input', { id: 'ss-name', name: 'name', maxlength: 200, autocomplete: 'off' });
+  const groupSel = el('select', { id: 'ss-group', name: 'group' });
+  const tagsIn = el('input', { id: 'ss-tags', name: 'tags', autocomplete: 'off', placeholder: t('pair.tagsHint') });
+  const orientSel = el('select', { id: 'ss-orientation', name: 'orientation' },
+    el('option', { value: '', text: t('pair.orientationUnset') }),
+    el('option', { value: 'landscape', text: t('pair.landscape') }),
+    el('option', { value: 'portrait', text: t('pair.portrait') }));
+  const tzIn = el('input', { id: 'ss-timezone', name: 'timezone', autocomplete: 'off', placeholder: 'Asia/Shanghai' });
+  const defSel = el('select', { id: 'ss-default', name: 'default_playlist', disabled: !mayDefault });
+  const submit = el('button', { type: 'submit', class: 'primary', id: 'ss-submit', text: t('scr.set.save') });
+  const row = (rid, key, input, hint) => [el('label', { for: rid }, t(key), hint ? el('span', { class: 'hint', text: t(hint) }) : null), input];
+  let shown = null; // the screen the form was last filled from
+  let dirty = false;
+
+  const form = el('form', { id: 'ss-form', class: 'form', novalidate: true, onsubmit: save, oninput: () => { dirty = true; } },
+    row('ss-name', 'scr.set.name', nameIn),
+    row('ss-group', 'scr.set.group', groupSel),
+    row('ss-tags', 'scr.set.tags', tagsIn),
+    row('ss-orientation', 'scr.set.orientation', orientSel),
+    row('ss-timezone', 'scr.set.timezone', tzIn, 'pair.timezoneHint'),
+    row('ss-default', 'scr.set.default', defSel, mayDefault ? 'scr.g.defaultHint' : 'scr.g.defaultNoRight'),
+    el('div', { class: 'form-actions' }, submit), msg.error, msg.ok);
+
+  const tokenMsg = formMessages('ss-token');
+  const tokenOut = el('div', { id: 'rotate-token-box' });
+  const rotate = confirmButton(t('scr.set.rotate'), t('scr.set.rotateConfirm'), { rotate: id }, async () => {
+    tokenMsg.clear();
+    tokenOut.replaceChildren();
+    try {
+      const r = await api('POST', `/screens/${enc(id)}/token`);
+      tokenMsg.done(t('scr.set.rotated'));
+      tokenOut.replaceChildren(tokenBox(r.token, r.server_key, 'rotate'));
+    } catch (err) {
+      if (!err.handled) tokenMsg.fail(refusal(err));
+    }
+  });
+  rotate.className = 'small';
+  const delMsg = formMessages('ss-delete');
+  const del = confirmButton(t('scr.set.delete'), t('scr.set.deleteConfirm'), { deleteScreen: id }, async () => {
+    delMsg.clear();
+    try {
+      await api('DELETE', `/screens/${enc(id)}`);
+      location.hash = '#/screens';
+    } catch (err) {
+      if (!err.handled) delMsg.fail(refusal(err));
+    }
+  });
+
+  async function save(e) {
+    e.preventDefault();
+    msg.clear();
+    const body = {
+      name: nameIn.value.trim(),
+      group: groupSel.value,
+      tags: tagsIn.value.split(/[,\uff0c\u3001]/).map((x) => x.trim()).filter(Boolean),
+      orientation: orientSel.value,
+      timezone: tzIn.value.trim(),
+      default_playlist: defSel.value,
+    };
+    if (!body.name) return msg.fail(t('pair.needName'));
+    submit.disabled = true;
+    try {
+      const resp = await api('PUT', `/screens/${enc(id)}`, body);
+      dirty = false;
+      shown = null; // fill again from the answer's next refresh
+      msg.saved(t('scr.set.saved'), resp);
+      pg.tick();
+    } catch (err) {
+      if (!err.handled) msg.fail(refusal(err));
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  const node = write ? el('section', { class: 'card', id: 'screen-settings' },
+    el('h2', { text: t('scr.set.title') }), form,
+    el('h3', { text: t('scr.set.token') }), el('p', { class: 'muted small', text: t('scr.set.rotateHint') }),
+    el('div', { class: 'form-actions' }, rotate), tokenMsg.error, tokenMsg.ok, tokenOut,
+    el('h3', { text: t('scr.set.danger') }), el('p', { class: 'muted small', text: t('scr.set.deleteHint') }),
+    el('div', { class: 'form-actions' }, del), delMsg.error, delMsg.ok) : null;
+
+  function show(s, playlists) {
+    if (!write) return;
+    const keepGroup = dirty ? groupSel.value : s.group || '';
+    groupSel.replaceChildren(...groupOptions(lookups.groups, t('pair.noGroup')));
+    if (s.group && !lookups.groupNames.has(s.group)) groupSel.append(el('option', { value: s.group, text: s.group }));
+    groupSel.value = keepGroup;
+    const keepDef = dirty ? defSel.value : s.default_playlist || '';
+    defSel.replaceChildren(...playlistOptions(playlists, keepDef));
+    defSel.value = keepDef;
+    if (dirty || (shown && shown.updated_at === s.updated_at)) return;
+    shown = s;
+    nameIn.value = s.name || '';
+    tagsIn.value = (s.tags || []).join(', ');
+    orientSel.value = s.orientation || '';
+    tzIn.value = s.timezone || '';
+  }
+
+  return { node, show };
+}
 
 export default function screenView(pg, id) {
   if (!id) {
@@ -24,94 +132,101 @@ export default function screenView(pg, id) {
   let shotURL = ''; // the blob: URL on show, released when replaced
   let lastSent = null; // the command sent from this page, to report its outcome
 
-  const title = el('h1', {}, el('span', { class: 'muted', text: '屏幕 ' }), el('span', { id: 'screen-name', text: id }));
+  const title = el('h1', {}, el('span', { class: 'muted', text: t('scr.d.title') + ' ' }), el('span', { id: 'screen-name', text: id }));
   const badge = el('span', { id: 'screen-state' });
   const actionMsg = el('p', { id: 'action-msg', class: 'msg', role: 'status', hidden: true });
   const statusBox = el('dl', { class: 'kv', id: 'status' });
   const nowBox = el('div', { id: 'now' });
-  const shotBox = el('div', { id: 'screenshot', class: 'shot' }, el('p', { class: 'muted', text: '加载中…' }));
-  const timelineBox = el('div', { id: 'timeline' }, el('p', { class: 'muted', text: '加载中…' }));
+  const shotBox = el('div', { id: 'screenshot', class: 'shot' }, el('p', { class: 'muted', text: t('common.loading') }));
+  const timelineBox = el('div', { id: 'timeline' }, el('p', { class: 'muted', text: t('common.loading') }));
   let timelineAt = 0; // when the preview was last fetched; it changes only when content does
+  const settings = screenSettings(pg, id);
+  const groupCrumb = el('a', { href: '#/screens', id: 'group-crumb', text: t('scr.title') });
+  let playlists = null; // for the default playlist choice, fetched once
   const cmdBody = el('tbody');
   const histBody = el('tbody');
 
   async function send(type) {
     actionMsg.hidden = false;
     actionMsg.className = 'msg';
-    actionMsg.textContent = `正在发送「${label('cmd', type)}」…`;
+    actionMsg.textContent = t('scr.d.sending', { cmd: label('cmd', type) });
     try {
       const cmd = await api('POST', `/screens/${enc(id)}/commands`, { type });
-      actionMsg.textContent = `已发送「${label('cmd', type)}」，状态：${label('cmdStatus', cmd.status)}`;
+      actionMsg.textContent = t('scr.d.sent', { cmd: label('cmd', type), status: label('cmdStatus', cmd.status) });
       lastSent = cmd;
       fastUntil = Date.now() + FAST_FOR_MS;
       pg.tick();
     } catch (err) {
       if (err.handled) return;
       actionMsg.className = 'msg error';
-      actionMsg.textContent = `发送失败 (failed)：${err.message}`;
+      actionMsg.textContent = t('scr.d.sendFailed', { msg: refusal(err) });
     }
   }
 
   append(pg.root, [
-    el('p', { class: 'crumbs' }, el('a', { href: '#/fleet' }, '← ', bi('设备总览', 'Fleet'))),
+    el('p', { class: 'crumbs' }, el('a', { href: '#/fleet' }, '← ', t('fleet.title')), ' · ', groupCrumb),
     el('div', { class: 'page-head' }, el('div', { class: 'title-row' }, title, badge),
       el('div', { class: 'toolbar' },
         el('button', { type: 'button', id: 'refresh', onclick: () => {
           shotKey = '';
           timelineAt = 0;
           pg.tick();
-        } }, bi('刷新', 'Refresh')))),
+        }, text: t('common.refresh') }))),
     can('fleet.write') && el('div', { class: 'actions card' },
-      el('h2', {}, bi('远程操作', 'Commands')),
+      el('h2', { text: t('scr.d.commands') }),
       el('div', { class: 'buttons' }, COMMANDS.map((c) => el('button', {
-        type: 'button', class: 'action', dataset: { command: c.type }, title: c.hint, onclick: () => send(c.type),
-      }, bi(c.label, c.en)))),
+        type: 'button', class: 'action', dataset: { command: c }, title: t('scr.d.hint.' + c), onclick: () => send(c),
+      }, label('cmd', c)))),
       actionMsg),
     el('div', { class: 'columns' },
-      el('section', { class: 'card' }, el('h2', {}, bi('状态', 'Status')), statusBox),
-      el('section', { class: 'card' }, el('h2', {}, bi('现在应播放', 'Should be on screen now')), nowBox)),
-    el('section', { class: 'card' }, el('h2', {}, bi('预览', 'Timeline'),
-      el('span', { class: 'hint', text: '未来 24 小时将播放的内容（北京时间），与屏幕使用同一套排期计算。' })), timelineBox),
+      el('section', { class: 'card' }, el('h2', { text: t('scr.d.status') }), statusBox),
+      el('section', { class: 'card' }, el('h2', { text: t('scr.d.now') }), nowBox)),
+    el('section', { class: 'card' }, el('h2', {}, t('scr.d.timeline'),
+      el('span', { class: 'hint', text: t('scr.d.timelineHint') })), timelineBox),
     el('div', { class: 'columns' },
-      el('section', { class: 'card' }, el('h2', {}, bi('最近命令', 'Recent commands')),
-        el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'commands' },
-          el('thead', {}, el('tr', {}, el('th', {}, '命令'), el('th', {}, '状态'), el('th', {}, '发出'),
-            el('th', {}, '结束'), el('th', {}, '结果 / 错误'))),
+      el('section', { class: 'card' }, el('h2', { text: t('scr.d.recent') }),
+        el('div', { class: 'table-wrap' }, el('table', { class: 'grid stack', id: 'commands' },
+          el('thead', {}, el('tr', {}, el('th', { text: t('scr.d.c.command') }), el('th', { text: t('scr.d.c.status') }),
+            el('th', { text: t('scr.d.c.sent') }), el('th', { text: t('scr.d.c.finished') }), el('th', { text: t('scr.d.c.result') }))),
           cmdBody))),
-      el('section', { class: 'card' }, el('h2', {}, bi('最新截图', 'Latest screenshot')), shotBox)),
-    el('section', { class: 'card' }, el('h2', {}, bi('状态历史', 'State history')),
-      el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'history' },
-        el('thead', {}, el('tr', {}, el('th', {}, '时间'), el('th', {}, '变化'), el('th', {}, '原因'))),
+      el('section', { class: 'card' }, el('h2', { text: t('scr.d.shot') }), shotBox)),
+    el('section', { class: 'card' }, el('h2', { text: t('scr.d.history') }),
+      el('div', { class: 'table-wrap' }, el('table', { class: 'grid stack', id: 'history' },
+        el('thead', {}, el('tr', {}, el('th', { text: t('scr.d.h.time') }), el('th', { text: t('scr.d.h.change') }), el('th', { text: t('scr.d.h.reasons') }))),
         histBody))),
+    settings.node,
   ]);
 
-  function kv(label, en, value) {
-    return [el('dt', {}, bi(label, en)), el('dd', {}, value)];
+  function kv(key, value) {
+    return [el('dt', { text: t('scr.d.k.' + key) }), el('dd', {}, value)];
   }
 
   function renderStatus(s) {
     $('#screen-name', pg.root).textContent = s.name || s.id;
+    groupCrumb.href = '#/screens' + (s.group ? '?group=' + enc(s.group) : '');
+    groupCrumb.textContent = s.group ? lookups.groupNames.get(s.group) || s.group : t('scr.title');
     badge.replaceChildren(stateBadge(s.state));
-    const tags = Array.isArray(s.tags) && s.tags.length ? s.tags.join('、') : '—';
+    const tags = Array.isArray(s.tags) && s.tags.length ? s.tags.join(t('scr.d.tagSep')) : '—';
     statusBox.replaceChildren(...[
-      kv('编号', 'ID', el('code', { text: s.id })),
-      kv('状态', 'State', [stateBadge(s.state), ' ', s.state_since ? ['自 ', timeEl(s.state_since)] : '', reasonsList(s.state_reasons)]),
-      kv('连接', 'Connected', s.online ? '已连接 connected' : '未连接 not connected'),
-      kv('最后在线', 'Last seen', timeEl(s.last_seen, '从未 never')),
-      kv('当前内容', 'Current item', itemLabel(s.current_item)),
-      kv('版本', 'Version', [versionCell(s.applied_version, s.published_version, s.up_to_date),
-        s.up_to_date ? '' : el('span', { class: 'warn', text: ' 未同步到最新' })]),
-      kv('分组', 'Group', groupLabel(s.group)),
-      kv('标签', 'Tags', tags),
-      kv('时区', 'Time zone', s.timezone || '默认 default'),
-      kv('播放页面', 'Page', s.page_alive ? '正常 alive' : el('span', { class: 'warn', text: '无响应 not alive' })),
-      kv('缓存', 'Cache', fmtBytes(s.cache_bytes)),
-      kv('剩余磁盘', 'Disk free', s.disk_free_bytes ? fmtBytes(s.disk_free_bytes) : '—'),
-      kv('时钟偏差', 'Clock offset', fmtOffset(s.clock_offset_ms)),
-      kv('运行时间', 'Uptime', fmtDuration(s.uptime_s)),
-      kv('播放器版本', 'Player version', s.player_version || '—'),
-      s.last_sync_error ? kv('同步错误', 'Sync error', el('span', { class: 'error', text: s.last_sync_error })) : null,
-      s.download_failures ? kv('下载失败', 'Download failures', String(s.download_failures)) : null,
+      kv('id', el('code', { text: s.id })),
+      kv('state', [stateBadge(s.state), ' ', s.state_since ? [t('scr.d.since'), ' ', timeEl(s.state_since)] : '', reasonsList(s.state_reasons)]),
+      kv('connected', s.online ? t('scr.d.connected') : t('scr.d.notConnected')),
+      kv('lastSeen', timeEl(s.last_seen, t('common.never'))),
+      kv('current', itemLabel(s.current_item)),
+      kv('version', [versionCell(s.applied_version, s.published_version, s.up_to_date),
+        s.up_to_date ? '' : el('span', { class: 'warn', text: ' ' + t('scr.d.behind') })]),
+      kv('group', groupLabel(s.group)),
+      kv('tags', tags),
+      kv('orientation', s.orientation ? label('pair', s.orientation) : '—'),
+      kv('timezone', s.timezone || t('scr.d.tzDefault')),
+      kv('page', s.page_alive ? t('scr.d.pageAlive') : el('span', { class: 'warn', text: t('scr.d.pageDead') })),
+      kv('cache', fmtBytes(s.cache_bytes)),
+      kv('disk', s.disk_free_bytes ? fmtBytes(s.disk_free_bytes) : '—'),
+      kv('offset', fmtOffset(s.clock_offset_ms)),
+      kv('uptime', fmtDuration(s.uptime_s)),
+      kv('player', s.player_version || '—'),
+      s.last_sync_error ? kv('syncError', el('span', { class: 'error', text: s.last_sync_error })) : null,
+      s.download_failures ? kv('downloadFailures', String(s.download_failures)) : null,
     ].flat(Infinity).filter(Boolean));
   }
 
@@ -121,60 +236,62 @@ export default function screenView(pg, id) {
       return;
     }
     const parts = [];
-    parts.push(el('p', { class: 'muted' }, `${absTime(now.at)}（北京时间），屏幕时区 ${now.timezone || '默认'}`));
+    parts.push(el('p', { class: 'muted', text: t('scr.d.nowAt', { time: absTime(now.at), tz: now.timezone || t('scr.d.tzDefault') }) }));
     if (now.online) {
       parts.push(el('p', {}, now.matches
-        ? el('span', { class: 'badge ok', id: 'now-match' }, '与屏幕一致 ', el('small', { class: 'en', text: 'matches' }))
-        : el('span', { class: 'badge bad', id: 'now-match' }, '与屏幕不一致 ', el('small', { class: 'en', text: 'mismatch' })),
-      ' 屏幕报告：', itemLabel(now.current_item)));
+        ? el('span', { class: 'badge ok', id: 'now-match', dataset: { match: 'yes' }, text: t('scr.d.matches') })
+        : el('span', { class: 'badge bad', id: 'now-match', dataset: { match: 'no' }, text: t('scr.d.mismatch') }),
+      ' ', t('scr.d.reports'), ' ', itemLabel(now.current_item)));
     } else {
-      parts.push(el('p', { class: 'muted', text: '屏幕未连接，无法比对。Screen not connected.' }));
+      parts.push(el('p', { class: 'muted', text: t('scr.d.cannotCompare') }));
     }
     const urgent = now.urgent || [];
     if (urgent.length) {
-      parts.push(el('h3', {}, '紧急通知（优先显示）'),
-        el('ul', { class: 'plain' }, urgent.map((u) => el('li', {}, el('span', { class: 'tag', text: '紧急' }), ' ', u.title,
-          el('span', { class: 'muted' }, ' 至 ', absTime(u.expires_at))))));
+      parts.push(el('h3', { text: t('scr.d.urgent') }),
+        el('ul', { class: 'plain' }, urgent.map((u) => el('li', {}, el('span', { class: 'tag', text: t('urgent.tag') }), ' ', u.title,
+          el('span', { class: 'muted', text: ' ' + t('scr.d.until', { time: absTime(u.expires_at) }) })))));
     }
     const res = now.resolution || {};
     const entries = res.entries || [];
     if (entries.length) {
-      parts.push(el('h3', {}, res.default ? '默认播放列表 (default playlist)' : `轮播（优先级 ${res.priority}）`),
+      parts.push(el('h3', { text: res.default ? t('scr.d.defaultPlaylist') : t('scr.d.rotation', { p: res.priority }) }),
         el('ol', { class: 'plain rotation' }, entries.map((e) => {
           const it = e.item || {};
           return el('li', { class: it.id === now.current_item ? 'playing' : '' }, it.title || it.id,
-            el('span', { class: 'muted' }, ` · ${label('kind', it.kind)} · ${it.duration_s || '?'} 秒`));
+            el('span', { class: 'muted', text: ` · ${label('kind', it.kind)} · ${t('dur.s', { s: it.duration_s || '?' })}` }));
         })));
     } else if (!urgent.length) {
-      parts.push(el('p', { class: 'muted', text: '没有排期内容，屏幕显示备用页。Nothing scheduled: the fallback page.' }));
+      parts.push(el('p', { class: 'muted', text: t('scr.d.nothing') }));
     }
-    if (res.until) parts.push(el('p', { class: 'muted' }, '下次变化：', absTime(res.until)));
+    if (res.until) parts.push(el('p', { class: 'muted', text: t('scr.d.nextChange', { time: absTime(res.until) }) }));
     nowBox.replaceChildren(...parts);
   }
 
   function renderCommands(cmds) {
+    const td = (key, props, ...kids) => el('td', { ...props, dataset: { label: t(key) } }, ...kids);
     cmdBody.replaceChildren(...cmds.map((c) => el('tr', { dataset: { type: c.type, status: c.status, id: c.id } },
-      el('td', { title: c.type, text: label('cmd', c.type) }),
-      el('td', {}, statusBadge('cmd', c.status, 'cmdStatus')),
-      el('td', {}, timeEl(c.created_at)),
-      el('td', {}, timeEl(c.finished_at)),
-      el('td', { class: 'result' }, c.error ? el('span', { class: 'error', text: c.error }) : (c.result || '')))));
+      td('scr.d.c.command', { title: c.type, text: label('cmd', c.type) }),
+      td('scr.d.c.status', {}, statusBadge('cmd', c.status, 'cmdStatus')),
+      td('scr.d.c.sent', {}, timeEl(c.created_at)),
+      td('scr.d.c.finished', {}, timeEl(c.finished_at)),
+      td('scr.d.c.result', { class: 'result' }, c.error ? el('span', { class: 'error', text: c.error }) : (c.result || '')))));
     const sent = lastSent && cmds.find((c) => c.id === lastSent.id);
     if (sent && sent.status !== lastSent.status) {
       lastSent = sent;
-      const label = `「${label('cmd', sent.type)}」${label('cmdStatus', sent.status)}`;
+      const what = { cmd: label('cmd', sent.type), status: label('cmdStatus', sent.status) };
+      const detail = sent.error || sent.result || '';
       actionMsg.className = 'msg' + (sent.status === 'failed' || sent.status === 'expired' ? ' error' : '');
-      actionMsg.textContent = label + (sent.error ? `：${sent.error}` : sent.result ? `：${sent.result}` : '');
+      actionMsg.textContent = detail ? t('scr.d.outcomeWith', { ...what, detail }) : t('scr.d.outcome', what);
     }
-    if (!cmds.length) cmdBody.append(el('tr', {}, el('td', { colspan: 5, class: 'muted', text: '还没有命令。' })));
+    if (!cmds.length) cmdBody.append(el('tr', {}, el('td', { colspan: 5, class: 'muted', text: t('scr.d.noCommands') })));
   }
 
   function renderHistory(trs) {
-    histBody.replaceChildren(...trs.map((t) => el('tr', {},
-      el('td', {}, el('span', { title: absTime(t.at), text: absTime(t.at) })),
-      el('td', {}, stateBadge(t.from), ' → ', stateBadge(t.to)),
-      el('td', {}, reasonsList(t.reasons)))));
-    if (!trs.length) histBody.append(el('tr', {}, el('td', { colspan: 3, class: 'muted', text: '还没有状态变化。' })));
+    histBody.replaceChildren(...trs.map((tr) => el('tr', {},
+      el('td', { dataset: { label: t('scr.d.h.time') } }, el('span', { title: absTime(tr.at), text: absTime(tr.at) })),
+      el('td', { dataset: { label: t('scr.d.h.change') } }, stateBadge(tr.from), ' → ', stateBadge(tr.to)),
+      el('td', { dataset: { label: t('scr.d.h.reasons') } }, reasonsList(tr.reasons)))));
+    if (!trs.length) histBody.append(el('tr', {}, el('td', { colspan: 3, class: 'muted', text: t('scr.d.noHistory') })));
   }
 
   // loadTimeline previews the next 24 hours. A failure shows in its box
@@ -194,7 +311,7 @@ export default function screenView(pg, id) {
       segs = await resp.json();
     } catch (err) {
       if (err.handled) throw err;
-      if (pg.alive) timelineBox.replaceChildren(el('p', { class: 'error', text: `无法加载预览：${err.message}` }));
+      if (pg.alive) timelineBox.replaceChildren(el('p', { class: 'error', text: t('scr.d.tlFailed', { msg: err.message }) }));
       return;
     }
     if (!pg.alive) return;
@@ -202,27 +319,27 @@ export default function screenView(pg, id) {
     const names = new Map((pls || []).map((p) => [p.id, p.name || p.id]));
     const rows = (segs || []).map((g) => {
       let what;
-      if (g.fallback) what = el('span', { class: 'muted' }, '备用页 ', el('small', { class: 'en', text: 'fallback: nothing scheduled' }));
+      if (g.fallback) what = el('span', { class: 'muted', text: t('scr.d.fallback') });
       else {
         const ids = g.playlists && g.playlists.length ? g.playlists : [g.playlist];
         what = [el('span', { class: 'tl-playlists', text: ids.map((p) => names.get(p) || p).join(' + ') }),
-          el('span', { class: 'muted small' }, g.default ? ' · 默认播放列表 default' : ` · 优先级 ${g.priority}`)];
+          el('span', { class: 'muted small', text: ' · ' + (g.default ? t('scr.d.defaultPlaylist') : t('scr.d.priority', { p: g.priority })) })];
       }
       return el('li', { class: 'tl-seg', dataset: { start: g.start, end: g.end } },
         el('div', { class: 'tl-when' }, shortTime(g.start), ' – ', shortTime(g.end)),
         el('div', {}, what,
-          g.urgent && g.urgent.length ? el('span', { class: 'tag', text: `紧急通知 ×${g.urgent.length}` }) : null),
+          g.urgent && g.urgent.length ? el('span', { class: 'tag', text: t('scr.d.urgentN', { n: g.urgent.length }) }) : null),
         (g.items || []).length ? el('ol', { class: 'plain tl-items' }, g.items.map((it) => el('li', {},
           el('span', { class: 'tl-item', text: it.title || it.id }),
-          el('span', { class: 'muted small', text: ` · ${label('kind', it.kind)} · ${it.duration_s} 秒` })))) : null);
+          el('span', { class: 'muted small', text: ` · ${label('kind', it.kind)} · ${t('dur.s', { s: it.duration_s })}` })))) : null);
     });
     const cut = resp.headers.get('X-Timeline-Truncated');
     // append (not replaceChildren) skips the absent parts instead of printing "null".
     timelineBox.replaceChildren();
     append(timelineBox, [
-      rows.length ? el('ol', { class: 'timeline' }, rows) : el('p', { class: 'muted', text: '没有内容。' }),
-      cut ? el('p', { class: 'warn', text: `变化太多，只列到 ${absTime(cut)}。` }) : null,
-      el('p', { class: 'muted small', text: `生成于 ${clockFormat.format(new Date(timelineAt))}` })]);
+      rows.length ? el('ol', { class: 'timeline' }, rows) : el('p', { class: 'muted', text: t('scr.d.tlEmpty') }),
+      cut ? el('p', { class: 'warn', text: t('scr.d.tlCut', { time: absTime(cut) }) }) : null,
+      el('p', { class: 'muted small', text: t('scr.d.tlMade', { time: clockFormat.format(new Date(timelineAt)) }) })]);
   }
 
   // loadShot fetches the screenshot with the token (an <img src> could
@@ -234,7 +351,7 @@ export default function screenView(pg, id) {
     } catch (err) {
       if (err.status === 404) {
         shotKey = 'none';
-        shotBox.replaceChildren(el('p', { class: 'muted', text: '暂无截图。按「截图」让屏幕拍一张。No screenshot yet.' }));
+        shotBox.replaceChildren(el('p', { class: 'muted', text: t('scr.d.noShot') }));
         return;
       }
       throw err;
@@ -245,9 +362,9 @@ export default function screenView(pg, id) {
     shotKey = key;
     pg.revoke(shotURL);
     shotURL = pg.objectURL(blob);
-    const img = el('img', { src: shotURL, alt: '屏幕截图 screenshot' });
+    const img = el('img', { src: shotURL, alt: t('scr.d.shotAlt') });
     shotBox.replaceChildren(el('a', { href: img.src, target: '_blank', rel: 'noopener' }, img),
-      el('p', { class: 'muted' }, '拍摄于 ', absTime(key), '（北京时间）'));
+      el('p', { class: 'muted', text: t('scr.d.shotAt', { time: absTime(key) }) }));
   }
 
   pg.poll(async () => {
@@ -265,8 +382,13 @@ export default function screenView(pg, id) {
       if (err.handled || err.status !== 404) throw err;
       nowErr = err;
     }
+    await knowGroups([s.group]);
+    if (playlists === null && can('fleet.write')) {
+      playlists = can('content.read') ? await api('GET', '/playlists').catch(() => []) : [];
+    }
     if (!pg.alive) return;
     renderStatus(s);
+    settings.show(s, playlists);
     renderNow(now, nowErr);
     renderCommands(cmds || []);
     renderHistory(hist || []);

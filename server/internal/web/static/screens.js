@@ -1,0 +1,482 @@
+// Screens and groups of the admin page: the tree of streets (街道) and
+// compounds (小区), which are groups with a parent, each with its screen
+// count and health; creating, editing, moving and deleting groups; adding
+// a screen (the pairing card); and acting on a selection of screens or a
+// whole group at once (commands, moving). Reading needs fleet.read,
+// changing fleet.write; a default playlist is content and goes through
+// review (content.write).
+
+import {
+  STATES, el, append, api, enc, can, screenHref, stateBadge, timeEl, formMessages, confirmButton, loadLookups, lookups,
+} from './kit.js';
+import { t, has, label, locale, compareText, fmtNumber } from './i18n.js';
+import { pairCard } from './pair.js';
+
+// COMMANDS are the remote commands a technician sends to many screens.
+export const COMMANDS = ['identify', 'reload', 'resync', 'screenshot'];
+
+const UNGROUPED = '-'; // the ?group= value of screens in no group
+
+// refusal words an API refusal for this area: its own text for the codes
+// it knows (scr.err.<code>, with the server's detail), else the kit's.
+export function refusal(err) {
+  const key = 'scr.err.' + err.code;
+  return has(key) ? t(key, { detail: err.detail || '' }) : err.message;
+}
+
+// groupTree orders groups as a tree: each with its depth, parents first,
+// names sorted the page language's way. A group whose parent is unknown
+// (outside a person's scope) is a root.
+export function groupTree(groups) {
+  const ids = new Set(groups.map((g) => g.id));
+  const kids = new Map();
+  for (const g of groups) {
+    const p = g.parent && ids.has(g.parent) ? g.parent : '';
+    if (!kids.has(p)) kids.set(p, []);
+    kids.get(p).push(g);
+  }
+  for (const list of kids.values()) list.sort((a, b) => compareText(a.name || a.id, b.name || b.id));
+  const out = [];
+  const seen = new Set();
+  const walk = (p, depth) => {
+    for (const g of kids.get(p) || []) {
+      if (seen.has(g.id)) continue; // a cycle the server would refuse anyway
+      seen.add(g.id);
+      out.push({ ...g, depth, children: (kids.get(g.id) || []).length });
+      walk(g.id, depth + 1);
+    }
+  };
+  walk('', 0);
+  return out;
+}
+
+// subtree is id and every group nested under it.
+export function subtree(groups, id) {
+  const set = new Set([id]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const g of groups) {
+      if (g.parent && set.has(g.parent) && !set.has(g.id)) {
+        set.add(g.id);
+        grew = true;
+      }
+    }
+  }
+  return set;
+}
+
+// groupOptions are <option>s for a group select, indented by depth.
+export function groupOptions(groups, noneText, skip = new Set()) {
+  return [el('option', { value: '', text: noneText }),
+    ...groupTree(groups).filter((g) => !skip.has(g.id)).map((g) => el('option', {
+      value: g.id, text: '\u3000'.repeat(g.depth) + (g.name || g.id),
+    }))];
+}
+
+// playlistOptions are <option>s for a default playlist select.
+export function playlistOptions(pls, current) {
+  const list = (pls || []).slice().sort((a, b) => compareText(a.name || a.id, b.name || b.id));
+  const opts = [el('option', { value: '', text: t('scr.g.defaultNone') }),
+    ...list.map((p) => el('option', { value: p.id, text: p.name || p.id }))];
+  if (current && !list.some((p) => p.id === current)) opts.push(el('option', { value: current, text: current }));
+  return opts;
+}
+
+const plurals = new Intl.PluralRules(locale);
+
+// tn is t for a count: key.one or key.other as the language says
+// ("1 screen", "2 screens"; Chinese has one form).
+export function tn(key, n, vars = {}) {
+  const form = plurals.select(n) === 'one' ? '.one' : '.other';
+  return t(key + form, { ...vars, n: fmtNumber(n) });
+}
+
+// knowGroups makes sure the page's lookups name every group in ids: a
+// group made a moment ago (by someone else, or on another page) would
+// otherwise show as its bare id until the next minute's reload.
+export async function knowGroups(ids) {
+  if (ids.some((g) => g && !lookups.groupNames.has(g))) await loadLookups(true);
+}
+
+// healthPills shows a count per state, the non-zero ones only.
+function healthPills(counts) {
+  const by = (counts && counts.by_state) || counts || {};
+  return el('span', { class: 'health' }, STATES.filter((s) => by[s] > 0).map((s) =>
+    el('span', { class: `hp hp-${s}`, title: t('state.' + s), dataset: { state: s }, text: fmtNumber(by[s]) })));
+}
+
+export default function screensView(pg, _arg, query) {
+  const selected = query.get('group') || '';
+  const write = can('fleet.write');
+  const mayDefault = can('content.write');
+  let groups = [];
+  let playlists = [];
+  let screens = [];
+  let fleet = null;
+  const picked = new Set(); // ids of the screens ticked in the list
+
+  const choose = (id) => {
+    location.hash = '#/screens' + (id ? '?group=' + enc(id) : '');
+  };
+  const groupName = (id) => {
+    const g = groups.find((x) => x.id === id);
+    return g ? g.name || g.id : id;
+  };
+
+  // ---- the tree --------------------------------------------------------
+
+  const tree = el('ul', { class: 'tree', id: 'group-tree' });
+
+  function node(id, name, counts, depth, extra) {
+    const total = counts ? counts.total ?? STATES.reduce((n, s) => n + (counts[s] || 0), 0) : 0;
+    return el('li', { class: 'tree-item' + (id === selected ? ' selected' : ''), dataset: { group: id, depth: String(depth) } },
+      el('button', { type: 'button', class: 'tree-node depth-' + Math.min(depth, 4), 'aria-current': id === selected ? 'true' : null,
+        onclick: () => choose(id) },
+      el('span', { class: 'tree-name', text: name }),
+      extra || null,
+      el('span', { class: 'tree-count', title: t('scr.countTitle'), text: tn('scr.count', total) }),
+      healthPills(counts)));
+  }
+
+  function renderTree() {
+    const byGroup = new Map(((fleet && fleet.groups) || []).map((g) => [g.group, g]));
+    const items = [node('', t('scr.all'), fleet ? { total: fleet.total, by_state: fleet.by_state } : null, 0)];
+    for (const g of groupTree(groups)) {
+      items.push(node(g.id, g.name || g.id, byGroup.get(g.id), g.depth + 1,
+        g.children ? el('span', { class: 'muted small tree-sub', text: tn('scr.subCount', g.children) }) : null));
+    }
+    const ug = fleet && fleet.ungrouped;
+    if (ug && STATES.some((s) => ug[s] > 0)) items.push(node(UNGROUPED, t('scr.ungrouped'), ug, 0));
+    tree.replaceChildren(...items);
+  }
+
+  // ---- a group's form: new, or the selected one ------------------------
+
+  function groupForm(prefix, g) {
+    const msg = formMessages(prefix);
+    const idIn = el('input', { id: `${prefix}-id`, name: 'id', maxlength: 64, autocomplete: 'off', spellcheck: 'false',
+      pattern: '[A-Za-z0-9][A-Za-z0-9_-]*', placeholder: 'heping-3' });
+    const nameIn = el('input', { id: `${prefix}-name`, name: 'name', maxlength: 200, autocomplete: 'off' });
+    const parentSel = el('select', { id: `${prefix}-parent`, name: 'parent' });
+    const tzIn = el('input', { id: `${prefix}-timezone`, name: 'timezone', autocomplete: 'off', placeholder: 'Asia/Shanghai' });
+    const defSel = el('select', { id: `${prefix}-default`, name: 'default_playlist', disabled: !mayDefault });
+    const submit = el('button', { type: 'submit', class: 'primary', id: `${prefix}-submit`, text: t(g ? 'scr.g.save' : 'scr.g.create') });
+    const row = (id, key, input, hint) => [el('label', { for: id }, t(key), hint ? el('span', { class: 'hint', text: t(hint) }) : null), input];
+
+    function fill() {
+      const skip = g ? subtree(groups, g.id) : new Set();
+      const keepParent = g ? g.parent || '' : parentSel.value || (selected !== UNGROUPED ? selected : '');
+      parentSel.replaceChildren(...groupOptions(groups, t('scr.g.parentNone'), skip));
+      parentSel.value = keepParent;
+      const keepDef = g ? g.default_playlist || '' : defSel.value;
+      defSel.replaceChildren(...playlistOptions(playlists, keepDef));
+      defSel.value = keepDef;
+      if (g) {
+        nameIn.value = g.name || '';
+        tzIn.value = g.timezone || '';
+      }
+    }
+
+    async function send(e) {
+      e.preventDefault();
+      msg.clear();
+      const body = {
+        id: g ? g.id : idIn.value.trim(),
+        name: nameIn.value.trim(),
+        parent: parentSel.value,
+        timezone: tzIn.value.trim(),
+        default_playlist: defSel.value,
+      };
+      if (!body.id) return msg.fail(t('scr.g.needId'));
+      if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(body.id)) return msg.fail(t('scr.g.badId'));
+      if (!body.name) return msg.fail(t('scr.g.needName'));
+      submit.disabled = true;
+      try {
+        const resp = await api(g ? 'PUT' : 'POST', g ? `/groups/${enc(g.id)}` : '/groups', body);
+        msg.saved(t(g ? 'scr.g.saved' : 'scr.g.created', { name: body.name }), resp);
+        if (!g) {
+          idIn.value = '';
+          nameIn.value = '';
+          tzIn.value = '';
+        }
+        await loadLookups(true);
+        pg.tick();
+      } catch (err) {
+        if (!err.handled) msg.fail(refusal(err));
+      } finally {
+        submit.disabled = false;
+      }
+    }
+
+    const form = el('form', { id: `${prefix}-form`, class: 'form', novalidate: true, onsubmit: send },
+      g ? null : row(`${prefix}-id`, 'scr.g.id', idIn, 'scr.g.idHint'),
+      row(`${prefix}-name`, 'scr.g.name', nameIn, g ? null : 'scr.g.nameHint'),
+      row(`${prefix}-parent`, 'scr.g.parent', parentSel, 'scr.g.parentHint'),
+      row(`${prefix}-timezone`, 'scr.g.timezone', tzIn, 'scr.g.tzHint'),
+      row(`${prefix}-default`, 'scr.g.default', defSel, mayDefault ? 'scr.g.defaultHint' : 'scr.g.defaultNoRight'),
+      el('div', { class: 'form-actions' }, submit),
+      msg.error, msg.ok);
+    return { form, fill, msg };
+  }
+
+  const newGroup = write ? groupForm('ng', null) : null;
+  const newGroupCard = newGroup && el('details', { class: 'card', id: 'new-group-card' },
+    el('summary', {}, el('h2', { class: 'inline-h', text: t('scr.newGroup') })), newGroup.form);
+
+  // The selected group's panel: its form, delete and whole-group command.
+  const groupPanel = el('section', { class: 'card', id: 'group-panel', hidden: true });
+  let panelFor = null; // the group the panel was built for, to keep edits across refreshes
+  let panelFill = null; // refills its form
+
+  function renderPanel() {
+    let g = groups.find((x) => x.id === selected);
+    if (!g) {
+      groupPanel.hidden = true;
+      panelFor = null;
+      return;
+    }
+    groupPanel.hidden = false;
+    if (panelFor && panelFor.id === g.id) {
+      // The same group: keep the form (and its messages) as it is,
+      // refilled only when the group itself changed.
+      if (panelFor.updated_at !== g.updated_at && panelFill) {
+        Object.assign(panelFor, g);
+        panelFill();
+      }
+      return;
+    }
+    panelFor = { ...g };
+    panelFill = null;
+    g = panelFor;
+    const parts = [el('h2', {}, t('scr.g.panel', { name: g.name || g.id }), ' ', el('code', { class: 'muted small', text: g.id }))];
+    if (g.parent) parts.push(el('p', { class: 'muted' }, t('scr.g.inside', { name: groupName(g.parent) })));
+    if (write) {
+      const edit = groupForm('eg', g);
+      edit.fill();
+      panelFill = edit.fill;
+      const delMsg = formMessages('gdel');
+      const del = confirmButton(t('scr.g.delete'), t('scr.g.confirmDelete'), { deleteGroup: g.id }, async () => {
+        delMsg.clear();
+        // The reasons the page can see, in its own words; the API
+        // checks again (schedules too) and its refusal shows below.
+        const kids = groups.filter((x) => x.parent === g.id).length;
+        const own = screens.filter((s) => s.group === g.id).length;
+        if (kids) return delMsg.fail(tn('scr.g.hasChildren', kids));
+        if (own) return delMsg.fail(tn('scr.g.hasScreens', own));
+        try {
+          await api('DELETE', `/groups/${enc(g.id)}`);
+          await loadLookups(true);
+          choose(g.parent || '');
+        } catch (err) {
+          if (!err.handled) delMsg.fail(refusal(err));
+        }
+      });
+      parts.push(el('details', { class: 'sub-card', id: 'edit-group' }, el('summary', { text: t('scr.g.edit') }), edit.form),
+        el('div', { class: 'form-actions' }, del), delMsg.error, delMsg.ok);
+    }
+    groupPanel.replaceChildren(...parts);
+  }
+
+  // ---- the screens of the selection ------------------------------------
+
+  const listTitle = el('h2', {});
+  const tbody = el('tbody');
+  const empty = el('p', { class: 'muted empty', hidden: true, text: t('scr.none') });
+  const all = el('input', { type: 'checkbox', id: 'pick-all', 'aria-label': t('scr.selectAll'), onchange: () => {
+    for (const s of visible()) {
+      if (all.checked) picked.add(s.id);
+      else picked.delete(s.id);
+    }
+    renderList();
+  } });
+  const pickedLine = el('span', { class: 'muted', id: 'picked' });
+
+  function visible() {
+    if (!selected) return screens;
+    if (selected === UNGROUPED) return screens.filter((s) => !s.group);
+    const set = subtree(groups, selected);
+    return screens.filter((s) => set.has(s.group));
+  }
+
+  function renderList() {
+    const list = visible().slice().sort((a, b) => compareText(a.name || a.id, b.name || b.id));
+    listTitle.textContent = selected ? t('scr.listOf', { name: selected === UNGROUPED ? t('scr.ungrouped') : groupName(selected) }) : t('scr.listAll');
+    for (const id of [...picked]) if (!screens.some((s) => s.id === id)) picked.delete(id);
+    tbody.replaceChildren(...list.map((s) => el('tr', { dataset: { screenId: s.id, state: s.state || '' } },
+      write ? el('td', { class: 'pick' }, el('input', { type: 'checkbox', 'aria-label': s.name || s.id, checked: picked.has(s.id), dataset: { pick: s.id },
+        onchange: (e) => {
+          if (e.target.checked) picked.add(s.id);
+          else picked.delete(s.id);
+          updatePicked();
+        } })) : null,
+      el('td', { class: 'name', dataset: { label: t('scr.col.name') } }, el('a', { href: screenHref(s.id), class: 'screen-name', text: s.name || s.id }),
+        el('div', { class: 'muted id', text: s.id })),
+      el('td', { dataset: { label: t('scr.col.group') }, class: 's-group', text: s.group ? groupName(s.group) : '—' }),
+      el('td', { dataset: { label: t('scr.col.state') } }, stateBadge(s.state)),
+      el('td', { dataset: { label: t('scr.col.lastSeen') } }, timeEl(s.last_seen, t('common.never'))),
+      el('td', { dataset: { label: t('scr.col.tags') }, text: (s.tags || []).join(', ') || '—' }),
+      el('td', { dataset: { label: t('scr.col.orientation') }, text: s.orientation ? label('pair', s.orientation) : '—' }))));
+    empty.hidden = list.length > 0;
+    updatePicked();
+  }
+
+  function updatePicked() {
+    const vis = visible();
+    all.checked = vis.length > 0 && vis.every((s) => picked.has(s.id));
+    pickedLine.textContent = t('scr.selected', { n: fmtNumber(picked.size) });
+  }
+
+  // ---- bulk actions ----------------------------------------------------
+
+  const results = el('div', { id: 'bulk-results', class: 'bulk-results', hidden: true });
+  const cmdSel = el('select', { id: 'bulk-command' }, COMMANDS.map((c) => el('option', { value: c, text: label('cmd', c) })));
+  const moveSel = el('select', { id: 'bulk-move-to' });
+  const bulkMsg = formMessages('bulk');
+
+  function showResults(title, rows) {
+    const ok = rows.filter((r) => r.ok).length;
+    results.hidden = false;
+    results.replaceChildren(el('p', { class: ok === rows.length ? 'ok-text' : 'error', id: 'bulk-summary' },
+      title, ' ', t('scr.res.summary', { ok: fmtNumber(ok), n: fmtNumber(rows.length) })),
+    el('ul', { class: 'plain bulk-list' }, rows.map((r) => el('li', { dataset: { screen: r.id, ok: r.ok ? '1' : '0' } },
+      el('a', { href: screenHref(r.id), text: r.name }), ' · ',
+      el('span', { class: r.ok ? 'ok-text' : 'error', text: r.text })))));
+  }
+
+  const nameOf = (id) => {
+    const s = screens.find((x) => x.id === id);
+    return s ? s.name || s.id : id;
+  };
+
+  // eachPicked runs one request per ticked screen, a few at a time, and
+  // collects what happened to each.
+  async function eachPicked(fn) {
+    const ids = [...picked];
+    const out = new Array(ids.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const i = next++;
+        try {
+          out[i] = { id: ids[i], name: nameOf(ids[i]), ok: true, text: await fn(ids[i]) };
+        } catch (err) {
+          if (err.handled) throw err;
+          out[i] = { id: ids[i], name: nameOf(ids[i]), ok: false, text: t('scr.res.failed', { msg: refusal(err) }) };
+        }
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    return out;
+  }
+
+  async function bulk(btn, work) {
+    bulkMsg.clear();
+    btn.disabled = true;
+    try {
+      await work();
+    } catch (err) {
+      if (!err.handled) bulkMsg.fail(refusal(err));
+    } finally {
+      btn.disabled = false;
+    }
+  }
+
+  const sendPicked = el('button', { type: 'button', id: 'bulk-send', text: t('scr.bulk.send'), onclick: () => bulk(sendPicked, async () => {
+    if (!picked.size) return bulkMsg.fail(t('scr.needSelection'));
+    const type = cmdSel.value;
+    const rows = await eachPicked(async (id) => {
+      const cmd = await api('POST', `/screens/${enc(id)}/commands`, { type });
+      return t('scr.res.sent', { status: label('cmdStatus', cmd.status) });
+    });
+    showResults(t('scr.res.cmdTitle', { cmd: label('cmd', type) }), rows);
+  }) });
+
+  const sendGroup = el('button', { type: 'button', id: 'bulk-send-group', onclick: () => bulk(sendGroup, async () => {
+    const type = cmdSel.value;
+    const res = await api('POST', `/groups/${enc(selected)}/commands`, { type });
+    const rows = [
+      ...(res.commands || []).map((c) => ({ id: c.screen_id, name: nameOf(c.screen_id), ok: true, text: t('scr.res.sent', { status: label('cmdStatus', c.status) }) })),
+      ...(res.failed || []).map((f) => ({ id: f.screen, name: nameOf(f.screen), ok: false, text: t('scr.res.failed', { msg: f.error }) })),
+    ];
+    if (!rows.length) return bulkMsg.fail(t('scr.res.noScreens'));
+    showResults(t('scr.res.groupTitle', { cmd: label('cmd', type), name: groupName(selected) }), rows);
+  }) });
+
+  const movePicked = el('button', { type: 'button', id: 'bulk-move', text: t('scr.bulk.move'), onclick: () => bulk(movePicked, async () => {
+    if (!picked.size) return bulkMsg.fail(t('scr.needSelection'));
+    const to = moveSel.value;
+    const rows = await eachPicked(async (id) => {
+      const s = screens.find((x) => x.id === id);
+      // PUT replaces the screen: send what it has, with the new group.
+      await api('PUT', `/screens/${enc(id)}`, {
+        name: s.name, group: to, tags: s.tags || [], timezone: s.timezone || '',
+        orientation: s.orientation || '', default_playlist: s.default_playlist || '',
+      });
+      return t('scr.res.moved', { name: to ? groupName(to) : t('scr.ungrouped') });
+    });
+    showResults(t('scr.res.moveTitle', { name: to ? groupName(to) : t('scr.ungrouped') }), rows);
+    picked.clear();
+    pg.tick();
+  }) });
+
+  const bulkCard = write && el('section', { class: 'card bulk', id: 'bulk' },
+    el('h2', { text: t('scr.bulk.title') }),
+    el('div', { class: 'bulk-row' }, pickedLine),
+    el('div', { class: 'bulk-row' },
+      el('label', { for: 'bulk-command', text: t('scr.bulk.command') }), cmdSel, sendPicked, sendGroup),
+    el('div', { class: 'bulk-row' },
+      el('label', { for: 'bulk-move-to', text: t('scr.bulk.moveTo') }), moveSel, movePicked),
+    bulkMsg.error, bulkMsg.ok, results);
+
+  // ---- layout ----------------------------------------------------------
+
+  append(pg.root, [
+    el('div', { class: 'page-head' },
+      el('h1', { text: t('scr.title') }),
+      el('div', { class: 'toolbar' }, el('button', { type: 'button', id: 'refresh', onclick: () => pg.tick(), text: t('common.refresh') }))),
+    el('div', { class: 'screens-layout' },
+      el('aside', { class: 'screens-side' },
+        el('section', { class: 'card', id: 'groups-card' }, el('h2', { text: t('scr.groups') }), tree),
+        newGroupCard),
+      el('div', { class: 'screens-main' },
+        groupPanel,
+        pairCard(pg, () => ({ group: selected !== UNGROUPED ? selected : '' })),
+        el('section', { class: 'card' }, listTitle,
+          el('div', { class: 'table-wrap' }, el('table', { class: 'grid stack', id: 'group-screens' },
+            el('thead', {}, el('tr', {},
+              write ? el('th', { class: 'pick' }, all) : null,
+              el('th', { text: t('scr.col.name') }), el('th', { text: t('scr.col.group') }), el('th', { text: t('scr.col.state') }),
+              el('th', { text: t('scr.col.lastSeen') }), el('th', { text: t('scr.col.tags') }), el('th', { text: t('scr.col.orientation') }))),
+            tbody)),
+          empty),
+        bulkCard)),
+  ]);
+
+  pg.poll(async () => {
+    const [gs, list, counts, pls] = await Promise.all([
+      api('GET', '/groups'),
+      api('GET', '/screens'),
+      api('GET', '/fleet'),
+      can('content.read') ? api('GET', '/playlists').catch(() => []) : [],
+    ]);
+    if (!pg.alive) return;
+    groups = gs || [];
+    screens = list || [];
+    fleet = counts;
+    playlists = pls || [];
+    if (selected && selected !== UNGROUPED && !groups.some((g) => g.id === selected)) {
+      choose(''); // deleted, or outside the person's groups
+      return;
+    }
+    renderTree();
+    renderPanel();
+    renderList();
+    if (newGroup) newGroup.fill();
+    const keep = moveSel.value;
+    moveSel.replaceChildren(...groupOptions(groups, t('scr.ungrouped')));
+    moveSel.value = keep;
+    sendGroup.hidden = !selected || selected === UNGROUPED;
+    sendGroup.textContent = t('scr.bulk.sendGroup', { name: selected && selected !== UNGROUPED ? groupName(selected) : '' });
+  }, () => 30000);
+}
