@@ -182,7 +182,6 @@ build_deb() {
 		echo "# Installed by the kiosk-player package (a conffile: your edits survive"
 		echo "# upgrades). deploy/install-player.sh --server URL --district NAME sets"
 		echo "# the first two. After editing: systemctl restart kiosk-player"
-		echo "#"
 		sed -e '1{/^# \/etc\/kiosk/d}' \
 			-e 's|^KIOSK_PLAYER_SERVER=.*|KIOSK_PLAYER_SERVER=|' \
 			-e 's|^KIOSK_PLAYER_DISTRICT=.*|KIOSK_PLAYER_DISTRICT=|' \
