@@ -34,8 +34,8 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 
-server= district= deb= binary= user= rotate= release_key=
-no_apt=0 dry_run=0 root=
+server='' district='' deb='' binary='' user='' rotate='' release_key=''
+no_apt=0 dry_run=0 root=''
 has_district=0
 
 usage() {

@@ -247,8 +247,8 @@ EOF
 
 for p in $platforms; do
 	case $p in
-	linux/amd64) goarch=amd64 goarm= debarch=amd64 name=linux-amd64 ;;
-	linux/arm64) goarch=arm64 goarm= debarch=arm64 name=linux-arm64 ;;
+	linux/amd64) goarch=amd64 goarm='' debarch=amd64 name=linux-amd64 ;;
+	linux/arm64) goarch=arm64 goarm='' debarch=arm64 name=linux-arm64 ;;
 	linux/arm/v7) goarch=arm goarm=7 debarch=armhf name=linux-armv7 ;;
 	esac
 	for cmd in kiosk-server kiosk-player; do
