@@ -6,6 +6,7 @@ package player
 import (
 	"log/slog"
 	"net"
+	"runtime"
 	"time"
 
 	"kiosk/player/internal/update"
@@ -22,8 +23,35 @@ const (
 	DefaultUpdateTrial       = update.DefaultTrial
 )
 
-// Version is the player's own version, reported in hello and heartbeats.
-var Version = "0.1.0-dev"
+// Build stamps. deploy/release.sh sets them with -ldflags "-X
+// kiosk/player.Version=… -X kiosk/player.Commit=… -X kiosk/player.BuildDate=…".
+var (
+	// Version is the player's own version, reported in hello and
+	// heartbeats; the launcher names the version's directory after it.
+	Version = "0.1.0-dev"
+	// Commit is the source's git commit ("" in a plain go build).
+	Commit = ""
+	// BuildDate is when the binary was built, UTC RFC 3339 ("" likewise).
+	BuildDate = ""
+)
+
+// VersionText is what kiosk-player -version prints: the bare version alone
+// on the first line (deploy/kiosk-player-launch.sh reads only that), then
+// commit, build date, Go version and platform.
+func VersionText() string {
+	return Version + "\n" + buildLine(Commit, BuildDate) + "\n"
+}
+
+// buildLine is the second line of VersionText.
+func buildLine(commit, date string) string {
+	if commit == "" {
+		commit = "unknown"
+	}
+	if date == "" {
+		date = "unknown"
+	}
+	return "commit " + commit + ", built " + date + ", " + runtime.Version() + " " + update.RuntimePlatform()
+}
 
 // Config is everything Run needs; cmd/kiosk-player fills it from flags and
 // the environment.

@@ -71,6 +71,7 @@ func (cfg Config) withDefaults() Config {
 func Run(ctx context.Context, cfg Config) error {
 	cfg = cfg.withDefaults()
 	log := cfg.Logger
+	log.Info("kiosk-server", "version", Version, "commit", orUnknown(Commit), "build_date", orUnknown(BuildDate))
 	if cfg.DataDir == "" {
 		return errors.New("server: data dir is required")
 	}
@@ -107,7 +108,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfoCollector())
 
 	// The hub needs the registry (its Handler), the registry needs the
 	// publisher (for Welcome's version), and the publisher pushes through

@@ -33,9 +33,10 @@ import (
 
 func main() {
 	// The launcher (deploy/kiosk-player-launch.sh) names a version's
-	// directory after this.
+	// directory after the first line: the bare version. The second says
+	// commit and build date.
 	if len(os.Args) == 2 && (os.Args[1] == "-version" || os.Args[1] == "--version") {
-		fmt.Println(player.Version)
+		fmt.Print(player.VersionText())
 		return
 	}
 	os.Exit(run(os.Args[1:], os.Getenv, os.Stderr))
@@ -103,6 +104,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (player.
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kiosk-player -server URL [-token TOKEN] [-cache FILE] [-listen HOST:PORT]")
 		fmt.Fprintln(stderr, "without a token the player shows a pairing code on its page until a technician adds the screen")
+		fmt.Fprintln(stderr, "kiosk-player -version prints the version, then commit and build date")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

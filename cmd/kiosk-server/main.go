@@ -45,6 +45,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "key" {
 		os.Exit(usercmd.RunKey(os.Args[2:], os.Stdout, os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "healthcheck" {
+		os.Exit(runHealthcheck(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	cfg := server.Config{}
 	flag.StringVar(&cfg.Addr, "addr", server.DefaultAddr, "listen address (HOST:PORT)")
 	flag.StringVar(&cfg.DataDir, "data", "./data", "data directory (bbolt file and media); created if missing")
@@ -87,7 +90,12 @@ func main() {
 	flag.DurationVar(&cfg.UpdateDeadline, "update-deadline", server.DefaultUpdateDeadline, "a screen that downloaded a player build must report the new version within this, or it counts as failed")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	debug := flag.Bool("debug", false, "log every request")
+	version := flag.Bool("version", false, "print the version (first line), commit and build date, and exit")
 	flag.Parse()
+	if *version {
+		fmt.Print(server.VersionText())
+		return
+	}
 	cfg.ReviewOff = !*review
 	if err := applyRateLimits(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
