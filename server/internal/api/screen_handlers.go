@@ -22,10 +22,18 @@ type screenRequest struct {
 	Orientation string `json:"orientation"`
 	// DefaultPlaylist fills the screen's schedule gaps (see playlists doc).
 	DefaultPlaylist string `json:"default_playlist"`
+	// Layout is full, header, header_ticker or "" (inherit from the
+	// group chain). Left out of a PUT, the screen keeps its layout, so a
+	// form that does not show it cannot reset it.
+	Layout *string `json:"layout"`
 }
 
 func (r screenRequest) screen() store.Screen {
-	return store.Screen{Name: r.Name, Group: r.Group, Tags: r.Tags, Timezone: r.Timezone, Orientation: r.Orientation, DefaultPlaylist: r.DefaultPlaylist}
+	sc := store.Screen{Name: r.Name, Group: r.Group, Tags: r.Tags, Timezone: r.Timezone, Orientation: r.Orientation, DefaultPlaylist: r.DefaultPlaylist}
+	if r.Layout != nil {
+		sc.Layout = *r.Layout
+	}
+	return sc
 }
 
 // screenView is a screen with what it last reported and what it should run.
@@ -136,6 +144,9 @@ func (h *handler) updateScreen(c echo.Context) error {
 	}
 	scr := req.screen()
 	scr.DefaultPlaylist = cur.DefaultPlaylist // content: through review below
+	if req.Layout == nil {
+		scr.Layout = cur.Layout
+	}
 	if scr, err = h.store.UpdateScreen(c.Param("id"), scr); err != nil {
 		return err
 	}
