@@ -23,6 +23,10 @@
   const MIN_PAGE_LINES = 2;       // fewer body lines a page than this: cut instead
   const TICKER_PX_S = 6;          // ticker speed in --u per second: gentle
   const PREVIEW = new URLSearchParams(location.search).has('preview');
+  // The band's words when a show event brings none (the preview): the
+  // same as the player's (display/events.go kindLabels). Residents read
+  // Chinese, whatever the language of the admin page.
+  const KIND_LABELS = { legal_story: '法律故事', notice: '服务信息', psa: '公益广告' };
 
   const layers = [document.getElementById('layer-a'), document.getElementById('layer-b')];
   const layerToken = [0, 0];      // bumps on every render into a layer
@@ -298,7 +302,7 @@
     layer.setAttribute('aria-hidden', 'true');
 
     const band = el('div', 'band');
-    band.appendChild(el('span', 'kind-label', item.kind_label || '信息'));
+    band.appendChild(el('span', 'kind-label', item.kind_label || KIND_LABELS[item.kind] || '信息'));
     const content = el('div', 'content');
     const text = el('div', 'text');
     text.appendChild(textEl('h1', 'title', item.title));

@@ -26,6 +26,7 @@ import auditView from './audit.js';
 import accountView from './account.js';
 import safeModeView, { watchSafeMode } from './safemode.js';
 import releasesView from './releases.js';
+import previewView from './preview.js';
 
 // routes is the page's table of screens. nav names the link (none: reached
 // from another screen, highlighted as navAs); any lists the capabilities
@@ -36,6 +37,7 @@ const routes = [
   { name: 'items', nav: 'nav.items', view: itemsView, any: ['content.read'] },
   { name: 'playlists', nav: 'nav.playlists', view: playlistsView, any: ['content.read'] },
   { name: 'schedules', nav: 'nav.schedules', view: schedulesView, any: ['content.read'] },
+  { name: 'preview', nav: 'pv.nav', view: previewView, any: ['content.read'] },
   { name: 'review', nav: 'nav.review', view: reviewView, any: ['content.write', 'review'] },
   { name: 'urgent', nav: 'nav.urgent', view: urgentView },
   { name: 'alerts', nav: 'nav.alerts', view: alertsView },

@@ -229,6 +229,37 @@ export default {
   // ---- end: media and content ----
 
   // ---- area: preview and layouts (preview.js) ----
+  'item.pageTitle': '内容', 'item.list': '全部内容', 'item.none': '还没有内容。',
+  'item.heading.new': '新建内容', 'item.heading.edit': '编辑内容', 'item.cancelEdit': '取消编辑',
+  'item.kind': '类型', 'item.title': '标题', 'item.body': '正文',
+  'item.duration': '播放时长（秒）', 'item.durationHint': '每次轮到时显示多久，1–3600 秒。',
+  'item.media': '媒体（可选）', 'item.mediaHint': 'PNG、JPEG、WebP、GIF 图片或 MP4、WebM 视频；保存时上传。',
+  'item.currentMedia': '当前媒体：', 'item.removeMedia': '移除媒体',
+  'item.titleRequired': '请填写标题。', 'item.durationRange': '播放时长须为 1–3600 的整数秒。',
+  'item.uploading': '正在上传“{name}”…', 'item.saved': '已保存“{title}”。', 'item.saveFailed': '保存失败：{msg}',
+  'item.deleted': '已删除“{title}”。', 'item.deleteFailed': '删除失败：{msg}',
+  'item.col.kind': '类型', 'item.col.title': '标题', 'item.col.duration': '时长', 'item.col.media': '媒体', 'item.col.updated': '更新',
+  'item.seconds': '{n} 秒', 'item.savedWarnings': '已保存，但屏幕上会这样显示：',
+  'pv.title': '屏幕预览', 'pv.hint': '与屏幕用同一个页面显示，所见即屏幕所示。',
+  'pv.layout': '版式', 'pv.layout.full': '全屏', 'pv.layout.header': '页眉', 'pv.layout.header_ticker': '页眉和滚动条',
+  'pv.landscape': '横屏 1920×1080', 'pv.portrait': '竖屏 1080×1920',
+  'pv.screen.landscape': '横屏', 'pv.screen.portrait': '竖屏',
+  'pv.compound': '阳光小区', 'pv.screenName': '示例屏幕', 'pv.empty': '填写标题后这里显示预览。',
+  'pv.frame.ok': '此画面：放得下', 'pv.frame.shrunk': '此画面：文字已缩小', 'pv.frame.paged': '此画面：正文分 {pages} 页',
+  'pv.frame.cut': '此画面：文字被截断',
+  'pv.fit.heading': '放得下吗？（估算）', 'pv.fit.checking': '正在检查…', 'pv.fit.failed': '无法检查：{msg}',
+  'pv.fit.ok': '{screen}：放得下', 'pv.fit.shrunk': '{screen}：文字缩小后放得下',
+  'pv.fit.paged': '{screen}：正文需分 {pages} 页，每页约 {secs} 秒', 'pv.fit.cut': '{screen}：正文放不下，会被截断',
+  'pv.fit.titleCut': '{screen}：标题太长，字号会低于下限（屏幕高度的 4%），会被截断',
+  'pv.fit.note': '按屏幕页面的字号估算，与实际可能差一行。',
+  'pv.warn.title_below_floor': '{screen}：标题太长，字号会低于下限并被截断',
+  'pv.warn.body_paged': '{screen}：正文需分 {pages} 页显示',
+  'pv.warn.body_pages_fast': '{screen}：每页显示时间太短，请延长播放时长',
+  'pv.warn.text_cut': '{screen}：正文放不下，会被截断',
+  'pv.page.title': '预览', 'pv.page.playlist': '播放列表', 'pv.page.item': '内容', 'pv.page.pick': '选择要预览的播放列表或内容。',
+  'pv.page.nowShowing': '正在显示：{title}（{i}/{n}）', 'pv.page.emptyPlaylist': '这个播放列表没有内容。',
+  'pv.page.choose': '（请选择）', 'pv.preview': '预览',
+  'pv.nav': '预览',
   // ---- end: preview and layouts ----
 
   // ---- area: calendar and reports (calendar.js, reports.js, schedules.js) ----
