@@ -176,13 +176,16 @@ func TestLayoutsInChromium(t *testing.T) {
 		return fmt.Sprintf(`(() => { const l = document.querySelector('.layer.visible');
 			return l !== null && l.dataset.itemId === %q && !document.querySelector('.layer.behind'); })()`, id)
 	}
+	// shot saves the screen when KIOSK_SCREENSHOT is set: into that
+	// directory, or else beside that path prefix, as the e2e tests do.
 	shot := func(t *testing.T, name string) {
-		dir := os.Getenv("KIOSK_SCREENSHOT")
-		if dir == "" {
+		base := os.Getenv("KIOSK_SCREENSHOT")
+		if base == "" {
 			return
 		}
-		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-			return
+		file := base + ".screen-" + name + ".png"
+		if fi, err := os.Stat(base); err == nil && fi.IsDir() {
+			file = filepath.Join(base, "screen-"+name+".png")
 		}
 		time.Sleep(time.Second) // past the crossfade and a page's smooth scroll
 		buf, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
@@ -190,7 +193,9 @@ func TestLayoutsInChromium(t *testing.T) {
 			t.Logf("screenshot %s: %v", name, err)
 			return
 		}
-		_ = os.WriteFile(filepath.Join(dir, "screen-"+name+".png"), buf, 0o644)
+		if err := os.WriteFile(file, buf, 0o644); err != nil {
+			t.Logf("screenshot %s: %v", name, err)
+		}
 	}
 
 	for _, vp := range []struct {
