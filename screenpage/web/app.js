@@ -191,6 +191,8 @@
     const content = layer.querySelector('.content');
     if (content) content.classList.remove('has-media');
     fit(layer);
+    // The text got more room: on screen, its pages start again.
+    if (layers.indexOf(layer) === front) startPaging(layer, (Number(layer.dataset.duration) || 10) * 1000);
   }
 
   // fit shrinks long text step by step down to the legible floor (the

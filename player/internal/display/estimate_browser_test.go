@@ -23,19 +23,26 @@ func TestEstimateMatchesChromium(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	chrome := chromiumPath(t)
+	pic := testPNG(t) // 16:9
+	picRef := assetRef(pic, "image/png")
 	samples := []struct {
 		name        string
 		title, body string
+		media       bool
 	}{
-		{"short", "社区卫生服务站周六照常开放", "开放时间：上午 8:00 至 11:30。\n请携带医保卡。"},
-		{"long notice", "关于开展汛期排水设施专项检查的通知", longNotice},
-		{"two notices", "关于开展汛期排水设施专项检查的通知", longNotice + "\n" + longNotice},
-		{"very long body", "每月一法：法律援助工作站为您解答邻里纠纷", strings.Repeat(longNotice, 4)},
-		{"long title", strings.Repeat("关于进一步加强辖区居民小区消防安全管理工作的通知", 4), "请各位居民注意。"},
-		{"title only, far too long", strings.Repeat("关于进一步加强辖区居民小区消防安全管理工作的通知", 8), ""},
-		{"latin", "Free legal advice at the community centre every Saturday", "Bring your ID card and any papers about the case. Interpreters for English and Uyghur on request: call 12345 one day before."},
+		{"short", "社区卫生服务站周六照常开放", "开放时间：上午 8:00 至 11:30。\n请携带医保卡。", false},
+		{"long notice", "关于开展汛期排水设施专项检查的通知", longNotice, false},
+		{"two notices", "关于开展汛期排水设施专项检查的通知", longNotice + "\n" + longNotice, false},
+		{"very long body", "每月一法：法律援助工作站为您解答邻里纠纷", strings.Repeat(longNotice, 4), false},
+		{"long title", strings.Repeat("关于进一步加强辖区居民小区消防安全管理工作的通知", 4), "请各位居民注意。", false},
+		{"title only, far too long", strings.Repeat("关于进一步加强辖区居民小区消防安全管理工作的通知", 8), "", false},
+		{"latin", "Free legal advice at the community centre every Saturday", "Bring your ID card and any papers about the case. Interpreters for English and Uyghur on request: call 12345 one day before.", false},
+		{"picture, short", "防范电信诈骗，守护您的钱袋子", "陌生来电要求转账，先挂断再核实。", true},
+		{"picture, title only", "防范电信诈骗，守护您的钱袋子", "", true},
+		{"picture, long notice", "关于开展汛期排水设施专项检查的通知", longNotice, true},
+		{"picture, very long body", "关于开展汛期排水设施专项检查的通知", strings.Repeat(longNotice, 3), true},
 	}
-	s := New(Options{Logger: quietLogger()})
+	s := New(Options{Media: memMedia{picRef.SHA256: pic}, Logger: quietLogger()})
 	startRun(t, s)
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
@@ -50,11 +57,15 @@ func TestEstimateMatchesChromium(t *testing.T) {
 				for i, sm := range samples {
 					it := item(fmt.Sprintf("s%d", i), playlists.KindNotice, 600)
 					it.Title, it.Body = sm.title, sm.body
+					if sm.media {
+						it.Asset = picRef.SHA256
+					}
 					m := rotationManifest(it)
+					m.Assets = []playlists.AssetRef{picRef}
 					if layout != playlists.LayoutFull {
 						m.Layout, m.Header = layout, "阳光小区"
-						m.Seal()
 					}
+					m.Seal()
 					s.SetManifest(m)
 					if i == 0 {
 						if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/")); err != nil {
@@ -62,7 +73,8 @@ func TestEstimateMatchesChromium(t *testing.T) {
 						}
 					}
 					waitJS(t, ctx, sm.name, fmt.Sprintf(`(() => { const l = document.querySelector('.layer.visible');
-						return l !== null && l.dataset.itemId === %q && !!l.dataset.fit; })()`, it.ID))
+						const im = l && l.querySelector('.media img');
+						return l !== null && l.dataset.itemId === %q && !!l.dataset.fit && (im === null || im.complete); })()`, it.ID))
 					raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const l = document.querySelector('.layer.visible');
 						return JSON.stringify({fit: l.dataset.fit, pages: Number(l.dataset.pages || 1),
 						  title: parseFloat(getComputedStyle(l.querySelector('.title')).fontSize)}); })()`))
@@ -77,7 +89,7 @@ func TestEstimateMatchesChromium(t *testing.T) {
 					_ = json.Unmarshal([]byte(raw), &got)
 					sc := scr
 					sc.Layout = layout
-					est := screenpage.Estimate(screenpage.Text{Title: sm.title, Body: sm.body, DurationS: 600}, sc)
+					est := screenpage.Estimate(screenpage.Text{Title: sm.title, Body: sm.body, Media: sm.media, DurationS: 600}, sc)
 					t.Logf("%-26s page %-6s %d pages title %.0fpx | estimate %-6s %d pages title %.0fpx (%d+%d lines)",
 						sm.name, got.Fit, got.Pages, got.Title, est.Status, est.Pages, est.TitlePX, est.TitleLines, est.BodyLines)
 					if got.Fit != est.Status && !(closeCall(got.Fit, est.Status)) {
