@@ -20,7 +20,7 @@ export default function itemsView(pg) {
   const thumbFor = thumbnails(pg, (sha) => mimes.get(sha));
   const writer = can('content.write'); // technicians and viewers get the list only
   const preview = screenPreview(pg);
-  const fit = fitCheck(pg);
+  const fit = fitCheck(pg, { onAnswer: (a) => preview.suggest(a.layout) });
   const savedMedia = assetMedia(pg);
   const warnBox = el('div', { class: 'pv-warnings-slot' });
   let chosen = { file: null, media: null }; // the file picked in the form, shown before upload
@@ -53,7 +53,7 @@ export default function itemsView(pg) {
     }
     const text = {
       title: titleIn.value, body: bodyIn.value, duration_s: Number(durIn.value) || 10,
-      asset: keptAsset(), media: !!chosen.file, layout: preview.layout,
+      asset: keptAsset(), media: !!chosen.file, layout: preview.chosenLayout,
     };
     fit.check(text);
     clearTimeout(previewTimer);

@@ -59,6 +59,7 @@ export function fileMedia(pg, file) {
 // each item is {id, kind, title, body, duration_s, media}.
 export function screenPreview(pg, { onShow } = {}) {
   let layout = 'full';
+  let chosen = false; // the editor picked the layout (else the server's)
   let items = [];
   let at = 0;
   let seq = 0;
@@ -76,7 +77,7 @@ export function screenPreview(pg, { onShow } = {}) {
     return { s, iframe, note, fig, ready: false };
   });
 
-  const layoutSel = el('select', { id: 'pv-layout', name: 'layout', onchange: () => { layout = layoutSel.value; post(); } },
+  const layoutSel = el('select', { id: 'pv-layout', name: 'layout', onchange: () => { layout = layoutSel.value; chosen = true; post(); } },
     LAYOUTS.map((l) => el('option', { value: l, text: t('pv.layout.' + l) })));
   const empty = el('p', { class: 'muted pv-empty', text: t('pv.empty') });
   const root = el('section', { class: 'card pv', id: 'preview' },
@@ -156,6 +157,16 @@ export function screenPreview(pg, { onShow } = {}) {
     },
     current: () => items[at] || null,
     get layout() { return layout; },
+    // chosenLayout is the layout the editor picked, '' until they do.
+    get chosenLayout() { return chosen ? layout : ''; },
+    // suggest shows the layout the fit estimate used, unless the editor
+    // picked one: estimate and frames then agree.
+    suggest(l) {
+      if (chosen || !LAYOUTS.includes(l) || l === layout) return;
+      layout = l;
+      layoutSel.value = l;
+      post();
+    },
   };
 }
 
@@ -170,8 +181,10 @@ function fitText(f) {
 }
 
 // fitCheck is the live "does it fit" box of a form: check(text) asks the
-// server (debounced) while the editor types and shows both panels.
-export function fitCheck(pg) {
+// server (debounced) while the editor types and shows both panels. Without
+// a layout the server estimates for the tightest layout screens use, as it
+// does for the warnings of a saved item.
+export function fitCheck(pg, { onAnswer } = {}) {
   let timer = 0;
   let asked = 0;
   const list = el('ul', { class: 'pv-fit-list' });
@@ -205,6 +218,7 @@ export function fitCheck(pg) {
           const a = await api('POST', '/preview/fit', text);
           if (mine !== asked || !pg.alive) return;
           show(a);
+          if (onAnswer) onAnswer(a);
         } catch (err) {
           if (mine !== asked || !pg.alive) return;
           root.dataset.state = 'failed';
@@ -261,14 +275,13 @@ export default function previewView(pg, arg, query) {
     if (plSel.value) {
       const pl = playlists.get(plSel.value);
       list = ((pl && pl.items) || []).map((id) => items.get(id)).filter(Boolean);
-      if (!list.length) status.textContent = t('pv.page.emptyPlaylist');
     } else if (itemSel.value && items.has(itemSel.value)) {
       list = [items.get(itemSel.value)];
     }
     const views = await Promise.all(list.map(view));
     if (mine !== loading || !pg.alive) return;
-    preview.setItems(views);
-    if (!list.length && !plSel.value) status.textContent = t('pv.page.pick');
+    preview.setItems(views); // says what shows, or asks for a choice
+    if (!list.length && plSel.value) status.textContent = t('pv.page.emptyPlaylist');
   }
 
   append(pg.root, [
