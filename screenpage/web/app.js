@@ -83,7 +83,8 @@
       const sg = segs[i].segment;
       if (segs[i].isWordLike && HAN.test(sg) && PLACE.test(sg)) {
         // A place word takes up to three Chinese words before it, while
-        // the whole stays short: 法律/援助/工作站.
+        // the whole stays short (8 characters): 法律/援助/工作站,
+        // 社区/卫生/服务/站.
         let start = out.length;
         let len = sg.length;
         while (start > 0 && out.length - start < 3 && out[start - 1][2] &&
@@ -93,7 +94,9 @@
         }
         if (start < out.length) {
           const merged = out.splice(start).map(function (p) { return p[0]; }).join('') + sg;
-          out.push([merged, true, false]);
+          // Still a Chinese word: a later place word may take it in
+          // (社区 + 服务中心), within the same length.
+          out.push([merged, true, true]);
           continue;
         }
       }

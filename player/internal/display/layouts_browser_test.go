@@ -132,7 +132,7 @@ func TestLayoutsInChromium(t *testing.T) {
 		t.Skip("browser test skipped in -short mode")
 	}
 	chrome := chromiumPath(t)
-	phrases := []string{"3 号楼", "12 月 5 日", "法律援助工作站"}
+	phrases := []string{"3 号楼", "12 月 5 日", "法律援助工作站", "社区服务中心"}
 
 	water := item("water", playlists.KindNotice, 2)
 	water.Title = "3 号楼 12 月 5 日停水，法律援助工作站照常开放"
