@@ -74,6 +74,12 @@ func TestLayoutOnScreensAndGroups(t *testing.T) {
 	if got := must[store.Screen](t, v.admin("GET", "/api/v1/screens/"+s.screenA, nil), 200); got.Layout != "full" {
 		t.Errorf("GET screen: layout %q, want full", got.Layout)
 	}
+	// A screen that inherits says what it inherits.
+	must[store.Screen](t, v.admin("PUT", "/api/v1/screens/"+s.screenA, map[string]any{"name": "A", "group": "c1", "layout": ""}), 200)
+	eff := must[map[string]any](t, v.admin("GET", "/api/v1/screens/"+s.screenA, nil), 200)
+	if eff["layout_effective"] != "header" || eff["layout"] != nil {
+		t.Errorf("GET screen inheriting: layout %v layout_effective %v, want none and header (the compound's)", eff["layout"], eff["layout_effective"])
+	}
 	// Created with a layout.
 	type tok struct {
 		ID string `json:"id"`

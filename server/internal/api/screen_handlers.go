@@ -9,6 +9,7 @@ import (
 
 	"kiosk/playlists"
 	"kiosk/server/internal/devices"
+	"kiosk/server/internal/publish"
 	"kiosk/server/internal/store"
 )
 
@@ -191,7 +192,22 @@ func (h *handler) getScreen(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, h.view(scr))
+	return c.JSON(http.StatusOK, withFields(h.view(scr), map[string]any{"layout_effective": h.effectiveLayout(scr)}))
+}
+
+// effectiveLayout is the layout scr shows: its own, else the nearest
+// group's up the chain, else full (as publishing resolves it), so a form
+// can say what "inherit" means for this screen.
+func (h *handler) effectiveLayout(scr store.Screen) string {
+	gs, err := h.store.ListGroups()
+	if err != nil {
+		return playlists.ResolveLayout(scr.Layout)
+	}
+	groups := make(map[string]playlists.Group, len(gs))
+	for _, g := range gs {
+		groups[g.ID] = g
+	}
+	return publish.Context(scr, groups).Layout
 }
 
 // screenManifest shows an admin exactly what a screen was given.
