@@ -95,6 +95,21 @@ func TestItemPreviewInChromium(t *testing.T) {
 				t.Errorf("the item with the long title was not saved")
 			}
 			adminScreenshot(ctx, ".preview-"+tc.lang+"-saved.png")
+
+			if tc.lang == "en" {
+				// A compound on header and ticker: the check estimates for
+				// it, and the frames follow, until the editor picks one.
+				srv.must(http.MethodPost, "/groups", map[string]any{"id": "sunshine", "name": "阳光小区", "layout": "header_ticker"}, nil)
+				evalVoid(t, ctx, "type again", `(() => { const i = document.getElementById('i-title');
+					i.value = '3 号楼停水通知'; i.dispatchEvent(new Event('input', { bubbles: true })); })()`)
+				adminPoll(t, ctx, "the frames in the compound's layout", `document.getElementById('pv-layout').value === 'header_ticker'
+					&& [...document.querySelectorAll('#preview iframe')].every((f) => f.contentDocument.body.dataset.layout === 'header_ticker'
+						&& f.contentDocument.getElementById('ticker').textContent.includes('3 号楼停水通知'))`, 20*time.Second)
+				evalVoid(t, ctx, "pick full screen", `(() => { const s = document.getElementById('pv-layout');
+					s.value = 'full'; s.dispatchEvent(new Event('change', { bubbles: true })); })()`)
+				adminPoll(t, ctx, "the editor's layout kept", `document.getElementById('pv-layout').value === 'full'
+					&& [...document.querySelectorAll('#preview iframe')].every((f) => f.contentDocument.body.dataset.layout === 'full')`, 20*time.Second)
+			}
 			if d := dialogs.Load(); d != 0 {
 				t.Errorf("%d dialogs opened", d)
 			}
