@@ -96,6 +96,13 @@ func TestItemPreviewInChromium(t *testing.T) {
 			}
 			adminScreenshot(ctx, ".preview-"+tc.lang+"-saved.png")
 
+			if tc.lang == "zh" {
+				// On a phone the form and both frames fit the width.
+				do(t, ctx, "a phone-sized window", chromedp.EmulateViewport(390, 844))
+				adminPoll(t, ctx, "no sideways scroll at 390 px", `document.documentElement.scrollWidth <= window.innerWidth
+					&& document.querySelector('#preview .pv-portrait .pv-box').getBoundingClientRect().right <= window.innerWidth`, 10*time.Second)
+				adminScreenshot(ctx, ".preview-zh-phone.png")
+			}
 			if tc.lang == "en" {
 				// A compound on header and ticker: the check estimates for
 				// it, and the frames follow, until the editor picks one.
