@@ -266,6 +266,7 @@ func TestLayoutsInChromium(t *testing.T) {
 				m := build(layout, still(water))
 				u := notice("u-"+layout, now, now.Add(time.Hour))
 				u.Title = "燃气泄漏，3 号楼请立即撤离"
+				u.Body = longNotice + "\n" + longNotice // long: shrunk or paged, never cut
 				m.Urgent = []playlists.Urgent{u}
 				m.Seal()
 				s.SetManifest(m)
@@ -275,6 +276,25 @@ func TestLayoutsInChromium(t *testing.T) {
 					const r = b.getBoundingClientRect();
 					const top = document.elementFromPoint(innerWidth / 2, 2), bottom = document.elementFromPoint(innerWidth / 2, innerHeight - 2);
 					return r.width === innerWidth && r.height === innerHeight && b.contains(top) && b.contains(bottom); })()`)
+				raw, err = chromedp.Run(ctx, chromedp.Evaluate[string](`(() => { const b = document.getElementById('urgent');
+					const ti = b.querySelector('.title');
+					const outside = [...b.querySelectorAll('.band, .title, .body, .u-until')].filter((e) => { const r = e.getBoundingClientRect();
+						return r.top < -0.5 || r.left < -0.5 || r.bottom > innerHeight + 0.5 || r.right > innerWidth + 0.5; }).length;
+					return JSON.stringify({fit: b.dataset.fit || '', title_share: parseFloat(getComputedStyle(ti).fontSize) / innerHeight, outside}); })()`))
+				if err != nil {
+					t.Fatalf("measure the urgent notice: %v", err)
+				}
+				var ur struct {
+					Fit        string
+					TitleShare float64 `json:"title_share"`
+					Outside    int
+				}
+				if err := json.Unmarshal([]byte(raw), &ur); err != nil {
+					t.Fatalf("decode %s: %v", raw, err)
+				}
+				if ur.Fit == "cut" || ur.Fit == "" || ur.TitleShare < 0.04 || ur.Outside != 0 {
+					t.Errorf("urgent notice with a long body: fit %q, title %.1f%% of the height, %d boxes off screen; want it fitted or paged, the title at 4%% or more, all on screen (%s)", ur.Fit, 100*ur.TitleShare, ur.Outside, raw)
+				}
 				shot(t, vp.name+"-"+layout+"-urgent")
 			})
 		}
