@@ -46,6 +46,12 @@ type Manifest struct {
 	// manifest then carries no schedules and no default playlist, and only
 	// the urgent notices sent after SafeMode.Since (safemode.go).
 	SafeMode *SafeModeState `json:"safe_mode,omitempty"`
+	// Layout is the screen's resolved layout (layout.go); omitted for
+	// LayoutFull, so manifests of full-screen screens keep the versions they
+	// had before layouts existed. Header is the name the header bar shows
+	// (the compound), set only with a layout that has a header.
+	Layout string `json:"layout,omitempty"`
+	Header string `json:"header,omitempty"`
 }
 
 // Catalog is the content a manifest is cut from.
@@ -109,6 +115,9 @@ func BuildManifest(s ScreenContext, c Catalog, now time.Time) Manifest {
 			}
 		}
 		m.Playlists = append(m.Playlists, Playlist{ID: pl.ID, Name: pl.Name, Items: kept})
+	}
+	if s.Layout != LayoutInherit && s.Layout != LayoutFull {
+		m.Layout, m.Header = s.Layout, s.Header
 	}
 	safe, inSafeMode := safeModeFor(s, c.SafeModes)
 	if inSafeMode {

@@ -133,9 +133,13 @@ type Group struct {
 	// DefaultPlaylist plays on the group's screens (and those of groups
 	// nested under it) whenever no schedule has anything to show, unless a
 	// screen or a nearer group sets its own.
-	DefaultPlaylist string    `json:"default_playlist,omitempty"`
-	CreatedAt       time.Time `json:"created_at,omitzero"`
-	UpdatedAt       time.Time `json:"updated_at,omitzero"`
+	DefaultPlaylist string `json:"default_playlist,omitempty"`
+	// Layout frames the group's screens (and those of groups nested under
+	// it) unless a screen or a nearer group sets its own; empty: inherit
+	// (layout.go).
+	Layout    string    `json:"layout,omitempty"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 // ScreenContext is what targeting needs to know about a screen.
@@ -147,4 +151,10 @@ type ScreenContext struct {
 	// DefaultPlaylist is the nearest default: the screen's own, else its
 	// group's, else the closest ancestor's that sets one.
 	DefaultPlaylist string
+	// Layout is the resolved layout (ResolveLayout): never empty once
+	// resolved; empty is read as LayoutFull.
+	Layout string
+	// Header is what the header bar names: the screen's compound (its own
+	// group's name). The screen adds its own name and the clock.
+	Header string
 }

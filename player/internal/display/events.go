@@ -73,7 +73,19 @@ type showEvent struct {
 	// SafeMode: the manifest holds the screen on the neutral slate (the
 	// fallback screen, saying "信息更新中").
 	SafeMode bool `json:"safe_mode,omitempty"`
+	// Layout frames the rotation (playlists/layout.go): "" or "full",
+	// "header", "header_ticker". Header names the compound in the header
+	// bar; Ticker holds the titles of the service notices in the rotation,
+	// for the footer ticker. Urgent notices, safe mode, pairing and the
+	// clock screen cover every layout.
+	Layout string   `json:"layout,omitempty"`
+	Header string   `json:"header,omitempty"`
+	Ticker []string `json:"ticker,omitempty"`
 }
+
+// maxTicker bounds the ticker: beyond a dozen titles a resident waits
+// minutes for the one they want, and the rotation shows them anyway.
+const maxTicker = 12
 
 // clockEvent refreshes the page's clock correction between shows.
 type clockEvent struct {
@@ -129,6 +141,12 @@ func (s *Server) snapshot() showEvent {
 	if s.m != nil {
 		ev.Version = s.m.Version
 		ev.SafeMode = s.m.SafeMode != nil
+		if !ev.SafeMode {
+			ev.Layout, ev.Header = s.m.Layout, s.m.Header
+		}
+	}
+	if ev.Layout == playlists.LayoutHeaderTicker {
+		ev.Ticker = s.tickerTitles()
 	}
 	ev.Urgent = s.urgentView()
 	ev.Pairing = s.pairingView()
@@ -141,6 +159,24 @@ func (s *Server) snapshot() showEvent {
 		ev.NextAt = s.nextAt.UnixMilli()
 	}
 	return ev
+}
+
+// tickerTitles are the titles of the notices in the current rotation, in
+// rotation order, each once. s.mu must be held.
+func (s *Server) tickerTitles() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, e := range s.rotation {
+		if e.Item.Kind != playlists.KindNotice || seen[e.Item.Title] || strings.TrimSpace(e.Item.Title) == "" {
+			continue
+		}
+		seen[e.Item.Title] = true
+		out = append(out, e.Item.Title)
+		if len(out) == maxTicker {
+			break
+		}
+	}
+	return out
 }
 
 // view turns an item into what the page renders. Media goes along only when

@@ -2,99 +2,40 @@ package display
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
-	"mime"
 	"net/http"
-	"path"
 	"strings"
 	"time"
 
 	"kiosk/playlists"
+	"kiosk/screenpage"
 )
 
-//go:embed web
-var webFS embed.FS
-
-// pageCSP allows nothing but this origin: no inline script or style, so even
-// if item text ever reached the DOM as markup it could not run. blob: and
-// data: are allowed for media only.
-const pageCSP = "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; " +
-	"script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'none'; " +
-	"form-action 'none'; frame-ancestors 'none'"
+// pageCSP: the kiosk page may not be framed by anything on the device.
+var pageCSP = screenpage.CSP("'none'")
 
 // maxAliveBytes bounds the page's liveness report.
 const maxAliveBytes = 4 << 10
-
-// webFile is an embedded file with its type and a content ETag, computed
-// once: embedded files have no modification time to revalidate against.
-type webFile struct {
-	name  string
-	body  []byte
-	ctype string
-	etag  string
-}
-
-var webFiles = loadWebFiles()
-
-func loadWebFiles() map[string]webFile {
-	files := map[string]webFile{}
-	err := fs.WalkDir(webFS, "web", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := webFS.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		sum := sha256.Sum256(b)
-		ctype := mime.TypeByExtension(path.Ext(p))
-		if ctype == "" {
-			ctype = "application/octet-stream"
-		}
-		name := path.Base(p)
-		files[name] = webFile{name: name, body: b, ctype: ctype, etag: `"` + hex.EncodeToString(sum[:8]) + `"`}
-		return nil
-	})
-	if err != nil {
-		// The files are compiled in; failing to read them is a build bug.
-		panic("display: load embedded web files: " + err.Error())
-	}
-	return files
-}
-
-func serveWebFile(w http.ResponseWriter, r *http.Request, f webFile) {
-	h := w.Header()
-	h.Set("Content-Type", f.ctype)
-	h.Set("ETag", f.etag)
-	// Revalidate every time: after a player upgrade the page must pick up
-	// the new script, and the request never leaves the machine.
-	h.Set("Cache-Control", "no-cache")
-	h.Set("X-Content-Type-Options", "nosniff")
-	http.ServeContent(w, r, f.name, time.Time{}, bytes.NewReader(f.body))
-}
 
 func (s *Server) handlePage(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
-	serveWebFile(w, r, webFiles["index.html"])
+	f, _ := screenpage.Lookup(screenpage.Index)
+	screenpage.Serve(w, r, f)
 }
 
 func (s *Server) handleStatic(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("file")
-	f, ok := webFiles[name]
-	if !ok || name == "index.html" {
+	f, ok := screenpage.Static(r.PathValue("file"))
+	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	serveWebFile(w, r, f)
+	screenpage.Serve(w, r, f)
 }
 
 // handleMedia serves an asset of the current manifest from the cache. Only

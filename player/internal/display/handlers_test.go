@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"kiosk/playlists"
+	"kiosk/screenpage"
 )
 
 func get(t *testing.T, h http.Handler, target string, hdr map[string]string) *httptest.ResponseRecorder {
@@ -301,7 +302,7 @@ func TestPage(t *testing.T) {
 		t.Errorf("CSP %q allows inline or eval", csp)
 	}
 	body := rec.Body.String()
-	for _, want := range []string{`src="/static/app.js"`, `href="/static/app.css"`, `id="fallback"`, `lang="zh-CN"`} {
+	for _, want := range []string{`src="static/app.js"`, `href="static/app.css"`, `id="fallback"`, `lang="zh-CN"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("page lacks %s", want)
 		}
@@ -345,7 +346,8 @@ func TestPage(t *testing.T) {
 // text goes in with textContent only, so a title such as
 // <script>alert(1)</script> shows literally.
 func TestScriptSetsTextOnly(t *testing.T) {
-	js := string(webFiles["app.js"].body)
+	f, _ := screenpage.Lookup("app.js")
+	js := string(f.Body)
 	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"} {
 		if strings.Contains(js, bad) {
 			t.Errorf("app.js uses %s; item text must be set with textContent", bad)

@@ -20,10 +20,17 @@ type groupRequest struct {
 	// DefaultPlaylist fills the schedule gaps of the group's screens and
 	// of groups nested under it that set none.
 	DefaultPlaylist string `json:"default_playlist"`
+	// Layout frames the screens below the group (see screenRequest);
+	// left out of a PUT, the group keeps its layout.
+	Layout *string `json:"layout"`
 }
 
 func (r groupRequest) group() playlists.Group {
-	return playlists.Group{ID: r.ID, Name: r.Name, Parent: r.Parent, Timezone: r.Timezone, DefaultPlaylist: r.DefaultPlaylist}
+	g := playlists.Group{ID: r.ID, Name: r.Name, Parent: r.Parent, Timezone: r.Timezone, DefaultPlaylist: r.DefaultPlaylist}
+	if r.Layout != nil {
+		g.Layout = *r.Layout
+	}
+	return g
 }
 
 func (h *handler) createGroup(c echo.Context) error {
@@ -94,6 +101,9 @@ func (h *handler) updateGroup(c echo.Context) error {
 	}
 	g := req.group()
 	g.DefaultPlaylist = cur.DefaultPlaylist // content: through review below
+	if req.Layout == nil {
+		g.Layout = cur.Layout
+	}
 	if g, err = h.store.UpdateGroup(c.Param("id"), g); err != nil {
 		return err
 	}

@@ -9,6 +9,10 @@ import (
 	"kiosk/server/internal/store"
 )
 
+// Item writes answer the item with "warnings": what the fit estimator
+// (screenpage/fit.go) expects on screens, such as a title cut below the
+// legibility floor or a body in pages. They never refuse the write.
+
 // itemRequest is what a client may write; ids and timestamps are the
 // server's.
 type itemRequest struct {
@@ -33,7 +37,8 @@ func (h *handler) createItem(c echo.Context) error {
 		return playlists.FieldError{Field: "id", Problem: "is assigned by the server; leave it out"}
 	}
 	it := req.item()
-	return h.write(c, http.StatusCreated, store.Op{Action: store.OpCreate, Kind: store.KindItem, Item: &it})
+	return h.writeWith(c, http.StatusCreated, store.Op{Action: store.OpCreate, Kind: store.KindItem, Item: &it},
+		func() map[string]any { return map[string]any{"warnings": h.itemWarnings(it)} })
 }
 
 func (h *handler) updateItem(c echo.Context) error {
@@ -45,7 +50,8 @@ func (h *handler) updateItem(c echo.Context) error {
 		return err
 	}
 	it := req.item()
-	return h.write(c, http.StatusOK, store.Op{Action: store.OpUpdate, Kind: store.KindItem, ID: c.Param("id"), Item: &it})
+	return h.writeWith(c, http.StatusOK, store.Op{Action: store.OpUpdate, Kind: store.KindItem, ID: c.Param("id"), Item: &it},
+		func() map[string]any { return map[string]any{"warnings": h.itemWarnings(it)} })
 }
 
 func (h *handler) listItems(c echo.Context) error {

@@ -66,6 +66,9 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	api.GET("/items/:id", h.getItem, capContentRead)
 	api.PUT("/items/:id", h.updateItem, capContentWrite)
 	api.DELETE("/items/:id", h.deleteItem, capContentWrite)
+	// Does an item's text fit the screens? An estimate for the form while
+	// the editor types; the preview itself is the page at /admin/screen/.
+	api.POST("/preview/fit", h.previewFit, capContentRead)
 
 	api.POST("/playlists", h.createPlaylist, capContentWrite)
 	api.GET("/playlists", h.listPlaylists, capContentRead)

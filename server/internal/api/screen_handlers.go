@@ -9,6 +9,7 @@ import (
 
 	"kiosk/playlists"
 	"kiosk/server/internal/devices"
+	"kiosk/server/internal/publish"
 	"kiosk/server/internal/store"
 )
 
@@ -22,10 +23,18 @@ type screenRequest struct {
 	Orientation string `json:"orientation"`
 	// DefaultPlaylist fills the screen's schedule gaps (see playlists doc).
 	DefaultPlaylist string `json:"default_playlist"`
+	// Layout is full, header, header_ticker or "" (inherit from the
+	// group chain). Left out of a PUT, the screen keeps its layout, so a
+	// form that does not show it cannot reset it.
+	Layout *string `json:"layout"`
 }
 
 func (r screenRequest) screen() store.Screen {
-	return store.Screen{Name: r.Name, Group: r.Group, Tags: r.Tags, Timezone: r.Timezone, Orientation: r.Orientation, DefaultPlaylist: r.DefaultPlaylist}
+	sc := store.Screen{Name: r.Name, Group: r.Group, Tags: r.Tags, Timezone: r.Timezone, Orientation: r.Orientation, DefaultPlaylist: r.DefaultPlaylist}
+	if r.Layout != nil {
+		sc.Layout = *r.Layout
+	}
+	return sc
 }
 
 // screenView is a screen with what it last reported and what it should run.
@@ -139,6 +148,9 @@ func (h *handler) updateScreen(c echo.Context) error {
 	}
 	scr := req.screen()
 	scr.DefaultPlaylist = cur.DefaultPlaylist // content: through review below
+	if req.Layout == nil {
+		scr.Layout = cur.Layout
+	}
 	if scr, err = h.store.UpdateScreen(c.Param("id"), scr); err != nil {
 		return err
 	}
@@ -199,7 +211,22 @@ func (h *handler) getScreen(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, h.view(scr))
+	return c.JSON(http.StatusOK, withFields(h.view(scr), map[string]any{"layout_effective": h.effectiveLayout(scr)}))
+}
+
+// effectiveLayout is the layout scr shows: its own, else the nearest
+// group's up the chain, else full (as publishing resolves it), so a form
+// can say what "inherit" means for this screen.
+func (h *handler) effectiveLayout(scr store.Screen) string {
+	gs, err := h.store.ListGroups()
+	if err != nil {
+		return playlists.ResolveLayout(scr.Layout)
+	}
+	groups := make(map[string]playlists.Group, len(gs))
+	for _, g := range gs {
+		groups[g.ID] = g
+	}
+	return publish.Context(scr, groups).Layout
 }
 
 // screenManifest shows an admin exactly what a screen was given.

@@ -15,6 +15,12 @@ import (
 // approves it. It answers the object (plus "changeset" for a draft) with
 // status, or, for a delete, 204 when published and 202 when drafted.
 func (h *handler) write(c echo.Context, status int, op store.Op) error {
+	return h.writeWith(c, status, op, nil)
+}
+
+// writeWith is write with more fields in a successful answer (extra is
+// called only then; nil adds none).
+func (h *handler) writeWith(c echo.Context, status int, op store.Op, extra func() map[string]any) error {
 	p := principalOf(c)
 	if old, ok, err := h.store.Published(op); err != nil {
 		return err
@@ -51,10 +57,14 @@ func (h *handler) write(c echo.Context, status int, op store.Op) error {
 		}
 		return c.JSON(http.StatusAccepted, map[string]string{"id": op.ID, "changeset": csID})
 	}
-	if csID == "" {
-		return c.JSON(status, obj)
+	fields := map[string]any{}
+	if extra != nil {
+		fields = extra()
 	}
-	return c.JSON(status, withChangeSet(obj, csID))
+	if csID != "" {
+		fields["changeset"] = csID
+	}
+	return c.JSON(status, withFields(obj, fields))
 }
 
 func objectID(obj any) string {

@@ -368,6 +368,7 @@ func Compute(snap store.Snapshot, now time.Time) (map[string]*Published, error) 
 		}
 		key.WriteString("#" + sc.DefaultPlaylist)
 		key.WriteString("@" + sc.Timezone)
+		key.WriteString("|" + sc.Layout + "|" + sc.Header)
 		k := key.String()
 		pub, ok := shared[k]
 		if !ok {
@@ -387,9 +388,14 @@ func Compute(snap store.Snapshot, now time.Time) (map[string]*Published, error) 
 // Context is what targeting knows about scr: its group and the group's
 // ancestors, its tags, its time zone (its own, else the nearest group's in
 // the chain, else playlists.DefaultTimezone) and its default playlist (its
-// own, else the nearest group's in the chain).
+// own, else the nearest group's in the chain), its layout (likewise, else
+// full screen) and the header text of that layout (its own group's name).
 func Context(scr store.Screen, groups map[string]playlists.Group) playlists.ScreenContext {
 	sc := playlists.ScreenContext{ID: scr.ID, Tags: scr.Tags, Timezone: scr.Timezone, DefaultPlaylist: scr.DefaultPlaylist}
+	var layouts []string
+	if g, ok := groups[scr.Group]; ok {
+		sc.Header = g.Name
+	}
 	seen := map[string]bool{}
 	for g := scr.Group; g != "" && !seen[g]; {
 		seen[g] = true
@@ -404,8 +410,10 @@ func Context(scr store.Screen, groups map[string]playlists.Group) playlists.Scre
 		if sc.DefaultPlaylist == "" {
 			sc.DefaultPlaylist = grp.DefaultPlaylist
 		}
+		layouts = append(layouts, grp.Layout)
 		g = grp.Parent
 	}
+	sc.Layout = playlists.ResolveLayout(scr.Layout, layouts...)
 	if sc.Timezone == "" {
 		sc.Timezone = playlists.DefaultTimezone
 	}

@@ -29,6 +29,9 @@ func validateGroup(g *playlists.Group) error {
 	if err := checkTimezone(g.Timezone); err != nil {
 		return err
 	}
+	if err := playlists.CheckLayout(g.Layout); err != nil {
+		return err
+	}
 	if g.Parent == g.ID {
 		return playlists.FieldError{Field: "parent", Problem: "a group cannot be its own parent"}
 	}

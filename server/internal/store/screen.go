@@ -29,6 +29,9 @@ type Screen struct {
 	// Orientation is how the panel is mounted: landscape or portrait;
 	// empty: not said.
 	Orientation string `json:"orientation,omitempty"`
+	// Layout frames what the screen shows (playlists/layout.go); empty:
+	// the nearest group's up the chain, else full screen.
+	Layout string `json:"layout,omitempty"`
 	// Device is the player paired to this screen by code; nil when the
 	// screen was set up with a token (pairing.go).
 	Device    *PairedDevice `json:"device,omitempty"`
@@ -91,6 +94,9 @@ func validateScreen(sc *Screen) error {
 		sc.Tags = []string{}
 	}
 	if err := checkOrientation(sc.Orientation); err != nil {
+		return err
+	}
+	if err := playlists.CheckLayout(sc.Layout); err != nil {
 		return err
 	}
 	return checkTimezone(sc.Timezone)

@@ -19,6 +19,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"kiosk/screenpage"
 )
 
 // Prefix is where the admin page lives.
@@ -37,6 +39,34 @@ const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 's
 
 //go:embed static
 var staticFS embed.FS
+
+// ScreenPrefix (under Prefix) serves the screen page itself, the very
+// files a player serves to its screen (package screenpage), so the admin
+// page's preview frames what residents see: /admin/screen/?preview is the
+// page, /admin/screen/static/<file> its script and style. The page there
+// opens no event stream; the admin page posts it what to render.
+const ScreenPrefix = "screen/"
+
+// serveScreen serves the screen page under ScreenPrefix. Its CSP is the
+// player's, except that this origin (the admin page) may frame it.
+func serveScreen(w http.ResponseWriter, r *http.Request, rest string) {
+	hdr := w.Header()
+	hdr.Set("Content-Security-Policy", screenpage.CSP("'self'"))
+	hdr.Set("X-Frame-Options", "SAMEORIGIN")
+	var f screenpage.File
+	ok := false
+	switch {
+	case rest == "":
+		f, ok = screenpage.Lookup(screenpage.Index)
+	case strings.HasPrefix(rest, "static/"):
+		f, ok = screenpage.Static(strings.TrimPrefix(rest, "static/"))
+	}
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	screenpage.Serve(w, r, f)
+}
 
 // file is one embedded file, read once at start-up with its validator.
 type file struct {
@@ -110,6 +140,10 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	name, ok := strings.CutPrefix(p, Prefix)
 	if !ok {
 		http.NotFound(w, r)
+		return
+	}
+	if rest, ok := strings.CutPrefix(name, ScreenPrefix); ok {
+		serveScreen(w, r, rest)
 		return
 	}
 	if name == "" {

@@ -31,6 +31,7 @@ import releasesView from './releases.js';
 import calendarView from './calendar.js';
 import reportsView from './reports.js';
 import webhooksView from './webhooks.js';
+import previewView from './preview.js';
 
 // routes is the page's table of screens. nav names the link (none: reached
 // from another screen, highlighted as navAs); any lists the capabilities
@@ -46,6 +47,7 @@ const routes = [
   { name: 'schedules', nav: 'nav.schedules', view: schedulesView, any: ['content.read'] },
   { name: 'calendar', nav: 'cal.nav', view: calendarView, all: ['content.read', 'fleet.read'] },
   { name: 'reports', nav: 'rep.nav', view: reportsView, any: ['reports'] },
+  { name: 'preview', nav: 'pv.nav', view: previewView, any: ['content.read'] },
   { name: 'review', nav: 'nav.review', view: reviewView, any: ['content.write', 'review'] },
   { name: 'urgent', nav: 'nav.urgent', view: urgentView },
   { name: 'alerts', nav: 'nav.alerts', view: alertsView },

@@ -47,9 +47,6 @@ export function append(n, children) {
   return n;
 }
 
-// bi picks the page language's half of a label written in place. Older
-// modules still use it; new text goes into the message catalogues.
-export const bi = (zh, en) => (lang === 'en' ? en : zh);
 
 // screenHref only ever builds a fragment from an encoded id, so a hostile
 // id cannot become a javascript: URL.

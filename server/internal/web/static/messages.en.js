@@ -446,6 +446,37 @@ export default {
   // ---- end: media and content ----
 
   // ---- area: preview and layouts (preview.js) ----
+  'item.pageTitle': 'Items', 'item.list': 'All items', 'item.none': 'No items yet.',
+  'item.heading.new': 'New item', 'item.heading.edit': 'Edit item', 'item.cancelEdit': 'Cancel editing',
+  'item.kind': 'Kind', 'item.title': 'Title', 'item.body': 'Body',
+  'item.duration': 'Duration (seconds)', 'item.durationHint': 'How long it shows each time it comes up, 1–3600 seconds.',
+  'item.media': 'Media (optional)', 'item.mediaHint': 'PNG, JPEG, WebP or GIF pictures, or MP4 or WebM videos; uploaded when you save.',
+  'item.currentMedia': 'Current media:', 'item.removeMedia': 'Remove media',
+  'item.titleRequired': 'Please enter a title.', 'item.durationRange': 'The duration must be a whole number of seconds from 1 to 3600.',
+  'item.uploading': 'Uploading “{name}”…', 'item.saved': 'Saved “{title}”.', 'item.saveFailed': 'Could not save: {msg}',
+  'item.deleted': 'Deleted “{title}”.', 'item.deleteFailed': 'Could not delete: {msg}',
+  'item.col.kind': 'Kind', 'item.col.title': 'Title', 'item.col.duration': 'Duration', 'item.col.media': 'Media', 'item.col.updated': 'Updated',
+  'item.seconds': '{n} s', 'item.savedWarnings': 'Saved, but on screens:',
+  'pv.title': 'Screen preview', 'pv.hint': 'Drawn by the same page the screens use: what you see is what residents see.',
+  'pv.layout': 'Layout', 'pv.layout.full': 'Full screen', 'pv.layout.header': 'Header bar', 'pv.layout.header_ticker': 'Header and ticker',
+  'pv.landscape': 'Landscape 1920×1080', 'pv.portrait': 'Portrait 1080×1920',
+  'pv.screen.landscape': 'Landscape', 'pv.screen.portrait': 'Portrait',
+  'pv.compound': 'Sunshine Compound', 'pv.screenName': 'Sample screen', 'pv.empty': 'Enter a title to see the preview here.',
+  'pv.frame.ok': 'In this frame: fits', 'pv.frame.shrunk': 'In this frame: text made smaller', 'pv.frame.paged': 'In this frame: body in {pages} pages',
+  'pv.frame.cut': 'In this frame: text cut off',
+  'pv.fit.heading': 'Does it fit? (estimate)', 'pv.fit.checking': 'Checking…', 'pv.fit.failed': 'Could not check: {msg}',
+  'pv.fit.ok': '{screen}: fits', 'pv.fit.shrunk': '{screen}: fits with smaller text',
+  'pv.fit.paged': '{screen}: the body needs {pages} pages, about {secs} s each', 'pv.fit.cut': '{screen}: the body does not fit and is cut off',
+  'pv.fit.titleCut': '{screen}: the title is too long; it would need text below the legible minimum (4% of the screen height) and is cut off',
+  'pv.fit.note': 'Estimated from the screen page’s type sizes; may be a line off.',
+  'pv.warn.title_below_floor': '{screen}: the title is too long; it would go below the legible minimum and is cut off',
+  'pv.warn.body_paged': '{screen}: the body shows in {pages} pages',
+  'pv.warn.body_pages_fast': '{screen}: each page shows too briefly; give the item more time',
+  'pv.warn.text_cut': '{screen}: the body does not fit and is cut off',
+  'pv.page.title': 'Preview', 'pv.page.playlist': 'Playlist', 'pv.page.item': 'Item', 'pv.page.pick': 'Choose a playlist or an item to preview.',
+  'pv.page.nowShowing': 'Now showing: {title} ({i}/{n})', 'pv.page.emptyPlaylist': 'This playlist has no items.',
+  'pv.page.choose': '(choose)', 'pv.preview': 'Preview',
+  'pv.nav': 'Preview',
   // ---- end: preview and layouts ----
 
   // ---- area: calendar and reports (calendar.js, reports.js, schedules.js) ----

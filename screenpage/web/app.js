@@ -5,6 +5,12 @@
 // renders: it keeps two layers, prepares the next item (media decoded or
 // buffered) in the hidden one, and swaps when told, so no blank frame shows
 // between items. All item text is set with textContent, never as markup.
+//
+// The same page runs in the admin page's preview (served by the server at
+// /admin/screen/?preview): there it opens no event stream and reports to
+// no player; the admin page, its parent on the same origin, posts it show
+// events built from the item being edited, and the page answers with how
+// the text fitted (see preview below).
 'use strict';
 
 (function () {
@@ -13,6 +19,14 @@
   const ALIVE_MS = 5000;          // liveness report period (server window: 15 s)
   const STALE_MS = 45000;         // no event for this long: reconnect
   const FIT_LEVELS = 4;           // .fit-1 .. .fit-4 in app.css
+  const URGENT_PAGE_MS = 10000;   // an urgent notice's body pages this often
+  const MIN_PAGE_LINES = 2;       // fewer body lines a page than this: cut instead
+  const TICKER_PX_S = 6;          // ticker speed in --u per second: gentle
+  const PREVIEW = new URLSearchParams(location.search).has('preview');
+  // The band's words when a show event brings none (the preview): the
+  // same as the player's (display/events.go kindLabels). Residents read
+  // Chinese, whatever the language of the admin page.
+  const KIND_LABELS = { legal_story: '法律故事', notice: '服务信息', psa: '公益广告' };
 
   const layers = [document.getElementById('layer-a'), document.getElementById('layer-b')];
   const layerToken = [0, 0];      // bumps on every render into a layer
@@ -40,6 +54,83 @@
     if (cls) e.className = cls;
     if (text !== undefined && text !== null) e.textContent = text;
     return e;
+  }
+
+  // ---- Chinese line breaking ----
+  //
+  // A line may break between any two Chinese characters, which splits
+  // "3 号楼", "12 月 5 日" or "法律援助工作站" badly on a narrow screen.
+  // wrapText sets text as runs that must stay whole, each a nowrap span
+  // (app.css .nb), built with textContent: numbers with their units, the
+  // words Intl.Segmenter finds, and short names ending in a place word
+  // (工作站, 服务中心, 居委会 ...), merged from the words before them.
+  // Runs stay short (MAX_RUN characters), so a line can always break.
+  const MAX_RUN = 10;
+  const UNIT = '(?:号楼|号院|号|楼|层|室|栋|幢|单元|门|期|排|年|月|日|时|点|分钟|分|秒|元|角|岁|天|周|个|次|名|位|人|户|间|套|公里|千米|平方米|米|小时|%|％)';
+  const NUM = '(?:第\\s?)?[0-9０-９]+(?:[.:：][0-9０-９]+)*';
+  const NUM_RUN = new RegExp(NUM + '\\s?' + UNIT + '(?:\\s?' + NUM + '\\s?' + UNIT + ')*', 'g');
+  const PLACE = /^(?:工作站|服务站|服务中心|中心|办事处|居委会|委员会|派出所|医院|卫生院|卫生站|诊所|学校|小学|中学|幼儿园|图书馆|活动室|服务点|服务厅|站|所|室|馆|院|处|厅|街道|社区|小区|广场|公园|大厦|花园|公寓)$/;
+  const HAN = /^[\u3400-\u9fff]+$/;
+  let segmenter = null;
+  try { segmenter = new Intl.Segmenter('zh', { granularity: 'word' }); } catch (e) { segmenter = null; }
+
+  // words splits plain text (no number runs) into [text, keepWhole] parts.
+  function words(text) {
+    if (!segmenter) return [[text, false]];
+    const out = [];
+    const segs = Array.from(segmenter.segment(text));
+    for (let i = 0; i < segs.length; i++) {
+      const sg = segs[i].segment;
+      if (segs[i].isWordLike && HAN.test(sg) && PLACE.test(sg)) {
+        // A place word takes up to three Chinese words before it, while
+        // the whole stays short (8 characters): 法律/援助/工作站,
+        // 社区/卫生/服务/站.
+        let start = out.length;
+        let len = sg.length;
+        while (start > 0 && out.length - start < 3 && out[start - 1][2] &&
+               len + out[start - 1][0].length <= 8) {
+          start--;
+          len += out[start][0].length;
+        }
+        if (start < out.length) {
+          const merged = out.splice(start).map(function (p) { return p[0]; }).join('') + sg;
+          // Still a Chinese word: a later place word may take it in
+          // (社区 + 服务中心), within the same length.
+          out.push([merged, true, true]);
+          continue;
+        }
+      }
+      const han = segs[i].isWordLike && HAN.test(sg);
+      out.push([sg, segs[i].isWordLike && sg.length > 1 && sg.length <= MAX_RUN, han]);
+    }
+    return out;
+  }
+
+  function wrapText(node, text) {
+    node.replaceChildren();
+    text = String(text || '');
+    const parts = [];
+    let last = 0;
+    NUM_RUN.lastIndex = 0;
+    let m;
+    while ((m = NUM_RUN.exec(text)) !== null) {
+      if (m.index > last) words(text.slice(last, m.index)).forEach(function (p) { parts.push(p); });
+      parts.push([m[0], m[0].length <= MAX_RUN * 2]);
+      last = m.index + m[0].length;
+    }
+    if (last < text.length) words(text.slice(last)).forEach(function (p) { parts.push(p); });
+    let plain = '';
+    parts.forEach(function (p) {
+      if (!p[1]) { plain += p[0]; return; }
+      if (plain) { node.appendChild(document.createTextNode(plain)); plain = ''; }
+      node.appendChild(el('span', 'nb', p[0]));
+    });
+    if (plain) node.appendChild(document.createTextNode(plain));
+    return node;
+  }
+
+  function textEl(tag, cls, text) {
+    return wrapText(el(tag, cls), text);
   }
 
   function withTimeout(p, ms) {
@@ -103,24 +194,102 @@
     const content = layer.querySelector('.content');
     if (content) content.classList.remove('has-media');
     fit(layer);
+    // The text got more room: on screen, its pages start again.
+    if (layers.indexOf(layer) === front) startPaging(layer, (Number(layer.dataset.duration) || 10) * 1000);
   }
 
-  // fit shrinks long text step by step down to the legible floor, then cuts
-  // it with a fade rather than scrolling.
+  // fit shrinks long text step by step down to the legible floor (the
+  // CSS keeps a title at 4 % of the screen height or more). Text that
+  // still overflows there: the body is paged (page 1/3 ...), each page
+  // shown for its share of the item's time; a title too long for the
+  // screen on its own, or a body with too little room for two lines, is
+  // cut with a fade. The outcome is on the layer as data-fit: ok, shrunk,
+  // paged or cut (the preview shows it to the editor).
   function fit(layer) {
     const content = layer.querySelector('.content');
     const text = layer.querySelector('.text');
     if (!content || !text) return;
+    stopPaging(layer);
     for (let i = 1; i <= FIT_LEVELS; i++) content.classList.remove('fit-' + i);
-    content.classList.remove('clamped');
+    content.classList.remove('clamped', 'paged');
+    const oldBody = text.querySelector('.body');
+    if (oldBody) {
+      oldBody.classList.remove('lines');
+      oldBody.style.removeProperty('--page-lines');
+      oldBody.scrollTop = 0;
+    }
+    delete layer.pager;
+    delete layer.dataset.pages;
+    const oldNo = layer.querySelector('.page-no');
+    if (oldNo) oldNo.remove();
+    layer.dataset.fit = 'ok';
     for (let level = 0; level <= FIT_LEVELS; level++) {
       if (level > 0) {
         content.classList.remove('fit-' + (level - 1));
         content.classList.add('fit-' + level);
+        layer.dataset.fit = 'shrunk';
       }
       if (text.scrollHeight <= text.clientHeight + 1) return;
     }
+    const body = text.querySelector('.body');
+    if (body) {
+      content.classList.add('paged');
+      const lineH = parseFloat(getComputedStyle(body).lineHeight) || 1;
+      const lines = Math.floor((body.clientHeight + 1) / lineH);
+      if (lines >= MIN_PAGE_LINES) {
+        body.style.setProperty('--page-lines', String(lines));
+        body.classList.add('lines');
+        const pageH = lines * lineH;
+        const pages = Math.max(1, Math.ceil((body.scrollHeight - 1) / pageH));
+        layer.dataset.fit = 'paged';
+        layer.dataset.pages = String(pages);
+        layer.pager = { pages: pages, pageH: pageH, page: 0, timer: null };
+        setPage(layer, 0);
+        if (text.scrollHeight <= text.clientHeight + 1) return;
+      }
+      content.classList.remove('paged');
+      body.classList.remove('lines');
+      body.style.removeProperty('--page-lines');
+      delete layer.pager;
+      delete layer.dataset.pages;
+    }
     content.classList.add('clamped');
+    layer.dataset.fit = 'cut';
+  }
+
+  // setPage shows page n of a paged body, and says which on the band.
+  function setPage(layer, n) {
+    const pg = layer.pager;
+    const body = layer.querySelector('.body');
+    if (!pg || !body) return;
+    pg.page = n % pg.pages;
+    body.scrollTop = pg.page * pg.pageH;
+    let no = layer.querySelector('.page-no');
+    if (!no) {
+      no = el('span', 'page-no');
+      const band = layer.querySelector('.band');
+      if (band) band.appendChild(no);
+    }
+    no.textContent = (pg.page + 1) + ' / ' + pg.pages;
+  }
+
+  // startPaging turns the pages of a shown layer, all pages within totalMs
+  // (the item's time), starting from the first.
+  function startPaging(layer, totalMs) {
+    const pg = layer.pager;
+    if (!pg) return;
+    stopPaging(layer);
+    setPage(layer, 0);
+    const every = Math.max(3000, totalMs / pg.pages);
+    pg.timer = setInterval(function () {
+      if (!layer.pager) return;
+      setPage(layer, pg.page + 1);
+    }, every);
+  }
+
+  function stopPaging(layer) {
+    if (layer.pager && layer.pager.timer) clearInterval(layer.pager.timer);
+    if (layer.pager) layer.pager.timer = null;
   }
 
   // render builds item into a hidden layer; the promise resolves (never
@@ -129,17 +298,20 @@
     const layer = layers[idx];
     layerToken[idx]++;
     stopMedia(layer);
+    stopPaging(layer);
+    delete layer.pager;
     layer.replaceChildren();
     layer.className = 'layer kind-' + String(item.kind || '').replace(/[^a-z_]/g, '');
     layer.dataset.itemId = item.id;
+    layer.dataset.duration = String(item.duration_s || 10);
     layer.setAttribute('aria-hidden', 'true');
 
     const band = el('div', 'band');
-    band.appendChild(el('span', 'kind-label', item.kind_label || '信息'));
+    band.appendChild(el('span', 'kind-label', item.kind_label || KIND_LABELS[item.kind] || '信息'));
     const content = el('div', 'content');
     const text = el('div', 'text');
-    text.appendChild(el('h1', 'title', item.title));
-    if (item.body) text.appendChild(el('p', 'body', item.body));
+    text.appendChild(textEl('h1', 'title', item.title));
+    if (item.body) text.appendChild(textEl('p', 'body', item.body));
 
     let ready = Promise.resolve();
     if (item.media) {
@@ -173,6 +345,8 @@
       layer.classList.remove('behind');
       if (layerToken[idx] !== token || front === idx) return;
       stopMedia(layer);
+      stopPaging(layer);
+      delete layer.pager;
       layer.replaceChildren();
       if (prepared && prepared.idx === idx) prepared = null;
     }, FADE_MS);
@@ -196,7 +370,9 @@
     shownItem = item.id;
     shownSig = sig(item);
     document.body.dataset.showing = item.id;
+    startPaging(layer, (item.duration_s || 10) * 1000);
     reportAlive();
+    reportFit(layer);
   }
 
   function showFallback(key) {
@@ -237,6 +413,7 @@
     fbScreen.textContent = ev.screen_name || '';
     // Safe mode: the slate says content is being updated.
     document.getElementById('fb-note').hidden = !ev.safe_mode;
+    setLayout(ev);
 
     if (ev.fallback) {
       if (front !== -1 || !fallback.classList.contains('visible') || shownKey !== ev.key) showFallback(ev.key);
@@ -357,6 +534,8 @@
     const box = urgentBox();
     if (!u) {
       if (!urgentId) return;
+      stopPaging(box);
+      delete box.pager;
       box.classList.remove('visible');
       box.setAttribute('aria-hidden', 'true');
       box.replaceChildren();
@@ -370,14 +549,16 @@
     if (s === urgentSig) return;
     urgentSig = s;
     urgentId = u.id;
+    stopPaging(box);
+    delete box.pager;
 
     const band = el('div', 'band');
     band.appendChild(el('span', 'kind-label', u.label || '紧急通知'));
     if (u.count > 1) band.appendChild(el('span', 'u-count', u.index + ' / ' + u.count));
     const content = el('div', 'content');
     const text = el('div', 'text');
-    text.appendChild(el('h1', 'title', u.title));
-    if (u.body) text.appendChild(el('p', 'body', u.body));
+    text.appendChild(textEl('h1', 'title', u.title));
+    if (u.body) text.appendChild(textEl('p', 'body', u.body));
     if (u.media && u.media.type === 'image') {
       content.classList.add('has-media');
       const m = el('div', 'media');
@@ -386,6 +567,7 @@
         m.remove();
         content.classList.remove('has-media');
         fit(box);
+        if (box.pager) startPaging(box, box.pager.pages * URGENT_PAGE_MS);
       });
     }
     content.appendChild(text);
@@ -397,12 +579,122 @@
     box.setAttribute('aria-hidden', 'false');
     document.body.dataset.urgent = u.id;
     fit(box);
+    if (box.pager) startPaging(box, box.pager.pages * URGENT_PAGE_MS);
     reportAlive();
+  }
+
+  // ---- layouts: a header bar, a footer ticker ----
+  //
+  // The layout frames the rotation only: the clock screen, safe mode's
+  // slate, pairing and urgent notices cover the whole screen above it.
+
+  const hdr = document.getElementById('hdr');
+  const hdrPlace = document.getElementById('hdr-place');
+  const hdrScreen = document.getElementById('hdr-screen');
+  const hdrDate = document.getElementById('hdr-date');
+  const hdrTime = document.getElementById('hdr-time');
+  const ticker = document.getElementById('ticker');
+  let layout = 'full';
+  let tickerSig = '';
+  let tickerAnim = null;
+
+  function setLayout(ev) {
+    let l = ev.safe_mode ? 'full' : String(ev.layout || 'full');
+    if (l !== 'header' && l !== 'header_ticker') l = 'full';
+    const titles = l === 'header_ticker' && Array.isArray(ev.ticker) ? ev.ticker.filter(Boolean) : [];
+    const withTicker = titles.length > 0;
+    const changed = layout !== l || document.body.classList.contains('layout-ticker') !== withTicker;
+    layout = l;
+    document.body.classList.toggle('layout-header', l !== 'full');
+    document.body.classList.toggle('layout-ticker', withTicker);
+    document.body.dataset.layout = l;
+    hdr.hidden = l === 'full';
+    hdrPlace.textContent = ev.header || ev.district_name || '';
+    hdrScreen.textContent = ev.screen_name || '';
+    setTicker(withTicker ? titles : []);
+    if (l !== 'full') tickHeader();
+    // The room for text changed: fit the shown items again.
+    if (changed) {
+      layers.forEach(function (layer, idx) {
+        if (!layer.querySelector('.content')) return;
+        fit(layer);
+        if (idx === front) startPaging(layer, (Number(layer.dataset.duration) || 10) * 1000);
+      });
+    }
+  }
+
+  function setTicker(titles) {
+    const s = JSON.stringify(titles);
+    if (s === tickerSig) return;
+    tickerSig = s;
+    if (tickerAnim) { tickerAnim.cancel(); tickerAnim = null; }
+    ticker.hidden = titles.length === 0;
+    ticker.replaceChildren();
+    if (!titles.length) return;
+    // Two copies of the run: sliding the track left by one copy's width
+    // and starting over looks like one endless band.
+    const track = el('div', 'tk-track');
+    for (let copy = 0; copy < 2; copy++) {
+      const run = el('div', 'tk-run');
+      if (copy) run.setAttribute('aria-hidden', 'true');
+      titles.forEach(function (t) { run.appendChild(el('span', 'tk-item', t)); });
+      track.appendChild(run);
+    }
+    ticker.appendChild(track);
+    if (window.matchMedia && matchMedia('(prefers-reduced-motion: reduce)').matches) return;
+    const u = Math.min(innerHeight / 100, 1.15 * innerWidth / 100);
+    const runW = track.firstChild.getBoundingClientRect().width;
+    const ms = Math.max(8000, runW / (TICKER_PX_S * u) * 1000);
+    if (track.animate) {
+      tickerAnim = track.animate([{ transform: 'translateX(0)' }, { transform: 'translateX(-' + runW + 'px)' }],
+        { duration: ms, iterations: Infinity, easing: 'linear' });
+    }
+  }
+
+  function tickHeader() {
+    if (layout === 'full') return;
+    formatters();
+    const d = new Date(Date.now() + skew);
+    const t = parts(timeFmt, d);
+    const day = parts(dateFmt, d);
+    hdrTime.textContent = t.hour + ':' + t.minute;
+    hdrDate.textContent = day.month + '月' + day.day + '日 ' + day.weekday;
+  }
+
+  // ---- preview: the admin page's parent frame feeds show events ----
+
+  // reportFit tells the admin page how the text fitted on this screen.
+  function reportFit(layer) {
+    if (!PREVIEW || window.parent === window) return;
+    const title = layer.querySelector('.title');
+    const body = layer.querySelector('.body');
+    const px = function (e) { return e ? parseFloat(getComputedStyle(e).fontSize) : 0; };
+    window.parent.postMessage({
+      type: 'kiosk-fit',
+      item: layer.dataset.itemId || '',
+      fit: layer.dataset.fit || 'ok',
+      pages: Number(layer.dataset.pages || 1),
+      title_px: px(title),
+      body_px: px(body),
+      width: innerWidth,
+      height: innerHeight,
+    }, location.origin);
+  }
+
+  function listenPreview() {
+    window.addEventListener('message', function (e) {
+      if (e.origin !== location.origin || e.source !== window.parent) return;
+      const msg = e.data;
+      if (!msg || msg.type !== 'kiosk-show' || !msg.show) return;
+      try { onShow(msg.show); } catch (err) { console.error('preview show', err); }
+    });
+    window.parent.postMessage({ type: 'kiosk-ready' }, location.origin);
   }
 
   // ---- transport ----
 
   function reportAlive() {
+    if (PREVIEW) return;
     fetch('/alive', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -438,11 +730,16 @@
     });
   }
 
-  connect();
   tickClock();
-  setInterval(tickClock, 1000);
-  setInterval(reportAlive, ALIVE_MS);
-  setInterval(function () {
-    if (Date.now() - lastEvent > STALE_MS) connect();
-  }, 5000);
+  setInterval(function () { tickClock(); tickHeader(); }, 1000);
+  if (PREVIEW) {
+    document.body.classList.add('preview');
+    listenPreview();
+  } else {
+    connect();
+    setInterval(reportAlive, ALIVE_MS);
+    setInterval(function () {
+      if (Date.now() - lastEvent > STALE_MS) connect();
+    }, 5000);
+  }
 })();
