@@ -184,7 +184,13 @@ func TestCataloguePlaceholdersMatch(t *testing.T) {
 		if !ok {
 			continue // TestCataloguesHaveTheSameKeys says so
 		}
-		if names(z) != names(e) {
+		zp, ep := names(z), names(e)
+		if strings.HasSuffix(k, ".one") {
+			// The singular of a count may say "a screen" instead of "1".
+			drop := func(s string) string { return strings.Trim(strings.ReplaceAll(","+s+",", ",n,", ","), ",") }
+			zp, ep = drop(zp), drop(ep)
+		}
+		if zp != ep {
 			t.Errorf("%s: zh has {%s}, en has {%s}", k, names(z), names(e))
 		}
 	}

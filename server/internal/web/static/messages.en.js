@@ -410,6 +410,9 @@ export default {
   'alerts.attemptsHTTP': '{n} attempts · HTTP {code}',
   'alerts.noWebhooks': 'no webhook set up',
   'alerts.none': 'No alerts.',
+  'scr.layout': 'Layout', 'scr.layoutInherit': 'As the groups above (full screen if none says)',
+  'scr.layoutHint': 'The header shows the compound\'s name, the date and the time; the ticker scrolls the titles of the service notices in the rotation. Urgent notices and safe mode always take the whole screen.',
+  'scr.layoutNow': 'The screen now shows: {layout}',
   // ---- end: screens and groups ----
 
   // ---- area: media and content (media.js, items.js, playlists.js) ----

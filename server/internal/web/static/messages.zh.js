@@ -271,9 +271,9 @@ export default {
   'scr.g.needId': '请填写编号。',
   'scr.g.badId': '编号只能用字母、数字、- 和 _，以字母或数字开头，最多 64 个字符。',
   'scr.g.needName': '请填写名称。',
-  'scr.g.hasChildren.one': '不能删除：分组下还有一个下级分组，请先移走或删除。',
+  'scr.g.hasChildren.one': '不能删除：分组下还有 {n} 个下级分组，请先移走或删除。',
   'scr.g.hasChildren.other': '不能删除：分组下还有 {n} 个下级分组，请先移走或删除。',
-  'scr.g.hasScreens.one': '不能删除：分组里还有一台屏幕，请先移到其他分组。',
+  'scr.g.hasScreens.one': '不能删除：分组里还有 {n} 台屏幕，请先移到其他分组。',
   'scr.g.hasScreens.other': '不能删除：分组里还有 {n} 台屏幕，请先移到其他分组。',
   'err.group_exists': '已有相同编号的分组，请换一个编号。',
   'err.group_in_use': '不能删除：该分组仍被下级分组、屏幕或排期使用（{detail}）。',
@@ -429,6 +429,9 @@ export default {
   'alerts.attemptsHTTP': '{n} 次尝试 · HTTP {code}',
   'alerts.noWebhooks': '未配置 webhook',
   'alerts.none': '没有告警。',
+  'scr.layout': '版式', 'scr.layoutInherit': '随上级分组（都未设置则全屏）',
+  'scr.layoutHint': '页眉显示小区名称、日期和时间；滚动条播放当前轮播中服务信息的标题。紧急通知和安全模式总是占满全屏。',
+  'scr.layoutNow': '屏幕现在使用：{layout}',
   // ---- end: screens and groups ----
 
   // ---- area: media and content (media.js, items.js, playlists.js) ----

@@ -7,7 +7,7 @@ import {
   formMessages, confirmButton, lookups,
 } from './kit.js';
 import { t, label } from './i18n.js';
-import { COMMANDS, refusal, groupOptions, playlistOptions, knowGroups } from './screens.js';
+import { COMMANDS, refusal, groupOptions, playlistOptions, knowGroups, layoutSelect, LAYOUTS } from './screens.js';
 import { tokenBox } from './pair.js';
 
 // screenSettings is the one edit form of a screen: name, group, tags,
@@ -28,6 +28,8 @@ function screenSettings(pg, id) {
     el('option', { value: 'portrait', text: t('pair.portrait') }));
   const tzIn = el('input', { id: 'ss-timezone', name: 'timezone', autocomplete: 'off', placeholder: 'Asia/Shanghai' });
   const defSel = el('select', { id: 'ss-default', name: 'default_playlist', disabled: !mayDefault });
+  const layoutSel = layoutSelect('ss-layout');
+  const layoutNow = el('span', { class: 'hint', id: 'ss-layout-now' });
   const submit = el('button', { type: 'submit', class: 'primary', id: 'ss-submit', text: t('scr.set.save') });
   const row = (rid, key, input, hint) => [el('label', { for: rid }, t(key), hint ? el('span', { class: 'hint', text: t(hint) }) : null), input];
   let shown = null; // the screen the form was last filled from
@@ -40,6 +42,7 @@ function screenSettings(pg, id) {
     row('ss-orientation', 'scr.set.orientation', orientSel),
     row('ss-timezone', 'scr.set.timezone', tzIn, 'pair.timezoneHint'),
     row('ss-default', 'scr.set.default', defSel, mayDefault ? 'scr.g.defaultHint' : 'scr.g.defaultNoRight'),
+    row('ss-layout', 'scr.layout', layoutSel, 'scr.layoutHint'), layoutNow,
     el('div', { class: 'form-actions' }, submit), msg.error, msg.ok);
 
   const tokenMsg = formMessages('ss-token');
@@ -77,6 +80,7 @@ function screenSettings(pg, id) {
       orientation: orientSel.value,
       timezone: tzIn.value.trim(),
       default_playlist: defSel.value,
+      layout: layoutSel.value,
     };
     if (!body.name) return msg.fail(t('pair.needName'));
     submit.disabled = true;
@@ -109,12 +113,14 @@ function screenSettings(pg, id) {
     const keepDef = dirty ? defSel.value : s.default_playlist || '';
     defSel.replaceChildren(...playlistOptions(playlists, keepDef));
     defSel.value = keepDef;
+    layoutNow.textContent = s.layout_effective ? t('scr.layoutNow', { layout: t('pv.layout.' + s.layout_effective) }) : '';
     if (dirty || (shown && shown.updated_at === s.updated_at)) return;
     shown = s;
     nameIn.value = s.name || '';
     tagsIn.value = (s.tags || []).join(', ');
     orientSel.value = s.orientation || '';
     tzIn.value = s.timezone || '';
+    layoutSel.value = LAYOUTS.includes(s.layout || '') ? s.layout || '' : '';
   }
 
   return { node, show };

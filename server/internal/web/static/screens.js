@@ -83,6 +83,16 @@ export function playlistOptions(pls, current) {
   return opts;
 }
 
+// LAYOUTS are what a screen or group may choose; '' inherits from the
+// groups above (full screen when none says).
+export const LAYOUTS = ['', 'full', 'header', 'header_ticker'];
+
+// layoutSelect is the layout picker of the screen and group forms.
+export function layoutSelect(id) {
+  return el('select', { id, name: 'layout' },
+    LAYOUTS.map((l) => el('option', { value: l, text: l ? t('pv.layout.' + l) : t('scr.layoutInherit') })));
+}
+
 const plurals = new Intl.PluralRules(locale);
 
 // tn is t for a count: key.one or key.other as the language says
@@ -161,6 +171,7 @@ export default function screensView(pg, _arg, query) {
     const parentSel = el('select', { id: `${prefix}-parent`, name: 'parent' });
     const tzIn = el('input', { id: `${prefix}-timezone`, name: 'timezone', autocomplete: 'off', placeholder: 'Asia/Shanghai' });
     const defSel = el('select', { id: `${prefix}-default`, name: 'default_playlist', disabled: !mayDefault });
+    const layoutSel = layoutSelect(`${prefix}-layout`);
     const submit = el('button', { type: 'submit', class: 'primary', id: `${prefix}-submit`, text: t(g ? 'scr.g.save' : 'scr.g.create') });
     const row = (id, key, input, hint) => [el('label', { for: id }, t(key), hint ? el('span', { class: 'hint', text: t(hint) }) : null), input];
 
@@ -175,6 +186,7 @@ export default function screensView(pg, _arg, query) {
       if (g) {
         nameIn.value = g.name || '';
         tzIn.value = g.timezone || '';
+        layoutSel.value = LAYOUTS.includes(g.layout || '') ? g.layout || '' : '';
       }
     }
 
@@ -187,6 +199,7 @@ export default function screensView(pg, _arg, query) {
         parent: parentSel.value,
         timezone: tzIn.value.trim(),
         default_playlist: defSel.value,
+        layout: layoutSel.value,
       };
       if (!body.id) return msg.fail(t('scr.g.needId'));
       if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/.test(body.id)) return msg.fail(t('scr.g.badId'));
@@ -199,6 +212,7 @@ export default function screensView(pg, _arg, query) {
           idIn.value = '';
           nameIn.value = '';
           tzIn.value = '';
+          layoutSel.value = '';
         }
         await loadLookups(true);
         pg.tick();
@@ -215,6 +229,7 @@ export default function screensView(pg, _arg, query) {
       row(`${prefix}-parent`, 'scr.g.parent', parentSel, 'scr.g.parentHint'),
       row(`${prefix}-timezone`, 'scr.g.timezone', tzIn, 'scr.g.tzHint'),
       row(`${prefix}-default`, 'scr.g.default', defSel, mayDefault ? 'scr.g.defaultHint' : 'scr.g.defaultNoRight'),
+      row(`${prefix}-layout`, 'scr.layout', layoutSel, 'scr.layoutHint'),
       el('div', { class: 'form-actions' }, submit),
       msg.error, msg.ok);
     return { form, fill, msg };
