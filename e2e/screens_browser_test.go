@@ -293,6 +293,11 @@ func TestAlertsLinkToScreenInChromium(t *testing.T) {
 	link := `document.querySelector('#alerts a.alert-screen[data-screen=` + js(scr.ID) + `]')`
 	adminPoll(t, ctx, "the alert linking to the screen", link+` !== null && `+link+`.textContent === '<b>北门</b>'
 		&& document.querySelector('#alerts thead th').textContent === 'Time'`, 15*time.Second)
+	// The summary is the page's sentence in English, from the alert's kind
+	// and screens, not the server's text.
+	if got := evalString(t, ctx, `document.querySelector('#alerts tbody tr td[data-label="Summary"] span').textContent`); got != "Screen <b>北门</b> is offline" {
+		t.Errorf("alert summary %q, want the page's English sentence", got)
+	}
 	evalVoid(t, ctx, "follow the link", link+`.click()`)
 	adminPoll(t, ctx, "the screen's page", `location.hash === '#/screen/' + encodeURIComponent(`+js(scr.ID)+`)
 		&& document.getElementById('screen-name') !== null && document.getElementById('screen-name').textContent === '<b>北门</b>'`, 10*time.Second)

@@ -6,6 +6,7 @@ import {
   el, append, screenHref, timeEl, stateBadge, statusBadge, reasonsList, api,
 } from './kit.js';
 import { t } from './i18n.js';
+import { alertSummary } from './phrases.js';
 
 export default function alertsView(pg) {
   const tbody = el('tbody');
@@ -24,7 +25,7 @@ export default function alertsView(pg) {
     tbody.replaceChildren(...(list || []).map((a) => el('tr', { dataset: { id: a.id, kind: a.kind } },
       td('alerts.time', timeEl(a.created_at)),
       td('alerts.kind', statusBadge('alert', a.kind, 'alertKind'), a.grouped ? el('span', { class: 'tag', text: t('alerts.grouped') }) : ''),
-      td('alerts.summary', a.summary || ''),
+      td('alerts.summary', el('span', { title: a.summary || '', text: alertSummary(a) })),
       td('alerts.screens', el('ul', { class: 'plain' }, (a.screens || []).map((s) => el('li', {},
         el('a', { href: screenHref(s.screen), class: 'alert-screen', dataset: { screen: s.screen }, text: s.name || s.screen }), ' ',
         stateBadge(s.from), ' → ', stateBadge(s.to), reasonsList(s.reasons))))),

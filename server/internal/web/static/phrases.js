@@ -1,8 +1,8 @@
 // Sentences the page composes from the server's machine fields instead of
 // showing its English text: an alert's summary from its kind and screens,
 // a remote command's outcome from its type and status.
-// The webhooks page uses alertSummary; the alerts and screen pages may use
-// both (alerts.js and screen.js show the server's English today).
+// The webhooks and alerts pages use alertSummary (the server's English
+// summary stays as the tooltip).
 
 import { t, label, fmtNumber } from './i18n.js';
 
