@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"kiosk/server/usercmd"
 )
 
 // runSafeMode is "kiosk-server safe-mode on|off|list" against a running
@@ -37,10 +39,7 @@ the token comes from KIOSK_TOKEN (a personal API token) or KIOSK_ADMIN_TOKEN`
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
-	token := strings.TrimSpace(getenv("KIOSK_TOKEN"))
-	if token == "" {
-		token = strings.TrimSpace(getenv("KIOSK_ADMIN_TOKEN"))
-	}
+	token := usercmd.ClientToken(getenv)
 	if token == "" {
 		fmt.Fprintln(stderr, "no token: set KIOSK_TOKEN to a personal API token (my account → tokens) or KIOSK_ADMIN_TOKEN")
 		return 2

@@ -30,10 +30,7 @@ the token comes from KIOSK_TOKEN (an admin's personal API token) or KIOSK_ADMIN_
 		fmt.Fprintln(stderr, usage)
 		return 2
 	}
-	token := strings.TrimSpace(getenv("KIOSK_TOKEN"))
-	if token == "" {
-		token = strings.TrimSpace(getenv("KIOSK_ADMIN_TOKEN"))
-	}
+	token := ClientToken(getenv)
 	if token == "" {
 		fmt.Fprintln(stderr, "no token: set KIOSK_TOKEN to an admin's personal API token (my account → tokens) or KIOSK_ADMIN_TOKEN")
 		return 2
@@ -47,6 +44,16 @@ the token comes from KIOSK_TOKEN (an admin's personal API token) or KIOSK_ADMIN_
 	fmt.Fprintf(stdout, "backup saved to %s: %d files, %s, checked (%s)\n",
 		*to, len(m.Files), humanBytes(m.Bytes()), time.Since(start).Round(time.Millisecond))
 	return 0
+}
+
+// ClientToken is the token the subcommands that talk to a running server
+// send: KIOSK_TOKEN (a personal API token), else the break-glass
+// KIOSK_ADMIN_TOKEN; "" for none.
+func ClientToken(getenv func(string) string) string {
+	if t := strings.TrimSpace(getenv("KIOSK_TOKEN")); t != "" {
+		return t
+	}
+	return strings.TrimSpace(getenv("KIOSK_ADMIN_TOKEN"))
 }
 
 // DownloadBackup fetches url into file through file.part, verifying the
