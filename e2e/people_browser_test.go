@@ -335,15 +335,20 @@ func TestPeopleAccountInChromium(t *testing.T) {
 	evalVoid(t, ctx, "open users", `location.hash = '#/users'`)
 	userRow := func(n string) string { return `document.querySelector('#users tr[data-username=` + js(n) + `]')` }
 	adminPoll(t, ctx, "the users page", userRow(name)+` !== null && !document.getElementById('review-off').hidden`, 10*time.Second)
+	do(t, ctx, "create without a name", chromedp.Click("#user-save"))
+	adminPoll(t, ctx, "a name asked for", `document.getElementById('user-error').textContent === '请填写用户名。'`, 5*time.Second)
 	do(t, ctx, "fill the user form", chromedp.SendKeys("#user-name", "lisi"), chromedp.SendKeys("#user-password", "sunrise-harbor-42"))
 	evalVoid(t, ctx, "a technician", `document.getElementById('user-role').value = 'technician'`)
 	do(t, ctx, "create", chromedp.Click("#user-save"))
 	adminPoll(t, ctx, "the user listed", userRow("lisi")+`?.dataset.role === 'technician' && !document.getElementById('user-ok').hidden`, 10*time.Second)
 	evalVoid(t, ctx, "edit", userRow("lisi")+`.querySelector('button[data-edit]').click()`)
-	adminPoll(t, ctx, "the form in edit mode", `document.getElementById('user-role').value === 'technician' && !document.getElementById('user-cancel').hidden`, 5*time.Second)
+	adminPoll(t, ctx, "the form in edit mode", `document.getElementById('user-role').value === 'technician' && !document.getElementById('user-cancel').hidden
+		&& document.getElementById('user-form-title').textContent === '编辑用户 lisi' && document.getElementById('user-name').disabled
+		&& document.getElementById('user-password').closest('.field-row').hidden`, 5*time.Second)
 	evalVoid(t, ctx, "make a viewer", `document.getElementById('user-role').value = 'viewer'`)
 	do(t, ctx, "save", chromedp.Click("#user-save"))
-	adminPoll(t, ctx, "the role changed", userRow("lisi")+`?.dataset.role === 'viewer'`, 10*time.Second)
+	adminPoll(t, ctx, "the role changed, the form new again", userRow("lisi")+`?.dataset.role === 'viewer'
+		&& document.getElementById('user-form-title').textContent === '新建用户' && !document.getElementById('user-name').disabled`, 10*time.Second)
 	evalVoid(t, ctx, "disable twice", `(() => { const b = `+userRow("lisi")+`.querySelector('button[data-disable]'); b.click(); b.click(); })()`)
 	adminPoll(t, ctx, "the user disabled", userRow("lisi")+`?.querySelector('button[data-enable]') !== null`, 10*time.Second)
 	evalVoid(t, ctx, "reset MFA twice", `(() => { const b = `+userRow(name)+`.querySelector('button[data-reset-mfa]'); b.click(); b.click(); })()`)

@@ -16,10 +16,11 @@
 //   spec.fields    in order, each one of
 //                    { name, label, hint, type, required, ...attrs }
 //                      type: 'text' (default), 'number', 'textarea',
+//                      'password' (read as typed, never trimmed),
 //                      'select' (options: [{value, text}] or a function
 //                      returning them, refilled on reset/edit), 'checkbox';
 //                      attrs: maxlength, min, max, step, rows, placeholder,
-//                      autocomplete; initial: the value for a new object
+//                      autocomplete, spellcheck, autocapitalize; initial: the value for a new object
 //                      (a select without one starts at its first option)
 //                    { name, label, hint, control, get(), set(value, obj) }
 //                      a control the screen builds itself (an ordered list,
@@ -33,7 +34,8 @@
 //   spec.check(body, editing)   optional: a local refusal, as text, or ''
 //   spec.save(body, editing)    the API call: POST for new, PUT for an edit
 //                  (editing is the object being edited, or null)
-//   spec.savedText(body, resp)  optional: the success line
+//   spec.savedText(body, resp, editing)  optional: the success line
+//                  (editing: the object that was edited, or null)
 //   spec.idOf(obj) optional: the id shown in the heading while editing
 //   spec.onSaved(resp, body)    optional: after a save (refresh the list)
 //   spec.focus     optional: the field name focused on edit
@@ -67,7 +69,7 @@
 import { el, formMessages, confirmButton } from './kit.js';
 import { t } from './i18n.js';
 
-const ATTRS = ['maxlength', 'min', 'max', 'step', 'rows', 'placeholder', 'autocomplete', 'accept'];
+const ATTRS = ['maxlength', 'min', 'max', 'step', 'rows', 'placeholder', 'autocomplete', 'accept', 'spellcheck', 'autocapitalize'];
 
 // buildField makes a built-in field's element and its get and set.
 function buildField(f, id) {
@@ -92,7 +94,7 @@ function buildField(f, id) {
     get() {
       if (f.type === 'checkbox') return n.checked;
       if (f.type === 'number') return n.value === '' ? null : Number(n.value);
-      return f.type === 'select' ? n.value : n.value.trim();
+      return f.type === 'select' || f.type === 'password' ? n.value : n.value.trim();
     },
     set(v) {
       fill();
@@ -173,9 +175,10 @@ export function editForm(spec) {
     if (problem) return m.fail(problem);
     saveBtn.disabled = true;
     try {
-      const resp = await spec.save(body, editing);
+      const was = editing;
+      const resp = await spec.save(body, was);
       reset();
-      m.saved(spec.savedText ? spec.savedText(body, resp) : t('media.form.saved'), resp);
+      m.saved(spec.savedText ? spec.savedText(body, resp, was) : t('media.form.saved'), resp);
       if (spec.onSaved) spec.onSaved(resp, body);
     } catch (err) {
       if (!err.handled) m.fail(t('media.form.saveFailed', { msg: err.message }));
