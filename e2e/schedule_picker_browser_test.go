@@ -131,6 +131,12 @@ func TestSchedulePickerInChromium(t *testing.T) {
 	if v := evalString(t, ctx, `document.getElementById('s-when-allday').checked + ' ' + document.getElementById('s-cron').value`); v != "true " {
 		t.Errorf("after creating, the form shows when = %q, want all day and no cron", v)
 	}
+	// The playlist stays chosen for the next schedule alike, the line
+	// beside the form says created, and the date's label names its input.
+	if v := evalString(t, ctx, `[document.getElementById('s-playlist').value === `+js(pl)+`,
+		document.getElementById('schedule-ok').textContent, !!document.querySelector('label[for="s-from"]')].join(' ')`); v != "true 已创建排期：早间。 true" {
+		t.Errorf("after creating, playlist kept, message, from label = %q, want %q", v, "true 已创建排期：早间。 true")
+	}
 
 	// Edit: the pickers show it again; an end before the start crosses midnight.
 	evalVoid(t, ctx, "edit", rowOf(id)+`.querySelector('button[data-edit]').click()`)

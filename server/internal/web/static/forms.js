@@ -25,13 +25,16 @@
 //                    { name, label, hint, control, get(), set(value, obj) }
 //                      a control the screen builds itself (an ordered list,
 //                      a target picker): get reads it, set fills it (value
-//                      undefined for a new object)
+//                      undefined for a new object); labelFor: the id of
+//                      the element inside it that its label names
 //                  either may add id, onlyNew (hidden while editing),
 //                  lockedOnEdit (disabled while editing), wide (no label
 //                  element: the control carries its own legend)
 //   spec.body(values, editing)  optional: what to send, from the fields'
 //                  values (default: the values as they are)
-//   spec.check(body, editing)   optional: a local refusal, as text, or ''
+//   spec.check(body, editing, values)  optional: a local refusal, as
+//                  text, or '' (values: the fields' values, for what a
+//                  control reports that is not sent)
 //   spec.save(body, editing)    the API call: POST for new, PUT for an edit
 //                  (editing is the object being edited, or null)
 //   spec.savedText(body, resp, editing)  optional: the success line
@@ -39,6 +42,8 @@
 //   spec.idOf(obj) optional: the id shown in the heading while editing
 //   spec.onSaved(resp, body)    optional: after a save (refresh the list)
 //   spec.focus     optional: the field name focused on edit
+//   spec.keepAfterCreate  optional: field names that keep their values
+//                  after a create, for adding several alike in a row
 //
 //   form.element   the <form> (append it to the page)
 //   form.messages  its formMessages (fail, done, saved, clear)
@@ -115,7 +120,7 @@ export function editForm(spec) {
   const fields = spec.fields.map((f) => {
     const id = f.id || `${spec.prefix}-${f.name}`;
     const built = f.control ? { node: f.control, fill() {}, get: f.get, set: f.set } : buildField(f, id);
-    const lab = f.wide ? null : el('label', { for: f.control ? null : id }, f.label || '', f.hint ? el('span', { class: 'hint', text: f.hint }) : null);
+    const lab = f.wide ? null : el('label', { for: f.control ? f.labelFor || null : id }, f.label || '', f.hint ? el('span', { class: 'hint', text: f.hint }) : null);
     // A checkbox reads best with its label beside it.
     const row = f.type === 'checkbox'
       ? el('div', { class: 'field-row' }, el('label', { class: 'inline', for: id }, built.node, ' ', f.label || ''),
@@ -142,9 +147,9 @@ export function editForm(spec) {
     }
   }
 
-  function reset() {
+  function reset(keep) {
     setMode(null);
-    for (const f of fields) f.set(f.spec.initial, null);
+    for (const f of fields) if (!(keep && keep.includes(f.spec.name))) f.set(f.spec.initial, null);
   }
 
   function edit(obj) {
@@ -171,13 +176,13 @@ export function editForm(spec) {
       values[f.spec.name] = v;
     }
     const body = spec.body ? spec.body(values, editing) : values;
-    const problem = spec.check ? spec.check(body, editing) : '';
+    const problem = spec.check ? spec.check(body, editing, values) : '';
     if (problem) return m.fail(problem);
     saveBtn.disabled = true;
     try {
       const was = editing;
       const resp = await spec.save(body, was);
-      reset();
+      reset(was ? null : spec.keepAfterCreate);
       m.saved(spec.savedText ? spec.savedText(body, resp, was) : t('media.form.saved'), resp);
       if (spec.onSaved) spec.onSaved(resp, body);
     } catch (err) {
@@ -191,7 +196,7 @@ export function editForm(spec) {
     element: form,
     messages: m,
     edit,
-    reset,
+    reset: () => reset(),
     editing: () => editing,
     field: (name) => (byName.get(name) || {}).node,
     // refill refreshes select options that come from a function (a list

@@ -487,8 +487,7 @@ export default {
 
   // schedules form and list
   'sched.title': 'Schedules', 'sched.all': 'All schedules', 'sched.newTitle': 'New schedule', 'sched.editTitle': 'Edit schedule',
-  'sched.create': 'Create', 'sched.save': 'Save', 'sched.cancel': 'Cancel', 'sched.edit': 'Edit',
-  'sched.delete': 'Delete', 'sched.confirmDelete': 'Really delete?', 'sched.calendar': 'Calendar', 'sched.openCalendar': 'Open the calendar',
+  'sched.calendar': 'Calendar', 'sched.openCalendar': 'Open the calendar',
   'sched.name': 'Name (optional)', 'sched.playlist': 'Playlist', 'sched.choosePlaylist': 'Choose a playlist…',
   'sched.playlistOption': '{name} ({n} items)',
   'sched.from': 'From (optional)', 'sched.to': 'Until (optional)',
@@ -507,8 +506,7 @@ export default {
   'sched.durationOnlyCron': 'The duration only applies with a cron rule: fill in the rule or clear the seconds.',
   'sched.badDate': '"{field}" is not a date: write it as year-month-day, e.g. 2026-05-01.',
   'sched.saved': 'Schedule saved: {name}.', 'sched.created': 'Schedule created: {name}.',
-  'sched.saveFailed': 'Could not save: {msg}', 'sched.createFailed': 'Could not create: {msg}',
-  'sched.deleted': 'Schedule deleted.', 'sched.deleteFailed': 'Could not delete: {msg}', 'sched.none': 'No schedules yet.',
+  'sched.none': 'No schedules yet.',
   'sched.col.playlist': 'Playlist', 'sched.col.target': 'Target', 'sched.col.when': 'When',
   'sched.col.window': 'Valid (Beijing time)', 'sched.col.priority': 'Priority',
   'sched.windowRange': '{from} – {to}', 'sched.open': 'open', 'sched.always': 'always',

@@ -506,8 +506,7 @@ export default {
 
   // schedules form and list
   'sched.title': '排期', 'sched.all': '全部排期', 'sched.newTitle': '新建排期', 'sched.editTitle': '编辑排期',
-  'sched.create': '创建', 'sched.save': '保存', 'sched.cancel': '取消编辑', 'sched.edit': '编辑',
-  'sched.delete': '删除', 'sched.confirmDelete': '确认删除？', 'sched.calendar': '日历', 'sched.openCalendar': '在日历中查看',
+  'sched.calendar': '日历', 'sched.openCalendar': '在日历中查看',
   'sched.name': '名称（可选）', 'sched.playlist': '播放列表', 'sched.choosePlaylist': '选择播放列表…',
   'sched.playlistOption': '{name}（{n} 项）',
   'sched.from': '开始于（可选）', 'sched.to': '结束于（可选）',
@@ -526,8 +525,7 @@ export default {
   'sched.durationOnlyCron': '持续秒数只与时段规则一起使用；请填写规则或清空秒数。',
   'sched.badDate': '“{field}”不是有效日期，请按 年-月-日 填写，例如 2026-05-01。',
   'sched.saved': '已保存排期：{name}。', 'sched.created': '已创建排期：{name}。',
-  'sched.saveFailed': '保存失败：{msg}', 'sched.createFailed': '创建失败：{msg}',
-  'sched.deleted': '已删除排期。', 'sched.deleteFailed': '删除失败：{msg}', 'sched.none': '还没有排期。',
+  'sched.none': '还没有排期。',
   'sched.col.playlist': '播放列表', 'sched.col.target': '目标', 'sched.col.when': '时段',
   'sched.col.window': '有效期（北京时间）', 'sched.col.priority': '优先级',
   'sched.windowRange': '{from} – {to}', 'sched.open': '不限', 'sched.always': '长期有效',

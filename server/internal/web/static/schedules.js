@@ -1,15 +1,19 @@
 // schedules screen of the admin page: the form (playlist, target, days
 // and times or a raw rule, a date window in Beijing time, priority) and
 // the list, each rule in words with a link to the calendar week it plays.
+// The form and the table are forms.js's; the target picker, the days
+// and times with the raw rule under 高级 and the date windows are its
+// custom controls.
 
 import {
-  el, append, absTime, fmtDuration, api, enc, lookups, loadLookups, beijingLocal, formMessages, confirmButton, refreshBar, can,
+  el, append, absTime, fmtDuration, api, enc, lookups, loadLookups, beijingLocal, refreshBar, can,
   myOpenChangeSet, overlayDrafts, draftTag, TZ_OFFSET,
 } from './kit.js';
 import { targetChoices, representable, targetSummary } from './targets.js';
 import { t, compareText } from './i18n.js';
 import { WEEK, PRESETS, NTH, clock, toCron, fromCron, describe, crossesMidnight } from './dayparts.js';
 import { datePicker } from './datepicker.js';
+import { editForm, listTable } from './forms.js';
 
 const bt = (key) => t(key);
 const pad = (n) => String(n).padStart(2, '0');
@@ -18,30 +22,20 @@ const pad = (n) => String(n).padStart(2, '0');
 export const calendarHref = (id) => `#/calendar?schedule=${encodeURIComponent(id)}`;
 
 export default function schedulesView(pg) {
-  const m = formMessages('schedule');
   const writer = can('content.write'); // technicians and viewers get the list only
-  let editing = null; // the schedule being edited, or null for a new one
-  let keepTarget = null; // editing's target while the form cannot show it whole and it is untouched
+  let keepTarget = null; // the edited schedule's target while the form cannot show it whole and it is untouched
   let playlists = new Map();
   let screenNames = new Map();
 
-  const heading = el('h2', { id: 'schedule-form-title' });
-
-  const nameIn = el('input', { id: 's-name', name: 'name', maxlength: 200, autocomplete: 'off' });
-  const plSel = el('select', { id: 's-playlist', name: 'playlist', required: true });
   const target = targetChoices(pg.root, 's');
   const cronIn = el('input', { id: 's-cron', name: 'cron', autocomplete: 'off', spellcheck: 'false', placeholder: t('sched.cronPlaceholder') });
   const durIn = el('input', { id: 's-duration', name: 'duration_s', type: 'number', min: 1, step: 1, placeholder: t('sched.durPlaceholder') });
-  const prioIn = el('input', { id: 's-priority', name: 'priority', type: 'number', step: 1, value: '0' });
-  const saveBtn = el('button', { type: 'submit', class: 'primary', id: 's-save' });
-  const cancelBtn = el('button', { type: 'button', id: 's-cancel', onclick: () => reset() }, t('sched.cancel'));
   const targetNote = el('p', { id: 's-target-note', class: 'warn small', hidden: true });
-  const tbody = el('tbody');
 
   // Weekdays and times instead of cron. The raw cron and duration under
   // 高级 stay what is saved: the pickers write them, and a saved rule the
   // pickers can show (minute hour * * weekdays) fills the pickers.
-  const whenRadios = [['allday', 'sched.allDay'], ['daypart', 'sched.byDays']].map(([value, key]) => el('input', {
+  const whenRadios = [['allday', 'sched.allDay'], ['daypart', 'sched.byDays']].map(([value]) => el('input', {
     type: 'radio', name: 's-when', id: `s-when-${value}`, value,
     onchange: () => (value === 'allday' ? setRaw('', '') : pickersToRaw()),
   }));
@@ -75,7 +69,7 @@ export default function schedulesView(pg) {
     return {
       node: el('span', { class: 'dp-when' }, date.node, ' ', el('span', { class: 'clock' }, h, ':', m)),
       set(rfc) {
-        const v = beijingLocal(rfc); // YYYY-MM-DDTHH:MM, Beijing wall clock
+        const v = beijingLocal(rfc || ''); // YYYY-MM-DDTHH:MM, Beijing wall clock
         date.set(v.slice(0, 10));
         h.value = v ? String(Number(v.slice(11, 13))) : '0';
         m.value = v ? String(Number(v.slice(14, 16))) : '0';
@@ -199,110 +193,81 @@ export default function schedulesView(pg) {
     targetNote.hidden = true;
   });
 
-  function reset() {
-    editing = null;
-    keepTarget = null;
-    heading.replaceChildren(t('sched.newTitle'));
-    saveBtn.replaceChildren(t('sched.create'));
-    cancelBtn.hidden = true;
-    targetNote.hidden = true;
-    for (const i of [nameIn, cronIn, durIn]) i.value = '';
-    fromW.set('');
-    toW.set('');
-    plSel.value = '';
-    prioIn.value = '0';
-    target.set(null);
-    advanced.open = false;
-    setPickers({ days: PRESETS.everyday, start: 8 * 60, end: 18 * 60 });
-    rawToPickers();
-  }
+  const plName = (id) => (playlists.has(id) ? playlists.get(id).name : id);
+  const windowControl = (w, prefix) => ({
+    name: prefix, label: t(`sched.${prefix}`), hint: t(`sched.${prefix}Hint`), labelFor: `s-${prefix}`,
+    control: w.node, get: () => w.value(), set: (v) => w.set(v),
+  });
 
-  function edit(s) {
-    editing = s;
-    m.clear();
-    heading.replaceChildren(t('sched.editTitle'), ' ', el('code', { text: s.id }));
-    saveBtn.replaceChildren(t('sched.save'));
-    cancelBtn.hidden = false;
-    nameIn.value = s.name || '';
-    plSel.value = s.playlist; // '' (choose…) if the playlist is gone: the check below asks for one
-    target.set(s.target);
-    keepTarget = representable(s.target) ? null : s.target;
-    targetNote.textContent = keepTarget ? t('sched.targetNote', { target: targetSummary(s.target, screenNames) }) : '';
-    targetNote.hidden = !keepTarget;
-    advanced.open = false;
-    setRaw(s.cron || '', s.cron && s.duration_s ? String(s.duration_s) : '');
-    fromW.set(s.from);
-    toW.set(s.to);
-    prioIn.value = String(s.priority || 0);
-    form.scrollIntoView({ block: 'start' });
-    plSel.focus();
-  }
-
-  const form = el('form', { id: 'schedule-form', class: 'card form', method: 'post', novalidate: true, onsubmit: submit },
-    heading,
-    el('label', { for: 's-name' }, t('sched.name')), nameIn,
-    el('label', { for: 's-playlist' }, t('sched.playlist')), plSel,
-    target.node, targetNote,
-    whenBox,
-    el('label', { for: 's-from' }, t('sched.from'), el('span', { class: 'hint', text: t('sched.fromHint') })),
-    fromW.node,
-    el('label', { for: 's-to' }, t('sched.to'), el('span', { class: 'hint', text: t('sched.toHint') })),
-    toW.node,
-    el('label', { for: 's-priority' }, t('sched.priority'), el('span', { class: 'hint', text: t('sched.priorityHint') })),
-    prioIn,
-    el('div', { class: 'form-actions' }, saveBtn, ' ', cancelBtn),
-    m.error, m.ok);
-
-  async function submit(e) {
-    e.preventDefault();
-    m.clear();
-    if (!plSel.value) return m.fail(t('sched.needPlaylist'));
-    const tg = keepTarget ? { target: keepTarget } : target.value();
-    if (tg.problem) return m.fail(tg.problem);
-    const body = { playlist: plSel.value, target: tg.target, priority: Number(prioIn.value || '0') };
-    if (!Number.isInteger(body.priority)) return m.fail(t('sched.priorityInt'));
-    if (nameIn.value.trim()) body.name = nameIn.value.trim();
-    const cron = cronIn.value.trim();
-    if (nthNeedsOneDay()) return m.fail(t('sched.nthOneDay'));
-    if (!cron && mode() === 'daypart') return m.fail(t('sched.needDay'));
-    if (cron) {
-      body.cron = cron;
-      const d = Number(durIn.value);
-      if (!durIn.value || !Number.isInteger(d) || d < 1) return m.fail(t('sched.needDuration'));
-      body.duration_s = d;
-    } else if (durIn.value) {
-      return m.fail(t('sched.durationOnlyCron'));
-    }
-    const from = fromW.value();
-    const to = toW.value();
-    if (from === null) return m.fail(t('sched.badDate', { field: t('sched.from') }));
-    if (to === null) return m.fail(t('sched.badDate', { field: t('sched.to') }));
-    if (from) body.from = from;
-    if (to) body.to = to;
-    const plName = playlists.has(body.playlist) ? playlists.get(body.playlist).name : body.playlist;
-    saveBtn.disabled = true;
-    try {
-      if (editing) {
-        // PUT replaces the whole schedule: what the form leaves empty
-        // (name, cron, from, to) is cleared, as the form shows.
-        const r = await api('PUT', `/schedules/${enc(editing.id)}`, body);
-        reset();
-        m.saved(t('sched.saved', { name: plName }), r);
-      } else {
-        const r = await api('POST', '/schedules', body);
-        for (const i of [nameIn, cronIn, durIn]) i.value = '';
-        fromW.set('');
-        toW.set('');
-        rawToPickers();
-        m.saved(t('sched.created', { name: plName }), r);
+  const form = editForm({
+    id: 'schedule',
+    prefix: 's',
+    titles: { create: t('sched.newTitle'), edit: t('sched.editTitle') },
+    fields: [
+      { name: 'name', label: t('sched.name'), maxlength: 200, autocomplete: 'off' },
+      // '' (choose…) when editing a schedule whose playlist is gone: check asks for one.
+      {
+        name: 'playlist', label: t('sched.playlist'), type: 'select', initial: '',
+        options: () => [{ value: '', text: t('sched.choosePlaylist') }].concat([...playlists.values()]
+          .sort((a, b) => compareText(a.name, b.name))
+          .map((p) => ({ value: p.id, text: t('sched.playlistOption', { name: p.name, n: (p.items || []).length }) }))),
+      },
+      {
+        name: 'target', wide: true, control: el('div', { class: 's-target-field' }, target.node, targetNote),
+        // A target the picker cannot show whole is kept as it was while untouched.
+        get: () => (keepTarget ? { target: keepTarget } : target.value()),
+        set: (tg) => {
+          target.set(tg || null);
+          keepTarget = representable(tg) ? null : tg;
+          targetNote.textContent = keepTarget ? t('sched.targetNote', { target: targetSummary(tg, screenNames) }) : '';
+          targetNote.hidden = !keepTarget;
+        },
+      },
+      {
+        name: 'cron', wide: true, control: whenBox,
+        get: () => ({ cron: cronIn.value.trim(), dur: durIn.value }),
+        set: (cron, s) => {
+          advanced.open = false;
+          setPickers({ days: PRESETS.everyday, start: 8 * 60, end: 18 * 60 });
+          setRaw(cron || '', cron && s && s.duration_s ? String(s.duration_s) : '');
+        },
+      },
+      windowControl(fromW, 'from'),
+      windowControl(toW, 'to'),
+      { name: 'priority', label: t('sched.priority'), hint: t('sched.priorityHint'), type: 'number', step: 1, initial: 0 },
+    ],
+    focus: 'playlist',
+    // After a create the playlist, target and priority stay, for the next schedule alike.
+    keepAfterCreate: ['playlist', 'target', 'priority'],
+    // PUT replaces the whole schedule: what the form leaves empty
+    // (name, cron, from, to) is cleared, as the form shows.
+    body: (v) => {
+      const body = { playlist: v.playlist, target: v.target.target, priority: v.priority === null ? 0 : v.priority };
+      if (v.name) body.name = v.name;
+      if (v.cron.cron) {
+        body.cron = v.cron.cron;
+        body.duration_s = Number(v.cron.dur);
       }
-      pg.tick();
-    } catch (err) {
-      if (!err.handled) m.fail(t(editing ? 'sched.saveFailed' : 'sched.createFailed', { msg: err.message }));
-    } finally {
-      saveBtn.disabled = false;
-    }
-  }
+      if (v.from) body.from = v.from;
+      if (v.to) body.to = v.to;
+      return body;
+    },
+    check: (body, editing, v) => {
+      if (!body.playlist) return t('sched.needPlaylist');
+      if (v.target.problem) return v.target.problem;
+      if (!Number.isInteger(body.priority)) return t('sched.priorityInt');
+      if (nthNeedsOneDay()) return t('sched.nthOneDay');
+      if (!v.cron.cron && mode() === 'daypart') return t('sched.needDay');
+      if (v.cron.cron && (!v.cron.dur || !Number.isInteger(body.duration_s) || body.duration_s < 1)) return t('sched.needDuration');
+      if (!v.cron.cron && v.cron.dur) return t('sched.durationOnlyCron');
+      if (v.from === null) return t('sched.badDate', { field: t('sched.from') });
+      if (v.to === null) return t('sched.badDate', { field: t('sched.to') });
+      return '';
+    },
+    save: (body, editing) => (editing ? api('PUT', `/schedules/${enc(editing.id)}`, body) : api('POST', '/schedules', body)),
+    savedText: (body, resp, editing) => t(editing ? 'sched.saved' : 'sched.created', { name: plName(body.playlist) }),
+    onSaved: () => pg.tick(),
+  });
 
   // when puts a saved rule into words in the list: the pickers' words
   // with the raw cron beside them, or the raw rule and its length.
@@ -316,17 +281,34 @@ export default function schedulesView(pg) {
     return el('span', {}, el('code', { text: s.cron }), ' ', t('sched.eachFor', { dur: fmtDuration(s.duration_s) }));
   }
 
+  const table = listTable({
+    id: 'schedules',
+    columns: [
+      { head: t('sched.col.playlist'), cell: (s) => [el('span', { class: 's-playlist', text: plName(s.playlist) }),
+        draftTag(s), s.name ? el('div', { class: 'muted small', text: s.name }) : null] },
+      { head: t('sched.col.target'), class: 's-target', cell: (s) => targetSummary(s.target, screenNames) },
+      { head: t('sched.col.when'), cell: when },
+      { head: t('sched.col.window'), cell: (s) => (s.from || s.to
+        ? t('sched.windowRange', { from: s.from ? absTime(s.from) : t('sched.open'), to: s.to ? absTime(s.to) : t('sched.open') })
+        : t('sched.always')) },
+      { head: t('sched.col.priority'), class: 'num', cell: (s) => String(s.priority) },
+    ],
+    rowClass: (s) => (s._draft ? 'draft-row' : ''),
+    rowData: (s) => ({ playlist: s.playlist, draft: s._draft || '' }),
+    actions: (s) => [
+      s._draft === 'create' ? null : el('a', { href: calendarHref(s.id), class: 's-calendar', dataset: { calendar: s.id }, text: t('sched.calendar') }),
+      writer ? [' ', form.editButton(s), ' ',
+        form.deleteButton(s, { name: s.name || plName(s.playlist), remove: () => api('DELETE', `/schedules/${enc(s.id)}`) })] : null,
+    ],
+    empty: t('sched.none'),
+  });
+
   append(pg.root, [
     el('div', { class: 'page-head' }, el('h1', {}, t('sched.title')),
       el('div', { class: 'toolbar' }, el('a', { href: '#/calendar', id: 's-to-calendar', text: t('sched.openCalendar') }), refreshBar(pg))),
-    writer ? form : null,
-    el('section', { class: 'card' }, el('h2', {}, t('sched.all')),
-      el('div', { class: 'table-wrap' }, el('table', { class: 'grid', id: 'schedules' },
-        el('thead', {}, el('tr', {}, el('th', {}, t('sched.col.playlist')), el('th', {}, t('sched.col.target')), el('th', {}, t('sched.col.when')),
-          el('th', {}, t('sched.col.window')), el('th', { class: 'num' }, t('sched.col.priority')), el('th', {}, ''))),
-        tbody))),
+    writer ? form.element : null,
+    el('section', { class: 'card' }, el('h2', {}, t('sched.all')), table.element),
   ]);
-  reset();
 
   pg.poll(async () => {
     const [list, pls, screens, , draft] = await Promise.all([api('GET', '/schedules'), api('GET', '/playlists'),
@@ -334,36 +316,8 @@ export default function schedulesView(pg) {
     if (!pg.alive) return;
     playlists = new Map(overlayDrafts(pls, draft, 'playlist').map((p) => [p.id, p]));
     screenNames = new Map((screens || []).map((s) => [s.id, s.name || s.id]));
-    const keep = plSel.value;
-    plSel.replaceChildren(el('option', { value: '', text: t('sched.choosePlaylist') }),
-      ...[...playlists.values()].sort((a, b) => compareText(a.name, b.name))
-        .map((p) => el('option', { value: p.id, text: t('sched.playlistOption', { name: p.name, n: (p.items || []).length }) })));
-    if (playlists.has(keep)) plSel.value = keep;
+    form.refill();
     target.refresh(lookups.groups, screens || []);
-    const scs = overlayDrafts(list, draft, 'schedule').slice().sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id));
-    tbody.replaceChildren(...scs.map((s) => el('tr', { class: s._draft ? 'draft-row' : '', dataset: { id: s.id, playlist: s.playlist, draft: s._draft || '' } },
-      el('td', {}, el('span', { class: 's-playlist', text: playlists.has(s.playlist) ? playlists.get(s.playlist).name : s.playlist }),
-        draftTag(s), s.name ? el('div', { class: 'muted small', text: s.name }) : null),
-      el('td', { class: 's-target', text: targetSummary(s.target, screenNames) }),
-      el('td', {}, when(s)),
-      el('td', {}, s.from || s.to
-        ? t('sched.windowRange', { from: s.from ? absTime(s.from) : t('sched.open'), to: s.to ? absTime(s.to) : t('sched.open') })
-        : t('sched.always')),
-      el('td', { class: 'num', text: String(s.priority) }),
-      el('td', { class: 'row-actions' },
-        s._draft === 'create' ? null : el('a', { href: calendarHref(s.id), class: 's-calendar', dataset: { calendar: s.id }, text: t('sched.calendar') }),
-        writer ? [' ',
-          el('button', { type: 'button', class: 'small', dataset: { edit: s.id }, onclick: () => edit(s) }, t('sched.edit')), ' ',
-          confirmButton(t('sched.delete'), t('sched.confirmDelete'), { delete: s.id }, async () => {
-            try {
-              const r = await api('DELETE', `/schedules/${enc(s.id)}`);
-              if (editing && editing.id === s.id) reset();
-              m.saved(t('sched.deleted'), r);
-              pg.tick();
-            } catch (err) {
-              if (!err.handled) m.fail(t('sched.deleteFailed', { msg: err.message }));
-            }
-          })] : null))));
-    if (!scs.length) tbody.append(el('tr', {}, el('td', { colspan: 6, class: 'muted', text: t('sched.none') })));
+    table.render(overlayDrafts(list, draft, 'schedule').slice().sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id)));
   });
 }
