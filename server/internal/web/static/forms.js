@@ -1,7 +1,8 @@
 // The admin page's one create/edit form and one list table, for the
-// screens that create, edit and delete a noun (playlists today; items,
-// schedules and users can move over). Every such screen had its own copy
-// of the same steps: a heading that says "new" or "edit", a save button
+// screens that create, edit and delete a noun (playlists, schedules and
+// users; items keep their own form, which carries the live preview).
+// Every such screen had its own copy of the same steps: a heading that
+// says "new" or "edit", a save button
 // that says Create or Save, a cancel button while editing, loading an
 // object into the fields, POST or PUT, the messages beside the form and a
 // refresh of the list. Here they are written once.
