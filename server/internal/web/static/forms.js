@@ -2,10 +2,10 @@
 // screens that create, edit and delete a noun (playlists, schedules and
 // users; items keep their own form, which carries the live preview).
 // Every such screen had its own copy of the same steps: a heading that
-// says "new" or "edit", a save button
-// that says Create or Save, a cancel button while editing, loading an
-// object into the fields, POST or PUT, the messages beside the form and a
-// refresh of the list. Here they are written once.
+// says "new" or "edit", a save button that says Create or Save, a cancel
+// button while editing, loading an object into the fields, POST or PUT,
+// the messages beside the form and a refresh of the list. Here they are
+// written once.
 //
 // editForm(spec) → form
 //
