@@ -199,6 +199,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// otherwise wait for them until its grace ran out.
 	streamsDone := make(chan struct{})
 	e := api.New(api.Options{
+		Version:         Version,
 		Done:            streamsDone,
 		Commands:        cmds,
 		Rollouts:        updates,

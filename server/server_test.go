@@ -153,8 +153,15 @@ func (p *player) expect(typ string, v any) {
 func TestEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	srv := start(t, dir)
-	if resp, err := http.Get(srv.base + "/healthz"); err != nil || resp.StatusCode != 200 {
+	resp, err := http.Get(srv.base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	var health struct{ Status, Version string }
+	err = json.NewDecoder(resp.Body).Decode(&health)
+	resp.Body.Close()
+	if err != nil || health.Status != "ok" || health.Version != Version {
+		t.Errorf("healthz: %+v (%v), want status ok and version %q", health, err, Version)
 	}
 
 	item := srv.call("POST", "/api/v1/items", admin, map[string]any{"kind": "notice", "title": "停水通知", "duration_s": 2}, 201)["id"].(string)

@@ -32,6 +32,9 @@ type Hub interface {
 
 // Options are the API's dependencies.
 type Options struct {
+	// Version is the server's build version, reported by /healthz.
+	Version string
+
 	Store     *store.Store
 	Devices   *devices.Registry
 	Publisher *publish.Publisher

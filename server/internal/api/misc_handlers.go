@@ -14,15 +14,15 @@ import (
 // writes fail because the data directory's disk is full it is 503
 // {"status":"degraded","reason":"disk_full",...}, until space is freed.
 func (h *handler) healthz(c echo.Context) error {
-	if d := h.store.DiskStatus(); d.Full {
-		return c.JSON(http.StatusServiceUnavailable, map[string]string{
-			"status": "degraded",
-			"reason": "disk_full",
-			"error":  d.Err.Error(),
-			"since":  d.Since.Format(time.RFC3339),
-		})
+	body := map[string]string{"status": "ok"}
+	if h.opts.Version != "" {
+		body["version"] = h.opts.Version
 	}
-	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	if d := h.store.DiskStatus(); d.Full {
+		body["status"], body["reason"], body["error"], body["since"] = "degraded", "disk_full", d.Err.Error(), d.Since.Format(time.RFC3339)
+		return c.JSON(http.StatusServiceUnavailable, body)
+	}
+	return c.JSON(http.StatusOK, body)
 }
 
 // registerStoreMetrics exports the store's disk state.
