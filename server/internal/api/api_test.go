@@ -8,6 +8,8 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -510,8 +512,31 @@ func TestDeviceEndpoints(t *testing.T) {
 	req.Header.Set("If-None-Match", `"`+s.sha+`"`)
 	rec = httptest.NewRecorder()
 	v.e.ServeHTTP(rec, req)
-	if rec.Code != 304 {
-		t.Errorf("asset If-None-Match: got %d, want 304", rec.Code)
+	if rec.Code != 304 || rec.Header().Get("ETag") != `"`+s.sha+`"` {
+		t.Errorf("asset If-None-Match: got %d (ETag %q), want 304", rec.Code, rec.Header().Get("ETag"))
+	}
+	// The 304 comes from memory: with the blob gone from the disk it is
+	// still answered (a full GET is not).
+	blob := filepath.Join(v.st.Dir(), "assets", s.sha[:2], s.sha)
+	hidden := blob + ".hidden"
+	if err := os.Rename(blob, hidden); err != nil {
+		t.Fatal(err)
+	}
+	for _, inm := range []string{`"` + s.sha + `"`, `W/"other", "` + s.sha + `"`} {
+		req = httptest.NewRequest("GET", "/api/v1/device/assets/"+s.sha, nil)
+		req.Header.Set("Authorization", "Bearer "+s.tokenA)
+		req.Header.Set("If-None-Match", inm)
+		rec = httptest.NewRecorder()
+		v.e.ServeHTTP(rec, req)
+		if rec.Code != 304 {
+			t.Errorf("asset If-None-Match %s with the blob off the disk: got %d, want 304 from memory", inm, rec.Code)
+		}
+	}
+	if rec := v.do("GET", "/api/v1/device/assets/"+s.sha, s.tokenA, nil); rec.Code == 200 {
+		t.Errorf("full GET with the blob off the disk: got 200")
+	}
+	if err := os.Rename(hidden, blob); err != nil {
+		t.Fatal(err)
 	}
 
 	// A cannot read B's asset; B can.

@@ -96,6 +96,10 @@ func (h *handler) rawAsset(c echo.Context) error {
 	return h.serveAsset(c, c.Param("sha"))
 }
 
+// assetCacheControl: content-addressed, the bytes behind a hash never
+// change.
+const assetCacheControl = "private, max-age=31536000, immutable"
+
 // serveAsset sends a blob with the type sniffed at upload. Media is served
 // so that a browser can never treat it as a page of this origin: nosniff
 // and a sandboxing CSP, whatever the bytes contain.
@@ -110,8 +114,7 @@ func (h *handler) serveAsset(c echo.Context, sha string) error {
 	hdr.Set("ETag", `"`+a.SHA256+`"`)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	// Content-addressed: the bytes behind a hash never change.
-	hdr.Set("Cache-Control", "private, max-age=31536000, immutable")
+	hdr.Set("Cache-Control", assetCacheControl)
 	http.ServeContent(c.Response(), c.Request(), "", a.CreatedAt, f)
 	return nil
 }

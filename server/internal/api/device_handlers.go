@@ -62,5 +62,14 @@ func (h *handler) deviceAsset(c echo.Context) error {
 	if _, ok := m.Manifest.Asset(sha); !ok {
 		return errorf(http.StatusNotFound, "asset %q is not in this screen's manifest", sha)
 	}
+	// A player revalidating what it holds (the ETag is the content's
+	// hash, which its manifest names) is answered from memory: no store
+	// lookup, no file opened.
+	if etagMatches(c.Request().Header.Get("If-None-Match"), `"`+sha+`"`) {
+		hdr := c.Response().Header()
+		hdr.Set("ETag", `"`+sha+`"`)
+		hdr.Set("Cache-Control", assetCacheControl)
+		return c.NoContent(http.StatusNotModified)
+	}
 	return h.serveAsset(c, sha)
 }
