@@ -94,6 +94,7 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 
 	api.POST("/screens", h.createScreen, capFleetWrite)
 	api.POST("/screens/pair", h.pairScreen, capFleetWrite)
+	api.POST("/screens/import", h.importScreens, capFleetWrite, h.uploadBody)
 	api.GET("/screens", h.listScreens, capFleetRead)
 	api.GET("/screens/:id", h.getScreen, capFleetRead)
 	api.PUT("/screens/:id", h.updateScreen, capFleetWrite)

@@ -274,3 +274,64 @@ func (s *Store) DeleteScreen(id string) error {
 		return b.Delete([]byte(id))
 	})
 }
+
+// MaxImportScreens bounds one bulk import: a district's whole spreadsheet,
+// in one transaction of bounded size.
+const MaxImportScreens = 20000
+
+// ImportError is a bulk import refused because of one row; nothing was
+// created. Row counts from 1, as a spreadsheet does (after its header).
+type ImportError struct {
+	Row int
+	Err error
+}
+
+func (e ImportError) Error() string { return fmt.Sprintf("row %d: %v", e.Row, e.Err) }
+func (e ImportError) Unwrap() error { return e.Err }
+
+// CreateScreens creates every screen of scs in one transaction, each
+// with its own new device token, or none of them: the first row that fails
+// validation or names a missing group or default playlist refuses the
+// whole import (ImportError). Tokens are returned in the same order.
+func (s *Store) CreateScreens(scs []Screen) ([]Screen, []string, error) {
+	if len(scs) > MaxImportScreens {
+		return nil, nil, playlists.FieldError{Field: "screens", Problem: fmt.Sprintf("has %d rows, at most %d per import", len(scs), MaxImportScreens)}
+	}
+	for i := range scs {
+		if err := validateScreen(&scs[i]); err != nil {
+			return nil, nil, ImportError{Row: i + 1, Err: err}
+		}
+	}
+	tokens := make([]string, len(scs))
+	for i := range tokens {
+		tokens[i] = newToken()
+	}
+	out := make([]Screen, len(scs))
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, toks := tx.Bucket(bucketScreens), tx.Bucket(bucketTokens)
+		now := s.now().UTC()
+		for i, sc := range scs {
+			if err := checkScreenGroup(tx, sc.Group); err != nil {
+				return ImportError{Row: i + 1, Err: err}
+			}
+			if err := checkDefaultPlaylist(tx, sc.DefaultPlaylist); err != nil {
+				return ImportError{Row: i + 1, Err: err}
+			}
+			sc.ID = freshID(b, "scr")
+			sc.CreatedAt, sc.UpdatedAt = now, now
+			rec := screenRecord{Screen: sc, TokenHash: HashToken(tokens[i])}
+			if err := toks.Put([]byte(rec.TokenHash), []byte(sc.ID)); err != nil {
+				return err
+			}
+			if err := putJSON(b, sc.ID, rec); err != nil {
+				return err
+			}
+			out[i] = sc
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, tokens, nil
+}

@@ -688,5 +688,6 @@ export default {
   'err.f.screen': 'Screen', 'err.f.percent': 'Share', 'err.f.ttl_s': 'Lifetime',
   'err.cmdFailed': '{cmd}: failed', 'err.cmdFailedWhy': '{cmd}: failed ({error})',
   'err.cmdExpired': '{cmd}: the screen did not answer in time; expired', 'err.cmdStatus': '{cmd}: {status}',
+  'err.import_row': 'Import refused, no screen was created: {detail}',
   // ---- end: the rest ----
 };

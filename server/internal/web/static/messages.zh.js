@@ -707,5 +707,6 @@ export default {
   'err.f.screen': '屏幕', 'err.f.percent': '比例', 'err.f.ttl_s': '有效时长',
   'err.cmdFailed': '{cmd}：执行失败', 'err.cmdFailedWhy': '{cmd}：执行失败（{error}）',
   'err.cmdExpired': '{cmd}：屏幕未在有效期内响应，已过期', 'err.cmdStatus': '{cmd}：{status}',
+  'err.import_row': '导入被拒绝，没有创建任何屏幕：{detail}',
   // ---- end: the rest ----
 };
