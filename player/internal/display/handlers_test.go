@@ -346,15 +346,20 @@ func TestPage(t *testing.T) {
 // text goes in with textContent only, so a title such as
 // <script>alert(1)</script> shows literally.
 func TestScriptSetsTextOnly(t *testing.T) {
-	f, _ := screenpage.Lookup("app.js")
-	js := string(f.Body)
-	for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"} {
-		if strings.Contains(js, bad) {
-			t.Errorf("app.js uses %s; item text must be set with textContent", bad)
+	for _, name := range []string{"app.js", "linebreak.js"} {
+		f, ok := screenpage.Lookup(name)
+		if !ok {
+			t.Fatalf("no %s in the screen page", name)
 		}
-	}
-	if !strings.Contains(js, "textContent") {
-		t.Error("app.js never uses textContent")
+		js := string(f.Body)
+		for _, bad := range []string{"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"} {
+			if strings.Contains(js, bad) {
+				t.Errorf("%s uses %s; item text must be set with textContent", name, bad)
+			}
+		}
+		if !strings.Contains(js, "textContent") {
+			t.Errorf("%s never uses textContent", name)
+		}
 	}
 }
 
