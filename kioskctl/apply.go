@@ -172,8 +172,11 @@ func plan(kind string, want []wanted, ids map[string]string, have map[string]rem
 func runApply(c *ctl, path string, args []string) error {
 	fs := c.flags(path, "", `Apply a campaign file (JSON or YAML): items, playlists and schedules, each under
 an id of the file's own. Objects are created when missing, updated when they
-differ and reported unchanged otherwise; nothing is ever deleted. The ids the
-server gave are kept in FILE's .ids.json beside it (commit it with the file).
+differ and reported unchanged otherwise. Nothing is deleted unless --prune
+is given: then what an earlier apply of this file created and the file no
+longer has is deleted (schedules, then playlists, then items); nothing the
+file never created is touched. The ids the server gave are kept in FILE's
+.ids.json beside it (commit it with the file).
 For people who may not publish, the changes land in their open change set.
 
   items:
@@ -198,6 +201,7 @@ For people who may not publish, the changes land in their open change set.
 	file := fs.String("f", "", "the campaign `FILE` (required)")
 	idsPath := fs.String("ids", "", "`FILE` keeping the server's ids (default: the campaign file with .ids.json)")
 	dry := fs.Bool("dry-run", false, "only show what would change")
+	prune := fs.Bool("prune", false, "also delete what this file created earlier and no longer has")
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -227,7 +231,7 @@ For people who may not publish, the changes land in their open change set.
 		return err
 	}
 	ids := idsF.server(cl.base.String())
-	a := &applier{c: c, cl: cl, dry: *dry, ids: ids, save: func() error { return saveIDs(*idsPath, idsF) },
+	a := &applier{c: c, cl: cl, dry: *dry, prune: *prune, ids: ids, save: func() error { return saveIDs(*idsPath, idsF) },
 		dir: filepath.Dir(*file)}
 	err = a.run(cp)
 	a.report()
@@ -239,7 +243,11 @@ type applier struct {
 	c     *ctl
 	cl    *client
 	dry   bool
+	prune bool
 	ids   *serverIDs
+	// deleting holds, per kind, objects whose deletion waits in one of
+	// the caller's change sets (object id -> change set).
+	deleting map[string]map[string]string
 	save  func() error
 	dir   string
 	steps []step
@@ -290,6 +298,11 @@ func (a *applier) run(cp campaign) error {
 	}
 	if err := a.do("schedule", "/schedules", plan("schedule", scs, a.ids.kind("schedule"), have["schedule"])); err != nil {
 		return err
+	}
+	if a.prune {
+		if err := a.pruneGone(cp, have); err != nil {
+			return err
+		}
 	}
 	blocked := 0
 	for _, st := range a.steps {
@@ -422,6 +435,7 @@ func (a *applier) media(rel string) (string, error) {
 // sets (objects drafted but not yet approved).
 func (a *applier) fetch() (map[string]map[string]remoteObj, error) {
 	have := map[string]map[string]remoteObj{"item": {}, "playlist": {}, "schedule": {}}
+	a.deleting = map[string]map[string]string{"item": {}, "playlist": {}, "schedule": {}}
 	var items []struct {
 		ID string `json:"id"`
 		itemBody
@@ -474,7 +488,14 @@ func (a *applier) fetch() (map[string]map[string]remoteObj, error) {
 			}
 			for _, ch := range detail.Changes {
 				m, ok := have[ch.Kind]
-				if !ok || len(ch.After) == 0 || string(ch.After) == "null" {
+				if !ok {
+					continue
+				}
+				if ch.Action == "delete" {
+					a.deleting[ch.Kind][ch.ID] = cs.ID
+					continue
+				}
+				if len(ch.After) == 0 || string(ch.After) == "null" {
 					continue
 				}
 				o := remoteObj{ID: ch.ID, ChangeSet: cs.ID, Submitted: state == "submitted"}
@@ -517,7 +538,8 @@ func (a *applier) report() {
 	for _, st := range a.steps {
 		action := st.Action
 		if !a.dry {
-			action = map[string]string{actCreate: "created", actUpdate: "updated", "upload": "uploaded"}[st.Action]
+			action = map[string]string{actCreate: "created", actUpdate: "updated", "upload": "uploaded",
+				actDelete: "deleted", actForget: "forgotten"}[st.Action]
 			if action == "" {
 				action = st.Action
 			}
@@ -538,12 +560,18 @@ func (a *applier) report() {
 	t.write(c.out)
 	verb := map[bool]string{true: "would be ", false: ""}[a.dry]
 	fmt.Fprintf(c.out, "\n%d %screated, %d %supdated, %d unchanged", counts[actCreate], verb, counts[actUpdate], verb, counts[actUnchanged])
+	if a.prune {
+		fmt.Fprintf(c.out, ", %d %sdeleted", counts[actDelete], verb)
+		if counts[actForget] > 0 {
+			fmt.Fprintf(c.out, ", %d already gone", counts[actForget])
+		}
+	}
 	if counts[actBlocked] > 0 {
 		fmt.Fprintf(c.out, ", %d blocked", counts[actBlocked])
 	}
 	fmt.Fprintln(c.out)
 	for cs := range sets {
-		if counts[actCreate]+counts[actUpdate] > 0 && !a.dry {
+		if counts[actCreate]+counts[actUpdate]+counts[actDelete] > 0 && !a.dry {
 			c.changeSetNote(cs)
 		}
 	}

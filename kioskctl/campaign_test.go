@@ -219,3 +219,27 @@ func TestScheduleBodiesCompareAsInstants(t *testing.T) {
 		t.Error("playlists with different items compare equal")
 	}
 }
+
+func TestPrunePlan(t *testing.T) {
+	ids := map[string]string{"kept": "itm_1", "dropped": "itm_2", "gone": "itm_3", "drafted": "itm_4"}
+	have := map[string]remoteObj{"itm_1": {ID: "itm_1"}, "itm_2": {ID: "itm_2"}, "itm_4": {ID: "itm_4"}}
+	keep := func(k string) bool { return k == "kept" }
+	steps := prunePlan("item", ids, keep, have, map[string]string{"itm_4": "cs_9"})
+	got := map[string]string{}
+	for _, st := range steps {
+		got[st.Key] = st.Action + " " + st.ServerID + " " + st.ChangeSet
+	}
+	want := map[string]string{
+		"dropped": "delete itm_2 ",
+		"gone":    "forget itm_3 ",
+		"drafted": "unchanged itm_4 cs_9",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("prunePlan = %v, want %v (the kept key never appears)", got, want)
+	}
+	for i := 1; i < len(steps); i++ {
+		if steps[i-1].Key > steps[i].Key {
+			t.Errorf("steps not in key order: %v", steps)
+		}
+	}
+}

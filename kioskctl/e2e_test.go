@@ -281,6 +281,75 @@ func TestEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("apply --prune", func(t *testing.T) {
+		c.t = t
+		file := filepath.Join(dir, "autumn.yaml")
+		write := func(body string) {
+			if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		write(`items:
+  - {id: leaves, kind: notice, title: 落叶清扫通知}
+  - {id: heating, kind: notice, title: 供暖开始}
+playlists:
+  - {id: autumn, name: 秋季, items: [leaves, heating]}
+schedules:
+  - {id: autumn-evenings, name: 秋季傍晚, playlist: autumn, target: {all: true}, cron: "0 17 * * *", duration_s: 3600}
+`)
+		if out := c.ok("apply", "-f", file); !strings.Contains(out, "4 created") {
+			t.Fatalf("first apply:\n%s", out)
+		}
+		idsPath := filepath.Join(dir, "autumn.ids.json")
+		readIDs := func() *serverIDs {
+			var f idsFile
+			raw, err := os.ReadFile(idsPath)
+			if err != nil || json.Unmarshal(raw, &f) != nil || f.Servers[base] == nil {
+				t.Fatalf("ids file: %v %s", err, raw)
+			}
+			return f.Servers[base]
+		}
+		before := readIDs()
+		heating, schedule := before.Items["heating"], before.Schedules["autumn-evenings"]
+
+		// The heating notice and the schedule leave the file.
+		write(`items:
+  - {id: leaves, kind: notice, title: 落叶清扫通知}
+playlists:
+  - {id: autumn, name: 秋季, items: [leaves]}
+`)
+		// Without --prune nothing is deleted.
+		if out := c.ok("apply", "-f", file); strings.Contains(out, "deleted") || !strings.Contains(out, "1 updated") {
+			t.Errorf("apply without --prune:\n%s\nwant the playlist updated and nothing deleted", out)
+		}
+		if code := api(t, base, http.MethodGet, "/items/"+heating, nil, nil); code != http.StatusOK {
+			t.Errorf("item after apply without --prune: %d, want it kept", code)
+		}
+		out := c.ok("apply", "-f", file, "--prune", "--dry-run")
+		if !strings.Contains(out, "2 would be deleted") {
+			t.Errorf("dry run with --prune:\n%s\nwant 2 would be deleted", out)
+		}
+		if code := api(t, base, http.MethodGet, "/schedules/"+schedule, nil, nil); code != http.StatusOK {
+			t.Errorf("schedule after a dry run: %d, want it kept", code)
+		}
+		out = c.ok("apply", "-f", file, "--prune")
+		if !strings.Contains(out, "0 created, 0 updated, 2 unchanged, 2 deleted") {
+			t.Errorf("apply --prune:\n%s\nwant the schedule and the item deleted", out)
+		}
+		for path, id := range map[string]string{"/items/": heating, "/schedules/": schedule} {
+			if code := api(t, base, http.MethodGet, path+id, nil, nil); code != http.StatusNotFound {
+				t.Errorf("GET %s%s after --prune: %d, want 404", path, id, code)
+			}
+		}
+		after := readIDs()
+		if after.Items["heating"] != "" || after.Schedules["autumn-evenings"] != "" || after.Items["leaves"] == "" {
+			t.Errorf("ids after --prune: %+v, want the deleted keys gone and the kept ones kept", after)
+		}
+		if out := c.ok("apply", "-f", file, "--prune"); !strings.Contains(out, "2 unchanged, 0 deleted") {
+			t.Errorf("apply --prune again:\n%s\nwant nothing left to delete", out)
+		}
+	})
+
 	t.Run("screens with a filter", func(t *testing.T) {
 		c.t = t
 		out := c.ok("screens", "--state", "offline", "--group", "east")
@@ -476,6 +545,20 @@ func TestEndToEnd(t *testing.T) {
 		c.ok("changesets", "approve", csID, "--comment", "好")
 		if out := c.ok("items", "list"); !strings.Contains(out, "一月一法") || !strings.Contains(out, "宪法宣传周") {
 			t.Errorf("approved item not published:\n%s", out)
+		}
+		// The editor replaces the item: --prune drafts its deletion, and a
+		// second apply sees the drafted deletion and drafts nothing more.
+		if err := os.WriteFile(own, []byte(`{"items": [{"id": "water", "kind": "psa", "title": "节约用水"}]}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := ed.ok("apply", "-f", own, "--prune"); !strings.Contains(out, "1 deleted") || !strings.Contains(out, "change set cs") {
+			t.Errorf("editor's apply --prune:\n%s\nwant the deletion drafted into a change set", out)
+		}
+		if out := ed.ok("apply", "-f", own, "--prune"); !strings.Contains(out, "deletion already drafted") || !strings.Contains(out, "0 deleted") {
+			t.Errorf("editor's apply --prune again:\n%s\nwant the drafted deletion left as it is", out)
+		}
+		if out := c.ok("items", "list"); !strings.Contains(out, "宪法宣传周") {
+			t.Errorf("a drafted deletion took effect before review:\n%s", out)
 		}
 		ed.ok("logout")
 		if _, err := os.Stat(filepath.Join(ed.config, sessionFile)); !os.IsNotExist(err) {
