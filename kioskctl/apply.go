@@ -248,9 +248,9 @@ type applier struct {
 	// deleting holds, per kind, objects whose deletion waits in one of
 	// the caller's change sets (object id -> change set).
 	deleting map[string]map[string]string
-	save  func() error
-	dir   string
-	steps []step
+	save     func() error
+	dir      string
+	steps    []step
 }
 
 func (a *applier) run(cp campaign) error {
