@@ -158,6 +158,20 @@ func commands() []command {
 		{name: "screens", summary: "fleet status", deflt: "list", verbs: []command{
 			{name: "list", summary: "list screens as a table (--state, --group)", run: runScreensList},
 			{name: "show", summary: "show one screen", run: runScreensShow},
+			{name: "add", summary: "register a screen (token shown once, or --pair CODE)", run: runScreensAdd},
+			{name: "delete", summary: "delete a screen", run: runScreensDelete},
+		}},
+		{name: "groups", summary: "streets and compounds", deflt: "list", verbs: []command{
+			{name: "list", summary: "list groups", run: runGroupsList},
+			{name: "create", summary: "create a group (ID --name, --parent)", run: runGroupsCreate},
+			{name: "update", summary: "rename, move or re-set a group", run: runGroupsUpdate},
+			{name: "delete", summary: "delete an empty group", run: runGroupsDelete},
+		}},
+		{name: "users", summary: "accounts (admins)", deflt: "list", verbs: []command{
+			{name: "list", summary: "list accounts", run: runUsersList},
+			{name: "add", summary: "create an account (password from the terminal or stdin)", run: runUsersAdd},
+			{name: "disable", summary: "disable an account and end its sessions", run: runUsersSetDisabled(true)},
+			{name: "enable", summary: "enable an account again", run: runUsersSetDisabled(false)},
 		}},
 		{name: "media", summary: "uploaded images and videos", verbs: []command{
 			{name: "upload", summary: "upload files (progress on a terminal)", run: runMediaUpload},

@@ -350,6 +350,80 @@ playlists:
 		}
 	})
 
+	t.Run("groups, screens and users", func(t *testing.T) {
+		c.t = t
+		var street, compound groupView
+		if err := json.Unmarshal([]byte(c.ok("groups", "create", "west", "--name", "西区", "--json")), &street); err != nil || street.ID == "" {
+			t.Fatalf("groups create: %v %+v", err, street)
+		}
+		if err := json.Unmarshal([]byte(c.ok("groups", "create", "xingfuli", "--name", "幸福里小区", "--parent", street.ID, "--layout", "header", "--json")), &compound); err != nil {
+			t.Fatal(err)
+		}
+		if compound.Parent != street.ID || compound.Layout != "header" {
+			t.Errorf("compound %+v, want parent %s and layout header", compound, street.ID)
+		}
+		c.expect(ExitUsage, "groups", "create", "x", "--name", "x", "--layout", "sideways")
+		c.expect(ExitUsage, "groups", "create", "--name", "x")
+		c.expect(ExitUsage, "groups", "update", compound.ID)
+		if out := c.ok("groups", "update", compound.ID, "--name", "幸福里"); !strings.Contains(out, "幸福里") {
+			t.Errorf("groups update:\n%s", out)
+		}
+		var g groupView
+		api(t, base, http.MethodGet, "/groups/"+compound.ID, nil, &g)
+		if g.Name != "幸福里" || g.Parent != street.ID || g.Layout != "header" {
+			t.Errorf("after a rename the group is %+v: only the name may change", g)
+		}
+		if out := c.ok("groups"); !strings.Contains(out, "幸福里") || !strings.Contains(out, "西区") {
+			t.Errorf("groups list:\n%s", out)
+		}
+
+		out := c.ok("screens", "add", "--name", "幸福里3号楼大堂", "--group", compound.ID, "--tag", "lobby,west")
+		if !strings.Contains(out, "token (shown once") || !strings.Contains(out, "kiosk-player -server "+base+" -token ") {
+			t.Errorf("screens add:\n%s\nwant the token and the player command", out)
+		}
+		var added []screenView
+		api(t, base, http.MethodGet, "/screens?group="+compound.ID, nil, &added)
+		if len(added) != 1 || added[0].Name != "幸福里3号楼大堂" || len(added[0].Tags) != 2 {
+			t.Fatalf("screens in the compound: %+v", added)
+		}
+		c.expect(ExitUsage, "screens", "add", "--group", compound.ID)
+		c.expect(ExitUsage, "screens", "add", "--name", "x", "--orientation", "upside-down")
+		// Pairing with a code no screen shows: the server's refusal, readable.
+		if r := c.expect(ExitNotFound, "screens", "add", "--name", "x", "--pair", "ZZZZ-ZZZZ"); r.stderr == "" {
+			t.Error("a wrong pairing code gave no message")
+		}
+		if r := c.expect(ExitConflict, "groups", "delete", compound.ID); !strings.Contains(r.stderr, "group_in_use") {
+			t.Errorf("deleting a group with a screen: %s", r.stderr)
+		}
+		c.ok("screens", "delete", added[0].ID)
+		c.ok("groups", "delete", compound.ID)
+		c.expect(ExitNotFound, "groups", "delete", compound.ID)
+
+		const pw = "晚上好-evening-2026"
+		if r := c.run(pw+"\n", "users", "add", "laowang", "--role", "technician", "--group", street.ID); r.code != 0 {
+			t.Fatalf("users add: exit %d: %s", r.code, r.stderr)
+		}
+		c.expect(ExitUsage, "users", "add", "laoli", "--role", "boss")
+		if r := c.run("short\n", "users", "add", "laoli", "--role", "viewer"); r.code != ExitFailed || !strings.Contains(r.stderr, "password") {
+			t.Errorf("a short password: exit %d, %s", r.code, r.stderr)
+		}
+		if out := c.ok("users"); !strings.Contains(out, "laowang") || !strings.Contains(out, "technician") || !strings.Contains(out, street.ID) {
+			t.Errorf("users list:\n%s", out)
+		}
+		if out := c.ok("users", "disable", "laowang"); !strings.Contains(out, "disabled laowang") {
+			t.Errorf("users disable:\n%s", out)
+		}
+		tech := &cli{t: t, env: map[string]string{"KIOSK_SERVER": base}, config: t.TempDir()}
+		if r := tech.run(pw+"\n", "login", "--user", "laowang"); r.code != ExitAuth {
+			t.Errorf("a disabled account signed in: exit %d", r.code)
+		}
+		c.ok("users", "enable", "laowang")
+		if r := tech.run(pw+"\n", "login", "--user", "laowang"); r.code != 0 {
+			t.Errorf("an enabled account could not sign in: exit %d: %s", r.code, r.stderr)
+		}
+		c.expect(ExitNotFound, "users", "disable", "nobody")
+	})
+
 	t.Run("screens with a filter", func(t *testing.T) {
 		c.t = t
 		out := c.ok("screens", "--state", "offline", "--group", "east")
