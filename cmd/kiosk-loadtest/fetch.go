@@ -131,6 +131,17 @@ func (c *manifestCache) get(version string, body []byte) (*manifestInfo, error) 
 	return mi, nil
 }
 
+// publishOf is the publish index version carries, -1 when no screen
+// fetched it (or it carries none of this run's).
+func (c *manifestCache) publishOf(version string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if mi, ok := c.by[version]; ok {
+		return mi.publish
+	}
+	return -1
+}
+
 // fetched is one manifest as a screen received it.
 type fetched struct {
 	info   *manifestInfo

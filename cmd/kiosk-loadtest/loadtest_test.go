@@ -214,3 +214,39 @@ func TestPlayLogRecordsFinishedItems(t *testing.T) {
 		t.Fatalf("third play = %+v; want boot-3, item i0 from +15 s for 10 s", p)
 	}
 }
+
+// TestPublishStatsCountsLaterVersions: a screen that only ever saw the
+// version of publish 2 received publish 1 with it (the server coalesced
+// the writes); a screen that saw neither missed both.
+func TestPublishStatsCountsLaterVersions(t *testing.T) {
+	r := &runner{rec: newRecorder(3, 2), manifests: newManifestCache("run")}
+	r.manifests.by["v1"] = &manifestInfo{version: "v1", publish: 0}
+	r.manifests.by["v2"] = &manifestInfo{version: "v2", publish: 1}
+	base := time.Unix(1_800_000_000, 0)
+	r.rec.pubs[0].t0.Store(base.UnixNano())
+	r.rec.pubs[1].t0.Store(base.Add(time.Second).UnixNano())
+	ms := func(n int) time.Time { return base.Add(time.Duration(n) * time.Millisecond) }
+	r.rec.notice(0, "v1", ms(100))
+	r.rec.acked(0, "v1", 0, ms(150))
+	r.rec.notice(0, "v2", ms(1100))
+	r.rec.acked(0, "v2", 1, ms(1200))
+	r.rec.notice(1, "v2", ms(1300))
+	r.rec.acked(1, "v2", 1, ms(1400))
+	// screen 2 hears nothing
+	ps, ov := r.publishStats()
+	if len(ps) != 2 {
+		t.Fatalf("got %d publishes, want 2", len(ps))
+	}
+	if p := ps[0]; p.Received.N != 2 || p.Received.Max != 1300 || p.Acked.Max != 1400 || p.ViaLater != 1 || p.MissedRecv != 1 || p.MissedAcked != 1 {
+		t.Errorf("publish 1: %+v; want 2 received (the later one at 1300 ms, via publish 2's version), 1 missed", p)
+	}
+	if p := ps[1]; p.Received.N != 2 || p.Received.P50 != 100 || p.Received.Max != 300 || p.ViaLater != 0 || p.MissedRecv != 1 {
+		t.Errorf("publish 2: %+v; want received at 100 and 300 ms, 1 missed", p)
+	}
+	if ov.ScreensMissed != 1 || ov.Received.N != 4 || ov.Acked.N != 4 {
+		t.Errorf("overall %+v; want 4 received and acked, 1 screen missed", ov)
+	}
+	if r.rec.allAcked(1) || !func() bool { r.rec.acked(2, "v2", 1, ms(2000)); return r.rec.allAcked(1) }() {
+		t.Error("allAcked: want false until screen 2 acked publish 2, then true")
+	}
+}

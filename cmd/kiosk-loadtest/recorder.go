@@ -47,15 +47,28 @@ var counterNames = [numCounters]string{
 	"command_results_sent", "update_offers_ignored", "error_frames_received", "restarts",
 }
 
-// pubRec is one publish: when the tool sent the write, and for every screen
-// how long after that its version notice arrived and its applied ack left
-// (nanoseconds + 1; 0 = not yet).
+// pubRec is one publish: when the tool sent the write and how the write
+// went.
 type pubRec struct {
 	t0      atomic.Int64 // unix ns; 0 = not made yet
 	writeNS int64
 	err     string
-	recv    []atomic.Int64
-	ack     []atomic.Int64
+}
+
+// event is a version notice arriving at a screen (a welcome naming a
+// version counts) or an applied ack leaving it.
+type event struct {
+	version uint32 // interned, see recorder.intern
+	ack     bool
+	t       int64 // unix ns
+}
+
+// screenLog is one screen's events during the publishes.
+type screenLog struct {
+	mu     sync.Mutex
+	events []event
+	// maxAcked is the highest publish index the screen acked, -1 none.
+	maxAcked atomic.Int32
 }
 
 // recorder collects everything the report says; screens call it
@@ -64,6 +77,11 @@ type recorder struct {
 	n        int
 	counters [numCounters]atomic.Int64
 	pubs     []*pubRec
+	logs     []screenLog // only with publishes
+
+	vmu      sync.Mutex
+	vids     map[string]uint32
+	versions []string
 
 	online, synced atomic.Int64
 	firstTry       atomic.Int64 // screens whose first connection attempt ended
@@ -79,9 +97,15 @@ type recorder struct {
 }
 
 func newRecorder(n, publishes int) *recorder {
-	r := &recorder{n: n, errs: map[string]int64{}}
+	r := &recorder{n: n, errs: map[string]int64{}, vids: map[string]uint32{}}
 	for range publishes {
-		r.pubs = append(r.pubs, &pubRec{recv: make([]atomic.Int64, n), ack: make([]atomic.Int64, n)})
+		r.pubs = append(r.pubs, &pubRec{})
+	}
+	if publishes > 0 {
+		r.logs = make([]screenLog, n)
+		for i := range r.logs {
+			r.logs[i].maxAcked.Store(-1)
+		}
 	}
 	return r
 }
@@ -100,28 +124,58 @@ func (r *recorder) errorCounts() map[string]int64 {
 	return out
 }
 
-// received books the arrival at t of publish k's version notice on screen
-// idx; only the first arrival counts.
-func (r *recorder) received(k, idx int, t time.Time) { r.mark(k, idx, t, false) }
+// intern numbers versions, so 10,000 screens' logs hold 4 bytes each
+// rather than a 64-character string.
+func (r *recorder) intern(v string) uint32 {
+	r.vmu.Lock()
+	defer r.vmu.Unlock()
+	id, ok := r.vids[v]
+	if !ok {
+		id = uint32(len(r.versions))
+		r.vids[v] = id
+		r.versions = append(r.versions, v)
+	}
+	return id
+}
 
-// acked books the applied ack for publish k leaving screen idx at t.
-func (r *recorder) acked(k, idx int, t time.Time) { r.mark(k, idx, t, true) }
+// notice books version v's notice arriving at screen idx at t.
+func (r *recorder) notice(idx int, v string, t time.Time) { r.log(idx, v, false, t) }
 
-func (r *recorder) mark(k, idx int, t time.Time, ack bool) {
-	if k < 0 || k >= len(r.pubs) {
+// acked books screen idx telling the server at t that it applied v, which
+// carries publish k (-1: none of this run's).
+func (r *recorder) acked(idx int, v string, k int, t time.Time) {
+	if r.logs == nil {
 		return
 	}
-	p := r.pubs[k]
-	t0 := p.t0.Load()
-	if t0 == 0 {
+	r.log(idx, v, true, t)
+	l := &r.logs[idx]
+	for {
+		cur := l.maxAcked.Load()
+		if int32(k) <= cur || l.maxAcked.CompareAndSwap(cur, int32(k)) {
+			return
+		}
+	}
+}
+
+func (r *recorder) log(idx int, v string, ack bool, t time.Time) {
+	if r.logs == nil || v == "" {
 		return
 	}
-	d := max(t.UnixNano()-t0, 0) + 1
-	slot := &p.recv[idx]
-	if ack {
-		slot = &p.ack[idx]
+	e := event{version: r.intern(v), ack: ack, t: t.UnixNano()}
+	l := &r.logs[idx]
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+// allAcked reports whether every screen acked publish k or a later one.
+func (r *recorder) allAcked(k int) bool {
+	for i := range r.logs {
+		if r.logs[i].maxAcked.Load() < int32(k) {
+			return false
+		}
 	}
-	slot.CompareAndSwap(0, d)
+	return true
 }
 
 // setOnline and setSynced move the fleet-wide counts and time the storm.

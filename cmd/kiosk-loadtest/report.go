@@ -50,6 +50,10 @@ type PublishStats struct {
 	Acked       Dist    `json:"acked"`
 	MissedRecv  int     `json:"missed_received"`
 	MissedAcked int     `json:"missed_acked"`
+	// ViaLater counts screens whose first notice covering this publish
+	// was a later publish's version (the server coalesced the writes, or
+	// the screen was offline meanwhile).
+	ViaLater int `json:"via_later_version"`
 }
 
 // Overall pools every screen of every successful publish.
@@ -95,7 +99,7 @@ func (r *runner) report(started time.Time, phases []PhaseStats, sampleFails int,
 		rep.Counters[name] = rec.get(i)
 	}
 	if len(rec.pubs) > 0 {
-		rep.Publishes, rep.Overall = publishStats(rec)
+		rep.Publishes, rep.Overall = r.publishStats()
 	}
 	if cfg.Storm {
 		rep.Storm = r.stormStats(phases)
@@ -115,50 +119,100 @@ func (r *runner) report(started time.Time, phases []PhaseStats, sampleFails int,
 	return rep
 }
 
-func publishStats(rec *recorder) ([]PublishStats, *Overall) {
-	ov := &Overall{}
+// publishStats times every screen for every publish: received is the
+// first notice of a version that carries the publish or a later one (a
+// server that coalesces two quick writes sends only the later version,
+// and the screen then shows both), acked the first ack of such a version.
+func (r *runner) publishStats() ([]PublishStats, *Overall) {
+	rec := r.rec
+	rec.vmu.Lock()
+	kOf := make([]int, len(rec.versions))
+	for i, v := range rec.versions {
+		kOf[i] = r.manifests.publishOf(v)
+	}
+	rec.vmu.Unlock()
+	np := len(rec.pubs)
+	t0 := make([]int64, np)
+	for k, p := range rec.pubs {
+		if p.err == "" {
+			t0[k] = p.t0.Load()
+		}
+	}
+	recv := make([][]int64, np)
+	ack := make([][]int64, np)
+	out := make([]PublishStats, np)
+	recvAt := make([]int64, np)
+	ackAt := make([]int64, np)
+	missed := 0
+	for i := range rec.logs {
+		l := &rec.logs[i]
+		l.mu.Lock()
+		clear(recvAt)
+		clear(ackAt)
+		for _, e := range l.events {
+			ke := kOf[e.version]
+			for k := 0; k <= ke && k < np; k++ {
+				if t0[k] == 0 {
+					continue
+				}
+				at := recvAt
+				if e.ack {
+					at = ackAt
+				}
+				if at[k] == 0 {
+					at[k] = max(e.t-t0[k], 0) + 1
+					if !e.ack && k < ke {
+						out[k].ViaLater++
+					}
+				}
+			}
+		}
+		l.mu.Unlock()
+		screenMissed := false
+		for k := range np {
+			if t0[k] == 0 {
+				continue
+			}
+			if recvAt[k] > 0 {
+				recv[k] = append(recv[k], recvAt[k]-1)
+			} else {
+				out[k].MissedRecv++
+				screenMissed = true
+			}
+			if ackAt[k] > 0 {
+				ack[k] = append(ack[k], ackAt[k]-1)
+			} else {
+				out[k].MissedAcked++
+				screenMissed = true
+			}
+		}
+		if screenMissed {
+			missed++
+		}
+	}
+	ov := &Overall{ScreensMissed: missed}
 	var allRecv, allAck, writes []int64
-	missed := make([]bool, rec.n)
-	var out []PublishStats
+	var shown []PublishStats
 	for k, p := range rec.pubs {
 		if p.t0.Load() == 0 {
-			continue
+			continue // never made (the run was cut short)
 		}
-		ps := PublishStats{Index: k + 1, WriteMS: round(float64(p.writeNS)/1e6, 1), Error: p.err}
+		ps := out[k]
+		ps.Index, ps.WriteMS, ps.Error = k+1, round(float64(p.writeNS)/1e6, 1), p.err
 		if p.err != "" {
 			ov.Failed++
-			out = append(out, ps)
+			shown = append(shown, PublishStats{Index: ps.Index, WriteMS: ps.WriteMS, Error: ps.Error})
 			continue
 		}
 		ov.Publishes++
 		writes = append(writes, p.writeNS)
-		var recv, ack []int64
-		for i := range rec.n {
-			if d := p.recv[i].Load(); d > 0 {
-				recv = append(recv, d-1)
-			} else {
-				ps.MissedRecv++
-				missed[i] = true
-			}
-			if d := p.ack[i].Load(); d > 0 {
-				ack = append(ack, d-1)
-			} else {
-				ps.MissedAcked++
-				missed[i] = true
-			}
-		}
-		allRecv = append(allRecv, recv...)
-		allAck = append(allAck, ack...)
-		ps.Received, ps.Acked = distOf(recv), distOf(ack)
-		out = append(out, ps)
+		allRecv = append(allRecv, recv[k]...)
+		allAck = append(allAck, ack[k]...)
+		ps.Received, ps.Acked = distOf(recv[k]), distOf(ack[k])
+		shown = append(shown, ps)
 	}
 	ov.Received, ov.Acked, ov.WriteMS = distOf(allRecv), distOf(allAck), distOf(writes)
-	for _, m := range missed {
-		if m {
-			ov.ScreensMissed++
-		}
-	}
-	return out, ov
+	return shown, ov
 }
 
 func (r *runner) stormStats(phases []PhaseStats) *StormStats {
@@ -211,20 +265,20 @@ func (rep Report) writeText(w io.Writer) {
 		p("- publish = %s\n", rep.PublishWith)
 	}
 	if len(rep.Publishes) > 0 {
-		p("\nPublish → received (version notice arrived) and → acked (applied sent, after manifest and asset fetch), ms from the tool's clock:\n\n")
-		p("| publish | write | recv p50 | p90 | p99 | max | acked p50 | p90 | p99 | max | missed recv | missed ack |\n")
-		p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		p("\nPublish → received (the notice of a version carrying it, or a later one, arrived) and → acked (applied sent, after manifest and asset fetch), ms from the write being sent, by the tool's clock:\n\n")
+		p("| publish | write | recv p50 | p90 | p99 | max | acked p50 | p90 | p99 | max | missed recv | missed ack | via later version |\n")
+		p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, ps := range rep.Publishes {
 			if ps.Error != "" {
-				p("| %d | failed: %s |||||||||||\n", ps.Index, ps.Error)
+				p("| %d | failed: %s ||||||||||||\n", ps.Index, ps.Error)
 				continue
 			}
-			p("| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %d | %d |\n", ps.Index, ps.WriteMS,
+			p("| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %d | %d | %d |\n", ps.Index, ps.WriteMS,
 				ps.Received.P50, ps.Received.P90, ps.Received.P99, ps.Received.Max,
-				ps.Acked.P50, ps.Acked.P90, ps.Acked.P99, ps.Acked.Max, ps.MissedRecv, ps.MissedAcked)
+				ps.Acked.P50, ps.Acked.P90, ps.Acked.P99, ps.Acked.Max, ps.MissedRecv, ps.MissedAcked, ps.ViaLater)
 		}
 		if o := rep.Overall; o != nil {
-			p("| **all %d** | p50 %.0f | **%.0f** | %.0f | **%.0f** | %.0f | **%.0f** | %.0f | **%.0f** | %.0f | %d screens missed any | %d failed writes |\n",
+			p("| **all %d** | p50 %.0f | **%.0f** | %.0f | **%.0f** | %.0f | **%.0f** | %.0f | **%.0f** | %.0f | %d screens missed any | %d failed writes | |\n",
 				o.Publishes, o.WriteMS.P50, o.Received.P50, o.Received.P90, o.Received.P99, o.Received.Max,
 				o.Acked.P50, o.Acked.P90, o.Acked.P99, o.Acked.Max, o.ScreensMissed, o.Failed)
 		}

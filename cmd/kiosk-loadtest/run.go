@@ -273,16 +273,8 @@ func (r *runner) publishes(ctx context.Context, smp *sampler) {
 	}
 	writes.Wait()
 	last := r.rec.pubs[cfg.Publishes-1]
-	all := func() bool {
-		for i := range last.ack {
-			if last.ack[i].Load() == 0 {
-				return false
-			}
-		}
-		return true
-	}
 	if last.err == "" && last.t0.Load() != 0 {
-		waitFor(ctx, cfg.Drain, all)
+		waitFor(ctx, cfg.Drain, func() bool { return r.rec.allAcked(cfg.Publishes - 1) })
 	}
 	r.log.Info("publishes done", "publishes", cfg.Publishes, "took", time.Since(began).Round(time.Millisecond))
 }

@@ -50,9 +50,8 @@ type screen struct {
 	id             string // from the welcome
 	welcomes       int
 	online, synced bool
-	serverVersion  string               // the version the server last named
-	acked          string               // the version the server was last told is applied
-	arrivals       map[string]time.Time // version → when its notice first arrived
+	serverVersion  string // the version the server last named
+	acked          string // the version the server was last told is applied
 	wanted         string
 	inflight       string
 	inflightCancel context.CancelFunc
@@ -80,7 +79,6 @@ func newScreen(r *runner, idx int, token string) *screen {
 		appliedSig: make(chan struct{}, 1),
 		resultSig:  make(chan struct{}, 1),
 		playSig:    make(chan struct{}, 1),
-		arrivals:   map[string]time.Time{},
 		executed:   map[string]playlists.CommandResult{},
 	}
 }
@@ -199,12 +197,15 @@ func (s *screen) session(ctx context.Context) (welcomed bool, err error) {
 	}
 	s.mu.Unlock()
 	if appliedInfo != nil && applied != "" {
-		rec.acked(appliedInfo.publish, s.idx, now)
+		rec.acked(s.idx, applied, appliedInfo.publish, now)
 	}
 	s.setOnline(true)
 	s.firstDone()
-	if w.Version != "" && w.Version != applied {
-		s.want(w.Version, now)
+	if w.Version != "" {
+		rec.notice(s.idx, w.Version, now)
+		if w.Version != applied {
+			s.want(w.Version)
+		}
 	}
 	poke(s.playSig) // back online: the play backlog goes up soon
 
@@ -353,11 +354,12 @@ func (s *screen) dispatch(ctx context.Context, env playlists.Envelope) {
 			return
 		}
 		rec.count(cVersions)
+		rec.notice(s.idx, n.Version, now)
 		s.mu.Lock()
 		s.serverVersion = n.Version
 		s.mu.Unlock()
 		s.updateSynced()
-		s.want(n.Version, now)
+		s.want(n.Version)
 	case playlists.MsgTime:
 		var ts playlists.TimeSync
 		if env.DecodeData(&ts) != nil || ts.Server == 0 {
@@ -389,14 +391,8 @@ func (s *screen) dispatch(ctx context.Context, env playlists.Envelope) {
 
 // want records v as the version to run; a download of another version is
 // cancelled so the newest wins (the player's rule).
-func (s *screen) want(v string, arrived time.Time) {
+func (s *screen) want(v string) {
 	s.mu.Lock()
-	if _, ok := s.arrivals[v]; !ok {
-		if len(s.arrivals) >= 16 {
-			clear(s.arrivals) // versions long superseded
-		}
-		s.arrivals[v] = arrived
-	}
 	s.wanted = v
 	if s.inflight != "" && s.inflight != v && s.inflightCancel != nil {
 		s.inflightCancel()
@@ -451,7 +447,7 @@ func (s *screen) sendApplied(conn *websocket.Conn) error {
 	now := time.Now()
 	s.r.rec.count(cApplied)
 	if info != nil {
-		s.r.rec.acked(info.publish, s.idx, now)
+		s.r.rec.acked(s.idx, v, info.publish, now)
 	}
 	s.mu.Lock()
 	s.acked = v

@@ -74,8 +74,7 @@ func (s *screen) fetchLoop(ctx context.Context) {
 }
 
 // update fetches version want and, for -asset-share of screens, every
-// asset it names, then applies it. Received is booked when the manifest
-// turned out to be the announced one, at the instant its notice arrived.
+// asset it names, then applies it.
 func (s *screen) update(ctx context.Context, want string) error {
 	f, err := s.fetchManifest(ctx, false)
 	if err != nil {
@@ -93,13 +92,6 @@ func (s *screen) update(ctx context.Context, want string) error {
 	if f.info.version != want {
 		return fmt.Errorf("%w: announced %s, manifest is %s", errStale, want, f.info.version)
 	}
-	s.mu.Lock()
-	arrived, ok := s.arrivals[want]
-	s.mu.Unlock()
-	if !ok {
-		arrived = time.Now()
-	}
-	s.r.rec.received(f.info.publish, s.idx, arrived)
 	if s.r.cfg.AssetShare > 0 && randFloat() < s.r.cfg.AssetShare {
 		for _, a := range f.info.assets {
 			if err := s.fetchAsset(ctx, a); err != nil {
@@ -113,7 +105,6 @@ func (s *screen) update(ctx context.Context, want string) error {
 		s.appliedSerial = f.serial
 	}
 	s.rejected, s.syncErr, s.fetchFailures = "", "", 0
-	delete(s.arrivals, want)
 	s.plays.apply(f.info, time.Now())
 	s.mu.Unlock()
 	poke(s.appliedSig)
