@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -48,9 +49,12 @@ func errorKind(prefix string, err error) string {
 	if errors.As(err, &ke) {
 		return prefix + ke.kind
 	}
+	var ne net.Error
 	switch {
-	case errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return prefix + "timeout"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return prefix + "connection closed (EOF)"
 	case isConnRefused(err):
 		return prefix + "connection refused"
 	case isConnReset(err):

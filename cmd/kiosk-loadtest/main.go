@@ -68,7 +68,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.DurationVar(&cfg.PublishEvery, "publish-every", DefaultPublishEvery, "interval between publishes")
 	fs.DurationVar(&cfg.Drain, "drain", DefaultDrain, "after the last publish, wait at most this long for every ack")
 	fs.DurationVar(&cfg.Settle, "settle", DefaultSettle, "steady time sampled before publishes and after a storm")
-	fs.BoolVar(&cfg.Storm, "storm", false, "wait for the server to go away and come back (kill -9 and restart it), and time the return")
+	fs.BoolVar(&cfg.Storm, "storm", false, "wait for the server to go away and come back (kill -9 and restart it), and time the return; with an admin token, screens get content first")
 	fs.StringVar(&cfg.ReadyFile, "ready-file", "", "write this file once every screen is synced")
 	fs.Float64Var(&cfg.AssetShare, "asset-share", DefaultAssetShare, "share of screens (0..1) that download the assets of each new version")
 	fs.IntVar(&cfg.AssetBytes, "asset-bytes", DefaultAssetBytes, "size of the image the publish setup uploads")

@@ -237,8 +237,11 @@ func (r *runner) stormStats(phases []PhaseStats) *StormStats {
 		case phaseSteady:
 			st.SteadyRSSMB = p.RSSMedMB
 		case phaseStorm:
-			st.StormPeakMB = max(p.HWMMB, p.RSSPeakMB)
+			st.StormPeakMB = max(st.StormPeakMB, p.HWMMB, p.RSSPeakMB)
 		case phaseAfterStorm:
+			// The new process's peak counts until it settled: the
+			// backlog the outage left (plays) lands after the screens.
+			st.StormPeakMB = max(st.StormPeakMB, p.HWMMB, p.RSSPeakMB)
 			st.AfterRSSMB = p.RSSMedMB
 		}
 	}
@@ -288,7 +291,7 @@ func (rep Report) writeText(w io.Writer) {
 		if !s.Happened {
 			p("- no outage happened before the tool stopped\n")
 		} else {
-			p("| first back | all back | all acked current version | dial failures | not back | not synced | steady RSS | storm peak RSS | after RSS | peak / steady |\n")
+			p("| first back | all back | all acked current version | dial failures | not back | not synced | steady RSS before | peak RSS, restart → settled | settled RSS | peak / steady |\n")
 			p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 			p("| %.2f s | %.2f s | %.2f s | %d | %d | %d | %.0f MB | %.0f MB | %.0f MB | %.2f× |\n",
 				s.FirstBackS, s.AllBackS, s.AllSyncedS, s.DialFailures, s.ScreensNotBack, s.ScreensNotSynced,

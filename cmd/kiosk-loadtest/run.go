@@ -158,7 +158,9 @@ func run(ctx context.Context, cfg Config, log *slog.Logger, out io.Writer) error
 	stopStatus := r.statusLoop(ctx)
 	defer stopStatus()
 
-	if cfg.Publishes > 0 {
+	// Publishes need their notice; a storm is more honest with content on
+	// the screens too (plays pile up during the outage).
+	if cfg.Publishes > 0 || (cfg.Storm && cfg.AdminToken != "") {
 		if err := r.setupContent(ctx); err != nil {
 			close(stopSampling)
 			return err
