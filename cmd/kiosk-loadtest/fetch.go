@@ -236,6 +236,7 @@ func (s *screen) verifySignature(resp *http.Response, sig playlists.ManifestSign
 	if err := playlists.VerifyManifestSignature(pubs, screenID, sig, body); err != nil {
 		return kinded("signature refused", "%v", err)
 	}
+	s.r.rec.count(cSignatures)
 	for _, pub := range pubs {
 		if playlists.KeyID(pub) == sig.KeyID {
 			s.mu.Lock()

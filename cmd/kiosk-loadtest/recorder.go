@@ -20,6 +20,7 @@ const (
 	cVersions // version and resync notices received
 	cManifests
 	cManifest304
+	cSignatures // manifest signatures verified (-verify-signatures)
 	cAssets
 	cAssetBytes
 	cApplied // applied frames sent
@@ -41,7 +42,7 @@ const (
 
 var counterNames = [numCounters]string{
 	"dials", "dial_failures", "welcomes", "reconnects", "disconnects", "version_notices",
-	"manifests_fetched", "manifests_not_modified", "assets_fetched", "asset_bytes", "applied_sent",
+	"manifests_fetched", "manifests_not_modified", "signatures_verified", "assets_fetched", "asset_bytes", "applied_sent",
 	"heartbeats_sent", "pings_sent", "time_probes_sent", "time_answers", "plays_posted",
 	"play_batches_posted", "play_batches_duplicate", "plays_dropped", "commands_received",
 	"command_results_sent", "update_offers_ignored", "error_frames_received", "restarts",

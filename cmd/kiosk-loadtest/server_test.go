@@ -161,6 +161,7 @@ func TestPublishesReachEveryScreen(t *testing.T) {
 	cfg := testConfig(t, s, n)
 	cfg.Publishes, cfg.PublishEvery, cfg.AssetShare = publishes, 700*time.Millisecond, 1
 	cfg.Settle = 3 * time.Second // the restarted screen is back before the first publish
+	cfg.VerifySignatures = true  // every manifest's signature checked as the player does
 	var screens []struct{ ID string }
 	var cmdIDs []string
 	cfg.OnSynced = func() {
@@ -188,6 +189,7 @@ func TestPublishesReachEveryScreen(t *testing.T) {
 	for name, atLeast := range map[string]int64{
 		"welcomes":             n,
 		"manifests_fetched":    n * (publishes + 1), // the first sync and every publish
+		"signatures_verified":  n * (publishes + 1),
 		"assets_fetched":       n * (publishes + 1), // -asset-share 1: every screen, every version
 		"applied_sent":         n * (publishes + 1),
 		"heartbeats_sent":      n * 2, // one on connect, one after each applied
