@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"kiosk/playlists"
 )
 
@@ -53,8 +55,8 @@ func errorKind(prefix string, err error) string {
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return prefix + "timeout"
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return prefix + "connection closed (EOF)"
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, websocket.ErrCloseSent):
+		return prefix + "connection closed"
 	case isConnRefused(err):
 		return prefix + "connection refused"
 	case isConnReset(err):

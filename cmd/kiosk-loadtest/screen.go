@@ -104,6 +104,9 @@ func (s *screen) run(ctx context.Context, firstDone func()) {
 		if ctx.Err() != nil {
 			return
 		}
+		if welcomed && !errors.Is(err, errRestart) {
+			s.r.rec.count(cDisconnects) // read or write failed: the server went away
+		}
 		// The player's rule: a connection that outlived the longest
 		// backoff means the server is not flapping; start again from the
 		// shortest wait.
@@ -243,7 +246,6 @@ func (s *screen) session(ctx context.Context) (welcomed bool, err error) {
 			if ctx.Err() != nil {
 				return true, nil
 			}
-			rec.count(cDisconnects)
 			return true, fmt.Errorf("connection lost: %w", err)
 		case env := <-frames:
 			s.dispatch(ctx, env)

@@ -187,17 +187,19 @@ func TestPublishesReachEveryScreen(t *testing.T) {
 	}
 	c := rep.Counters
 	for name, atLeast := range map[string]int64{
-		"welcomes":             n,
-		"manifests_fetched":    n * (publishes + 1), // the first sync and every publish
-		"signatures_verified":  n * (publishes + 1),
-		"assets_fetched":       n * (publishes + 1), // -asset-share 1: every screen, every version
-		"applied_sent":         n * (publishes + 1),
+		"welcomes": n,
+		// The first sync and at least one publish's version: a slow
+		// server may coalesce quick writes into fewer versions.
+		"manifests_fetched":    n * 2,
+		"signatures_verified":  n * 2,
+		"assets_fetched":       n * 2, // -asset-share 1: every screen, every version
+		"applied_sent":         n * 2,
 		"heartbeats_sent":      n * 2, // one on connect, one after each applied
 		"time_probes_sent":     n,
 		"time_answers":         n,
 		"play_batches_posted":  n, // 10 s items over a run of several seconds
 		"plays_posted":         n,
-		"version_notices":      n * publishes,
+		"version_notices":      n,
 		"commands_received":    3,
 		"command_results_sent": 3,
 	} {
@@ -254,8 +256,10 @@ func TestStormEveryScreenComesBack(t *testing.T) {
 		t.Errorf("reconnects %d, disconnects %d; want at least %d each", rep.Counters["reconnects"], rep.Counters["disconnects"], n)
 	}
 	for kind := range rep.Errors {
-		if !strings.HasPrefix(kind, "dial: ") && !strings.HasPrefix(kind, "plays: ") && !strings.HasPrefix(kind, "fetch: ") {
-			t.Errorf("error %q (%d) during a restart; want only failed dials, uploads and fetches while the server was away", kind, rep.Errors[kind])
+		ok := strings.HasPrefix(kind, "dial: ") || strings.HasPrefix(kind, "plays: ") || strings.HasPrefix(kind, "fetch: ") ||
+			kind == "write: connection closed" || kind == "write: connection reset"
+		if !ok {
+			t.Errorf("error %q (%d) during a restart; want only failed dials, writes, uploads and fetches while the server was away", kind, rep.Errors[kind])
 		}
 	}
 }
