@@ -73,7 +73,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.Float64Var(&cfg.AssetShare, "asset-share", DefaultAssetShare, "share of screens (0..1) that download the assets of each new version")
 	fs.IntVar(&cfg.AssetBytes, "asset-bytes", DefaultAssetBytes, "size of the image the publish setup uploads")
 	fs.IntVar(&cfg.ItemS, "item-seconds", 10, "how long the publish setup's notice stays on screen (one play each)")
-	fs.IntVar(&cfg.HTTPConns, "http-conns", DefaultHTTPConns, "HTTP keep-alive connections shared by all screens (manifests, assets, plays)")
+	fs.IntVar(&cfg.HTTPConns, "http-conns", DefaultHTTPConns, "HTTP keep-alive connections shared by all screens for manifests, assets and plays (a real fleet holds one per screen; this bound keeps the tool and the server under 20,000 open files)")
 	fs.DurationVar(&cfg.Heartbeat, "heartbeat", DefaultHeartbeat, "heartbeat period (the player's is 30s)")
 	fs.DurationVar(&cfg.PlaysEvery, "plays-every", DefaultPlaysEvery, "proof-of-play upload period (the player's is 10s)")
 	fs.DurationVar(&cfg.PingEvery, "ping-every", DefaultPingEvery, "websocket ping period (the player's is 25s)")

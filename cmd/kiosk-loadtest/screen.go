@@ -475,6 +475,7 @@ const (
 func (s *screen) sendHeartbeat(conn *websocket.Conn) error {
 	now := time.Now()
 	s.mu.Lock()
+	s.r.rec.add(cPlaysDropped, s.plays.advance(s.boot, now)) // the display moved on meanwhile
 	hb := playlists.Heartbeat{
 		AppliedVersion:   s.applied,
 		UptimeS:          int64(now.Sub(s.began) / time.Second),
