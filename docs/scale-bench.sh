@@ -28,3 +28,5 @@ echo
 LP=$!
 wait "$LP"
 LP=
+echo
+echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

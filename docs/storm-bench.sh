@@ -42,3 +42,5 @@ echo "kill -9 → new server answering /healthz: $(( ($(date +%s%N) - t0) / 1000
 echo
 wait "$LP"
 LP=
+echo
+echo "load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
