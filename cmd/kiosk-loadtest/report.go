@@ -1,0 +1,341 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Report is everything one run measured; -json writes it as is.
+type Report struct {
+	RunID       string    `json:"run_id"`
+	Server      string    `json:"server"`
+	Mode        string    `json:"mode"` // publishes, storm or hold
+	Screens     int       `json:"screens"`
+	Started     time.Time `json:"started"`
+	Seconds     float64   `json:"seconds"`
+	AssetShare  float64   `json:"asset_share"`
+	HTTPConns   int       `json:"http_conns"`
+	PublishWith string    `json:"publish_with,omitempty"`
+
+	ConnectSeconds float64 `json:"connect_seconds"`    // launch of the first screen until every first attempt ended
+	Welcomed       int64   `json:"welcomed_first_try"` // screens online after their first attempt
+	SyncedSeconds  float64 `json:"synced_seconds"`     // until every screen acked the server's version; 0 = never
+	SyncedScreens  int64   `json:"synced_screens"`
+
+	Publishes []PublishStats `json:"publishes,omitempty"`
+	Overall   *Overall       `json:"overall,omitempty"`
+	Storm     *StormStats    `json:"storm,omitempty"`
+
+	ServerPhases   []PhaseStats `json:"server_phases,omitempty"`
+	SampleFailures int          `json:"sample_failures,omitempty"` // readings that found no server process
+	RSSPerScreenKB float64      `json:"rss_per_screen_kb,omitempty"`
+	ToolCPUPercent float64      `json:"tool_cpu_percent"`
+
+	Counters map[string]int64 `json:"counters"`
+	Errors   map[string]int64 `json:"errors"`
+}
+
+// PublishStats is one publish: its write's round trip and, over screens,
+// how long after the write was sent its version notice arrived (received)
+// and the applied ack left (acked).
+type PublishStats struct {
+	Index       int     `json:"index"`
+	WriteMS     float64 `json:"write_ms"`
+	Error       string  `json:"error,omitempty"`
+	Received    Dist    `json:"received"`
+	Acked       Dist    `json:"acked"`
+	MissedRecv  int     `json:"missed_received"`
+	MissedAcked int     `json:"missed_acked"`
+	// ViaLater counts screens whose first notice covering this publish
+	// was a later publish's version (the server coalesced the writes, or
+	// the screen was offline meanwhile).
+	ViaLater int `json:"via_later_version"`
+}
+
+// Overall pools every screen of every successful publish.
+type Overall struct {
+	Publishes     int  `json:"publishes"`
+	Failed        int  `json:"failed_writes"`
+	Received      Dist `json:"received"`
+	Acked         Dist `json:"acked"`
+	WriteMS       Dist `json:"write"`
+	ScreensMissed int  `json:"screens_missed_any"` // screens that missed at least one publish's notice or ack
+}
+
+// StormStats times the return of every screen after the server went away.
+type StormStats struct {
+	Happened         bool    `json:"happened"`
+	FirstBackS       float64 `json:"first_back_s"`   // first disconnect → first welcome again
+	AllBackS         float64 `json:"all_back_s"`     // → every screen welcomed again
+	AllSyncedS       float64 `json:"all_synced_s"`   // → every screen acked the server's version
+	SteadyRSSMB      float64 `json:"steady_rss_mb"`  // median before the outage
+	StormPeakMB      float64 `json:"storm_peak_mb"`  // the new process's peak (VmHWM) until all synced
+	AfterRSSMB       float64 `json:"after_rss_mb"`   // median once settled again
+	PeakVsSteady     float64 `json:"peak_vs_steady"` // goal ≤ 1.5
+	DialFailures     int64   `json:"dial_failures"`
+	ScreensNotBack   int64   `json:"screens_not_back"`
+	ScreensNotSynced int64   `json:"screens_not_synced"`
+}
+
+func (r *runner) report(started time.Time, phases []PhaseStats, sampleFails int, toolCPU float64) Report {
+	cfg := r.cfg
+	rec := r.rec
+	rep := Report{
+		RunID: r.runID, Server: r.base, Mode: r.mode(), Screens: rec.n, Started: started.UTC(),
+		Seconds: round(time.Since(started).Seconds(), 1), AssetShare: cfg.AssetShare, HTTPConns: cfg.HTTPConns,
+		ConnectSeconds: round(r.connectTook.Seconds(), 2), Welcomed: r.welcomedFirst,
+		SyncedSeconds: round(r.syncTook.Seconds(), 2), SyncedScreens: r.syncedAtStart,
+		ServerPhases: phases, SampleFailures: sampleFails, ToolCPUPercent: toolCPU,
+		Counters: map[string]int64{}, Errors: rec.errorCounts(),
+	}
+	if cfg.Publishes > 0 {
+		rep.PublishWith = "PUT /api/v1/items/{id}: the title of a notice on a playlist scheduled for all screens"
+	}
+	for i, name := range counterNames {
+		rep.Counters[name] = rec.get(i)
+	}
+	if len(rec.pubs) > 0 {
+		rep.Publishes, rep.Overall = r.publishStats()
+	}
+	if cfg.Storm {
+		rep.Storm = r.stormStats(phases)
+	}
+	var idle, steady *PhaseStats
+	for i := range phases {
+		switch phases[i].Phase {
+		case phaseIdle:
+			idle = &phases[i]
+		case phaseSteady:
+			steady = &phases[i]
+		}
+	}
+	if idle != nil && steady != nil && idle.Samples > 0 && steady.Samples > 0 && rec.n > 0 {
+		rep.RSSPerScreenKB = round((steady.RSSMedMB-idle.RSSMedMB)*1024/float64(rec.n), 1)
+	}
+	return rep
+}
+
+// publishStats times every screen for every publish: received is the
+// first notice of a version that carries the publish or a later one (a
+// server that coalesces two quick writes sends only the later version,
+// and the screen then shows both), acked the first ack of such a version.
+func (r *runner) publishStats() ([]PublishStats, *Overall) {
+	rec := r.rec
+	rec.vmu.Lock()
+	kOf := make([]int, len(rec.versions))
+	for i, v := range rec.versions {
+		kOf[i] = r.manifests.publishOf(v)
+	}
+	rec.vmu.Unlock()
+	np := len(rec.pubs)
+	t0 := make([]int64, np)
+	for k, p := range rec.pubs {
+		if p.err == "" {
+			t0[k] = p.t0.Load()
+		}
+	}
+	recv := make([][]int64, np)
+	ack := make([][]int64, np)
+	out := make([]PublishStats, np)
+	recvAt := make([]int64, np)
+	ackAt := make([]int64, np)
+	missed := 0
+	for i := range rec.logs {
+		l := &rec.logs[i]
+		l.mu.Lock()
+		clear(recvAt)
+		clear(ackAt)
+		for _, e := range l.events {
+			ke := kOf[e.version]
+			for k := 0; k <= ke && k < np; k++ {
+				if t0[k] == 0 {
+					continue
+				}
+				at := recvAt
+				if e.ack {
+					at = ackAt
+				}
+				if at[k] == 0 {
+					at[k] = max(e.t-t0[k], 0) + 1
+					if !e.ack && k < ke {
+						out[k].ViaLater++
+					}
+				}
+			}
+		}
+		l.mu.Unlock()
+		screenMissed := false
+		for k := range np {
+			if t0[k] == 0 {
+				continue
+			}
+			if recvAt[k] > 0 {
+				recv[k] = append(recv[k], recvAt[k]-1)
+			} else {
+				out[k].MissedRecv++
+				screenMissed = true
+			}
+			if ackAt[k] > 0 {
+				ack[k] = append(ack[k], ackAt[k]-1)
+			} else {
+				out[k].MissedAcked++
+				screenMissed = true
+			}
+		}
+		if screenMissed {
+			missed++
+		}
+	}
+	ov := &Overall{ScreensMissed: missed}
+	var allRecv, allAck, writes []int64
+	var shown []PublishStats
+	for k, p := range rec.pubs {
+		if p.t0.Load() == 0 {
+			continue // never made (the run was cut short)
+		}
+		ps := out[k]
+		ps.Index, ps.WriteMS, ps.Error = k+1, round(float64(p.writeNS)/1e6, 1), p.err
+		if p.err != "" {
+			ov.Failed++
+			shown = append(shown, PublishStats{Index: ps.Index, WriteMS: ps.WriteMS, Error: ps.Error})
+			continue
+		}
+		ov.Publishes++
+		writes = append(writes, p.writeNS)
+		allRecv = append(allRecv, recv[k]...)
+		allAck = append(allAck, ack[k]...)
+		ps.Received, ps.Acked = distOf(recv[k]), distOf(ack[k])
+		shown = append(shown, ps)
+	}
+	ov.Received, ov.Acked, ov.WriteMS = distOf(allRecv), distOf(allAck), distOf(writes)
+	return shown, ov
+}
+
+func (r *runner) stormStats(phases []PhaseStats) *StormStats {
+	rec := r.rec
+	st := &StormStats{}
+	start := rec.stormStart.Load()
+	if start == 0 {
+		return st
+	}
+	st.Happened = true
+	since := func(t int64) float64 {
+		if t == 0 {
+			return 0
+		}
+		return round(float64(t-start)/1e9, 2)
+	}
+	st.FirstBackS, st.AllBackS, st.AllSyncedS = since(rec.firstBack.Load()), since(rec.allBack.Load()), since(rec.allSync.Load())
+	st.DialFailures = r.stormDialFailures
+	st.ScreensNotBack, st.ScreensNotSynced = r.stormNotBack, r.stormNotSynced
+	for _, p := range phases {
+		switch p.Phase {
+		case phaseSteady:
+			st.SteadyRSSMB = p.RSSMedMB
+		case phaseStorm:
+			st.StormPeakMB = max(st.StormPeakMB, p.HWMMB, p.RSSPeakMB)
+		case phaseAfterStorm:
+			// The new process's peak counts until it settled: the
+			// backlog the outage left (plays) lands after the screens.
+			st.StormPeakMB = max(st.StormPeakMB, p.HWMMB, p.RSSPeakMB)
+			st.AfterRSSMB = p.RSSMedMB
+		}
+	}
+	if st.SteadyRSSMB > 0 {
+		st.PeakVsSteady = round(st.StormPeakMB/st.SteadyRSSMB, 2)
+	}
+	return st
+}
+
+// writeText renders the report as Markdown, ready for docs/BENCHMARKS.md.
+func (rep Report) writeText(w io.Writer) {
+	p := func(format string, args ...any) { fmt.Fprintf(w, format, args...) }
+	p("kiosk-loadtest run %s: %d screens against %s, mode %s, %s UTC, %.0f s\n\n",
+		rep.RunID, rep.Screens, rep.Server, rep.Mode, rep.Started.Format("2006-01-02 15:04"), rep.Seconds)
+	p("- connect: %d of %d screens welcomed on the first attempt, all attempts done in %.1f s\n", rep.Welcomed, rep.Screens, rep.ConnectSeconds)
+	if rep.SyncedSeconds > 0 {
+		p("- initial sync: every screen acked the server's version after %.1f s\n", rep.SyncedSeconds)
+	} else {
+		p("- initial sync: only %d of %d screens synced before the tool moved on\n", rep.SyncedScreens, rep.Screens)
+	}
+	p("- each screen: hello, heartbeat every 30 s, plays every 10 s, manifest on every notice, assets for %.0f %% of screens per version; HTTP over %d shared keep-alive connections\n",
+		rep.AssetShare*100, rep.HTTPConns)
+	if rep.PublishWith != "" {
+		p("- publish = %s\n", rep.PublishWith)
+	}
+	if len(rep.Publishes) > 0 {
+		p("\nPublish → received (the notice of a version carrying it, or a later one, arrived) and → acked (applied sent, after manifest and asset fetch), ms from the write being sent, by the tool's clock:\n\n")
+		p("| publish | write | recv p50 | p90 | p99 | max | acked p50 | p90 | p99 | max | missed recv | missed ack | via later version |\n")
+		p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, ps := range rep.Publishes {
+			if ps.Error != "" {
+				p("| %d | failed: %s ||||||||||||\n", ps.Index, ps.Error)
+				continue
+			}
+			p("| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %d | %d | %d |\n", ps.Index, ps.WriteMS,
+				ps.Received.P50, ps.Received.P90, ps.Received.P99, ps.Received.Max,
+				ps.Acked.P50, ps.Acked.P90, ps.Acked.P99, ps.Acked.Max, ps.MissedRecv, ps.MissedAcked, ps.ViaLater)
+		}
+		if o := rep.Overall; o != nil {
+			p("| **all %d** | p50 %.0f | **%.0f** | %.0f | **%.0f** | %.0f | **%.0f** | %.0f | **%.0f** | %.0f | %d screens missed any | %d failed writes | |\n",
+				o.Publishes, o.WriteMS.P50, o.Received.P50, o.Received.P90, o.Received.P99, o.Received.Max,
+				o.Acked.P50, o.Acked.P90, o.Acked.P99, o.Acked.Max, o.ScreensMissed, o.Failed)
+		}
+	}
+	if s := rep.Storm; s != nil {
+		p("\nReconnect storm (times from the first disconnect):\n\n")
+		if !s.Happened {
+			p("- no outage happened before the tool stopped\n")
+		} else {
+			p("| first back | all back | all acked current version | dial failures | not back | not synced | steady RSS before | peak RSS, restart → settled | settled RSS | peak / steady |\n")
+			p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+			p("| %.2f s | %.2f s | %.2f s | %d | %d | %d | %.0f MB | %.0f MB | %.0f MB | %.2f× |\n",
+				s.FirstBackS, s.AllBackS, s.AllSyncedS, s.DialFailures, s.ScreensNotBack, s.ScreensNotSynced,
+				s.SteadyRSSMB, s.StormPeakMB, s.AfterRSSMB, s.PeakVsSteady)
+		}
+	}
+	if len(rep.ServerPhases) > 0 {
+		p("\nServer process (/proc, sampled every %s; CPU 200 %% = both cores):\n\n", sampleEvery)
+		p("| phase | seconds | RSS median | RSS peak | VmHWM | CPU |\n|---|---:|---:|---:|---:|---:|\n")
+		for _, ph := range rep.ServerPhases {
+			restarts := ""
+			if ph.Restarts > 0 {
+				restarts = fmt.Sprintf(" (restarted %d×)", ph.Restarts)
+			}
+			p("| %s%s | %.1f | %.1f MB | %.1f MB | %.1f MB | %.0f %% |\n", ph.Phase, restarts, ph.Seconds, ph.RSSMedMB, ph.RSSPeakMB, ph.HWMMB, ph.CPUPercent)
+		}
+		if rep.RSSPerScreenKB > 0 {
+			p("\nRSS per connected screen (steady median − before connecting, over screens): %.1f KB\n", rep.RSSPerScreenKB)
+		}
+	}
+	p("\nLoad tool's own CPU: %.0f %%\n", rep.ToolCPUPercent)
+	p("\nCounters: %s\n", joinCounts(rep.Counters))
+	if len(rep.Errors) == 0 {
+		p("Errors: none\n")
+	} else {
+		p("Errors: %s\n", joinCounts(rep.Errors))
+	}
+}
+
+func joinCounts(m map[string]int64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s %d", k, m[k]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (rep Report) writeJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
+}
