@@ -11,8 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"kiosk/playlists"
 	"kiosk/server/internal/devices"
+	"kiosk/server/internal/publish"
 	"kiosk/server/internal/store"
 )
 
@@ -32,7 +35,7 @@ func (c *fleetClock) add(d time.Duration) {
 // recountFleet is GET /fleet counted the slow way, from every screen
 // record and every screen's health: what fleetCounts answered before the
 // registry kept counts, and what its counts must always agree with.
-func recountFleet(t *testing.T, h *handler, p *principal) fleetView {
+func recountFleet(t testing.TB, h *handler, p *principal) fleetView {
 	t.Helper()
 	scrs, err := h.store.ListScreens()
 	if err != nil {
@@ -196,4 +199,90 @@ func TestFleetCountsMatchRecount(t *testing.T) {
 			t.Errorf("no screen was ever %s during the walk", s)
 		}
 	}
+}
+
+// BenchmarkFleetCounts: one op is GET /fleet's counts for 10,000 screens
+// in 110 groups two deep, half of them connected, for an unscoped
+// principal and for one limited to a tenth of the groups. "recount" is
+// the same answer counted from every screen record, as before the
+// registry kept counts. Run with
+//
+//	go test -run '^$' -bench FleetCounts -benchtime 2s ./server/internal/api/
+func BenchmarkFleetCounts(b *testing.B) {
+	v := benchEnv(b)
+	scope := map[string]bool{}
+	var groups []string
+	for i := range 10 {
+		parent := fmt.Sprintf("street%d", i)
+		if _, err := v.st.CreateGroup(playlists.Group{ID: parent, Name: parent}); err != nil {
+			b.Fatal(err)
+		}
+		for j := range 10 {
+			id := fmt.Sprintf("c%d-%d", i, j)
+			if _, err := v.st.CreateGroup(playlists.Group{ID: id, Name: id, Parent: parent}); err != nil {
+				b.Fatal(err)
+			}
+			groups = append(groups, id)
+			if i == 0 {
+				scope[parent], scope[id] = true, true
+			}
+		}
+	}
+	var ids []string
+	for len(ids) < 10_000 {
+		batch := make([]store.Screen, 1000)
+		for i := range batch {
+			batch[i] = store.Screen{Name: "s", Group: groups[(len(ids)+i)%len(groups)]}
+		}
+		created, tokens, err := v.st.CreateScreens(batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, s := range created {
+			v.devs.SetToken(s.ID, tokens[i])
+			ids = append(ids, s.ID)
+		}
+	}
+	for _, id := range ids[:5000] {
+		if _, err := v.devs.Hello(id, playlists.Hello{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		p    *principal
+	}{{"everyone", nil}, {"scoped", &principal{Scope: scope}}} {
+		b.Run("kept/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := v.h.fleetCounts(c.p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run("recount/"+c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				recountFleet(b, v.h, c.p)
+			}
+		})
+	}
+}
+
+// benchEnv is newEnv for a benchmark: the API over a fresh store.
+func benchEnv(b *testing.B) *env {
+	now := func() time.Time { return testNow }
+	st, err := store.Open(b.TempDir(), now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	pub := publish.New(publish.Options{Store: st, Now: now})
+	devs, err := devices.New(devices.Options{Store: st, Version: pub.Version, Now: now, OfflineAfter: time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, e := build(Options{Store: st, Devices: devs, Publisher: pub, Hub: &fakeHub{}, AdminToken: adminToken,
+		MaxUploadBytes: 4096, Now: now, Metrics: prometheus.NewRegistry()})
+	return &env{e: e, h: h, st: st, pub: pub, devs: devs}
 }
