@@ -64,7 +64,7 @@ type Options struct {
 	Thresholds       Thresholds    // OfflineAfter is filled from the field above
 	EvalEvery        time.Duration // re-derive every state this often; default DefaultEvalEvery
 	HistoryRetention time.Duration // default store.DefaultHistoryRetention
-	// OnTransition hears every state change, outside the registry's lock,
+	// OnTransition hears every state change, outside the screen's lock,
 	// on the goroutine of whatever caused it (often a hub read pump): it
 	// must not block.
 	OnTransition func(store.Transition)
