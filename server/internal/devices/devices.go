@@ -224,14 +224,19 @@ func (r *Registry) SetToken(screenID, token string) {
 		}
 	}
 	s.mu.Lock()
-	old := s.tokenHash
-	s.tokenHash = h
-	r.feed.touchLocked(s) // a new screen, or one paired again
-	s.mu.Unlock()
-	if old != "" && old != h {
+	if s.gone {
+		s.mu.Unlock()
+		return // deleted meanwhile: its token must not authenticate
+	}
+	// The token map changes under the screen's lock, so a Forget after
+	// this sees the new token and removes it.
+	if old := s.tokenHash; old != "" && old != h {
 		r.tokens.CompareAndDelete(old, screenID)
 	}
+	s.tokenHash = h
 	r.tokens.Store(h, screenID)
+	r.feed.touchLocked(s) // a new screen, or one paired again
+	s.mu.Unlock()
 	r.feed.wakeWatchers()
 }
 
@@ -264,12 +269,11 @@ func (r *Registry) Forget(screenID string) {
 	s.mu.Lock()
 	s.gone = true
 	r.tally.add(s.group, s.counted, -1)
-	tok := s.tokenHash
+	if s.tokenHash != "" {
+		r.tokens.CompareAndDelete(s.tokenHash, screenID)
+	}
 	r.feed.touchGone(s)
 	s.mu.Unlock()
-	if tok != "" {
-		r.tokens.CompareAndDelete(tok, screenID)
-	}
 	r.feed.wakeWatchers()
 }
 
