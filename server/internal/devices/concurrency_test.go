@@ -112,3 +112,74 @@ func TestConcurrentFrames(t *testing.T) {
 		}
 	}
 }
+
+// TestChangeFeedLosesNothing: while writers change screens, a watcher
+// that keeps asking what changed hears of every screen's last change (it
+// is reported by a call that brought the watcher past it), and no call
+// names a screen twice.
+func TestChangeFeedLosesNothing(t *testing.T) {
+	const screens, writers, rounds = 64, 8, 300
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	r, _, ids := fleetOf(t, screens, clk)
+
+	done := make(chan struct{})
+	reported := map[string]uint64{} // id → the highest seq a call that named it reached
+	var watcher sync.WaitGroup
+	watcher.Add(1)
+	go func() {
+		defer watcher.Done()
+		var seq uint64
+		ask := func() {
+			var got []string
+			got, seq = r.ChangedSince(seq)
+			seen := map[string]bool{}
+			for _, id := range got {
+				if seen[id] {
+					t.Errorf("%s named twice in one answer", id)
+				}
+				seen[id] = true
+				reported[id] = seq
+			}
+		}
+		for {
+			wake, _ := r.Changes()
+			ask()
+			select {
+			case <-wake:
+			case <-done:
+				ask()
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range rounds {
+				id := ids[(w*rounds+i)%len(ids)]
+				switch i % 3 {
+				case 0:
+					r.Heartbeat(id, playlists.Heartbeat{UptimeS: int64(i)})
+				case 1:
+					r.Applied(id, playlists.Applied{Version: "v"})
+				default:
+					r.Touch(id)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(done)
+	watcher.Wait()
+	for _, id := range ids {
+		last := r.get(id).changed.Load()
+		if last == 0 {
+			continue
+		}
+		if reported[id] < last {
+			t.Errorf("%s last changed at %d, reported only up to %d", id, last, reported[id])
+		}
+	}
+}
