@@ -130,14 +130,6 @@ func (h *handler) screenHistory(c echo.Context) error {
 // stateCounts is a count per state with every state present.
 type stateCounts map[devices.State]int
 
-func newStateCounts() stateCounts {
-	m := stateCounts{}
-	for _, s := range devices.States {
-		m[s] = 0
-	}
-	return m
-}
-
 type groupCounts struct {
 	Group string      `json:"group"`
 	Name  string      `json:"name"`
@@ -162,39 +154,37 @@ func (h *handler) fleet(c echo.Context) error {
 }
 
 // fleetCounts counts the screens p may see by state, overall and per
-// group (GET /fleet, and every event of GET /fleet/events).
+// group (GET /fleet, and every event of GET /fleet/events). The registry
+// keeps the counts per group a screen is directly in, moved as screens
+// change state, are created, moved and deleted; this adds them up along
+// the group tree, so the answer costs the number of groups, not screens.
 func (h *handler) fleetCounts(p *principal) (fleetView, error) {
-	scrs, err := h.store.ListScreens()
-	if err != nil {
-		return fleetView{}, err
-	}
 	groups, err := h.store.ListGroups()
 	if err != nil {
 		return fleetView{}, err
 	}
+	direct := h.devices.GroupCounts()
 	if p.scoped() {
-		scrs = inScope(p, scrs, func(s store.Screen) string { return s.Group })
 		groups = slices.DeleteFunc(groups, func(g playlists.Group) bool { return !p.seesGroup(g.ID) })
 	}
-	subtrees := groupSubtrees(groups)
-	v := fleetView{State: newStateCounts(), Ungrouped: newStateCounts(), Groups: make([]groupCounts, len(groups))}
-	for i, g := range groups {
-		v.Groups[i] = groupCounts{Group: g.ID, Name: g.Name, State: newStateCounts()}
-	}
-	for _, s := range scrs {
-		st := h.devices.Health(s.ID).State
-		v.Total++
-		v.State[st]++
-		if s.Group == "" {
-			v.Ungrouped[st]++
+	var total, ungrouped devices.Tally
+	for g, t := range direct {
+		if !p.seesScreen(g) {
 			continue
 		}
-		for i, g := range groups {
-			if subtrees[g.ID][s.Group] {
-				v.Groups[i].Total++
-				v.Groups[i].State[st]++
-			}
+		total.Add(t)
+		if g == "" {
+			ungrouped.Add(t)
 		}
+	}
+	subtrees := groupSubtrees(groups)
+	v := fleetView{Total: total.Total(), State: total.Map(), Ungrouped: ungrouped.Map(), Groups: make([]groupCounts, len(groups))}
+	for i, g := range groups {
+		var t devices.Tally
+		for member := range subtrees[g.ID] {
+			t.Add(direct[member])
+		}
+		v.Groups[i] = groupCounts{Group: g.ID, Name: g.Name, Total: t.Total(), State: t.Map()}
 	}
 	sort.Slice(v.Groups, func(i, j int) bool { return v.Groups[i].Group < v.Groups[j].Group })
 	return v, nil

@@ -155,7 +155,9 @@ func (h *handler) updateScreen(c echo.Context) error {
 		return err
 	}
 	h.changed()
-	h.devices.Touch(scr.ID) // the live fleet shows the new name and group
+	// The fleet counts follow a move; the live fleet shows the new name
+	// and group.
+	h.devices.Place(scr.ID, scr.Group)
 	if req.DefaultPlaylist == cur.DefaultPlaylist {
 		return c.JSON(http.StatusOK, h.view(scr))
 	}

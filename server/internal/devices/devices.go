@@ -3,15 +3,20 @@
 // heartbeat, disconnect) and keeps each screen's reported status in memory,
 // saving it to the store in batches so that 10,000 heartbeats never become
 // 10,000 synchronous disk writes.
+//
+// Each screen has its own lock (screen, below): a hub read pump handling
+// one screen's frame never waits for another screen's, and readers (the
+// API) hold a screen's lock only to copy its status. Counts by state
+// (tally.go) move on state changes, so the fleet summary never walks the
+// fleet.
 package devices
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +24,7 @@ import (
 	"kiosk/playlists"
 	"kiosk/server/internal/hub"
 	"kiosk/server/internal/store"
+	"kiosk/server/internal/textclip"
 )
 
 // DefaultFlushEvery is how often dirty statuses are saved.
@@ -37,6 +43,12 @@ type Options struct {
 	Logger       *slog.Logger
 	OfflineAfter time.Duration
 	FlushEvery   time.Duration
+	// LastSeenEvery: a status whose only change is a later last-seen time
+	// (and the fields that change with every heartbeat, see persist.go) is
+	// saved once its last-seen moved this far from the saved one. Default
+	// FlushEvery, so a crash loses at most about one flush interval of
+	// last-seen times; a larger value trades that for fewer writes.
+	LastSeenEvery time.Duration
 	// Commands, if set, delivers a screen's queued remote commands when it
 	// says hello (commands.go).
 	Commands *Commands
@@ -52,7 +64,7 @@ type Options struct {
 	Thresholds       Thresholds    // OfflineAfter is filled from the field above
 	EvalEvery        time.Duration // re-derive every state this often; default DefaultEvalEvery
 	HistoryRetention time.Duration // default store.DefaultHistoryRetention
-	// OnTransition hears every state change, outside the registry's lock,
+	// OnTransition hears every state change, outside the screen's lock,
 	// on the goroutine of whatever caused it (often a hub read pump): it
 	// must not block.
 	OnTransition func(store.Transition)
@@ -70,26 +82,45 @@ type Updates interface {
 type Registry struct {
 	opts Options
 
-	mu      sync.RWMutex
-	tokens  map[string]string // token hash → screen id
-	hashes  map[string]string // screen id → token hash
-	status  map[string]store.ScreenStatus
-	online  map[string]bool
-	dirty   map[string]bool
+	screens sync.Map // screen id → *screen
+	tokens  sync.Map // token hash → screen id
+
 	flushMu sync.Mutex
+	saved   atomic.Int64 // status records written, ever (tests, metrics)
+	saves   atomic.Int64 // status transactions, ever
 
-	// Health tracking (health.go), under mu.
-	health      map[string]*health
+	trMu        sync.Mutex
 	transitions []store.Transition // not yet saved to the history
-	startedAt   time.Time
-	metrics     *healthMetrics
 
-	feed changeFeed // changes.go; its lock is innermost (it never waits for mu)
+	startedAt time.Time
+	metrics   *healthMetrics
+	tally     tally      // tally.go
+	feed      changeFeed // changes.go
+}
+
+// screen is one screen's part of the registry. Everything but id and
+// changed is under mu; mu is taken before the tally's and the feed's
+// locks, never after.
+type screen struct {
+	id      string
+	changed atomic.Uint64 // feed sequence of its last change (changes.go)
+	dirty   atomic.Bool   // a persisted field changed since the last save (persist.go)
+	unsaved atomic.Bool   // anything changed since the last save
+
+	mu        sync.Mutex
+	gone      bool // forgotten: frames still in flight are dropped
+	tokenHash string
+	group     string // the group it is directly in; "" none
+	status    store.ScreenStatus
+	online    bool // the hub holds a socket for it
+	health    health
+	counted   State     // the state it is counted under in the tally
+	saved     persisted // persisted fields of the status last saved
 }
 
 var _ hub.Handler = (*Registry)(nil)
 
-// New loads tokens and saved statuses from the store.
+// New loads tokens, groups and saved statuses from the store.
 func New(opts Options) (*Registry, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -99,6 +130,9 @@ func New(opts Options) (*Registry, error) {
 	}
 	if opts.FlushEvery <= 0 {
 		opts.FlushEvery = DefaultFlushEvery
+	}
+	if opts.LastSeenEvery <= 0 {
+		opts.LastSeenEvery = opts.FlushEvery
 	}
 	if opts.Version == nil {
 		opts.Version = func(string) string { return "" }
@@ -117,25 +151,42 @@ func New(opts Options) (*Registry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load device tokens: %w", err)
 	}
+	groups, err := opts.Store.ScreenGroups()
+	if err != nil {
+		return nil, fmt.Errorf("load screen groups: %w", err)
+	}
 	status, err := opts.Store.Statuses()
 	if err != nil {
 		return nil, fmt.Errorf("load screen status: %w", err)
 	}
-	r := &Registry{
-		opts:   opts,
-		tokens: tokens,
-		hashes: make(map[string]string, len(tokens)),
-		status: status,
-		online: map[string]bool{},
-		dirty:  map[string]bool{},
-	}
-	for h, id := range tokens {
-		r.hashes[id] = h
-	}
-	if err := r.initHealth(); err != nil {
+	last, err := opts.Store.LastTransitions()
+	if err != nil {
 		return nil, fmt.Errorf("load screen history: %w", err)
 	}
+	r := &Registry{opts: opts, startedAt: opts.Now()}
+	for h, id := range tokens {
+		s := &screen{id: id, tokenHash: h, group: groups[id], status: status[id]}
+		s.saved = persistedOf(s.status)
+		if tr, ok := last[id]; ok {
+			s.health = health{state: State(tr.To), reasons: tr.Reasons, since: tr.At, resumed: true}
+		}
+		s.counted = s.health.counted()
+		r.tally.add(s.group, s.counted, 1)
+		r.screens.Store(id, s)
+		r.tokens.Store(h, id)
+	}
+	r.initMetrics()
 	return r, nil
+}
+
+// get returns screenID's entry, nil for a screen the registry does not
+// know (never created, or forgotten).
+func (r *Registry) get(screenID string) *screen {
+	v, ok := r.screens.Load(screenID)
+	if !ok {
+		return nil
+	}
+	return v.(*screen)
 }
 
 // Authenticate maps a device token to its screen.
@@ -143,42 +194,87 @@ func (r *Registry) Authenticate(token string) (string, error) {
 	if token == "" {
 		return "", fmt.Errorf("%w: missing device token", hub.ErrUnauthorized)
 	}
-	h := store.HashToken(token)
-	r.mu.RLock()
-	id, ok := r.tokens[h]
-	r.mu.RUnlock()
+	id, ok := r.tokens.Load(store.HashToken(token))
 	if !ok {
 		return "", fmt.Errorf("%w: unknown or revoked device token", hub.ErrUnauthorized)
 	}
-	return id, nil
+	return id.(string), nil
 }
 
-// SetToken makes token the only token of screenID (after create or rotate).
+// SetToken makes token the only token of screenID (after create or
+// rotate). A screen new to the registry is counted, offline, in the group
+// the store has it in.
 func (r *Registry) SetToken(screenID, token string) {
 	h := store.HashToken(token)
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if old, ok := r.hashes[screenID]; ok {
-		delete(r.tokens, old)
+	s := r.get(screenID)
+	if s == nil {
+		group := ""
+		scr, err := r.opts.Store.GetScreen(screenID)
+		switch {
+		case err == nil:
+			group = scr.Group
+		case !errors.Is(err, store.ErrNotFound):
+			r.opts.Logger.Warn("new screen's group unknown; counted without one until it moves", "screen", screenID, "error", err)
+		}
+		fresh := &screen{id: screenID, group: group, counted: StateOffline}
+		v, loaded := r.screens.LoadOrStore(screenID, fresh)
+		s = v.(*screen)
+		if !loaded {
+			r.tally.add(group, StateOffline, 1)
+		}
 	}
-	r.tokens[h] = screenID
-	r.hashes[screenID] = h
-	r.feed.touch(screenID) // a new screen, or one paired again
+	s.mu.Lock()
+	if s.gone {
+		s.mu.Unlock()
+		return // deleted meanwhile: its token must not authenticate
+	}
+	// The token map changes under the screen's lock, so a Forget after
+	// this sees the new token and removes it.
+	if old := s.tokenHash; old != "" && old != h {
+		r.tokens.CompareAndDelete(old, screenID)
+	}
+	s.tokenHash = h
+	r.tokens.Store(h, screenID)
+	r.feed.touchLocked(s) // a new screen, or one paired again
+	s.mu.Unlock()
+	r.feed.wakeWatchers()
+}
+
+// Place records that screenID is now directly in group ("" none), after
+// the store moved it, so the counts per group follow.
+func (r *Registry) Place(screenID, group string) {
+	s := r.get(screenID)
+	if s == nil {
+		r.feed.touchOther(screenID)
+		return
+	}
+	s.mu.Lock()
+	if !s.gone && s.group != group {
+		r.tally.move(s.group, s.counted, group, s.counted)
+		s.group = group
+	}
+	r.feed.touchLocked(s)
+	s.mu.Unlock()
+	r.feed.wakeWatchers()
 }
 
 // Forget drops a deleted screen's token and status.
 func (r *Registry) Forget(screenID string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if h, ok := r.hashes[screenID]; ok {
-		delete(r.tokens, h)
-		delete(r.hashes, screenID)
+	v, ok := r.screens.LoadAndDelete(screenID)
+	if !ok {
+		r.feed.touchOther(screenID)
+		return
 	}
-	delete(r.status, screenID)
-	delete(r.online, screenID)
-	delete(r.dirty, screenID)
-	delete(r.health, screenID)
-	r.feed.touch(screenID)
+	s := v.(*screen)
+	s.mu.Lock()
+	s.gone = true
+	r.tally.add(s.group, s.counted, -1)
+	if s.tokenHash != "" {
+		r.tokens.CompareAndDelete(s.tokenHash, screenID)
+	}
+	r.feed.touchGone(s)
+	s.mu.Unlock()
+	r.feed.wakeWatchers()
 }
 
 // Hello records a connecting player and tells it what to run.
@@ -191,15 +287,16 @@ func (r *Registry) Hello(screenID string, h playlists.Hello) (playlists.Welcome,
 		return playlists.Welcome{}, err
 	}
 	now := r.opts.Now()
-	r.update(screenID, func(st *store.ScreenStatus) {
-		r.setReported(screenID, false) // a new session: wait for its first heartbeat
+	r.update(screenID, true, true, func(s *screen) {
+		s.health.reported = false // a new session: wait for its first heartbeat
+		st := &s.status
 		st.LastSeen = now.UTC()
 		st.ConnectedAt = now.UTC()
 		st.PlayerVersion = clip(h.PlayerVersion)
 		if h.AppliedVersion != "" {
 			st.AppliedVersion = clip(h.AppliedVersion)
 		}
-	}, true)
+	})
 	if r.opts.Commands != nil {
 		// Sent from inside Hello, the hub parks them behind the welcome.
 		r.opts.Commands.Deliver(screenID)
@@ -218,27 +315,32 @@ func (r *Registry) Hello(screenID string, h playlists.Hello) (playlists.Welcome,
 // Applied records the version a player switched to.
 func (r *Registry) Applied(screenID string, a playlists.Applied) {
 	now := r.opts.Now().UTC()
-	r.update(screenID, func(st *store.ScreenStatus) {
-		st.LastSeen = now
-		st.AppliedVersion = clip(a.Version)
-		st.AppliedAt = now
-	}, true)
+	v := clip(a.Version)
+	r.update(screenID, true, false, func(s *screen) {
+		s.status.LastSeen = now
+		s.status.AppliedVersion = v
+		s.status.AppliedAt = now
+	})
 }
 
 // Heartbeat records a player's health report.
 func (r *Registry) Heartbeat(screenID string, hb playlists.Heartbeat) {
 	now := r.opts.Now().UTC()
 	r.metrics.heartbeats.Inc()
-	r.update(screenID, func(st *store.ScreenStatus) {
-		r.setReported(screenID, true)
+	// Clipped before taking the screen's lock.
+	item, syncErr, rejected := clip(hb.CurrentItem), clip(hb.LastSyncError), clip(hb.ManifestRejected)
+	applied, player := clip(hb.AppliedVersion), clip(hb.PlayerVersion)
+	r.update(screenID, true, false, func(s *screen) {
+		s.health.reported = true
+		st := &s.status
 		st.LastSeen = now
-		st.CurrentItem = clip(hb.CurrentItem)
+		st.CurrentItem = item
 		st.CurrentSince = hb.CurrentSince
-		if hb.AppliedVersion != "" {
-			st.AppliedVersion = clip(hb.AppliedVersion)
+		if applied != "" {
+			st.AppliedVersion = applied
 		}
-		if hb.PlayerVersion != "" {
-			st.PlayerVersion = clip(hb.PlayerVersion)
+		if player != "" {
+			st.PlayerVersion = player
 		}
 		st.UptimeS = hb.UptimeS
 		st.CacheBytes = hb.CacheBytes
@@ -246,40 +348,47 @@ func (r *Registry) Heartbeat(screenID string, hb playlists.Heartbeat) {
 		st.DiskTotalBytes = hb.DiskTotalBytes
 		st.ClockOffsetMS = hb.ClockOffsetMS
 		st.PageAlive = hb.PageAlive
-		st.LastSyncError = clip(hb.LastSyncError)
+		st.LastSyncError = syncErr
 		st.DownloadFailures = hb.DownloadFailures
-		st.ManifestRejected = clip(hb.ManifestRejected)
+		st.ManifestRejected = rejected
 		// Counts; a negative one is a broken player, not a credit.
 		st.PlaysPending = max(hb.PlaysPending, 0)
 		st.PlaysDropped = max(hb.PlaysDropped, 0)
-	}, true)
+	})
 	if r.opts.Updates != nil {
-		r.opts.Updates.Report(screenID, clip(hb.PlayerVersion), hb.Update)
+		r.opts.Updates.Report(screenID, player, hb.Update)
 	}
 }
 
 // Disconnected marks the screen offline; last_seen is kept.
 func (r *Registry) Disconnected(screenID string) {
 	now := r.opts.Now().UTC()
-	r.update(screenID, func(st *store.ScreenStatus) { st.LastSeen = now }, false)
+	r.update(screenID, false, true, func(s *screen) { s.status.LastSeen = now })
 }
 
-func (r *Registry) update(screenID string, f func(*store.ScreenStatus), online bool) {
-	// Fetched before taking mu: the publisher has its own lock.
-	published := r.opts.Published(screenID)
-	r.mu.Lock()
-	if _, ok := r.hashes[screenID]; !ok {
-		r.mu.Unlock()
-		return // deleted while connected
+// update applies f to screenID's entry under its own lock, re-derives its
+// state and marks what must be saved. session: a hello or a disconnect,
+// saved at the next flush whatever changed, so a session's start and end
+// are on disk even when the last-seen time alone would wait.
+func (r *Registry) update(screenID string, online, session bool, f func(*screen)) {
+	s := r.get(screenID)
+	if s == nil {
+		return // unknown, or deleted while connected
 	}
-	st := r.status[screenID]
-	f(&st)
-	r.status[screenID] = st
-	r.online[screenID] = online
-	r.dirty[screenID] = true
-	tr, changed := r.evaluateLocked(screenID, published, r.opts.Now())
-	r.mu.Unlock()
-	r.feed.touch(screenID)
+	// Fetched before taking the lock: the publisher has its own.
+	published := r.opts.Published(screenID)
+	s.mu.Lock()
+	if s.gone {
+		s.mu.Unlock()
+		return
+	}
+	f(s)
+	s.online = online
+	r.markLocked(s, session)
+	tr, changed := r.evaluateLocked(s, published, r.opts.Now())
+	r.feed.touchLocked(s)
+	s.mu.Unlock()
+	r.feed.wakeWatchers()
 	if changed {
 		r.notify(tr)
 	}
@@ -288,90 +397,35 @@ func (r *Registry) update(screenID string, f func(*store.ScreenStatus), online b
 // Status returns what screenID last reported and whether it counts as
 // online: connected, and heard from within OfflineAfter.
 func (r *Registry) Status(screenID string) (store.ScreenStatus, bool) {
-	r.mu.RLock()
-	st := r.status[screenID]
-	on := r.online[screenID]
-	r.mu.RUnlock()
-	if on && r.opts.OfflineAfter > 0 && r.opts.Now().Sub(st.LastSeen) > r.opts.OfflineAfter {
-		on = false
+	s := r.get(screenID)
+	if s == nil {
+		return store.ScreenStatus{}, false
 	}
-	return st, on
+	s.mu.Lock()
+	st, on := s.status, s.online
+	s.mu.Unlock()
+	return st, on && r.fresh(st)
 }
 
-// Online counts screens that are online.
+// fresh: heard from within OfflineAfter (always, without a limit).
+func (r *Registry) fresh(st store.ScreenStatus) bool {
+	return r.opts.OfflineAfter <= 0 || r.opts.Now().Sub(st.LastSeen) <= r.opts.OfflineAfter
+}
+
+// Online counts screens that are online (as Status says).
 func (r *Registry) Online() int {
-	r.mu.RLock()
-	ids := make([]string, 0, len(r.online))
-	for id, on := range r.online {
-		if on {
-			ids = append(ids, id)
-		}
-	}
-	r.mu.RUnlock()
 	n := 0
-	for _, id := range ids {
-		if _, on := r.Status(id); on {
+	r.screens.Range(func(_, v any) bool {
+		s := v.(*screen)
+		s.mu.Lock()
+		on, st := s.online, s.status
+		s.mu.Unlock()
+		if on && r.fresh(st) {
 			n++
 		}
-	}
+		return true
+	})
 	return n
 }
 
-// Flush saves every status changed since the last flush, in one
-// transaction.
-func (r *Registry) Flush() error {
-	r.flushMu.Lock()
-	defer r.flushMu.Unlock()
-	r.mu.Lock()
-	batch := make(map[string]store.ScreenStatus, len(r.dirty))
-	for id := range r.dirty {
-		batch[id] = r.status[id]
-	}
-	r.dirty = map[string]bool{}
-	r.mu.Unlock()
-	if err := r.flushHistory(); err != nil {
-		r.opts.Logger.Error("save screen history", "error", err)
-	}
-	if err := r.opts.Store.PutStatuses(batch); err != nil {
-		// Put them back so the next flush retries.
-		r.mu.Lock()
-		for id := range maps.Keys(batch) {
-			if _, ok := r.hashes[id]; ok {
-				r.dirty[id] = true
-			}
-		}
-		r.mu.Unlock()
-		return fmt.Errorf("save screen status: %w", err)
-	}
-	return nil
-}
-
-// Run flushes every FlushEvery, and re-derives health every EvalEvery,
-// until ctx ends, then flushes once more.
-func (r *Registry) Run(ctx context.Context) {
-	healthDone := make(chan struct{})
-	go func() { defer close(healthDone); r.runHealth(ctx) }()
-	defer func() { <-healthDone }()
-	t := time.NewTicker(r.opts.FlushEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			if err := r.Flush(); err != nil {
-				r.opts.Logger.Error("final status flush", "error", err)
-			}
-			return
-		case <-t.C:
-			if err := r.Flush(); err != nil {
-				r.opts.Logger.Error("status flush", "error", err)
-			}
-		}
-	}
-}
-
-func clip(s string) string {
-	if len(s) > maxReported {
-		return s[:maxReported]
-	}
-	return s
-}
+func clip(s string) string { return textclip.Clip(s, maxReported) }

@@ -28,6 +28,7 @@ import (
 
 	"kiosk/playlists"
 	"kiosk/server/internal/store"
+	"kiosk/server/internal/textclip"
 )
 
 // Defaults for Options fields left zero.
@@ -633,12 +634,7 @@ func (m *Manager) Flush() error {
 	return nil
 }
 
-func clip(s string) string {
-	if len(s) > maxReported {
-		return s[:maxReported]
-	}
-	return s
-}
+func clip(s string) string { return textclip.Clip(s, maxReported) }
 
 func orUnknown(v string) string {
 	if v == "" {

@@ -10,6 +10,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"kiosk/playlists"
+	"kiosk/server/internal/textclip"
 )
 
 // Remote command buckets:
@@ -542,13 +543,4 @@ func (s *Store) ScreensInGroup(id string) ([]string, error) {
 	return out, err
 }
 
-func clipText(s string) string {
-	if len(s) <= maxCommandText {
-		return s
-	}
-	n := maxCommandText
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
-}
+func clipText(s string) string { return textclip.Clip(s, maxCommandText) }

@@ -9,7 +9,7 @@ import (
 )
 
 // ScreenStatus is what a screen last reported. The device registry keeps it
-// in memory and saves it in batches (see PutStatuses): a heartbeat is never
+// in memory and saves it in batches (see SaveStatuses): a heartbeat is never
 // a synchronous disk write.
 type ScreenStatus struct {
 	LastSeen         time.Time `json:"last_seen,omitzero"`
@@ -36,25 +36,60 @@ type ScreenStatus struct {
 	PlaysDropped int64 `json:"plays_dropped,omitempty"`
 }
 
-// PutStatuses saves many statuses in one transaction. Statuses of screens
-// deleted meanwhile are dropped rather than resurrected.
-func (s *Store) PutStatuses(st map[string]ScreenStatus) error {
-	if len(st) == 0 {
-		return nil
+// StatusRecord is one screen's status to save.
+type StatusRecord struct {
+	Screen string
+	Status ScreenStatus
+}
+
+// SaveStatuses saves recs in one transaction (one fsync) and returns how
+// many records it wrote. Statuses of screens deleted meanwhile are dropped
+// rather than resurrected. The device registry calls it with bounded
+// chunks, so a fleet-wide change never holds the store's writer for long.
+func (s *Store) SaveStatuses(recs []StatusRecord) (int, error) {
+	if len(recs) == 0 {
+		return 0, nil
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	// Encoded before the transaction: bbolt has one writer at a time, and
+	// JSON is the slow part.
+	raws := make([][]byte, len(recs))
+	for i, r := range recs {
+		raw, err := json.Marshal(r.Status)
+		if err != nil {
+			return 0, fmt.Errorf("encode status %q: %w", r.Screen, err)
+		}
+		raws[i] = raw
+	}
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		n = 0
 		screens := tx.Bucket(bucketScreens)
 		b := tx.Bucket(bucketStatus)
-		for id, v := range st {
-			if screens.Get([]byte(id)) == nil {
+		for i, r := range recs {
+			if screens.Get([]byte(r.Screen)) == nil {
 				continue
 			}
-			if err := putJSON(b, id, v); err != nil {
+			if err := b.Put([]byte(r.Screen), raws[i]); err != nil {
 				return err
 			}
+			n++
 		}
 		return nil
 	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// PutStatuses saves many statuses in one transaction (SaveStatuses).
+func (s *Store) PutStatuses(st map[string]ScreenStatus) error {
+	recs := make([]StatusRecord, 0, len(st))
+	for id, v := range st {
+		recs = append(recs, StatusRecord{Screen: id, Status: v})
+	}
+	_, err := s.SaveStatuses(recs)
+	return err
 }
 
 // Statuses returns every saved status by screen id.
