@@ -594,6 +594,7 @@ export default {
   'page.screenPick': 'Screen', 'page.screenNone': '(choose a screen)',
   'err.bad_cursor': 'The list changed its order or the link is old; start again from the first page.',
   'err.f.limit': 'Page size', 'err.f.q': 'Search', 'err.f.cursor': 'Page', 'err.f.state': 'State', 'err.f.id': 'Screens',
+  'page.heatMore': 'The first {shown} of {total} screens are shown; choose a group to see the others.',
   // ---- end: paging ----
 
   // ---- area: the rest (urgent, safe mode, review, users, audit, webhooks, errors) ----

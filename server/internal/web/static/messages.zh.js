@@ -613,6 +613,7 @@ export default {
   'page.screenPick': '屏幕', 'page.screenNone': '（选择屏幕）',
   'err.bad_cursor': '列表顺序已变或链接已过时，请从第一页重新开始。',
   'err.f.limit': '每页条数', 'err.f.q': '搜索', 'err.f.cursor': '页', 'err.f.state': '状态', 'err.f.id': '屏幕',
+  'page.heatMore': '共 {total} 个屏幕，只显示了前 {shown} 个；选择分组可查看其他屏幕。',
   // ---- end: paging ----
 
   // ---- area: the rest (urgent, safe mode, review, users, audit, webhooks, errors) ----
