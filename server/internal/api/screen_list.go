@@ -104,7 +104,7 @@ type screenFilter struct {
 	groups    map[string]bool // nil: any group
 	ungrouped bool            // only screens in no group
 	tags      []string        // every one of them
-	q         string          // in the name or the id, case folded
+	q         foldNeedle      // in the name or the id, case folded
 	ids       map[string]bool // nil: any id
 }
 
@@ -154,10 +154,11 @@ func (h *handler) parseScreenFilter(c echo.Context) (screenFilter, error) {
 			f.tags = append(f.tags, t)
 		}
 	}
-	f.q = strings.TrimSpace(qp.Get("q"))
-	if n := utf8.RuneCountInString(f.q); n > maxScreenQuery {
+	q := strings.TrimSpace(qp.Get("q"))
+	if n := utf8.RuneCountInString(q); n > maxScreenQuery {
 		return f, playlists.TooLong("q", n, maxScreenQuery)
 	}
+	f.q = newFoldNeedle(q)
 	if ids := qp["id"]; len(ids) > 0 {
 		if len(ids) > maxScreenIDs {
 			return f, playlists.FieldError{Field: "id", Problem: fmt.Sprintf("names %d screens, at most %d per request", len(ids), maxScreenIDs)}
@@ -187,7 +188,7 @@ func (h *handler) matches(f *screenFilter, s *store.Screen) bool {
 			return false
 		}
 	}
-	if f.q != "" && !containsFold(s.Name, f.q) && !containsFold(s.ID, f.q) {
+	if f.q.text != "" && !f.q.in(s.Name) && !f.q.in(s.ID) {
 		return false
 	}
 	return f.state == "" || h.devices.Health(s.ID).State == f.state
@@ -275,16 +276,43 @@ func (h *pageHeap) Pop() any {
 // containsFold reports whether sub is in s, ignoring case the way
 // strings.EqualFold does (rune by rune, Unicode simple folding), without
 // allocating: "LOBBY" finds "Lobby 2", and Chinese text matches as is.
-func containsFold(s, sub string) bool {
-	if sub == "" {
+func containsFold(s, sub string) bool { return newFoldNeedle(sub).in(s) }
+
+// foldNeedle is a text to search for, case folded, with the forms its
+// first rune takes, so that a search over 10,000 names compares most
+// positions with a rune or two and folds only where the first matches.
+type foldNeedle struct {
+	text  string
+	first []rune // the first rune and the others of its folding orbit
+}
+
+func newFoldNeedle(text string) foldNeedle {
+	n := foldNeedle{text: text}
+	if text == "" {
+		return n
+	}
+	r, _ := utf8.DecodeRuneInString(text)
+	n.first = append(n.first, r)
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		n.first = append(n.first, f)
+	}
+	return n
+}
+
+// in reports whether the needle is in s.
+func (n foldNeedle) in(s string) bool {
+	if n.text == "" {
 		return true
 	}
-	for i := 0; i < len(s); {
-		if hasPrefixFold(s[i:], sub) {
-			return true
+	for i, r := range s {
+		for _, f := range n.first {
+			if r == f {
+				if hasPrefixFold(s[i:], n.text) {
+					return true
+				}
+				break
+			}
 		}
-		_, n := utf8.DecodeRuneInString(s[i:])
-		i += n
 	}
 	return false
 }

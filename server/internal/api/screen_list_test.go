@@ -398,7 +398,8 @@ func TestContainsFold(t *testing.T) {
 	}{
 		{"Lobby 2", "LOBBY", true}, {"lobby", "Lobby 2", false}, {"一号楼大堂", "大堂", true}, {"一号楼大堂", "二号", false},
 		{"ÉCOLE", "école", true}, {"Straße", "STRASSE", false}, {"ΣΊΣΥΦΟΣ", "σίσυφος", true}, {"x", "", true}, {"", "x", false},
-		{"scr-AbC", "abc", true}, {"\xff\xfeabc", "ABC", true},
+		{"scr-AbC", "abc", true}, {"\xff\xfeabc", "ABC", true}, {"aaab", "AAB", true}, {"KELVIN", "\u212aelvin", true},
+		{"\u212aelvin", "kELVIN", true}, {"σ", "Σ", true}, {"ς", "Σ", true},
 	} {
 		if got := containsFold(tc.s, tc.sub); got != tc.want {
 			t.Errorf("containsFold(%q, %q) = %v, want %v", tc.s, tc.sub, got, tc.want)
@@ -443,6 +444,48 @@ func BenchmarkScreenPage(b *testing.B) {
 				size = rec.Body.Len()
 			}
 			b.ReportMetric(float64(size), "body-bytes")
+		})
+	}
+}
+
+// BenchmarkScreenPageParts splits BenchmarkScreenPage: reading the 10,000
+// screens from the store (its read path, outside this file), and picking
+// one page from them in memory (pageOf: scope, filters, the bounded heap).
+func BenchmarkScreenPageParts(b *testing.B) {
+	st, err := store.Open(b.TempDir(), func() time.Time { return testNow })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	manyScreens(b, st, 10000, pageName)
+	b.Run("store.ListScreens", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := st.ListScreens(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	scrs, err := st.ListScreens()
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := &handler{}
+	for _, tc := range []struct {
+		name string
+		f    screenFilter
+	}{
+		{"pageOf/first", screenFilter{limit: defaultScreenPage}},
+		{"pageOf/q", screenFilter{limit: defaultScreenPage, q: newFoldNeedle("屏5")}},
+		{"pageOf/cursor", screenFilter{limit: defaultScreenPage, after: &screenKey{"小区050", "-"}}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if page, _, total := h.pageOf(nil, &tc.f, scrs); len(page) != defaultScreenPage || total == 0 {
+					b.Fatalf("page of %d, total %d", len(page), total)
+				}
+			}
 		})
 	}
 }
