@@ -590,8 +590,6 @@ export default {
   'page.clear': 'Clear search and filters',
   'page.findScreens': 'Find screens by name or id', 'page.findHint': 'Type a name; the first {n} matches show',
   'page.moreMatches': '{shown} of {total} matches shown; type more to narrow them',
-  'page.pickedElsewhere': '{n} ticked outside this list',
-  'page.screenPick': 'Screen', 'page.screenNone': '(choose a screen)',
   'err.bad_cursor': 'The list changed its order or the link is old; start again from the first page.',
   'err.f.limit': 'Page size', 'err.f.q': 'Search', 'err.f.cursor': 'Page', 'err.f.state': 'State', 'err.f.id': 'Screens',
   'page.heatMore': 'The first {shown} of {total} screens are shown; choose a group to see the others.',

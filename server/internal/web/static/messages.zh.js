@@ -609,8 +609,6 @@ export default {
   'page.clear': '清除搜索和筛选',
   'page.findScreens': '按名称或编号查找屏幕', 'page.findHint': '输入名称，显示前 {n} 个匹配',
   'page.moreMatches': '共 {total} 个匹配，显示了 {shown} 个；多输入几个字以缩小范围',
-  'page.pickedElsewhere': '另有 {n} 个已勾选（不在此列表中）',
-  'page.screenPick': '屏幕', 'page.screenNone': '（选择屏幕）',
   'err.bad_cursor': '列表顺序已变或链接已过时，请从第一页重新开始。',
   'err.f.limit': '每页条数', 'err.f.q': '搜索', 'err.f.cursor': '页', 'err.f.state': '状态', 'err.f.id': '屏幕',
   'page.heatMore': '共 {total} 个屏幕，只显示了前 {shown} 个；选择分组可查看其他屏幕。',
