@@ -156,14 +156,18 @@ func TestHealthOfflineAlertAndRecovery(t *testing.T) {
 	waitFor(t, 15*time.Second, "screen online", func() bool { return srv.health(scr.ID).State == "online" })
 
 	// Filters and fleet counts; the parent group includes its compound.
-	var list []struct{ ID string }
-	srv.must(http.MethodGet, "/screens?state=online&group=xinhua", nil, &list)
-	if len(list) != 1 || list[0].ID != scr.ID {
-		t.Errorf("GET /screens?state=online&group=xinhua: got %v, want [%s]", list, scr.ID)
+	var list struct {
+		Screens []struct{ ID string }
+		Total   int
 	}
+	srv.must(http.MethodGet, "/screens?state=online&group=xinhua", nil, &list)
+	if len(list.Screens) != 1 || list.Screens[0].ID != scr.ID || list.Total != 1 {
+		t.Errorf("GET /screens?state=online&group=xinhua: got %+v, want [%s]", list, scr.ID)
+	}
+	list.Screens = nil
 	srv.must(http.MethodGet, "/screens?state=offline", nil, &list)
-	if len(list) != 0 {
-		t.Errorf("GET /screens?state=offline: got %v, want none", list)
+	if len(list.Screens) != 0 || list.Total != 0 {
+		t.Errorf("GET /screens?state=offline: got %+v, want none", list)
 	}
 	if code := srv.call(http.MethodGet, "/screens?state=asleep", nil, nil); code != http.StatusBadRequest {
 		t.Errorf("GET /screens?state=asleep: got %d, want 400", code)

@@ -532,12 +532,15 @@ func TestPeopleRolesAndScope(t *testing.T) {
 
 		// The fleet is theirs.
 		for _, who := range []*person{session, token} {
-			var scrs []struct {
-				ID string `json:"id"`
+			var page struct {
+				Screens []struct {
+					ID string `json:"id"`
+				} `json:"screens"`
+				Total int `json:"total"`
 			}
-			who.must(http.StatusOK, http.MethodGet, "/screens", nil, &scrs)
-			if len(scrs) != 2 {
-				t.Errorf("GET /screens as %s: %d screens, want 2", who.name, len(scrs))
+			who.must(http.StatusOK, http.MethodGet, "/screens", nil, &page)
+			if len(page.Screens) != 2 || page.Total != 2 {
+				t.Errorf("GET /screens as %s: %d screens (total %d), want 2", who.name, len(page.Screens), page.Total)
 			}
 			who.must(http.StatusOK, http.MethodGet, "/fleet", nil, nil)
 			who.must(http.StatusOK, http.MethodGet, "/screens/"+scrB.ID, nil, nil)
@@ -556,12 +559,15 @@ func TestPeopleRolesAndScope(t *testing.T) {
 		tech := signIn(t, srv, "huayang-jishu", techPW)
 		for _, who := range []*person{ed, tech} {
 			who.t = t
-			var scrs []struct {
-				ID string `json:"id"`
+			var page struct {
+				Screens []struct {
+					ID string `json:"id"`
+				} `json:"screens"`
+				Total int `json:"total"`
 			}
-			who.must(http.StatusOK, http.MethodGet, "/screens", nil, &scrs)
-			if len(scrs) != 1 || scrs[0].ID != scrA.ID {
-				t.Errorf("GET /screens as %s = %+v, want only %s", who.name, scrs, scrA.ID)
+			who.must(http.StatusOK, http.MethodGet, "/screens", nil, &page)
+			if len(page.Screens) != 1 || page.Screens[0].ID != scrA.ID || page.Total != 1 {
+				t.Errorf("GET /screens as %s = %+v, want only %s", who.name, page, scrA.ID)
 			}
 			who.refused(http.StatusNotFound, "", http.MethodGet, "/screens/"+scrB.ID, nil)
 			who.must(http.StatusOK, http.MethodGet, "/screens/"+scrA.ID, nil, nil)

@@ -156,7 +156,7 @@ func commands() []command {
 		{name: "logout", summary: "end the session kept by login", run: runLogout},
 		{name: "whoami", summary: "show who the credentials belong to", run: runWhoami},
 		{name: "screens", summary: "fleet status", deflt: "list", verbs: []command{
-			{name: "list", summary: "list screens as a table (--state, --group)", run: runScreensList},
+			{name: "list", summary: "list every screen as a table (--state, --group, --tag, --search)", run: runScreensList},
 			{name: "show", summary: "show one screen", run: runScreensShow},
 			{name: "add", summary: "register a screen (token shown once, or --pair CODE)", run: runScreensAdd},
 			{name: "delete", summary: "delete a screen", run: runScreensDelete},

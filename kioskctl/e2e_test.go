@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -439,6 +440,49 @@ playlists:
 		}
 		if out := c.ok("screens", "show", scr.ID); !strings.Contains(out, "offline") {
 			t.Errorf("screens show:\n%s", out)
+		}
+	})
+
+	t.Run("screens follows every page", func(t *testing.T) {
+		c.t = t
+		// 1,203 screens: three pages of 500 for kioskctl to follow.
+		if code := api(t, base, http.MethodPost, "/groups", map[string]any{"id": "west", "name": "西区"}, nil); code != http.StatusCreated {
+			t.Fatalf("create group: %d", code)
+		}
+		rows := make([]map[string]any, 1203)
+		for i := range rows {
+			rows[i] = map[string]any{"name": fmt.Sprintf("西区 %04d 号屏", i), "group": "west", "tags": []string{[]string{"hall", "gate", "lift"}[i%3]}}
+		}
+		if code := api(t, base, http.MethodPost, "/screens/import", map[string]any{"screens": rows}, nil); code != http.StatusCreated {
+			t.Fatalf("import: %d", code)
+		}
+		var list []screenView
+		if err := json.Unmarshal([]byte(c.ok("screens", "--json", "--group", "west")), &list); err != nil || len(list) != 1203 {
+			t.Fatalf("screens --json --group west: %v, %d screens, want 1203", err, len(list))
+		}
+		seen := map[string]bool{}
+		for i, s := range list {
+			if want := fmt.Sprintf("西区 %04d 号屏", i); s.Name != want || seen[s.ID] {
+				t.Fatalf("screen %d: %q (repeated: %v), want %q: every screen once, by name", i, s.Name, seen[s.ID], want)
+			}
+			seen[s.ID] = true
+		}
+		out := c.ok("screens", "--group", "west", "--tag", "lift", "--search", "11 号")
+		// names ending "11 号屏" whose number is 2 mod 3: 0011, 0311, ...
+		want := 0
+		for i := range 1203 {
+			if i%3 == 2 && i%100 == 11 {
+				want++
+				if !strings.Contains(out, fmt.Sprintf("西区 %04d 号屏", i)) {
+					t.Errorf("screens --tag lift --search '11 号' lacks screen %04d", i)
+				}
+			}
+		}
+		if got := strings.Count(out, "西区 "); got != want {
+			t.Errorf("screens --tag lift --search '11 号': %d screens, want %d:\n%s", got, want, out)
+		}
+		if r := c.run("", "screens", "--search", "号屏", "--state", "online"); r.code != 0 || strings.Contains(r.stdout, "西区") || !strings.Contains(r.stderr, "no screens match") {
+			t.Errorf("screens --search --state online (none online): exit %d\n%s%s", r.code, r.stdout, r.stderr)
 		}
 	})
 

@@ -1,6 +1,8 @@
 package kioskctl
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -36,11 +38,18 @@ type screenView struct {
 
 var screenStates = []string{"online", "offline", "stale", "degraded"}
 
+// screensPageSize is how many screens kioskctl asks for per request; the
+// server allows at most 500.
+const screensPageSize = 500
+
 func runScreensList(c *ctl, path string, args []string) error {
 	fs := c.flags(path, "", `List screens with their health: id, name, group, state, last seen, what they
-are showing and the player version. "kioskctl screens" alone does the same.`)
+are showing and the player version, ordered by name. "kioskctl screens" alone does
+the same. Every screen is listed: kioskctl follows the server's pages to the end.`)
 	state := fs.String("state", "", "only screens in this state: online, offline, stale or degraded")
-	group := fs.String("group", "", "only screens in this group (and the groups nested in it)")
+	group := fs.String("group", "", `only screens in this group (and the groups nested in it); "-" for screens in no group`)
+	tag := fs.String("tag", "", "only screens carrying this tag")
+	search := fs.String("search", "", "only screens whose name or id contains this text (case ignored)")
 	if _, err := c.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -52,23 +61,23 @@ are showing and the player version. "kioskctl screens" alone does the same.`)
 		return err
 	}
 	q := url.Values{}
-	if *state != "" {
-		q.Set("state", *state)
+	q.Set("limit", strconv.Itoa(screensPageSize))
+	for k, v := range map[string]string{"state": *state, "group": *group, "tag": *tag, "q": *search} {
+		if v != "" {
+			q.Set(k, v)
+		}
 	}
-	if *group != "" {
-		q.Set("group", *group)
-	}
-	p := "/screens"
-	if len(q) > 0 {
-		p += "?" + q.Encode()
-	}
-	var scrs []screenView
-	raw, err := cl.callInto(c.ctx, http.MethodGet, p, nil, &scrs)
+	scrs, raws, err := allScreens(c, cl, q)
 	if err != nil {
 		return err
 	}
 	if c.json {
-		return c.printJSON(raw)
+		// Every screen as the server gave it, one JSON array.
+		b, err := json.Marshal(raws)
+		if err != nil {
+			return err
+		}
+		return c.printJSON(b)
 	}
 	titles := c.itemTitles(cl)
 	now := c.env.Now()
@@ -82,6 +91,43 @@ are showing and the player version. "kioskctl screens" alone does the same.`)
 		c.note("no screens match")
 	}
 	return nil
+}
+
+// allScreens follows GET /screens' pages from the first to the last with
+// query q, and returns every screen, decoded and as the server wrote it.
+func allScreens(c *ctl, cl *client, q url.Values) ([]screenView, []json.RawMessage, error) {
+	var scrs []screenView
+	raws := []json.RawMessage{}
+	seen := map[string]bool{}
+	for {
+		var page struct {
+			Screens    []json.RawMessage `json:"screens"`
+			NextCursor string            `json:"next_cursor"`
+			Total      int               `json:"total"`
+		}
+		if _, err := cl.callInto(c.ctx, http.MethodGet, "/screens?"+q.Encode(), nil, &page); err != nil {
+			return nil, nil, err
+		}
+		for _, r := range page.Screens {
+			var s screenView
+			if err := json.Unmarshal(r, &s); err != nil {
+				return nil, nil, fmt.Errorf("decode a screen of GET /screens: %w", err)
+			}
+			if seen[s.ID] {
+				continue // renamed between two pages: listed once
+			}
+			seen[s.ID] = true
+			scrs = append(scrs, s)
+			raws = append(raws, r)
+		}
+		if page.NextCursor == "" {
+			return scrs, raws, nil
+		}
+		if page.NextCursor == q.Get("cursor") {
+			return nil, nil, fmt.Errorf("GET /screens: the server gave the same cursor twice")
+		}
+		q.Set("cursor", page.NextCursor)
+	}
 }
 
 // itemTitles maps item ids to titles for display; empty when the caller

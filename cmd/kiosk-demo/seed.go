@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -150,8 +151,10 @@ func seedContent(ctx context.Context, c *apiClient, log *slog.Logger) (int, erro
 func ensureScreen(ctx context.Context, c *apiClient, dataDir string, log *slog.Logger) (id, token string, err error) {
 	tokenPath := filepath.Join(dataDir, tokenFileName)
 
+	// GET /screens answers a page at a time: ask for the screens named
+	// like the demo's (a search), not the first page of a large fleet.
 	var screens []screenAnswer
-	if err := c.list(ctx, "/api/v1/screens", &screens); err != nil {
+	if err := c.list(ctx, "/api/v1/screens?limit=500&q="+url.QueryEscape(demoScreenName), &screens); err != nil {
 		return "", "", fmt.Errorf("list screens: %w", err)
 	}
 	for _, s := range screens {

@@ -113,7 +113,8 @@ func TestFleetAndScreenFilters(t *testing.T) {
 
 	ids := func(path string) []string {
 		var out []string
-		for _, s := range must[[]struct{ ID string }](t, v.admin(http.MethodGet, path, nil), http.StatusOK) {
+		page := must[struct{ Screens []struct{ ID string } }](t, v.admin(http.MethodGet, path, nil), http.StatusOK)
+		for _, s := range page.Screens {
 			out = append(out, s.ID)
 		}
 		return out

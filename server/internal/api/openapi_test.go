@@ -352,6 +352,10 @@ func TestOpenAPIDescribesAnswers(t *testing.T) {
 	want(d.do("PUT", "/api/v1/screens/"+s.screenB, map[string]any{"name": "B", "group": "jd", "tags": []string{"hall"}, "orientation": "portrait"}, ""), 200)
 	want(d.do("GET", "/api/v1/screens", nil, ""), 200)
 	want(d.do("GET", "/api/v1/screens?state=offline&group=jd", nil, ""), 200)
+	want(d.do("GET", "/api/v1/screens?limit=1", nil, ""), 200) // with a next_cursor
+	want(d.do("GET", "/api/v1/screens?tag=hall&q=b&group=-&id="+s.screenA+"&id="+s.screenB, nil, ""), 200)
+	want(d.do("GET", "/api/v1/screens?limit=0", nil, ""), 400)
+	want(d.do("GET", "/api/v1/screens?cursor=not-a-cursor", nil, ""), 400)
 	want(d.do("GET", "/api/v1/screens/"+s.screenA, nil, ""), 200)
 	want(d.do("GET", "/api/v1/screens/"+s.screenA+"/manifest", nil, ""), 200)
 	want(d.do("GET", "/api/v1/screens/"+s.screenA+"/history?limit=10", nil, ""), 200)

@@ -192,22 +192,6 @@ func (h *handler) serverKey() string {
 	return playlists.EncodeKey(h.opts.Signer.Public())
 }
 
-func (h *handler) listScreens(c echo.Context) error {
-	scrs, err := h.store.ListScreens()
-	if err != nil {
-		return err
-	}
-	if scrs, err = h.filterScreens(c, scrs); err != nil { // ?state= and ?group= (health_handlers.go)
-		return err
-	}
-	scrs = inScope(principalOf(c), scrs, func(s store.Screen) string { return s.Group })
-	out := make([]screenView, len(scrs))
-	for i, s := range scrs {
-		out[i] = h.view(s)
-	}
-	return c.JSON(http.StatusOK, out)
-}
-
 func (h *handler) getScreen(c echo.Context) error {
 	scr, err := h.store.GetScreen(c.Param("id"))
 	if err != nil {

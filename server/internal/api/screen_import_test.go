@@ -64,7 +64,7 @@ func TestImportScreens(t *testing.T) {
 	}
 
 	count := func() int {
-		return len(must[[]map[string]any](t, v.admin("GET", "/api/v1/screens", nil), http.StatusOK))
+		return must[struct{ Total int }](t, v.admin("GET", "/api/v1/screens", nil), http.StatusOK).Total
 	}
 	before := count()
 	refusals := []struct {

@@ -17,6 +17,7 @@
 import { el, append, api, enc, fmtDuration, absTime, lookups, loadLookups, refreshBar, parseTime, TZ_OFFSET } from './kit.js';
 import { t, label, compareText } from './i18n.js';
 import { describeAny } from './dayparts.js';
+import { screenPage, knowScreens, screenName, searchBox } from './paging.js';
 import { datePicker, isoDay, parseDay, beijingToday, mondayOf } from './datepicker.js';
 
 const DAY = 86400000;
@@ -89,6 +90,13 @@ export default function calendarView(pg, _arg, query) {
     highlight = '';
     go();
   });
+  // The picker offers the first screens matching a search (by name):
+  // a district has thousands.
+  let find = '';
+  const findBox = searchBox('cal-find', (v) => {
+    find = v;
+    pg.tick();
+  }, { placeholder: t('page.searchHint'), label: t('page.findScreens') });
   const weekLabel = el('span', { id: 'cal-week', class: 'cal-week' });
   const jump = datePicker({
     id: 'cal-jump', labelKey: 'cal.jump',
@@ -131,7 +139,7 @@ export default function calendarView(pg, _arg, query) {
 
   append(pg.root, [
     el('div', { class: 'page-head' }, el('h1', {}, t('cal.title')),
-      el('div', { class: 'toolbar' }, el('label', { for: 'cal-subject' }, t('cal.subject')), picker, refreshBar(pg))),
+      el('div', { class: 'toolbar' }, el('label', { for: 'cal-subject' }, t('cal.subject')), picker, findBox.node, refreshBar(pg))),
     el('div', { class: 'card' }, nav, note, trunc, legend),
     el('div', { class: 'cal-layout' },
       el('section', { class: 'card cal-card' }, head, el('div', { class: 'cal-scroll' }, chart), empty),
@@ -141,13 +149,19 @@ export default function calendarView(pg, _arg, query) {
 
   // pickFor chooses a screen or group for ?schedule=: one the schedule
   // names, else a screen it reaches, and the week it next plays.
-  function pickFor(s) {
+  async function pickFor(s) {
     const tg = s.target || {};
     const screens = data.screens;
     if (tg.screens && tg.screens.length) subject = { kind: 'screen', id: tg.screens[0] };
     else if (tg.groups && tg.groups.length) subject = { kind: 'group', id: tg.groups[0] };
     else {
-      const sc = tg.tags && tg.tags.length ? screens.find((x) => (x.tags || []).some((g) => tg.tags.includes(g))) : screens[0];
+      // A screen carrying one of the tags, asked of the server tag by tag.
+      let sc = null;
+      for (const tag of tg.tags || []) {
+        if (sc) break;
+        sc = (await screenPage({ tags: [tag], limit: 1 })).screens[0] || null;
+      }
+      if (!(tg.tags && tg.tags.length)) sc = screens[0];
       subject = sc ? { kind: 'screen', id: sc.id } : lookups.groups[0] ? { kind: 'group', id: lookups.groups[0].id } : null;
     }
     const now = Date.now();
@@ -158,21 +172,28 @@ export default function calendarView(pg, _arg, query) {
   }
 
   pg.poll(async () => {
-    const [schedules, pls, screens] = await Promise.all([api('GET', '/schedules'), api('GET', '/playlists'), api('GET', '/screens'), loadLookups()]);
+    const [schedules, pls, page] = await Promise.all([api('GET', '/schedules'), api('GET', '/playlists'),
+      screenPage({ q: find, limit: 100 }), loadLookups()]);
     if (!pg.alive) return;
     data.schedules = new Map((schedules || []).map((s) => [s.id, s]));
     data.playlists = new Map((pls || []).map((p) => [p.id, p]));
-    data.screens = (screens || []).slice().sort((a, b) => compareText(a.name || a.id, b.name || b.id));
+    data.screens = page.screens;
     if (!resolvedSchedule) {
       resolvedSchedule = true;
       const s = data.schedules.get(highlight);
       if (s) {
-        pickFor(s);
+        await pickFor(s);
         go();
         return;
       }
     }
     if (!subject && data.screens.length) subject = { kind: 'screen', id: data.screens[0].id };
+    // The screen shown stays offered whatever the search finds.
+    if (subject && subject.kind === 'screen' && !data.screens.some((s) => s.id === subject.id)) {
+      await knowScreens([subject.id]);
+      if (!pg.alive) return;
+      data.screens = [{ id: subject.id, name: screenName(subject.id) }, ...data.screens];
+    }
     fillPicker();
     const from = weekInstant(monday);
     const to = new Date(from.getTime() + 7 * DAY);

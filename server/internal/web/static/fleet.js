@@ -13,6 +13,7 @@ import {
 import { t, compareText, fmtNumber } from './i18n.js';
 import { versionsLine } from './releases.js';
 import { groupOptions, subtree, knowGroups } from './screens.js';
+import { PAGE_SIZE, screenPage, pager, searchBox } from './paging.js';
 
 // LIVE_SLOW_MS: with the stream on, the timed refresh only keeps names,
 // groups and player versions fresh.
@@ -50,6 +51,16 @@ export default function fleetView(pg, _arg, query) {
   const tbody = el('tbody');
   const empty = el('p', { class: 'muted empty', hidden: true });
   const versions = versionsLine(); // player versions and the roll-out, one line
+  // A page of the list at a time: from the server while polling (its
+  // cursors), from the stream's copy while live (offsets as cursors).
+  let q = '';
+  const pages = pager('fleet-pager', () => (live.on ? renderLive() : pg.tick()));
+  const search = searchBox('fleet-q', (v) => {
+    q = v;
+    pages.reset();
+    if (live.on) renderLive();
+    else pg.tick();
+  }, { placeholder: t('page.searchHint'), label: t('page.search') });
 
   const col = (key, cls) => el('th', { class: cls || null, text: t(key) });
   pg.root.append(
@@ -58,6 +69,7 @@ export default function fleetView(pg, _arg, query) {
       el('div', { class: 'toolbar' },
         el('label', {}, t('fleet.state'), ' ', stateSel),
         el('label', {}, t('fleet.group'), ' ', groupSel),
+        el('label', {}, t('page.search'), ' ', search.node),
         el('button', { type: 'button', id: 'refresh', onclick: () => refresh(), text: t('common.refresh') }),
         liveBadge, updated)),
     counts,
@@ -69,7 +81,7 @@ export default function fleetView(pg, _arg, query) {
           col('fleet.col.current'), col('fleet.col.version'), col('fleet.col.cache', 'num'), col('fleet.col.offset', 'num'),
           col('fleet.col.player'))),
         tbody)),
-    empty);
+    empty, pages.node);
 
   function renderGroups() {
     groupSel.replaceChildren(...groupOptions(lookups.groups, t('fleet.allGroups')));
@@ -109,12 +121,12 @@ export default function fleetView(pg, _arg, query) {
     cell('fleet.col.player', {}, s.player_version ? el('code', { text: s.player_version }) : el('span', { class: 'muted', text: '—' })));
   }
 
+  // renderList shows one page of screens, in the order given.
   function renderList(list) {
-    list = list.slice().sort((a, b) => compareText(a.name, b.name) || a.id.localeCompare(b.id));
     tbody.replaceChildren(...list.map(row));
     empty.hidden = list.length > 0;
-    empty.replaceChildren(state || group ? t('fleet.noMatch') : t('fleet.none'));
-    if (!state && !group) empty.append(' ', el('a', { href: '#/screens', text: t('fleet.toScreens') }));
+    empty.replaceChildren(state || group || q ? t('fleet.noMatch') : t('fleet.none'));
+    if (!state && !group && !q) empty.append(' ', el('a', { href: '#/screens', text: t('fleet.toScreens') }));
     updated.textContent = t('fleet.updated', { time: clockFormat.format(new Date()) });
   }
 
@@ -122,18 +134,31 @@ export default function fleetView(pg, _arg, query) {
 
   const live = { es: null, on: false, fails: 0, tried: 0, screens: new Map(), fleet: null, versionsAt: 0 };
 
-  function matches(s) {
+  function matches(s, groups, needle) {
     if (state && s.state !== state) return false;
-    if (group && !subtree(lookups.groups, group).has(s.group)) return false;
+    if (groups && !groups.has(s.group)) return false;
+    if (needle && !(s.name || '').toLowerCase().includes(needle) && !s.id.toLowerCase().includes(needle)) return false;
     return true;
   }
 
   function renderLive() {
     renderCounts(live.fleet);
-    renderList([...live.screens.values()].filter(matches));
+    const groups = group ? subtree(lookups.groups, group) : null;
+    const needle = q.toLowerCase();
+    const list = [...live.screens.values()].filter((s) => matches(s, groups, needle))
+      .sort((a, b) => compareText(a.name, b.name) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    let from = Number(pages.cursor()) || 0;
+    if (from >= list.length && from > 0) {
+      pages.reset(); // the list got shorter than this page
+      from = 0;
+    }
+    const page = list.slice(from, from + PAGE_SIZE);
+    pages.show(page.length, list.length, from + PAGE_SIZE < list.length ? String(from + PAGE_SIZE) : '');
+    renderList(page);
   }
 
   function setLive(on) {
+    if (live.on !== on) pages.reset(); // the server's cursors and the stream's offsets differ
     live.on = on;
     liveBadge.hidden = false;
     liveBadge.dataset.live = on ? 'on' : 'off';
@@ -228,23 +253,37 @@ export default function fleetView(pg, _arg, query) {
 
   pg.poll(async () => {
     const polling = !live.on;
-    const q = new URLSearchParams();
-    if (state) q.set('state', state);
-    if (group) q.set('group', group);
-    const qs = q.toString();
-    const [fleet, screens] = await Promise.all([
+    const pageOf = async () => {
+      const query = { state, group, q, limit: PAGE_SIZE, cursor: pages.cursor() };
+      try {
+        return await screenPage(query);
+      } catch (err) {
+        if (err.code !== 'bad_cursor') throw err;
+        pages.reset(); // an old cursor: the first page
+        return screenPage({ ...query, cursor: '' });
+      }
+    };
+    const [fleet, page] = await Promise.all([
       polling ? api('GET', '/fleet') : null,
-      polling ? api('GET', '/screens' + (qs ? '?' + qs : '')) : null,
+      polling ? pageOf() : null,
       loadLookups(),
       versions.refresh(),
     ]);
+    const screens = page && page.screens;
     if (screens) await knowGroups(screens.map((s) => s.group));
     if (!pg.alive) return;
     renderGroups();
     if (live.on) renderLive();
-    else {
+    else if (page) {
       renderCounts(fleet);
-      renderList(screens || []);
+      if (!screens.length && !pages.first()) {
+        pages.reset(); // the page emptied: the first one next time
+        pg.tick();
+      }
+      pages.show(screens.length, page.total, page.next);
+      renderList(screens);
+    }
+    if (!live.on) {
       // Polling works again after the stream failed (a server restart, a
       // proxy in between): try the stream again now and then.
       if (!live.es && Date.now() - live.tried > STREAM_RETRY_MS) startStream();

@@ -581,6 +581,20 @@ export default {
   'rep.by.kind': 'kind of content', 'rep.by.screen_day': 'screen and day',
   // ---- end: calendar and reports ----
 
+  // ---- area: paging (paging.js; the screens, fleet and pickers' pages of screens) ----
+  'page.prev': '‹ Previous', 'page.next': 'Next ›',
+  'page.range': '{from}–{to} of {total}', 'page.empty': 'None of {total}',
+  'page.search': 'Search', 'page.searchHint': 'Name or id',
+  'page.state': 'State', 'page.allStates': 'All states', 'page.tag': 'Tag', 'page.tagHint': 'Any tag',
+  'page.noMatch': 'No screen matches the search and filters.',
+  'page.clear': 'Clear search and filters',
+  'page.findScreens': 'Find screens by name or id', 'page.findHint': 'Type a name; the first {n} matches show',
+  'page.moreMatches': '{shown} of {total} matches shown; type more to narrow them',
+  'err.bad_cursor': 'The list changed its order or the link is old; start again from the first page.',
+  'err.f.limit': 'Page size', 'err.f.q': 'Search', 'err.f.cursor': 'Page', 'err.f.state': 'State', 'err.f.id': 'Screens',
+  'page.heatMore': 'The first {shown} of {total} screens are shown; choose a group to see the others.',
+  // ---- end: paging ----
+
   // ---- area: the rest (urgent, safe mode, review, users, audit, webhooks, errors) ----
   // urgent notices (urgent.js)
   'urgent.heading': 'Urgent notices', 'urgent.send': 'Send an urgent notice',

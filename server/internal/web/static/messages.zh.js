@@ -600,6 +600,20 @@ export default {
   'rep.by.kind': '内容类型', 'rep.by.screen_day': '屏幕和天',
   // ---- end: calendar and reports ----
 
+  // ---- area: paging (paging.js; the screens, fleet and pickers' pages of screens) ----
+  'page.prev': '‹ 上一页', 'page.next': '下一页 ›',
+  'page.range': '第 {from}–{to} 个，共 {total} 个', 'page.empty': '共 {total} 个，本页无',
+  'page.search': '搜索', 'page.searchHint': '名称或编号',
+  'page.state': '状态', 'page.allStates': '全部状态', 'page.tag': '标签', 'page.tagHint': '任意标签',
+  'page.noMatch': '没有符合搜索和筛选条件的屏幕。',
+  'page.clear': '清除搜索和筛选',
+  'page.findScreens': '按名称或编号查找屏幕', 'page.findHint': '输入名称，显示前 {n} 个匹配',
+  'page.moreMatches': '共 {total} 个匹配，显示了 {shown} 个；多输入几个字以缩小范围',
+  'err.bad_cursor': '列表顺序已变或链接已过时，请从第一页重新开始。',
+  'err.f.limit': '每页条数', 'err.f.q': '搜索', 'err.f.cursor': '页', 'err.f.state': '状态', 'err.f.id': '屏幕',
+  'page.heatMore': '共 {total} 个屏幕，只显示了前 {shown} 个；选择分组可查看其他屏幕。',
+  // ---- end: paging ----
+
   // ---- area: the rest (urgent, safe mode, review, users, audit, webhooks, errors) ----
   // urgent notices (urgent.js)
   'urgent.heading': '紧急通知', 'urgent.send': '发送紧急通知',

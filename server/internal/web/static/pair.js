@@ -7,7 +7,8 @@
 // after a screen was added; defaults() may name the group to preselect.
 
 import { el, append, L, api, can, lookups, loadLookups, screenHref, formMessages } from './kit.js';
-import { t, compareText } from './i18n.js';
+import { t } from './i18n.js';
+import { screenPage, searchBox } from './paging.js';
 
 export function pairCard(pg, defaults = () => ({})) {
   if (!can('fleet.write')) return null;
@@ -26,6 +27,15 @@ export function pairCard(pg, defaults = () => ({})) {
     el('option', { value: 'portrait', text: t('pair.portrait') }));
   const tzIn = el('input', { id: 'pair-timezone', name: 'timezone', autocomplete: 'off', placeholder: 'Asia/Shanghai' });
   const screenSel = el('select', { id: 'pair-screen', name: 'screen', onchange: layout });
+  // The screens to re-pair: the first REPAIR_CHOICES matching a search
+  // (a district has thousands), and the one chosen whatever the search.
+  const REPAIR_CHOICES = 50;
+  let repairFind = '';
+  const repairSearch = searchBox('pair-screen-q', (v) => {
+    repairFind = v;
+    refresh();
+  }, { placeholder: t('page.searchHint'), label: t('page.findScreens') });
+  const chosen = new Map(); // id → text of the option chosen
   const tokenOut = el('div', { id: 'pair-token-box', hidden: true });
   const submit = el('button', { type: 'submit', class: 'primary', id: 'pair-submit' });
 
@@ -33,7 +43,7 @@ export function pairCard(pg, defaults = () => ({})) {
     el('input', { type: 'radio', name: 'pair-mode', value, checked, onchange: layout }), ' ', L(key));
   const codeRows = el('div', { class: 'pair-rows' }, field('pair-code', 'pair.code', codeIn, 'pair.codeHint'));
   const repairRows = el('div', { class: 'pair-rows' },
-    field('pair-screen', 'pair.repair', screenSel, 'pair.repairHint'));
+    field('pair-screen', 'pair.repair', el('span', { class: 'pair-pick' }, repairSearch.node, ' ', screenSel), 'pair.repairHint'));
   const screenRows = el('div', { class: 'pair-rows' },
     field('pair-name', 'pair.name', nameIn),
     field('pair-group', 'pair.group', groupSel),
@@ -75,13 +85,16 @@ export function pairCard(pg, defaults = () => ({})) {
 
   async function refresh() {
     try {
-      const [screens] = await Promise.all([api('GET', '/screens'), loadLookups()]);
+      const [page] = await Promise.all([screenPage({ q: repairFind, limit: REPAIR_CHOICES }), loadLookups()]);
       const keep = [groupSel.value, screenSel.value];
       groupSel.replaceChildren(el('option', { value: '', text: t('pair.noGroup') }),
         ...lookups.groups.map((g) => el('option', { value: g.id, text: g.name && g.name !== g.id ? `${g.name} (${g.id})` : g.id })));
-      const list = (screens || []).slice().sort((a, b) => compareText(a.name, b.name));
+      const list = page.screens.map((s) => ({ id: s.id, text: `${s.name || s.id} (${s.id})` }));
+      if (keep[1] && chosen.has(keep[1]) && !list.some((s) => s.id === keep[1])) list.unshift({ id: keep[1], text: chosen.get(keep[1]) });
+      chosen.clear();
       screenSel.replaceChildren(el('option', { value: '', text: t('pair.repairNone') }),
-        ...list.map((s) => el('option', { value: s.id, text: `${s.name || s.id} (${s.id})` })));
+        ...list.map((s) => el('option', { value: s.id, text: s.text })));
+      for (const s of list) chosen.set(s.id, s.text);
       groupSel.value = groupSel.dataset.want || keep[0];
       delete groupSel.dataset.want;
       screenSel.value = keep[1];

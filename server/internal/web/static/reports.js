@@ -13,6 +13,7 @@
 import { el, append, api, enc, session, lookups, loadLookups, refreshBar, formMessages } from './kit.js';
 import { t, label, compareText, fmtNumber } from './i18n.js';
 import { datePicker, isoDay, parseDay, beijingToday } from './datepicker.js';
+import { screenPage } from './paging.js';
 
 const DAY = 86400000;
 const SVG = 'http://www.w3.org/2000/svg';
@@ -123,7 +124,8 @@ export default function reportsView(pg) {
   const today = beijingToday();
   let range = { from: isoDay(addDays(today, -6)), to: isoDay(today) };
   let filter = { group: '', screen: '' };
-  let screens = [];
+  let screens = []; // those of the applied group filter (see screensFor)
+  let screensMore = 0; // how many screens there are when not all are offered
   let refused = false; // the last query was refused (shown beside the filters)
 
   const fromDp = datePicker({ id: 'rep-from', labelKey: 'rep.from' });
@@ -236,19 +238,54 @@ export default function reportsView(pg) {
     groupSel.value = keep;
   }
 
+  // screensFor is what the page offers and the heat-map covers for group
+  // g: the screens directly in it (paging through at most MAX_SCREENS),
+  // or with no group the first MAX_SCREENS by name; more is the total
+  // when that is not all of them. A district's thousands of screens are
+  // looked at a group at a time. Answers are kept until the next refresh.
+  const MAX_SCREENS = 2000;
+  let screensBy = new Map();
+  function screensFor(g) {
+    if (!screensBy.has(g)) {
+      screensBy.set(g, (async () => {
+        const out = [];
+        let cursor = '';
+        let total = 0;
+        do {
+          const page = await screenPage({ group: g, limit: 500, cursor });
+          out.push(...page.screens);
+          total = page.total;
+          cursor = page.next;
+        } while (cursor && out.length < MAX_SCREENS);
+        const list = (g ? out.filter((s) => s.group === g) : out).sort((a, b) => compareText(a.name || a.id, b.name || b.id));
+        return { list, more: cursor ? total : 0 };
+      })().catch((err) => {
+        screensBy.delete(g);
+        throw err;
+      }));
+    }
+    return screensBy.get(g);
+  }
+
   // fillScreens offers the screens of the chosen group (directly in it).
   function fillScreens() {
-    const keep = screenSel.value;
     const g = groupSel.value;
-    const list = screens.filter((s) => !g || s.group === g);
-    screenSel.replaceChildren(el('option', { value: '', text: t('rep.allScreens') }),
-      ...list.map((s) => el('option', { value: s.id, text: s.name || s.id })));
-    screenSel.value = list.some((s) => s.id === keep) ? keep : '';
+    screensFor(g).then(({ list }) => {
+      if (!pg.alive || groupSel.value !== g) return;
+      const keep = screenSel.value;
+      screenSel.replaceChildren(el('option', { value: '', text: t('rep.allScreens') }),
+        ...list.map((s) => el('option', { value: s.id, text: s.name || s.id })));
+      screenSel.value = list.some((s) => s.id === keep) ? keep : '';
+    }, (err) => {
+      if (!err.handled) m.fail(err.message);
+    });
   }
 
   pg.poll(async () => {
-    const [sc] = await Promise.all([api('GET', '/screens'), loadLookups()]);
-    screens = (sc || []).slice().sort((a, b) => compareText(a.name || a.id, b.name || b.id));
+    screensBy = new Map();
+    const [cur] = await Promise.all([screensFor(filter.group), loadLookups()]);
+    screens = cur.list;
+    screensMore = cur.more;
     fillGroups();
     fillScreens();
     csvLink();
@@ -317,6 +354,7 @@ export default function reportsView(pg) {
         el('tbody', {}, rows))
       : el('p', { class: 'muted empty', text: t('rep.noScreens') }));
     heatNote.textContent = days.length > MAX_HEAT_DAYS ? t('rep.heatCapped', { n: MAX_HEAT_DAYS }) : t('rep.heatHint');
+    if (screensMore) heatNote.append(' ', t('page.heatMore', { shown: fmtNumber(screens.length), total: fmtNumber(screensMore) }));
 
     summary.replaceChildren(
       count('rep-total-plays', t('rep.totalPlays'), fmtNumber(plays)),

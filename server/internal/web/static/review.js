@@ -12,6 +12,7 @@ import {
   confirmButton, refreshBar, thumbnails, changesetHref, statusBadge,
 } from './kit.js';
 import { targetSummary } from './targets.js';
+import { knowScreens } from './paging.js';
 import { t, label, fmtNumber } from './i18n.js';
 
 
@@ -269,19 +270,24 @@ function detail(pg, id) {
   }
 
   pg.poll(async () => {
-    const [cs, pls, screens, assets] = await Promise.all([
-      api('GET', `/changesets/${enc(id)}`), api('GET', '/playlists'), api('GET', '/screens'), api('GET', '/assets'), loadLookups(),
+    const [cs, pls, assets] = await Promise.all([
+      api('GET', `/changesets/${enc(id)}`), api('GET', '/playlists'), api('GET', '/assets'), loadLookups(),
     ]);
     if (!pg.alive) return;
     const key = `${cs.state}|${cs.updated_at}|${cs.decided_at || ''}|${JSON.stringify(cs.conflicts || [])}`;
     if (key === shown) return;
+    // The names of the screens the changes target, by id: not the fleet.
+    const targeted = (cs.changes || []).flatMap((c) => [c.before, c.after])
+      .flatMap((o) => (o && o.target && o.target.screens) || []);
+    const screenNames = await knowScreens(targeted);
+    if (!pg.alive) return;
     shown = key;
     mimes = new Map((assets || []).map((a) => [a.sha256, a.mime]));
     const ctx = {
       thumbFor,
       items: new Map([...lookups.items]),
       playlists: new Map((pls || []).map((p) => [p.id, p])),
-      screenNames: new Map((screens || []).map((s) => [s.id, s.name || s.id])),
+      screenNames,
     };
     // Titles of items and names of playlists this set creates or renames.
     for (const c of cs.changes || []) {

@@ -11,6 +11,7 @@ import {
   $, el, api, enc, absTime, can, lookups, loadLookups,
 } from './kit.js';
 import { targetChoices, targetSummary } from './targets.js';
+import { knowScreens } from './paging.js';
 import { t } from './i18n.js';
 
 const CONFIRM_WORD = t('safe.confirmWord');
@@ -121,9 +122,10 @@ export default function safeModeView(pg) {
   if (can('safe_mode')) pg.root.append(form);
 
   pg.poll(async () => {
-    const [modes, screens] = await Promise.all([api('GET', '/safe-mode'), api('GET', '/screens'), loadLookups()]);
-    screenNames = new Map((screens || []).map((s) => [s.id, s.name || s.id]));
-    picker.refresh(lookups.groups.map((g) => ({ id: g.id, name: g.name })), (screens || []).map((s) => ({ id: s.id, name: s.name })));
+    const [modes] = await Promise.all([api('GET', '/safe-mode'), loadLookups()]);
+    // Names of the screens the records name, by id; the picker searches.
+    [screenNames] = await Promise.all([knowScreens((modes || []).flatMap((m) => (m.target && m.target.screens) || [])),
+      picker.refresh(lookups.groups.map((g) => ({ id: g.id, name: g.name })))]);
     tbody.replaceChildren(...(modes || []).map((m) => {
       const on = !m.lifted_at;
       const btn = el('button', { type: 'button', class: 'danger', dataset: { lift: m.id } }, t('safe.lift'));

@@ -10,6 +10,7 @@ import {
   myOpenChangeSet, overlayDrafts, draftTag, TZ_OFFSET,
 } from './kit.js';
 import { targetChoices, representable, targetSummary } from './targets.js';
+import { knowScreens } from './paging.js';
 import { t, compareText } from './i18n.js';
 import { WEEK, PRESETS, NTH, clock, toCron, fromCron, describe, crossesMidnight } from './dayparts.js';
 import { datePicker } from './datepicker.js';
@@ -311,13 +312,17 @@ export default function schedulesView(pg) {
   ]);
 
   pg.poll(async () => {
-    const [list, pls, screens, , draft] = await Promise.all([api('GET', '/schedules'), api('GET', '/playlists'),
-      api('GET', '/screens'), loadLookups(), myOpenChangeSet()]);
+    const [list, pls, , draft] = await Promise.all([api('GET', '/schedules'), api('GET', '/playlists'),
+      loadLookups(), myOpenChangeSet()]);
+    if (!pg.alive) return;
+    const rows = overlayDrafts(list, draft, 'schedule');
+    // The names of the screens the schedules target, by id: not the
+    // whole fleet. The picker finds screens by searching.
+    const [names] = await Promise.all([knowScreens(rows.flatMap((s) => (s.target && s.target.screens) || [])), target.refresh(lookups.groups)]);
     if (!pg.alive) return;
     playlists = new Map(overlayDrafts(pls, draft, 'playlist').map((p) => [p.id, p]));
-    screenNames = new Map((screens || []).map((s) => [s.id, s.name || s.id]));
+    screenNames = names;
     form.refill();
-    target.refresh(lookups.groups, screens || []);
-    table.render(overlayDrafts(list, draft, 'schedule').slice().sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id)));
+    table.render(rows.slice().sort((a, b) => b.priority - a.priority || a.id.localeCompare(b.id)));
   });
 }

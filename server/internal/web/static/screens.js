@@ -11,6 +11,7 @@ import {
 } from './kit.js';
 import { t, has, label, locale, compareText, fmtNumber } from './i18n.js';
 import { pairCard } from './pair.js';
+import { PAGE_SIZE, screenPage, knowScreens, screenName, pager, searchBox } from './paging.js';
 
 // COMMANDS are the remote commands a technician sends to many screens.
 export const COMMANDS = ['identify', 'reload', 'resync', 'screenshot'];
@@ -122,9 +123,10 @@ export default function screensView(pg, _arg, query) {
   const mayDefault = can('content.write');
   let groups = [];
   let playlists = [];
-  let screens = [];
+  let screens = []; // the page of screens shown
   let fleet = null;
-  const picked = new Set(); // ids of the screens ticked in the list
+  const picked = new Set(); // ids of the screens ticked, on any page
+  const pickedScreens = new Map(); // id → the screen as listed, for moving it
 
   const choose = (id) => {
     location.hash = '#/screens' + (id ? '?group=' + enc(id) : '');
@@ -276,7 +278,9 @@ export default function screensView(pg, _arg, query) {
         // The reasons the page can see, in its own words; the API
         // checks again (schedules too) and its refusal shows below.
         const kids = groups.filter((x) => x.parent === g.id).length;
-        const own = screens.filter((s) => s.group === g.id).length;
+        // With no sub-groups, the fleet's count of the group is its own.
+        const counted = ((fleet && fleet.groups) || []).find((x) => x.group === g.id);
+        const own = counted ? counted.total ?? STATES.reduce((n, s) => n + ((counted.by_state || {})[s] || 0), 0) : 0;
         if (kids) return delMsg.fail(tn('scr.g.hasChildren', kids));
         if (own) return delMsg.fail(tn('scr.g.hasScreens', own));
         try {
@@ -293,36 +297,101 @@ export default function screensView(pg, _arg, query) {
     groupPanel.replaceChildren(...parts);
   }
 
-  // ---- the screens of the selection ------------------------------------
+  // ---- the screens of the selection: a page at a time -------------------
 
   const listTitle = el('h2', {});
   const tbody = el('tbody');
-  const empty = el('p', { class: 'muted empty', hidden: true, text: t('scr.none') });
+  const empty = el('p', { class: 'muted empty', hidden: true });
+  const listMsg = el('p', { class: 'error', id: 'list-error', role: 'alert', hidden: true });
   const all = el('input', { type: 'checkbox', id: 'pick-all', 'aria-label': t('scr.selectAll'), onchange: () => {
-    for (const s of visible()) {
-      if (all.checked) picked.add(s.id);
-      else picked.delete(s.id);
+    for (const s of screens) {
+      if (all.checked) pick(s);
+      else unpick(s.id);
     }
     renderList();
   } });
   const pickedLine = el('span', { class: 'muted', id: 'picked' });
 
-  function visible() {
-    if (!selected) return screens;
-    if (selected === UNGROUPED) return screens.filter((s) => !s.group);
-    const set = subtree(groups, selected);
-    return screens.filter((s) => set.has(s.group));
+  // The filters: a search (name or id), a state, a tag; the group is the
+  // tree's selection. Any change goes back to the first page.
+  const filters = { q: '', state: '', tag: '' };
+  const refilter = () => {
+    pages.reset();
+    loadList();
+  };
+  const search = searchBox('scr-q', (v) => {
+    filters.q = v;
+    refilter();
+  }, { placeholder: t('page.searchHint'), label: t('page.search') });
+  const stateSel = el('select', { id: 'scr-state', 'aria-label': t('page.state'), onchange: () => {
+    filters.state = stateSel.value;
+    refilter();
+  } }, el('option', { value: '', text: t('page.allStates') }), STATES.map((s) => el('option', { value: s, text: t('state.' + s) })));
+  const tagBox = searchBox('scr-tag', (v) => {
+    filters.tag = v;
+    refilter();
+  }, { placeholder: t('page.tagHint'), label: t('page.tag') });
+  const clearBtn = el('button', { type: 'button', id: 'scr-clear', class: 'small', text: t('page.clear'), hidden: true, onclick: () => {
+    search.clear();
+    tagBox.clear();
+    stateSel.value = '';
+    Object.assign(filters, { q: '', state: '', tag: '' });
+    refilter();
+  } });
+  const filtering = () => !!(filters.q || filters.state || filters.tag);
+  const pages = pager('scr-pager', () => loadList());
+
+  const pick = (s) => {
+    picked.add(s.id);
+    pickedScreens.set(s.id, s);
+  };
+  const unpick = (id) => {
+    picked.delete(id);
+    pickedScreens.delete(id);
+  };
+
+  // loadList fetches the page of the current cursor with the filters; a
+  // later call wins over one still under way.
+  let listSeq = 0;
+  async function loadList() {
+    const my = ++listSeq;
+    const query = {
+      limit: PAGE_SIZE, cursor: pages.cursor(), group: selected, state: filters.state,
+      tags: filters.tag ? [filters.tag] : [], q: filters.q,
+    };
+    let page;
+    try {
+      page = await screenPage(query);
+    } catch (err) {
+      if (my !== listSeq || !pg.alive || err.handled) return;
+      if (err.code === 'bad_cursor' && !pages.first()) {
+        pages.reset(); // an old cursor: start again
+        return loadList();
+      }
+      listMsg.textContent = refusal(err);
+      listMsg.hidden = false;
+      return;
+    }
+    if (my !== listSeq || !pg.alive) return;
+    listMsg.hidden = true;
+    if (!page.screens.length && !pages.first()) {
+      // The page emptied (screens deleted or moved): back to the start.
+      pages.reset();
+      return loadList();
+    }
+    screens = page.screens;
+    for (const s of screens) if (picked.has(s.id)) pickedScreens.set(s.id, s);
+    pages.show(screens.length, page.total, page.next);
+    renderList();
   }
 
   function renderList() {
-    const list = visible().slice().sort((a, b) => compareText(a.name || a.id, b.name || b.id));
     listTitle.textContent = selected ? t('scr.listOf', { name: selected === UNGROUPED ? t('scr.ungrouped') : groupName(selected) }) : t('scr.listAll');
-    for (const id of [...picked]) if (!screens.some((s) => s.id === id)) picked.delete(id);
-    tbody.replaceChildren(...list.map((s) => el('tr', { dataset: { screenId: s.id, state: s.state || '' } },
+    tbody.replaceChildren(...screens.map((s) => el('tr', { dataset: { screenId: s.id, state: s.state || '' } },
       write ? el('td', { class: 'pick' }, el('input', { type: 'checkbox', 'aria-label': s.name || s.id, checked: picked.has(s.id), dataset: { pick: s.id },
         onchange: (e) => {
-          if (e.target.checked) picked.add(s.id);
-          else picked.delete(s.id);
+          if (e.target.checked) pick(s);
+          else unpick(s.id);
           updatePicked();
         } })) : null,
       el('td', { class: 'name', dataset: { label: t('scr.col.name') } }, el('a', { href: screenHref(s.id), class: 'screen-name', text: s.name || s.id }),
@@ -332,13 +401,14 @@ export default function screensView(pg, _arg, query) {
       el('td', { dataset: { label: t('scr.col.lastSeen') } }, timeEl(s.last_seen, t('common.never'))),
       el('td', { dataset: { label: t('scr.col.tags') }, text: (s.tags || []).join(', ') || '—' }),
       el('td', { dataset: { label: t('scr.col.orientation') }, text: s.orientation ? label('pair', s.orientation) : '—' }))));
-    empty.hidden = list.length > 0;
+    empty.hidden = screens.length > 0;
+    empty.textContent = filtering() ? t('page.noMatch') : t('scr.none');
+    clearBtn.hidden = !filtering();
     updatePicked();
   }
 
   function updatePicked() {
-    const vis = visible();
-    all.checked = vis.length > 0 && vis.every((s) => picked.has(s.id));
+    all.checked = screens.length > 0 && screens.every((s) => picked.has(s.id));
     pickedLine.textContent = t('scr.selected', { n: fmtNumber(picked.size) });
   }
 
@@ -360,8 +430,8 @@ export default function screensView(pg, _arg, query) {
   }
 
   const nameOf = (id) => {
-    const s = screens.find((x) => x.id === id);
-    return s ? s.name || s.id : id;
+    const s = pickedScreens.get(id);
+    return s ? s.name || s.id : screenName(id);
   };
 
   // eachPicked runs one request per ticked screen, a few at a time, and
@@ -410,6 +480,8 @@ export default function screensView(pg, _arg, query) {
   const sendGroup = el('button', { type: 'button', id: 'bulk-send-group', onclick: () => bulk(sendGroup, async () => {
     const type = cmdSel.value;
     const res = await api('POST', `/groups/${enc(selected)}/commands`, { type });
+    // The group's screens may be on no page shown: their names by id.
+    await knowScreens([...(res.commands || []).map((c) => c.screen_id), ...(res.failed || []).map((f) => f.screen)]).catch(() => {});
     const rows = [
       ...(res.commands || []).map((c) => ({ id: c.screen_id, name: nameOf(c.screen_id), ok: true, text: t('scr.res.sent', { status: label('cmdStatus', c.status) }) })),
       ...(res.failed || []).map((f) => ({ id: f.screen, name: nameOf(f.screen), ok: false, text: t('scr.res.failed', { msg: f.error }) })),
@@ -422,7 +494,7 @@ export default function screensView(pg, _arg, query) {
     if (!picked.size) return bulkMsg.fail(t('scr.needSelection'));
     const to = moveSel.value;
     const rows = await eachPicked(async (id) => {
-      const s = screens.find((x) => x.id === id);
+      const s = pickedScreens.get(id) || await api('GET', `/screens/${enc(id)}`);
       // PUT replaces the screen: send what it has, with the new group.
       await api('PUT', `/screens/${enc(id)}`, {
         name: s.name, group: to, tags: s.tags || [], timezone: s.timezone || '',
@@ -432,6 +504,7 @@ export default function screensView(pg, _arg, query) {
     });
     showResults(t('scr.res.moveTitle', { name: to ? groupName(to) : t('scr.ungrouped') }), rows);
     picked.clear();
+    pickedScreens.clear();
     pg.tick();
   }) });
 
@@ -457,27 +530,32 @@ export default function screensView(pg, _arg, query) {
       el('div', { class: 'screens-main' },
         groupPanel,
         pairCard(pg, () => ({ group: selected !== UNGROUPED ? selected : '' })),
-        el('section', { class: 'card' }, listTitle,
+        el('section', { class: 'card', id: 'screens-card' }, listTitle,
+          el('div', { class: 'list-filters', id: 'screen-filters' },
+            el('label', { class: 'filter' }, t('page.search'), ' ', search.node),
+            el('label', { class: 'filter' }, t('page.state'), ' ', stateSel),
+            el('label', { class: 'filter' }, t('page.tag'), ' ', tagBox.node),
+            clearBtn),
+          listMsg,
           el('div', { class: 'table-wrap' }, el('table', { class: 'grid stack', id: 'group-screens' },
             el('thead', {}, el('tr', {},
               write ? el('th', { class: 'pick' }, all) : null,
               el('th', { text: t('scr.col.name') }), el('th', { text: t('scr.col.group') }), el('th', { text: t('scr.col.state') }),
               el('th', { text: t('scr.col.lastSeen') }), el('th', { text: t('scr.col.tags') }), el('th', { text: t('scr.col.orientation') }))),
             tbody)),
-          empty),
+          empty, pages.node),
         bulkCard)),
   ]);
 
   pg.poll(async () => {
-    const [gs, list, counts, pls] = await Promise.all([
+    const [gs, counts, pls] = await Promise.all([
       api('GET', '/groups'),
-      api('GET', '/screens'),
       api('GET', '/fleet'),
       can('content.read') ? api('GET', '/playlists').catch(() => []) : [],
+      loadList(),
     ]);
     if (!pg.alive) return;
     groups = gs || [];
-    screens = list || [];
     fleet = counts;
     playlists = pls || [];
     if (selected && selected !== UNGROUPED && !groups.some((g) => g.id === selected)) {

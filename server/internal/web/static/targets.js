@@ -1,22 +1,27 @@
 // Targets: the all / groups / screens picker of the forms that address
-// screens (schedules, safe mode), and a target in words.
+// screens (schedules, safe mode), and a target in words. Screens are
+// found by searching (paging.js): a district has thousands.
 
 import { $, el, lookups } from './kit.js';
 import { t } from './i18n.js';
+import { screenChoices, screenName } from './paging.js';
 
 // targetChoices is the all / groups / screens picker shared by forms
-// that address screens. refresh rebuilds the boxes and keeps what is
+// that address screens. refresh(groups) rebuilds the group boxes and
+// reloads the screens matching the picker's search, keeping what is
 // ticked; set(tg) shows a saved Target for editing; value() returns a
 // Target or the reason, in the page's language, it is incomplete.
 export function targetChoices(root, prefix) {
   const groupBox = el('div', { class: 'choices', id: `${prefix}-groups`, hidden: true });
-  const screenBox = el('div', { class: 'choices', id: `${prefix}-screens`, hidden: true });
+  const screens = screenChoices(`${prefix}-screens`, 'screens');
+  const screenBox = screens.node;
   const name = `${prefix}-target`;
-  // The latest lists, and ids a set() target named that the lists may
-  // not offer (a deleted group or screen): those stay as boxes marked
-  // missing, so saving an edit does not silently drop them.
-  const lists = new Map([[groupBox, []], [screenBox, []]]);
-  const pinned = new Map([[groupBox, new Set()], [screenBox, new Set()]]);
+  // The latest group list, and ids a set() target named that it may not
+  // offer (a deleted group): those stay as boxes marked missing, so
+  // saving an edit does not silently drop them. (screenChoices does the
+  // same for screens.)
+  const lists = new Map([[groupBox, []]]);
+  const pinned = new Map([[groupBox, new Set()]]);
   const kind = () => ($(`input[name="${name}"]:checked`, root) || { value: 'all' }).value;
   const show = () => {
     groupBox.hidden = kind() !== 'groups';
@@ -40,10 +45,10 @@ export function targetChoices(root, prefix) {
     radio('screens', 'tgt.screens', false), groupBox, screenBox);
   return {
     node,
-    refresh(groups, screens) {
+    refresh(groups) {
       boxes(groupBox, groups, 'groups');
-      boxes(screenBox, screens, 'screens');
       show();
+      return screens.refresh();
     },
     // set shows tg; null means a fresh form (all screens, nothing ticked).
     // A target mixing kinds shows groups first, and a tags-only one no
@@ -52,19 +57,18 @@ export function targetChoices(root, prefix) {
     set(tg) {
       tg = tg || { all: true };
       const groups = tg.all ? [] : tg.groups || [];
-      const screens = tg.all ? [] : tg.screens || [];
-      const k = tg.all ? 'all' : groups.length ? 'groups' : screens.length ? 'screens' : '';
+      const ids = tg.all ? [] : tg.screens || [];
+      const k = tg.all ? 'all' : groups.length ? 'groups' : ids.length ? 'screens' : '';
       for (const r of node.querySelectorAll(`input[name="${name}"]`)) r.checked = r.value === k;
       pinned.set(groupBox, new Set(groups));
-      pinned.set(screenBox, new Set(screens));
       boxes(groupBox, lists.get(groupBox), 'groups', new Set(groups));
-      boxes(screenBox, lists.get(screenBox), 'screens', new Set(screens));
+      screens.set(ids);
       show();
     },
     value() {
       const k = kind();
       if (k === 'all') return { target: { all: true } };
-      const ids = [...(k === 'groups' ? groupBox : screenBox).querySelectorAll('input:checked')].map((i) => i.value);
+      const ids = k === 'groups' ? [...groupBox.querySelectorAll('input:checked')].map((i) => i.value) : screens.value();
       if (!ids.length) return { problem: t(k === 'groups' ? 'tgt.needGroup' : 'tgt.needScreen') };
       return { target: { [k]: ids } };
     },
@@ -91,6 +95,6 @@ export function targetSummary(tg, screenNames) {
   const parts = [];
   if (tg.groups && tg.groups.length) parts.push(t('tgt.groupsAre', { list: listText(tg.groups.map((g) => lookups.groupNames.get(g) || g)) }));
   if (tg.tags && tg.tags.length) parts.push(t('tgt.tagsAre', { list: listText(tg.tags) }));
-  if (tg.screens && tg.screens.length) parts.push(t('tgt.screensAre', { list: listText(tg.screens.map((s) => (screenNames && screenNames.get(s)) || s)) }));
+  if (tg.screens && tg.screens.length) parts.push(t('tgt.screensAre', { list: listText(tg.screens.map((s) => (screenNames && screenNames.get(s)) || screenName(s))) }));
   return parts.join(t('tgt.partSep')) || '—';
 }

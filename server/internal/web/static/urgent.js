@@ -4,6 +4,7 @@ import {
   TZ_OFFSET, $, el, append, absTime, timeEl, statusBadge, api, enc, lookups, loadLookups, showBanner, can,
 } from './kit.js';
 import { targetSummary } from './targets.js';
+import { screenChoices, knowScreens } from './paging.js';
 import { t } from './i18n.js';
 
 const WEEK_MS = 7 * 24 * 3600 * 1000;
@@ -24,11 +25,12 @@ export default function urgentView(pg) {
   const expIn = el('input', { id: 'u-expires', name: 'expires', type: 'datetime-local', required: true, step: 60 });
   expIn.value = shanghaiLocal(new Date(Date.now() + 3600 * 1000));
   const groupBox = el('div', { class: 'choices', id: 'u-groups', hidden: true });
-  const screenBox = el('div', { class: 'choices', id: 'u-screens', hidden: true });
+  // Screens are found by searching: a district has thousands.
+  const screens = screenChoices('u-screens', 'screens');
+  const screenBox = screens.node;
   const radio = (value, key, checked) => el('label', { class: 'inline' },
     el('input', { type: 'radio', name: 'target', value, checked, onchange: showTargets }), ' ', t(key));
   const tbody = el('tbody');
-  let screensCache = [];
   let screenNames = new Map();
 
   function targetKind() {
@@ -78,8 +80,7 @@ export default function urgentView(pg) {
     const k = targetKind();
     if (k === 'all') target.all = true;
     else {
-      const box = k === 'groups' ? groupBox : screenBox;
-      const ids = [...box.querySelectorAll('input:checked')].map((i) => i.value);
+      const ids = k === 'groups' ? [...groupBox.querySelectorAll('input:checked')].map((i) => i.value) : screens.value();
       if (!ids.length) return fail(t(k === 'groups' ? 'tgt.needGroup' : 'tgt.needScreen'));
       target[k] = ids;
     }
@@ -149,14 +150,14 @@ export default function urgentView(pg) {
 
   let targetsLoaded = false;
   pg.poll(async () => {
-    const [list, screens] = await Promise.all([api('GET', '/urgent'), api('GET', '/screens'), loadLookups()]);
+    const [list] = await Promise.all([api('GET', '/urgent'), loadLookups(), screens.refresh()]);
     if (!pg.alive) return;
-    screensCache = screens || [];
-    screenNames = new Map(screensCache.map((s) => [s.id, s.name || s.id]));
+    // Names of the screens the notices name, by id: not the whole fleet.
+    screenNames = await knowScreens((list || []).flatMap((n) => (n.target && n.target.screens) || []));
+    if (!pg.alive) return;
     // Rebuilding the choices keeps what is ticked; doing it once per
-    // refresh picks up new groups and screens.
+    // refresh picks up new groups (and screens matching the search).
     checkboxes(groupBox, lookups.groups, 'groups');
-    checkboxes(screenBox, screensCache, 'screens');
     if (!targetsLoaded) {
       targetsLoaded = true;
       showTargets();
