@@ -354,7 +354,7 @@ playlists:
 	t.Run("groups, screens and users", func(t *testing.T) {
 		c.t = t
 		var street, compound groupView
-		if err := json.Unmarshal([]byte(c.ok("groups", "create", "west", "--name", "西区", "--json")), &street); err != nil || street.ID == "" {
+		if err := json.Unmarshal([]byte(c.ok("groups", "create", "north", "--name", "北区", "--json")), &street); err != nil || street.ID == "" {
 			t.Fatalf("groups create: %v %+v", err, street)
 		}
 		if err := json.Unmarshal([]byte(c.ok("groups", "create", "xingfuli", "--name", "幸福里小区", "--parent", street.ID, "--layout", "header", "--json")), &compound); err != nil {
@@ -374,7 +374,7 @@ playlists:
 		if g.Name != "幸福里" || g.Parent != street.ID || g.Layout != "header" {
 			t.Errorf("after a rename the group is %+v: only the name may change", g)
 		}
-		if out := c.ok("groups"); !strings.Contains(out, "幸福里") || !strings.Contains(out, "西区") {
+		if out := c.ok("groups"); !strings.Contains(out, "幸福里") || !strings.Contains(out, "北区") {
 			t.Errorf("groups list:\n%s", out)
 		}
 
@@ -382,8 +382,11 @@ playlists:
 		if !strings.Contains(out, "token (shown once") || !strings.Contains(out, "kiosk-player -server "+base+" -token ") {
 			t.Errorf("screens add:\n%s\nwant the token and the player command", out)
 		}
-		var added []screenView
-		api(t, base, http.MethodGet, "/screens?group="+compound.ID, nil, &added)
+		var page struct {
+			Screens []screenView `json:"screens"`
+		}
+		api(t, base, http.MethodGet, "/screens?group="+compound.ID, nil, &page)
+		added := page.Screens
 		if len(added) != 1 || added[0].Name != "幸福里3号楼大堂" || len(added[0].Tags) != 2 {
 			t.Fatalf("screens in the compound: %+v", added)
 		}

@@ -11,7 +11,6 @@ import (
 
 	"kiosk/playlists"
 	"kiosk/server/internal/devices"
-	"kiosk/server/internal/store"
 )
 
 const (
@@ -57,45 +56,6 @@ func groupSubtrees(groups []playlists.Group) map[string]map[string]bool {
 		out[g.ID] = set
 	}
 	return out
-}
-
-// filterScreens applies GET /screens' ?state= and ?group= filters. group
-// matches screens in the group or any group nested below it.
-func (h *handler) filterScreens(c echo.Context, scrs []store.Screen) ([]store.Screen, error) {
-	stateQ, groupQ := c.QueryParam("state"), c.QueryParam("group")
-	if stateQ == "" && groupQ == "" {
-		return scrs, nil
-	}
-	var state devices.State
-	if stateQ != "" {
-		var ok bool
-		if state, ok = devices.ParseState(stateQ); !ok {
-			return nil, errorf(http.StatusBadRequest, "state: must be one of online, offline, stale, degraded (got %q)", stateQ)
-		}
-	}
-	var groupSet map[string]bool
-	if groupQ != "" {
-		groups, err := h.store.ListGroups()
-		if err != nil {
-			return nil, err
-		}
-		set, ok := groupSubtrees(groups)[groupQ]
-		if !ok {
-			return nil, store.NotFoundError{Kind: "group", ID: groupQ}
-		}
-		groupSet = set
-	}
-	out := []store.Screen{}
-	for _, s := range scrs {
-		if groupSet != nil && !groupSet[s.Group] {
-			continue
-		}
-		if state != "" && h.devices.Health(s.ID).State != state {
-			continue
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }
 
 // screenHistory is GET /screens/{id}/history: state transitions, newest
