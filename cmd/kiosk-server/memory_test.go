@@ -81,16 +81,21 @@ func TestServerMemoryPerIdleScreen(t *testing.T) {
 	data := t.TempDir()
 	admin := randomToken(t)
 
-	// First run: register the screens, then stop, so that the measured
-	// process starts with them stored like any restarted server.
+	// First run: register the screens and connect each once, so that the
+	// data dir holds what a server that has run keeps for its screens
+	// (status, state history), then stop: the measured process starts
+	// with all of it stored, like any restarted server.
 	srv := startServer(t, bin, data, admin)
 	tokens := importScreens(t, srv.url, admin, n)
+	for _, c := range connectIdle(t, srv.url, tokens) {
+		c.Close()
+	}
 	srv.stop(t)
 
 	srv = startServer(t, bin, data, admin)
 	defer srv.stop(t)
 	base := settledRSS(t, srv.pid)
-	t.Logf("fresh server, %d screens stored, none connected: %s", n, base)
+	t.Logf("fresh server, %d screens stored, none connected: %s; %s", n, base, goMemory(t, srv.url, admin))
 
 	clients := connectIdle(t, srv.url, tokens)
 	defer func() {
@@ -102,9 +107,9 @@ func TestServerMemoryPerIdleScreen(t *testing.T) {
 		t.Fatalf("kiosk_hub_connected_screens = %d, want %d", got, n)
 	}
 	after := settledRSS(t, srv.pid)
+	t.Logf("%d idle screens connected: %s; %s", n, after, goMemory(t, srv.url, admin))
 	per := (float64(after.rss) - float64(base.rss)) / float64(n)
 	perAnon := (float64(after.anon) - float64(base.anon)) / float64(n)
-	t.Logf("%d idle screens connected: %s", n, after)
 	t.Logf("per idle screen: %.0f B RSS (%.0f B anonymous); base %.1f MB RSS (%.1f MB anonymous)",
 		per, perAnon, mb(base.rss), mb(base.anon))
 	if base.rss > maxBaseRSS {
@@ -315,6 +320,27 @@ func dialHello(ctx context.Context, d websocket.Dialer, url, token string, hello
 // connectedScreens reads kiosk_hub_connected_screens from /metrics.
 func connectedScreens(t *testing.T, base, admin string) int {
 	t.Helper()
+	v, ok := metrics(t, base, admin)["kiosk_hub_connected_screens"]
+	if !ok {
+		t.Fatal("metrics: no kiosk_hub_connected_screens")
+	}
+	return int(v)
+}
+
+// goMemory says how the Go runtime splits the server's memory, from the
+// go_* series of /metrics: to tell heap from goroutine stacks in the log.
+func goMemory(t *testing.T, base, admin string) string {
+	t.Helper()
+	m := metrics(t, base, admin)
+	return fmt.Sprintf("Go heap in use %.1f MB, heap idle not returned %.1f MB, stacks %.1f MB, %.0f goroutines",
+		m["go_memstats_heap_inuse_bytes"]/(1<<20),
+		(m["go_memstats_heap_idle_bytes"]-m["go_memstats_heap_released_bytes"])/(1<<20),
+		m["go_memstats_stack_inuse_bytes"]/(1<<20), m["go_goroutines"])
+}
+
+// metrics reads the server's unlabelled /metrics series.
+func metrics(t *testing.T, base, admin string) map[string]float64 {
+	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+"/metrics", nil)
 	req.Header.Set("Authorization", "Bearer "+admin)
 	resp, err := http.DefaultClient.Do(req)
@@ -322,19 +348,25 @@ func connectedScreens(t *testing.T, base, admin string) int {
 		t.Fatalf("metrics: %v", err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("metrics: %s", resp.Status)
+	}
+	out := map[string]float64{}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "kiosk_hub_connected_screens "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("metrics: %q: %v", sc.Text(), err)
-			}
-			return int(f)
+		name, val, ok := strings.Cut(sc.Text(), " ")
+		if !ok || strings.HasPrefix(name, "#") || strings.Contains(name, "{") {
+			continue
+		}
+		if f, err := strconv.ParseFloat(val, 64); err == nil {
+			out[name] = f
 		}
 	}
-	t.Fatalf("metrics: no kiosk_hub_connected_screens (status %s)", resp.Status)
-	return 0
+	if err := sc.Err(); err != nil {
+		t.Fatalf("metrics: %v", err)
+	}
+	return out
 }
 
 type rssSample struct{ rss, anon, file uint64 }
