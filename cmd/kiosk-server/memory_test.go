@@ -94,6 +94,11 @@ func TestServerMemoryPerIdleScreen(t *testing.T) {
 
 	srv = startServer(t, bin, data, admin)
 	defer srv.stop(t)
+	select {
+	case <-srv.released:
+	case <-time.After(time.Minute):
+		t.Fatal("the server did not log \"start-up memory released\" within a minute")
+	}
 	base := settledRSS(t, srv.pid)
 	t.Logf("fresh server, %d screens stored, none connected: %s; %s", n, base, goMemory(t, srv.url, admin))
 
@@ -127,6 +132,10 @@ type serverProc struct {
 	pid  int
 	url  string // http://127.0.0.1:PORT
 	done chan struct{}
+	// released is closed when the server logs that it returned the
+	// memory of its start-up passes (server.DefaultStartupSettle after
+	// listening).
+	released chan struct{}
 }
 
 var listeningRE = regexp.MustCompile(`msg="server listening" addr=(\S+)`)
@@ -144,7 +153,7 @@ func startServer(t *testing.T, bin, data, admin string) *serverProc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &serverProc{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
+	s := &serverProc{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{}), released: make(chan struct{})}
 	addr := make(chan string, 1)
 	var logMu sync.Mutex
 	var log bytes.Buffer
@@ -159,6 +168,9 @@ func startServer(t *testing.T, bin, data, admin string) *serverProc {
 			logMu.Unlock()
 			if m := listeningRE.FindStringSubmatch(line); m != nil {
 				addr <- m[1]
+			}
+			if strings.Contains(line, `msg="start-up memory released"`) {
+				close(s.released)
 			}
 		}
 		_ = cmd.Wait()
