@@ -90,9 +90,9 @@ func newClient(h *Hub, conn *websocket.Conn, screenID string) *client {
 }
 
 // kill decides how the connection ends; only the first call counts and it
-// reports whether it was the first. It never blocks: the write pump sends
-// the close frame, and a backstop timer closes the socket should the write
-// pump be stuck writing to a peer that stopped reading.
+// reports whether it was the first. It never blocks: the writer sends the
+// close frame, and a backstop timer closes the socket should the writer be
+// stuck writing to a peer that stopped reading.
 func (c *client) kill(req closeReq) bool {
 	first := false
 	c.once.Do(func() {
@@ -117,7 +117,7 @@ func (c *client) close(code int, text string) {
 	c.kill(closeFrame(code, text))
 }
 
-// closeNow ends a connection whose pumps never started.
+// closeNow ends a connection whose read pump and writer never started.
 func (c *client) closeNow(req closeReq) {
 	if !req.immediate {
 		_ = c.conn.WriteControl(websocket.CloseMessage,
@@ -137,7 +137,7 @@ func (c *client) drop(reason string, req closeReq) {
 // trySend queues f without blocking. A full queue means the player is not
 // keeping up; it is dropped rather than allowed to hold anyone else up, and
 // resyncs from its welcome when it reconnects. The socket is closed at once,
-// without a close frame: the write pump is almost certainly stuck writing
+// without a close frame: the writer is almost certainly stuck writing
 // to a peer that stopped reading, so a close frame would only wait behind
 // it while the connection's buffers stay pinned.
 func (c *client) trySend(f outFrame) bool {
