@@ -148,10 +148,6 @@ type Config struct {
 	ScreenshotEvery time.Duration // per screen: one screenshot upload this often...
 	ScreenshotBurst int           // ...with this many saved up
 
-	// StartupSettle is how long after listening the server returns the
-	// memory its start-up passes used; zero: DefaultStartupSettle.
-	StartupSettle time.Duration
-
 	Logger *slog.Logger
 	Now    func() time.Time // injected clock; time.Now when nil
 

@@ -258,7 +258,7 @@ func Run(ctx context.Context, cfg Config) error {
 		func(ctx context.Context) { pruneAudit(ctx, st, cfg, log) },
 		func(ctx context.Context) { pruneSessions(ctx, st, cfg, log) },
 		func(ctx context.Context) { scheduledBackups(ctx, st, cfg, log) },
-		func(ctx context.Context) { releaseStartupMemory(ctx, st, cfg.StartupSettle, log) },
+		func(ctx context.Context) { releaseStartupMemory(ctx, st, log) },
 	} {
 		bg.Add(1)
 		go func() { defer bg.Done(); job(bgCtx) }()
@@ -419,11 +419,11 @@ func pruneSessions(ctx context.Context, st *store.Store, cfg Config, log *slog.L
 	}
 }
 
-// DefaultStartupSettle is how long after it starts listening the server
-// returns the memory its start-up passes used (releaseStartupMemory).
-const DefaultStartupSettle = 10 * time.Second
+// startupSettle is how long after it starts listening the server returns
+// the memory its start-up passes used (releaseStartupMemory).
+const startupSettle = 10 * time.Second
 
-// releaseStartupMemory runs once, settle after start: by then the one-off
+// releaseStartupMemory runs once, startupSettle after start: by then the one-off
 // start-up work is over (loading every screen's record, token, status and
 // last state, the first publish, the first pruning passes over history,
 // plays, audit and sessions). That work leaves two things counted in the
@@ -432,11 +432,8 @@ const DefaultStartupSettle = 10 * time.Second
 // bbolt file pages it read, which stay mapped (dropped from the mapping
 // with Store.ReleaseMapped; they remain in the page cache). At 10,000
 // screens that is most of a fresh server's resident memory.
-func releaseStartupMemory(ctx context.Context, st *store.Store, settle time.Duration, log *slog.Logger) {
-	if settle <= 0 {
-		settle = DefaultStartupSettle
-	}
-	t := time.NewTimer(settle)
+func releaseStartupMemory(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTimer(startupSettle)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():

@@ -133,8 +133,7 @@ type serverProc struct {
 	url  string // http://127.0.0.1:PORT
 	done chan struct{}
 	// released is closed when the server logs that it returned the
-	// memory of its start-up passes (server.DefaultStartupSettle after
-	// listening).
+	// memory of its start-up passes (10 s after listening).
 	released chan struct{}
 }
 
