@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -257,6 +258,7 @@ func Run(ctx context.Context, cfg Config) error {
 		func(ctx context.Context) { pruneAudit(ctx, st, cfg, log) },
 		func(ctx context.Context) { pruneSessions(ctx, st, cfg, log) },
 		func(ctx context.Context) { scheduledBackups(ctx, st, cfg, log) },
+		func(ctx context.Context) { releaseStartupMemory(ctx, st, log) },
 	} {
 		bg.Add(1)
 		go func() { defer bg.Done(); job(bgCtx) }()
@@ -415,4 +417,32 @@ func pruneSessions(ctx context.Context, st *store.Store, cfg Config, log *slog.L
 		case <-t.C:
 		}
 	}
+}
+
+// startupSettle is how long after it starts listening the server returns
+// the memory its start-up passes used (releaseStartupMemory).
+const startupSettle = 10 * time.Second
+
+// releaseStartupMemory runs once, startupSettle after start: by then the one-off
+// start-up work is over (loading every screen's record, token, status and
+// last state, the first publish, the first pruning passes over history,
+// plays, audit and sessions). That work leaves two things counted in the
+// process's RSS that a running server does not need: the Go heap it grew
+// into and that is now free (returned with debug.FreeOSMemory), and the
+// bbolt file pages it read, which stay mapped (dropped from the mapping
+// with Store.ReleaseMapped; they remain in the page cache). At 10,000
+// screens that is most of a fresh server's resident memory.
+func releaseStartupMemory(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTimer(startupSettle)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return
+	case <-t.C:
+	}
+	if err := st.ReleaseMapped(); err != nil {
+		log.Warn("release start-up memory", "error", err)
+	}
+	debug.FreeOSMemory()
+	log.Info("start-up memory released")
 }

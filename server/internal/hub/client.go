@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -24,8 +25,8 @@ const (
 )
 
 // closeReq says how a connection ends. It is decided once, by whoever ends
-// the connection first, and carried out by the write pump, the only
-// goroutine allowed to write data frames.
+// the connection first, and carried out by the writer, the only goroutine
+// allowed to write data frames.
 type closeReq struct {
 	code int
 	text string
@@ -57,12 +58,16 @@ type client struct {
 	readDone chan struct{} // closed when the read pump returns
 	once     sync.Once
 	req      closeReq // written once before done is closed
+	// writing is true while a writer goroutine runs (see kick); it stays
+	// true once the writer has carried out the close, so none starts again.
+	writing atomic.Bool
 
 	mu             sync.Mutex
-	welcomed       bool      // welcome queued; pushes may go straight out
-	pendingVersion string    // latest push that arrived before the welcome
-	pushedVersion  string    // last version pushed, for the push→ack histogram
-	pushedAt       time.Time // when pushedVersion was pushed (hub clock)
+	welcomed       bool        // welcome queued; pushes may go straight out
+	pendingVersion string      // latest push that arrived before the welcome
+	pushedVersion  string      // last version pushed, for the push→ack histogram
+	pushedAt       time.Time   // when pushedVersion was pushed (hub clock)
+	pinger         *time.Timer // sends the next ping (startPings)
 	// parked holds frames sent to this screen before its welcome was
 	// queued (Hub.Send from inside Handler.Hello); welcome flushes them.
 	parked [][]byte
@@ -85,9 +90,9 @@ func newClient(h *Hub, conn *websocket.Conn, screenID string) *client {
 }
 
 // kill decides how the connection ends; only the first call counts and it
-// reports whether it was the first. It never blocks: the write pump sends
-// the close frame, and a backstop timer closes the socket should the write
-// pump be stuck writing to a peer that stopped reading.
+// reports whether it was the first. It never blocks: the writer sends the
+// close frame, and a backstop timer closes the socket should the writer be
+// stuck writing to a peer that stopped reading.
 func (c *client) kill(req closeReq) bool {
 	first := false
 	c.once.Do(func() {
@@ -103,6 +108,7 @@ func (c *client) kill(req closeReq) bool {
 	} else {
 		time.AfterFunc(closeGrace+time.Second, func() { c.conn.Close() })
 	}
+	c.kick() // the writer carries out the close
 	return true
 }
 
@@ -111,7 +117,7 @@ func (c *client) close(code int, text string) {
 	c.kill(closeFrame(code, text))
 }
 
-// closeNow ends a connection whose pumps never started.
+// closeNow ends a connection whose read pump and writer never started.
 func (c *client) closeNow(req closeReq) {
 	if !req.immediate {
 		_ = c.conn.WriteControl(websocket.CloseMessage,
@@ -131,7 +137,7 @@ func (c *client) drop(reason string, req closeReq) {
 // trySend queues f without blocking. A full queue means the player is not
 // keeping up; it is dropped rather than allowed to hold anyone else up, and
 // resyncs from its welcome when it reconnects. The socket is closed at once,
-// without a close frame: the write pump is almost certainly stuck writing
+// without a close frame: the writer is almost certainly stuck writing
 // to a peer that stopped reading, so a close frame would only wait behind
 // it while the connection's buffers stay pinned.
 func (c *client) trySend(f outFrame) bool {
@@ -142,6 +148,7 @@ func (c *client) trySend(f outFrame) bool {
 	}
 	select {
 	case c.send <- f:
+		c.kick()
 		return true
 	default:
 		c.drop(dropSlow, closeReq{text: "send queue full", immediate: true})
@@ -221,33 +228,104 @@ func (c *client) ackLatency(version string, now time.Time) (time.Duration, bool)
 	return d, true
 }
 
-// writePump is the only goroutine that writes data frames to the socket.
-func (c *client) writePump() {
-	defer c.hub.conns.Done()
-	defer c.conn.Close()
+// kick makes sure a writer runs. An idle connection has none: a writer is
+// started when a frame is queued or the connection is ending, and returns
+// once the queue is empty, so ten thousand idle screens cost ten thousand
+// goroutines (the read pumps), not twenty thousand.
+func (c *client) kick() {
+	if c.writing.CompareAndSwap(false, true) {
+		go c.writeLoop()
+	}
+}
+
+// writeLoop is the writer: at most one runs per connection, and only it
+// writes data frames. It drains the queue, carries out the close once the
+// connection is ending, and otherwise returns when the queue is empty.
+func (c *client) writeLoop() {
 	opts := &c.hub.opts
-	// After a server restart every screen reconnects within seconds; a
-	// random first ping spreads their pings over the interval instead of
-	// firing thousands of writes in the same instant forever after.
-	ping := time.NewTimer(opts.PingInterval/2 + rand.N(opts.PingInterval/2+1))
-	defer ping.Stop()
 	for {
+		select {
+		case <-c.done:
+			c.finish()
+			c.endWrite()
+			return // writing stays true: no writer starts again
+		default:
+		}
 		select {
 		case f := <-c.send:
 			if err := c.write(f, time.Now().Add(opts.WriteWait)); err != nil {
 				c.writeFailed(err)
+				c.endWrite()
 				return
 			}
-		case <-ping.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(opts.WriteWait)); err != nil {
-				c.writeFailed(err)
-				return
-			}
-			ping.Reset(opts.PingInterval)
-		case <-c.done:
-			c.finish()
+			continue
+		default:
+		}
+		c.writing.Store(false)
+		// A frame queued (or a close decided) after the receive above but
+		// before the store saw writing still true and started no writer:
+		// look again, and carry on unless another writer has taken over.
+		if len(c.send) == 0 && !c.ending() {
 			return
 		}
+		if !c.writing.CompareAndSwap(false, true) {
+			return
+		}
+	}
+}
+
+// endWrite is the writer's last act: the socket is closed and the
+// connection no longer holds up Hub.Close.
+func (c *client) endWrite() {
+	c.conn.Close()
+	c.hub.conns.Done()
+}
+
+func (c *client) ending() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// startPings arms the connection's ping timer. After a server restart
+// every screen reconnects within seconds; a random first ping spreads
+// their pings over the interval instead of firing thousands of writes in
+// the same instant forever after. Pings go out as control frames from the
+// timer's own short-lived goroutine (gorilla allows WriteControl next to a
+// data writer), so an idle connection needs no goroutine waiting for them.
+func (c *client) startPings() {
+	interval := c.hub.opts.PingInterval
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pinger = time.AfterFunc(interval/2+rand.N(interval/2+1), c.sendPing)
+}
+
+// stopPings disarms the ping timer; a ping already being sent finds the
+// connection ending and does not re-arm it.
+func (c *client) stopPings() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pinger.Stop()
+}
+
+func (c *client) sendPing() {
+	if c.ending() {
+		return
+	}
+	opts := &c.hub.opts
+	if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(opts.WriteWait)); err != nil {
+		if !c.ending() {
+			c.writeFailed(err)
+		}
+		return
+	}
+	if !c.ending() {
+		c.mu.Lock()
+		c.pinger.Reset(opts.PingInterval)
+		c.mu.Unlock()
 	}
 }
 
@@ -338,6 +416,7 @@ func (c *client) readPump() {
 // endRead runs when the read pump returns: the connection is over.
 func (c *client) endRead() {
 	c.kill(closeReq{immediate: true}) // no-op if the end was already decided
+	c.stopPings()
 	close(c.readDone)
 	if c.hub.unregister(c) {
 		c.hub.handler.Disconnected(c.screenID)

@@ -4,8 +4,10 @@
 //
 // It is shaped for ten thousand idle sockets on a small server: each
 // connection has a 1 KiB read buffer, borrows a write buffer from a shared
-// pool only while writing, and costs two goroutines; ServeHTTP returns right
-// after the upgrade so net/http's per-request buffers are freed. A frame for
+// pool only while writing, and costs one goroutine (its read pump; a writer
+// runs only while frames are queued, pings come from a timer); ServeHTTP
+// returns right after the upgrade so net/http's per-request buffers are
+// freed. A frame for
 // many screens is encoded once (websocket.PreparedMessage) and queued to each
 // client without blocking; a client whose queue is full is dropped and
 // resyncs through its welcome when it reconnects. No lock is held while
@@ -256,7 +258,7 @@ func (h *Hub) register(c *client) (old *client, ok bool) {
 	}
 	old = h.clients[c.screenID]
 	h.clients[c.screenID] = c
-	h.conns.Add(2) // read and write pump
+	h.conns.Add(2) // the read pump, and the writer that carries out the close
 	h.metrics.connected.Set(float64(len(h.clients)))
 	return old, true
 }

@@ -30,9 +30,17 @@ const (
 	envLoadN    = "KIOSK_HUB_LOAD_N"
 )
 
-// maxBytesPerConn is the budget from DESIGN.md: half of what a tuned
-// Centrifugo uses (about 48 KB) per idle connection.
-const maxBytesPerConn = 24 << 10
+// The whole server may spend 24 KB of RSS per idle screen (issue 10; half
+// of a tuned Centrifugo's ~48 KB), checked on the real process by
+// TestServerMemoryPerIdleScreen in cmd/kiosk-server. The hub's own share,
+// measured here as Go heap plus goroutine stacks, is about 8.5 KB; its
+// budget leaves room for the rest of the server (the device registry's
+// state, runtime overhead, heap headroom), which this test cannot see.
+const maxBytesPerConn = 12 << 10
+
+// maxGoroutinesPerConn: an idle connection has its read pump only; a
+// writer runs while frames are queued and pings come from a timer.
+const maxGoroutinesPerConn = 1.05
 
 type nopHandler struct{}
 
@@ -45,9 +53,11 @@ func (nopHandler) Heartbeat(string, playlists.Heartbeat)         {}
 func (nopHandler) Disconnected(string)                           {}
 func (nopHandler) CommandResult(string, playlists.CommandResult) {}
 
-// TestMemoryPerIdleConnection measures the server's Go heap and goroutine
-// stacks per idle, welcomed connection. Kernel socket buffers are not
-// included; they are the same for any Go websocket server.
+// TestMemoryPerIdleConnection measures the hub's Go heap and goroutine
+// stacks per idle, welcomed connection, in process. It is the hub's share
+// only: file-backed pages, GC headroom and the rest of the server are in
+// the whole-process test (cmd/kiosk-server); kernel socket buffers are in
+// neither, since the kernel does not count them in a process's RSS.
 func TestMemoryPerIdleConnection(t *testing.T) {
 	if testing.Short() {
 		t.Skip("opens thousands of sockets; skipped with -short")
@@ -119,10 +129,14 @@ func TestMemoryPerIdleConnection(t *testing.T) {
 	heap := float64(after.heap-before.heap) / float64(n)
 	stack := float64(after.stack-before.stack) / float64(n)
 	per := heap + stack
-	t.Logf("%d idle connections: %.0f B/conn (heap %.0f + stacks %.0f), %.1f goroutines/conn, race=%v",
-		n, per, heap, stack, float64(after.goroutines-before.goroutines)/float64(n), raceEnabled)
+	goroutines := float64(after.goroutines-before.goroutines) / float64(n)
+	t.Logf("%d idle connections: %.0f B/conn (heap %.0f + stacks %.0f), %.2f goroutines/conn, race=%v",
+		n, per, heap, stack, goroutines, raceEnabled)
 	if !raceEnabled && per > maxBytesPerConn {
-		t.Errorf("memory per idle connection: got %.0f B, want at most %d B", per, maxBytesPerConn)
+		t.Errorf("hub memory per idle connection: got %.0f B, want at most %d B", per, maxBytesPerConn)
+	}
+	if goroutines > maxGoroutinesPerConn {
+		t.Errorf("goroutines per idle connection: got %.2f, want at most %.2f (the read pump)", goroutines, maxGoroutinesPerConn)
 	}
 }
 

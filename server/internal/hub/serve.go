@@ -9,7 +9,7 @@ import (
 
 // ServeHTTP authenticates the player from "Authorization: Bearer <token>",
 // upgrades the request and returns at once; the connection lives on in its
-// own two goroutines. Tokens are accepted from the header only: a token in
+// read pump, plus a writer only while it has frames to send. Tokens are accepted from the header only: a token in
 // the URL would end up in access logs and proxies.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	token, ok := bearerToken(r.Header.Get("Authorization"))
@@ -61,7 +61,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		h.log.Info("screen connected", "screen", screenID, "remote", r.RemoteAddr)
 	}
-	go c.writePump()
+	c.startPings()
 	go c.readPump()
 	// A token revoked (rotated) while this upgrade was in flight was
 	// checked before the revocation, and the Kick that follows a revocation
