@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	bolt "go.etcd.io/bbolt"
+
 	"kiosk/playlists"
 )
 
@@ -258,4 +260,38 @@ func TestIndexKeepsNewestWrite(t *testing.T) {
 	if l, _ := s.ListScreens(); len(l) != 0 {
 		t.Errorf("ListScreens: %+v, want none", l)
 	}
+}
+
+// BenchmarkSnapshot10k compares the snapshot publishing reads, from the
+// in-memory index, with decoding every record from the file as it was
+// done before the index:
+//
+//	go test -run '^$' -bench Snapshot10k ./server/internal/store/
+func BenchmarkSnapshot10k(b *testing.B) {
+	s, err := Open(b.TempDir(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	scs := make([]Screen, 10000)
+	for i := range scs {
+		scs[i] = Screen{Name: "屏", Tags: []string{"lobby", "gate"}, Timezone: "Asia/Shanghai"}
+	}
+	if _, _, err := s.CreateScreens(scs); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("memory", func(b *testing.B) {
+		for range b.N {
+			if _, err := s.Snapshot(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("decode", func(b *testing.B) {
+		for range b.N {
+			if err := s.db.View(func(tx *bolt.Tx) error { _, err := s.snapshotTx(tx); return err }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
