@@ -50,16 +50,20 @@ func (p *Publisher) recomputeLocked(pd pending) error {
 	due := p.next
 	p.mu.RUnlock()
 	var r recompute
+	var changed map[string][]string
 	var err error
 	if pd.all || pd.catalog || !p.fleet.ok || (!due.IsZero() && !now.Before(due)) {
-		r, err = p.full(now)
+		r, changed, err = p.full(now)
 	} else {
-		r, err = p.partial(pd)
+		r, changed, err = p.partial(pd)
 	}
 	if err != nil {
 		return err
 	}
+	// The duration is the recompute's; the push that follows is the hub's
+	// (kiosk_hub_*).
 	r.Duration = time.Since(start)
+	r.Changed = p.push(changed)
 	scope := "partial"
 	if r.Full {
 		scope = "full"
@@ -75,11 +79,11 @@ func (p *Publisher) recomputeLocked(pd pending) error {
 
 // full recomputes every screen from a fresh snapshot. Whatever was pending
 // is dropped first: the snapshot is read after, so it shows those changes.
-func (p *Publisher) full(now time.Time) (recompute, error) {
+func (p *Publisher) full(now time.Time) (recompute, map[string][]string, error) {
 	p.takePending()
 	snap, err := p.opts.Store.Snapshot()
 	if err != nil {
-		return recompute{}, fmt.Errorf("publish: %w", err)
+		return recompute{}, nil, fmt.Errorf("publish: %w", err)
 	}
 	b := newBuilder(snap.Catalog, now)
 	f := fleet{
@@ -92,7 +96,7 @@ func (p *Publisher) full(now time.Time) (recompute, error) {
 	for _, scr := range snap.Screens {
 		k, pub, err := b.manifest(scr, snap.Groups)
 		if err != nil {
-			return recompute{}, err
+			return recompute{}, nil, err
 		}
 		f.screens[scr.ID] = scr
 		f.keyOf[scr.ID] = k
@@ -120,12 +124,12 @@ func (p *Publisher) full(now time.Time) (recompute, error) {
 			changed[m.Manifest.Version] = append(changed[m.Manifest.Version], id)
 		}
 	}
-	return recompute{Full: true, Screens: len(next), Built: b.built, Changed: p.push(changed)}, nil
+	return recompute{Full: true, Screens: len(next), Built: b.built}, changed, nil
 }
 
 // partial recomputes the screens pd names and every screen in the subtree
 // of a group pd names, reusing the manifests of keys already built.
-func (p *Publisher) partial(pd pending) (recompute, error) {
+func (p *Publisher) partial(pd pending) (recompute, map[string][]string, error) {
 	f := &p.fleet
 	src := p.opts.Store
 	affected := map[string]bool{}
@@ -136,7 +140,7 @@ func (p *Publisher) partial(pd pending) (recompute, error) {
 			case isNotFound(err):
 				delete(f.groups, id)
 			case err != nil:
-				return recompute{}, fmt.Errorf("publish: %w", err)
+				return recompute{}, nil, fmt.Errorf("publish: %w", err)
 			default:
 				f.groups[id] = g
 			}
@@ -153,7 +157,7 @@ func (p *Publisher) partial(pd pending) (recompute, error) {
 		case isNotFound(err):
 			delete(f.screens, id)
 		case err != nil:
-			return recompute{}, fmt.Errorf("publish: %w", err)
+			return recompute{}, nil, fmt.Errorf("publish: %w", err)
 		default:
 			f.screens[id] = scr
 		}
@@ -175,7 +179,7 @@ func (p *Publisher) partial(pd pending) (recompute, error) {
 		}
 		k, pub, err := f.b.manifest(scr, f.groups)
 		if err != nil {
-			return recompute{}, err
+			return recompute{}, nil, err
 		}
 		f.refs[k]++
 		if had {
@@ -199,7 +203,7 @@ func (p *Publisher) partial(pd pending) (recompute, error) {
 		}
 	}
 	p.mu.Unlock()
-	return recompute{Screens: len(affected), Built: f.b.built - builtBefore, Changed: p.push(changed)}, nil
+	return recompute{Screens: len(affected), Built: f.b.built - builtBefore}, changed, nil
 }
 
 // release drops one screen's use of key k, and k's manifest with its last.
