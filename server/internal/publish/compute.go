@@ -91,7 +91,7 @@ func (b *builder) manifest(scr store.Screen, groups map[string]playlists.Group) 
 // the same key get the same manifest.
 func sharingKey(sc playlists.ScreenContext, cat playlists.Catalog) string {
 	var key strings.Builder
-	key.Grow(128) // one allocation for a typical key instead of several
+	key.Grow(128)                       // one allocation for a typical key instead of several
 	for _, sch := range cat.Schedules { // already in id order
 		if sch.Target.Matches(sc) {
 			key.WriteString(sch.ID)
