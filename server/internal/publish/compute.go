@@ -91,8 +91,9 @@ func (b *builder) manifest(scr store.Screen, groups map[string]playlists.Group) 
 // the same key get the same manifest.
 func sharingKey(sc playlists.ScreenContext, cat playlists.Catalog) string {
 	var key strings.Builder
-	key.Grow(128)                       // one allocation for a typical key instead of several
-	for _, sch := range cat.Schedules { // already in id order
+	key.Grow(128) // one allocation for a typical key instead of several
+	// Schedules are already in id order.
+	for _, sch := range cat.Schedules {
 		if sch.Target.Matches(sc) {
 			key.WriteString(sch.ID)
 			key.WriteByte(',')
