@@ -179,6 +179,3 @@ func build(opts Options) (*handler, *echo.Echo) {
 	h.routes(e, newHTTPMetrics(opts.Metrics))
 	return h, e
 }
-
-// changed asks the publisher to recompute manifests after a committed write.
-func (h *handler) changed() { h.pub.Trigger() }

@@ -63,7 +63,6 @@ func (h *handler) uploadAsset(c echo.Context) error {
 			return err
 		}
 		c.Set(ctxAuditTarget, a.SHA256)
-		h.changed() // an item may have been waiting for this asset
 		return c.JSON(http.StatusCreated, a)
 	}
 }
@@ -130,6 +129,5 @@ func (h *handler) deleteAsset(c echo.Context) error {
 		}
 		return err
 	}
-	h.changed()
 	return c.NoContent(http.StatusNoContent)
 }

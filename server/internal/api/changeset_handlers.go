@@ -271,7 +271,6 @@ func (h *handler) approveChangeSet(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.changed()
 	c.Set(ctxAuditAfter, store.HashJSON(cs.Ops))
 	c.Set(ctxAuditDetail, fmt.Sprintf("approved and published %q by %s (%d changes)", cs.Title, cs.AuthorName, len(cs.Ops)))
 	return c.JSON(http.StatusOK, summarise(cs))

@@ -107,7 +107,6 @@ func (h *handler) updateGroup(c echo.Context) error {
 	if g, err = h.store.UpdateGroup(c.Param("id"), g); err != nil {
 		return err
 	}
-	h.changed() // parent and time zone change what screens get
 	if req.DefaultPlaylist == cur.DefaultPlaylist {
 		return c.JSON(http.StatusOK, g)
 	}
@@ -160,6 +159,5 @@ func (h *handler) deleteGroup(c echo.Context) error {
 		}
 		return err
 	}
-	h.changed()
 	return c.NoContent(http.StatusNoContent)
 }

@@ -234,7 +234,6 @@ func (h *handler) pairScreen(c echo.Context) error {
 		return err
 	}
 	h.pair.events.WithLabelValues("adopted").Inc()
-	h.changed()
 	c.Set(ctxAuditTarget, scr.ID)
 	what := "paired a new screen"
 	if req.Screen != "" {

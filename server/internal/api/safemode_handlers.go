@@ -34,7 +34,6 @@ func (h *handler) startSafeMode(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.changed()
 	c.Set(ctxAuditTarget, m.ID)
 	c.Set(ctxAuditAfter, store.HashJSON(m.SafeMode))
 	c.Set(ctxAuditDetail, "safe mode on for "+describeTarget(m.Target))
@@ -53,7 +52,6 @@ func (h *handler) liftSafeMode(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	h.changed()
 	if before.Active() {
 		c.Set(ctxAuditDetail, "safe mode lifted for "+describeTarget(m.Target))
 		h.announce(store.Alert{Kind: "safe_mode_off",

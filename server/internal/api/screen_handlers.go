@@ -105,9 +105,6 @@ func (h *handler) createScreen(c echo.Context) error {
 	}
 	h.devices.SetToken(scr.ID, token)
 	c.Set(ctxAuditTarget, scr.ID)
-	// Device requests for a screen not yet published publish on demand
-	// (publish.Ensure), so a trigger is enough here.
-	h.changed()
 	out := map[string]any{}
 	if key := h.serverKey(); key != "" {
 		out["server_key"] = key
@@ -154,7 +151,6 @@ func (h *handler) updateScreen(c echo.Context) error {
 	if scr, err = h.store.UpdateScreen(c.Param("id"), scr); err != nil {
 		return err
 	}
-	h.changed()
 	// The fleet counts follow a move; the live fleet shows the new name
 	// and group.
 	h.devices.Place(scr.ID, scr.Group)
@@ -238,6 +234,5 @@ func (h *handler) deleteScreen(c echo.Context) error {
 	if err := h.store.DeleteScreenshot(id); err != nil {
 		h.log.Warn("delete screenshot of deleted screen", "screen", id, "error", err)
 	}
-	h.changed()
 	return c.NoContent(http.StatusNoContent)
 }

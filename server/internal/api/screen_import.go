@@ -73,7 +73,6 @@ func (h *handler) importScreens(c echo.Context) error {
 		h.devices.SetToken(sc.ID, tokens[i])
 		out[i] = importedScreen{ID: sc.ID, Name: sc.Name, Group: sc.Group, Token: tokens[i]}
 	}
-	h.changed()
 	c.Set(ctxAuditTarget, fmt.Sprintf("%d screens", len(out)))
 	body := map[string]any{"screens": out}
 	if key := h.serverKey(); key != "" {

@@ -15,7 +15,7 @@ import (
 
 // screenTimeline previews what a screen will play between from and to: the
 // screen's manifest is cut afresh from the committed state (so a schedule
-// saved a moment ago shows, without waiting for the publisher's debounce)
+// saved a moment ago shows, without waiting for the publisher)
 // and resolved with the code the player runs. The cut is taken at from when
 // from is in the past, so schedules that ended since still show there.
 func (h *handler) screenTimeline(c echo.Context) error {

@@ -66,9 +66,8 @@ func (h *handler) createUrgent(c echo.Context) error {
 	if h.opts.Urgent != nil {
 		h.opts.Urgent(n, p.name())
 	}
-	// Screens promise to show it within 2 s: the publisher's debounce is
-	// at most 200 ms, the rest is the push and the player's fetch.
-	h.changed()
+	// Screens promise to show it within 2 s: the store's change notice
+	// starts the publish at once; the rest is the push and the fetch.
 	return c.JSON(http.StatusCreated, h.urgentView(n))
 }
 
@@ -103,7 +102,6 @@ func (h *handler) withdrawUrgent(c echo.Context) error {
 	if _, err := h.store.WithdrawUrgentBy(c.Param("id"), principalOf(c).name()); err != nil {
 		return err
 	}
-	h.changed()
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -34,7 +34,6 @@ func (h *handler) writeWith(c echo.Context, status int, op store.Op, extra func(
 		if obj, err = h.store.Apply(op); err != nil {
 			return err
 		}
-		h.changed()
 	} else {
 		cs, res, err := h.store.Draft(p.actor(), op)
 		if err != nil {

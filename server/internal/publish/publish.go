@@ -2,15 +2,20 @@
 // tells the hub which screens have a new version. Screens targeted by the
 // same schedules in the same time zone share one computed manifest, and
 // only screens whose version changed are notified.
+//
+// The publisher follows the store's change notices (store.Change): a change
+// to screens recomputes those screens only, a change to groups the screens
+// under them, and a change to content (items, playlists, schedules, urgent
+// notices, safe modes, assets) every distinct manifest once. A notice starts
+// a recompute at once; notices that arrive while one runs are gathered into
+// exactly one recompute after it, so a burst of writes costs two recomputes,
+// not one per write, and a lone write waits for nothing.
 package publish
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+	"errors"
 	"log/slog"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -20,17 +25,10 @@ import (
 	"kiosk/server/internal/store"
 )
 
-// Debounce bounds: a burst of edits is coalesced while changes keep coming
-// less than Quiet apart, but never delayed by more than MaxDelay after the
-// first, so an edit reaches players well within the 2 s the screens promise.
-const (
-	DefaultQuiet    = 50 * time.Millisecond
-	DefaultMaxDelay = 200 * time.Millisecond
-	// DefaultRefresh recomputes even without edits: a safety net behind the
-	// wake-up at the next known change (see NextChange), e.g. for a clock
-	// that jumped.
-	DefaultRefresh = time.Minute
-)
+// DefaultRefresh recomputes every manifest even without edits: a safety net
+// behind the change notices and the wake-up at the next known change (see
+// NextChange), e.g. for a clock that jumped.
+const DefaultRefresh = time.Minute
 
 // minWake is the shortest wait before a scheduled republish. The wall clock
 // (Now) and the timer's monotonic clock may disagree by a little; when Now
@@ -38,23 +36,35 @@ const (
 // turns what would be a busy loop into a few quick retries.
 const minWake = 10 * time.Millisecond
 
-// Snapshotter is the part of the store publishing reads.
-type Snapshotter interface {
+// Source is the part of the store publishing reads. A Source that also has
+// Subscribe(func(store.Change)) (the store does) is followed: each change
+// it announces is recomputed without anyone calling Trigger.
+type Source interface {
+	// Snapshot is everything at once, for a full recompute.
 	Snapshot() (store.Snapshot, error)
+	// GetScreen and GetGroup read one screen or group after a change to
+	// it; a store.NotFoundError means it was deleted.
+	GetScreen(id string) (store.Screen, error)
+	GetGroup(id string) (playlists.Group, error)
+}
+
+// subscriber is a Source that announces its changes.
+type subscriber interface {
+	Subscribe(fn func(store.Change))
 }
 
 // Options configure a Publisher.
 type Options struct {
-	Store Snapshotter
+	Store Source
 	// Push is told the new version and the screens that now have it; the
 	// server wires it to the hub. Nil disables pushing.
 	Push       func(version string, screenIDs []string)
 	Now        func() time.Time
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
-	Quiet      time.Duration
-	MaxDelay   time.Duration
-	Refresh    time.Duration
+	// Refresh is how often every manifest is recomputed without any
+	// change (0: DefaultRefresh).
+	Refresh time.Duration
 }
 
 // Published is one computed manifest and its canonical encoding, shared by
@@ -75,32 +85,37 @@ type Publisher struct {
 
 	mu       sync.RWMutex
 	byScreen map[string]*Published
-	// next is the earliest instant after the last publish at which a
-	// manifest will change by itself (zero: none known).
+	// next is the earliest instant after the last full recompute at which
+	// a manifest will change by itself (zero: none known).
 	next time.Time
 
-	// pubMu serialises recomputation so versions move forward in order.
-	pubMu sync.Mutex
+	// pendMu guards pend, what changed since a recompute last took it.
+	pendMu sync.Mutex
+	pend   pending
 
-	duration prometheus.Histogram
+	// pubMu serialises recomputation so versions move forward in order;
+	// it guards fleet.
+	pubMu sync.Mutex
+	fleet fleet
+	// onStart and onDone, when set (tests), run at the start and end of
+	// every recompute, under pubMu.
+	onStart func()
+	onDone  func(r recompute)
+
+	duration *prometheus.HistogramVec
 	distinct prometheus.Gauge
 	changed  prometheus.Counter
+	built    prometheus.Counter
 }
 
-// New returns a Publisher; call Publish once to compute the initial
-// manifests, then Run to follow changes.
+// New returns a Publisher following opts.Store's changes; call Publish
+// once to compute the initial manifests, then Run to follow changes.
 func New(opts Options) *Publisher {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
-	}
-	if opts.Quiet <= 0 {
-		opts.Quiet = DefaultQuiet
-	}
-	if opts.MaxDelay <= 0 {
-		opts.MaxDelay = DefaultMaxDelay
 	}
 	if opts.Refresh <= 0 {
 		opts.Refresh = DefaultRefresh
@@ -110,36 +125,94 @@ func New(opts Options) *Publisher {
 		trigger:  make(chan struct{}, 1),
 		rearm:    make(chan struct{}, 1),
 		byScreen: map[string]*Published{},
-		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "kiosk_publish_duration_seconds", Help: "Time to recompute every screen's manifest.",
-			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8),
-		}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "kiosk_publish_duration_seconds", Help: "Time to recompute manifests after a change (scope: full or partial).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 9),
+		}, []string{"scope"}),
 		distinct: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "kiosk_publish_manifests", Help: "Distinct manifests currently published.",
 		}),
 		changed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kiosk_publish_screen_changes_total", Help: "Screens whose manifest version changed.",
 		}),
+		built: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kiosk_publish_manifests_built_total", Help: "Manifests built and encoded (not reused from a screen sharing them).",
+		}),
 	}
 	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(p.duration, p.distinct, p.changed)
+		opts.Registerer.MustRegister(p.duration, p.distinct, p.changed, p.built)
+	}
+	if s, ok := opts.Store.(subscriber); ok {
+		s.Subscribe(p.notify)
 	}
 	return p
 }
 
-// Trigger asks for a recompute soon. It never blocks.
+// pending is what changed and has not been recomputed yet.
+type pending struct {
+	all     bool // unknown change: recompute everything
+	catalog bool
+	screens map[string]struct{}
+	groups  map[string]struct{}
+}
+
+func (p pending) empty() bool {
+	return !p.all && !p.catalog && len(p.screens) == 0 && len(p.groups) == 0
+}
+
+// Trigger asks for a full recompute now, for a change the store did not
+// announce. It never blocks.
 func (p *Publisher) Trigger() {
+	p.pendMu.Lock()
+	p.pend.all = true
+	p.pendMu.Unlock()
+	p.poke()
+}
+
+// notify queues a change the store announced and wakes Run. It runs in the
+// goroutine that committed the change and never blocks.
+func (p *Publisher) notify(ch store.Change) {
+	p.pendMu.Lock()
+	pd := &p.pend
+	pd.catalog = pd.catalog || ch.Catalog
+	for _, id := range ch.Screens {
+		if pd.screens == nil {
+			pd.screens = map[string]struct{}{}
+		}
+		pd.screens[id] = struct{}{}
+	}
+	for _, id := range ch.Groups {
+		if pd.groups == nil {
+			pd.groups = map[string]struct{}{}
+		}
+		pd.groups[id] = struct{}{}
+	}
+	p.pendMu.Unlock()
+	p.poke()
+}
+
+func (p *Publisher) poke() {
 	select {
 	case p.trigger <- struct{}{}:
 	default:
 	}
 }
 
-// Run recomputes after triggers (debounced), at the next instant a manifest
-// changes by itself (an urgent notice expires, a schedule ends: NextChange),
-// and every Refresh, until ctx ends. Waking at the change rather than at the
-// next Refresh keeps published versions, and the manifests the API serves,
-// in step with what screens show within milliseconds instead of up to a
+// takePending returns what is pending and clears it.
+func (p *Publisher) takePending() pending {
+	p.pendMu.Lock()
+	defer p.pendMu.Unlock()
+	pd := p.pend
+	p.pend = pending{}
+	return pd
+}
+
+// Run recomputes at once after changes (gathering those that arrive during
+// a recompute into the next one), at the next instant a manifest changes by
+// itself (an urgent notice expires, a schedule ends: NextChange), and every
+// Refresh, until ctx ends. Waking at the change rather than at the next
+// Refresh keeps published versions, and the manifests the API serves, in
+// step with what screens show within milliseconds instead of up to a
 // minute.
 func (p *Publisher) Run(ctx context.Context) {
 	refresh := time.NewTicker(p.opts.Refresh)
@@ -148,6 +221,7 @@ func (p *Publisher) Run(ctx context.Context) {
 	defer wake.Stop()
 	p.arm(wake)
 	for {
+		var err error
 		select {
 		case <-ctx.Done():
 			return
@@ -155,11 +229,15 @@ func (p *Publisher) Run(ctx context.Context) {
 			p.arm(wake)
 			continue
 		case <-wake.C:
+			err = p.Publish()
 		case <-refresh.C:
+			err = p.Publish()
 		case <-p.trigger:
-			p.settle(ctx)
+			p.pubMu.Lock()
+			err = p.recomputeLocked(p.takePending())
+			p.pubMu.Unlock()
 		}
-		if err := p.Publish(); err != nil {
+		if err != nil {
 			p.opts.Logger.Error("publish manifests", "error", err)
 		}
 		// Even when the next change is the same instant (a publish just
@@ -192,26 +270,6 @@ func (p *Publisher) NextChange() time.Time {
 	return p.next
 }
 
-// settle waits until triggers stop arriving for Quiet, or MaxDelay passed.
-func (p *Publisher) settle(ctx context.Context) {
-	deadline := time.NewTimer(p.opts.MaxDelay)
-	defer deadline.Stop()
-	quiet := time.NewTimer(p.opts.Quiet)
-	defer quiet.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-deadline.C:
-			return
-		case <-quiet.C:
-			return
-		case <-p.trigger:
-			quiet.Reset(p.opts.Quiet)
-		}
-	}
-}
-
 // Manifest returns the current manifest of screenID.
 func (p *Publisher) Manifest(screenID string) (*Published, bool) {
 	p.mu.RLock()
@@ -228,18 +286,17 @@ func (p *Publisher) Version(screenID string) string {
 	return ""
 }
 
-// Ensure returns screenID's manifest, publishing first if the screen is
-// newer than the last publish (a player may connect the instant its screen
-// is created). Creating a screen therefore never has to publish
-// synchronously, which keeps bulk registration of thousands of screens
-// linear.
+// Ensure returns screenID's manifest, computing it first if the screen is
+// newer than the last recompute (a player may connect the instant its
+// screen is created). Only that screen is computed, so creating screens
+// never has to publish the fleet.
 func (p *Publisher) Ensure(screenID string) (*Published, bool) {
 	if m, ok := p.Manifest(screenID); ok {
 		return m, true
 	}
 	p.pubMu.Lock()
 	if _, ok := p.Manifest(screenID); !ok {
-		if err := p.publishLocked(); err != nil {
+		if err := p.recomputeLocked(pending{screens: map[string]struct{}{screenID: {}}}); err != nil {
 			p.opts.Logger.Error("publish for new screen", "screen", screenID, "error", err)
 		}
 	}
@@ -260,162 +317,11 @@ func (p *Publisher) EnsureVersion(screenID string) string {
 func (p *Publisher) Publish() error {
 	p.pubMu.Lock()
 	defer p.pubMu.Unlock()
-	return p.publishLocked()
+	return p.recomputeLocked(pending{all: true})
 }
 
-func (p *Publisher) publishLocked() error {
-	start := time.Now()
-	snap, err := p.opts.Store.Snapshot()
-	if err != nil {
-		return fmt.Errorf("publish: %w", err)
-	}
-	now := p.opts.Now()
-	next, err := Compute(snap, now)
-	if err != nil {
-		return err
-	}
-	due := NextChange(snap.Catalog, now)
-
-	p.mu.Lock()
-	prev := p.byScreen
-	p.byScreen = next
-	moved := !due.Equal(p.next)
-	p.next = due
-	p.mu.Unlock()
-	if moved {
-		select {
-		case p.rearm <- struct{}{}:
-		default:
-		}
-	}
-
-	// Group changed screens by version so each version is pushed once.
-	changed := map[string][]string{}
-	distinct := map[string]bool{}
-	for id, m := range next {
-		v := m.Manifest.Version
-		distinct[v] = true
-		if old, ok := prev[id]; ok && old.Manifest.Version == v {
-			continue
-		}
-		changed[v] = append(changed[v], id)
-	}
-	p.duration.Observe(time.Since(start).Seconds())
-	p.distinct.Set(float64(len(distinct)))
-	versions := make([]string, 0, len(changed))
-	for v := range changed {
-		versions = append(versions, v)
-	}
-	slices.Sort(versions)
-	for _, v := range versions {
-		ids := changed[v]
-		slices.Sort(ids)
-		p.changed.Add(float64(len(ids)))
-		p.opts.Logger.Info("manifest published", "version", v, "screens", len(ids))
-		if p.opts.Push != nil {
-			p.opts.Push(v, ids)
-		}
-	}
-	return nil
-}
-
-// NextChange is the earliest instant after now at which a manifest cut from
-// c changes with no edit: an urgent notice's ExpiresAt or a schedule's To,
-// the two things BuildManifest drops by time. Zero when neither lies ahead.
-// It does not check targets: an extra publish that changes nothing pushes
-// nothing, and skipping the check keeps this linear in the catalog.
-func NextChange(c playlists.Catalog, now time.Time) time.Time {
-	var next time.Time
-	consider := func(t time.Time) {
-		if t.After(now) && (next.IsZero() || t.Before(next)) {
-			next = t
-		}
-	}
-	for _, u := range c.Urgent {
-		consider(u.ExpiresAt)
-	}
-	for _, sc := range c.Schedules {
-		if sc.To != nil {
-			consider(*sc.To)
-		}
-	}
-	return next
-}
-
-// Compute cuts every screen's manifest from snap at now. Screens with the
-// same matching schedules and time zone share one manifest, built once.
-func Compute(snap store.Snapshot, now time.Time) (map[string]*Published, error) {
-	out := make(map[string]*Published, len(snap.Screens))
-	shared := map[string]*Published{}
-	for _, scr := range snap.Screens {
-		sc := Context(scr, snap.Groups)
-		var key strings.Builder
-		for _, sch := range snap.Catalog.Schedules { // already in id order
-			if sch.Target.Matches(sc) {
-				key.WriteString(sch.ID)
-				key.WriteByte(',')
-			}
-		}
-		for _, u := range snap.Catalog.Urgent {
-			if u.Target.Matches(sc) {
-				key.WriteString("!" + u.ID + ",")
-			}
-		}
-		for _, m := range snap.Catalog.SafeModes {
-			if m.Target.Matches(sc) {
-				key.WriteString("~" + m.ID + ",")
-			}
-		}
-		key.WriteString("#" + sc.DefaultPlaylist)
-		key.WriteString("@" + sc.Timezone)
-		key.WriteString("|" + sc.Layout + "|" + sc.Header)
-		k := key.String()
-		pub, ok := shared[k]
-		if !ok {
-			m := playlists.BuildManifest(sc, snap.Catalog, now)
-			b, err := json.Marshal(m)
-			if err != nil {
-				return nil, fmt.Errorf("publish: encode manifest: %w", err)
-			}
-			pub = &Published{Manifest: m, JSON: b}
-			shared[k] = pub
-		}
-		out[scr.ID] = pub
-	}
-	return out, nil
-}
-
-// Context is what targeting knows about scr: its group and the group's
-// ancestors, its tags, its time zone (its own, else the nearest group's in
-// the chain, else playlists.DefaultTimezone) and its default playlist (its
-// own, else the nearest group's in the chain), its layout (likewise, else
-// full screen) and the header text of that layout (its own group's name).
-func Context(scr store.Screen, groups map[string]playlists.Group) playlists.ScreenContext {
-	sc := playlists.ScreenContext{ID: scr.ID, Tags: scr.Tags, Timezone: scr.Timezone, DefaultPlaylist: scr.DefaultPlaylist}
-	var layouts []string
-	if g, ok := groups[scr.Group]; ok {
-		sc.Header = g.Name
-	}
-	seen := map[string]bool{}
-	for g := scr.Group; g != "" && !seen[g]; {
-		seen[g] = true
-		sc.Groups = append(sc.Groups, g)
-		grp, ok := groups[g]
-		if !ok {
-			break
-		}
-		if sc.Timezone == "" {
-			sc.Timezone = grp.Timezone
-		}
-		if sc.DefaultPlaylist == "" {
-			sc.DefaultPlaylist = grp.DefaultPlaylist
-		}
-		layouts = append(layouts, grp.Layout)
-		g = grp.Parent
-	}
-	sc.Layout = playlists.ResolveLayout(scr.Layout, layouts...)
-	if sc.Timezone == "" {
-		sc.Timezone = playlists.DefaultTimezone
-	}
-	return sc
+// isNotFound reports whether err is the store's "no such screen/group".
+func isNotFound(err error) bool {
+	var nf store.NotFoundError
+	return errors.As(err, &nf)
 }

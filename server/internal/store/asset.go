@@ -180,6 +180,7 @@ func (s *Store) PutAssetFrom(r io.Reader, maxBytes int64, origin AssetOrigin) (a
 			return nil
 		}
 		created = true
+		noteCatalog(tx)
 		return putJSON(b, sha, a)
 	})
 	if err != nil {
@@ -363,6 +364,7 @@ func (s *Store) DeleteAsset(sha string) error {
 			}
 			return InUseError{Kind: "asset", ID: sha, UsedBy: users}
 		}
+		noteCatalog(tx)
 		return tx.Bucket(bucketAssets).Delete([]byte(sha))
 	})
 	if err != nil {

@@ -665,6 +665,7 @@ func (s *Store) setScreenDefault(tx *bolt.Tx, id, playlist string) (Screen, erro
 	}
 	rec.DefaultPlaylist = playlist
 	rec.UpdatedAt = s.now().UTC()
+	noteScreen(tx, id, &rec.Screen)
 	return rec.Screen, putJSON(b, id, rec)
 }
 
@@ -683,5 +684,6 @@ func (s *Store) setGroupDefault(tx *bolt.Tx, id, playlist string) (playlists.Gro
 	}
 	g.DefaultPlaylist = playlist
 	g.UpdatedAt = s.now().UTC()
+	noteGroup(tx, id, &g)
 	return g, putJSON(b, id, g)
 }

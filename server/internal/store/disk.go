@@ -217,6 +217,10 @@ func (d *boltDB) Batch(fn func(*bolt.Tx) error) error {
 // the transaction rolls back, as after a failed write.
 func (d *boltDB) withFault(fn func(*bolt.Tx) error) func(*bolt.Tx) error {
 	return func(tx *bolt.Tx) error {
+		// What fn writes to screens, groups and content is noted, and
+		// applied to the in-memory index once tx commits (memindex.go).
+		d.s.beginNote(tx)
+		defer endNote(tx)
 		if err := fn(tx); err != nil {
 			return err
 		}

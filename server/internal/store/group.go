@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -102,6 +103,7 @@ func (s *Store) CreateGroup(g playlists.Group) (playlists.Group, error) {
 		}
 		g.CreatedAt = s.now().UTC()
 		g.UpdatedAt = g.CreatedAt
+		noteGroup(tx, g.ID, &g)
 		return putJSON(tx.Bucket(bucketGroups), g.ID, g)
 	})
 	if err != nil {
@@ -133,6 +135,7 @@ func (s *Store) UpdateGroup(id string, g playlists.Group) (playlists.Group, erro
 		}
 		g.CreatedAt = old.CreatedAt
 		g.UpdatedAt = s.now().UTC()
+		noteGroup(tx, id, &g)
 		return putJSON(tx.Bucket(bucketGroups), id, g)
 	})
 	if err != nil {
@@ -141,14 +144,24 @@ func (s *Store) UpdateGroup(id string, g playlists.Group) (playlists.Group, erro
 	return g, nil
 }
 
-// GetGroup returns group id.
+// GetGroup returns group id, from the in-memory index (memindex.go).
 func (s *Store) GetGroup(id string) (playlists.Group, error) {
-	return get[playlists.Group](s, bucketGroups, "group", id)
+	g, ok := s.memGroup(id)
+	if !ok {
+		return playlists.Group{}, NotFoundError{Kind: "group", ID: id}
+	}
+	return g, nil
 }
 
-// ListGroups returns every group, ordered by id.
+// ListGroups returns every group, ordered by id, from the in-memory index.
 func (s *Store) ListGroups() ([]playlists.Group, error) {
-	return list[playlists.Group](s, bucketGroups)
+	m := s.memGroups()
+	out := make([]playlists.Group, 0, len(m))
+	for _, g := range m {
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b playlists.Group) int { return strings.Compare(a.ID, b.ID) })
+	return out, nil
 }
 
 // DeleteGroup removes group id unless it has child groups, screens, or
@@ -185,6 +198,7 @@ func (s *Store) DeleteGroup(id string) error {
 		if len(users) > 0 {
 			return InUseError{Kind: "group", ID: id, UsedBy: users}
 		}
+		noteGroup(tx, id, nil)
 		return tx.Bucket(bucketGroups).Delete([]byte(id))
 	})
 }

@@ -34,6 +34,7 @@ func (s *Store) createItem(tx *bolt.Tx, id string, it playlists.Item) (playlists
 	}
 	it.CreatedAt = s.now().UTC()
 	it.UpdatedAt = it.CreatedAt
+	noteCatalog(tx)
 	return it, putJSON(b, it.ID, it)
 }
 
@@ -56,6 +57,7 @@ func (s *Store) updateItem(tx *bolt.Tx, id string, it playlists.Item) (playlists
 	it.ID = id
 	it.CreatedAt = old.CreatedAt
 	it.UpdatedAt = s.now().UTC()
+	noteCatalog(tx)
 	return it, putJSON(b, id, it)
 }
 
@@ -99,5 +101,6 @@ func deleteItem(tx *bolt.Tx, id string) error {
 	if len(users) > 0 {
 		return InUseError{Kind: "item", ID: id, UsedBy: users}
 	}
+	noteCatalog(tx)
 	return tx.Bucket(bucketItems).Delete([]byte(id))
 }

@@ -32,6 +32,7 @@ func (s *Store) createPlaylist(tx *bolt.Tx, id string, p playlists.Playlist) (pl
 	}
 	p.CreatedAt = s.now().UTC()
 	p.UpdatedAt = p.CreatedAt
+	noteCatalog(tx)
 	return p, putJSON(b, p.ID, p)
 }
 
@@ -54,6 +55,7 @@ func (s *Store) updatePlaylist(tx *bolt.Tx, id string, p playlists.Playlist) (pl
 	p.ID = id
 	p.CreatedAt = old.CreatedAt
 	p.UpdatedAt = s.now().UTC()
+	noteCatalog(tx)
 	return p, putJSON(b, id, p)
 }
 
@@ -103,6 +105,7 @@ func deletePlaylist(tx *bolt.Tx, id string) error {
 	if len(users) > 0 {
 		return InUseError{Kind: "playlist", ID: id, UsedBy: users}
 	}
+	noteCatalog(tx)
 	return tx.Bucket(bucketPlaylists).Delete([]byte(id))
 }
 

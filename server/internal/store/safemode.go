@@ -41,6 +41,7 @@ func (s *Store) StartSafeMode(target playlists.Target, by string) (SafeMode, err
 		}
 		b := tx.Bucket(bucketSafeMode)
 		m := SafeMode{SafeMode: playlists.SafeMode{ID: freshID(b, "safe"), Target: target, Since: s.now().UTC()}, By: by}
+		noteCatalog(tx)
 		return m, putJSON(b, m.ID, m)
 	})
 }
@@ -62,6 +63,7 @@ func (s *Store) LiftSafeMode(id, by string) (SafeMode, error) {
 		}
 		now := s.now().UTC()
 		m.LiftedAt, m.LiftedBy = &now, by
+		noteCatalog(tx)
 		return m, putJSON(b, id, m)
 	})
 }

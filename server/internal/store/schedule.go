@@ -33,6 +33,7 @@ func (s *Store) createSchedule(tx *bolt.Tx, id string, sc playlists.Schedule) (p
 	}
 	sc.CreatedAt = s.now().UTC()
 	sc.UpdatedAt = sc.CreatedAt
+	noteCatalog(tx)
 	return sc, putJSON(b, sc.ID, sc)
 }
 
@@ -55,6 +56,7 @@ func (s *Store) updateSchedule(tx *bolt.Tx, id string, sc playlists.Schedule) (p
 	sc.ID = id
 	sc.CreatedAt = old.CreatedAt
 	sc.UpdatedAt = s.now().UTC()
+	noteCatalog(tx)
 	return sc, putJSON(b, id, sc)
 }
 
@@ -99,6 +101,7 @@ func deleteSchedule(tx *bolt.Tx, id string) error {
 	if !exists(tx, bucketSchedules, id) {
 		return NotFoundError{Kind: "schedule", ID: id}
 	}
+	noteCatalog(tx)
 	return tx.Bucket(bucketSchedules).Delete([]byte(id))
 }
 

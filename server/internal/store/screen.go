@@ -131,6 +131,7 @@ func (s *Store) CreateScreen(sc Screen) (Screen, string, error) {
 		if err := tx.Bucket(bucketTokens).Put([]byte(rec.TokenHash), []byte(sc.ID)); err != nil {
 			return err
 		}
+		noteScreen(tx, sc.ID, &rec.Screen)
 		return putJSON(b, sc.ID, rec)
 	})
 	if err != nil {
@@ -165,6 +166,7 @@ func (s *Store) UpdateScreen(id string, sc Screen) (Screen, error) {
 		sc.Device = rec.Device // changes only by pairing
 		sc.UpdatedAt = s.now().UTC()
 		rec.Screen = sc
+		noteScreen(tx, id, &rec.Screen)
 		return putJSON(b, id, rec)
 	})
 	if err != nil {
@@ -202,6 +204,7 @@ func (s *Store) rotateToken(id string, dev *PairedDevice) (string, error) {
 		if err := tokens.Put([]byte(rec.TokenHash), []byte(id)); err != nil {
 			return err
 		}
+		noteScreen(tx, id, &rec.Screen)
 		return putJSON(b, id, rec)
 	})
 	if err != nil {
@@ -210,23 +213,19 @@ func (s *Store) rotateToken(id string, dev *PairedDevice) (string, error) {
 	return token, nil
 }
 
-// GetScreen returns screen id.
+// GetScreen returns screen id, from the in-memory index (memindex.go).
 func (s *Store) GetScreen(id string) (Screen, error) {
-	rec, err := get[screenRecord](s, bucketScreens, "screen", id)
-	return rec.Screen, err
+	sc, ok := s.memScreen(id)
+	if !ok {
+		return Screen{}, NotFoundError{Kind: "screen", ID: id}
+	}
+	return sc, nil
 }
 
-// ListScreens returns every screen, ordered by id.
+// ListScreens returns every screen, ordered by id, from the in-memory
+// index: the caller gets its own copies.
 func (s *Store) ListScreens() ([]Screen, error) {
-	recs, err := list[screenRecord](s, bucketScreens)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Screen, len(recs))
-	for i, r := range recs {
-		out[i] = r.Screen
-	}
-	return out, nil
+	return s.memScreens(), nil
 }
 
 // ScreenTokens returns token hash → screen id for every screen, so device
@@ -271,6 +270,7 @@ func (s *Store) DeleteScreen(id string) error {
 		if err := deleteScreenCommands(tx, id); err != nil {
 			return err
 		}
+		noteScreen(tx, id, nil)
 		return b.Delete([]byte(id))
 	})
 }
@@ -323,6 +323,7 @@ func (s *Store) CreateScreens(scs []Screen) ([]Screen, []string, error) {
 			if err := toks.Put([]byte(rec.TokenHash), []byte(sc.ID)); err != nil {
 				return err
 			}
+			noteScreen(tx, sc.ID, &rec.Screen)
 			if err := putJSON(b, sc.ID, rec); err != nil {
 				return err
 			}

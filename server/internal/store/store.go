@@ -59,6 +59,10 @@ type Store struct {
 	// transaction that is rolled back and records in a second; the lock
 	// keeps the set from changing between the two.
 	changeMu sync.Mutex
+
+	// mem is every screen and group, decoded, kept in step with the file
+	// by commit handlers (memindex.go).
+	mem memIndex
 }
 
 // Open opens (creating if needed) the store in dataDir and brings its schema
@@ -86,6 +90,10 @@ func Open(dataDir string, now func() time.Time) (*Store, error) {
 	if err := s.migrate(); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if err := s.loadIndex(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store: %w", err)
 	}
 	// Holding the bbolt lock means no other server uses this data dir, so
 	// temporary files left here are a crashed upload's and safe to remove.

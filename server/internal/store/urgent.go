@@ -89,6 +89,7 @@ func (s *Store) SendUrgent(u playlists.Urgent, by string) (UrgentNotice, error) 
 		n.ID = freshID(b, "urg")
 		n.CreatedAt = now.UTC()
 		n.ExpiresAt = n.ExpiresAt.UTC()
+		noteCatalog(tx)
 		return putJSON(b, n.ID, n)
 	})
 	if err != nil {
@@ -188,6 +189,7 @@ func (s *Store) WithdrawUrgentBy(id, by string) (UrgentNotice, error) {
 		now := s.now().UTC()
 		n.WithdrawnAt = &now
 		n.WithdrawnBy = by
+		noteCatalog(tx)
 		return putJSON(b, id, n)
 	})
 	return n, err
