@@ -162,10 +162,13 @@ func TestPublishesReachEveryScreen(t *testing.T) {
 	cfg.Publishes, cfg.PublishEvery, cfg.AssetShare = publishes, 700*time.Millisecond, 1
 	cfg.Settle = 3 * time.Second // the restarted screen is back before the first publish
 	cfg.VerifySignatures = true  // every manifest's signature checked as the player does
-	var screens []struct{ ID string }
+	var page struct {
+		Screens []struct{ ID string } `json:"screens"`
+	}
 	var cmdIDs []string
 	cfg.OnSynced = func() {
-		s.call(http.MethodGet, "/api/v1/screens?limit=100", nil, &screens)
+		s.call(http.MethodGet, "/api/v1/screens?limit=100", nil, &page)
+		screens := page.Screens
 		for i, typ := range []string{"reload", "screenshot", "restart"} {
 			var c struct{ ID string }
 			s.call(http.MethodPost, "/api/v1/screens/"+screens[i].ID+"/commands", map[string]string{"type": typ}, &c)
@@ -218,7 +221,7 @@ func TestPublishesReachEveryScreen(t *testing.T) {
 	// The server recorded the command results the screens sent.
 	for i, want := range []string{"done", "failed", "done"} {
 		var got struct{ Status, Result, Error string }
-		s.call(http.MethodGet, "/api/v1/screens/"+screens[i].ID+"/commands/"+cmdIDs[i], nil, &got)
+		s.call(http.MethodGet, "/api/v1/screens/"+page.Screens[i].ID+"/commands/"+cmdIDs[i], nil, &got)
 		if got.Status != want {
 			t.Errorf("command %d: server has %+v, want status %s", i, got, want)
 		}
