@@ -157,6 +157,8 @@ run() {
 }
 
 declare -A RK RN
+# Other work on the machine skews every figure: say how busy it was.
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== $ROUNDS rounds of wrk -t2 -c64 -d${DURATION}s per case and server, interleaved"
 for round in $(seq $ROUNDS); do
   for i in "${!CASES[@]}"; do
@@ -180,4 +182,5 @@ for i in "${!CASES[@]}"; do
   k=$(echo ${RK[$i]} | median); n=$(echo ${RN[$i]} | median)
   printf '%-24s %12.0f %12.0f %7.2fx\n' "$label" $k $n $(awk "BEGIN {print $k / $n}")
 done
+echo "load average (1, 5, 15 min) before the runs: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "kiosk-server RSS after the run: $(awk '/VmRSS/ {print $2, $3}' /proc/$SP/status)"
