@@ -41,8 +41,8 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 W=$(mktemp -d /tmp/kiosk-media-bench.XXXXXX)
 SP=; NGP=
 cleanup() {
-  [ -n "$SP" ] && kill $SP 2>/dev/null && wait $SP 2>/dev/null
-  [ -n "$NGP" ] && kill $NGP 2>/dev/null && wait $NGP 2>/dev/null
+  set +e # a server that already exited must not keep the rest from running
+  for p in $SP $NGP; do kill $p 2>/dev/null; wait $p 2>/dev/null; done
   rm -rf "$W"
 }
 trap cleanup EXIT
