@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -93,29 +92,6 @@ func (h *handler) getAsset(c echo.Context) error {
 
 func (h *handler) rawAsset(c echo.Context) error {
 	return h.serveAsset(c, c.Param("sha"))
-}
-
-// assetCacheControl: content-addressed, the bytes behind a hash never
-// change.
-const assetCacheControl = "private, max-age=31536000, immutable"
-
-// serveAsset sends a blob with the type sniffed at upload. Media is served
-// so that a browser can never treat it as a page of this origin: nosniff
-// and a sandboxing CSP, whatever the bytes contain.
-func (h *handler) serveAsset(c echo.Context, sha string) error {
-	f, a, err := h.store.OpenAsset(strings.ToLower(sha))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	hdr := c.Response().Header()
-	hdr.Set(echo.HeaderContentType, a.MIME)
-	hdr.Set("ETag", `"`+a.SHA256+`"`)
-	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	hdr.Set("Cache-Control", assetCacheControl)
-	http.ServeContent(c.Response(), c.Request(), "", a.CreatedAt, f)
-	return nil
 }
 
 // deleteAsset removes an asset nothing uses. One in use (see listAssets)

@@ -28,8 +28,15 @@ func (h *handler) isAdmin(token string) bool {
 	return subtle.ConstantTimeCompare(got[:], h.adminHash[:]) == 1
 }
 
+// requireDevice lets through a request with a valid device token and puts
+// its screen's id in the context. throttleDeviceAuth, which runs first on
+// every device route, has usually found it already: the registry's
+// in-memory token index is then not asked twice.
 func (h *handler) requireDevice(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if id, ok := c.Get(ctxScreen).(string); ok && id != "" {
+			return next(c)
+		}
 		token := bearer(c)
 		if token == "" {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="kiosk-device"`)

@@ -191,6 +191,6 @@ func (h *handler) getScreenshot(c echo.Context) error {
 	hdr.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	// A new screenshot replaces the old under the same URL.
 	hdr.Set("Cache-Control", "private, no-cache")
-	http.ServeContent(c.Response(), c.Request(), "", shot.TakenAt, f)
+	serveFile(c, shot.TakenAt, f)
 	return nil
 }

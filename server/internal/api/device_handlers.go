@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -63,13 +64,11 @@ func (h *handler) deviceAsset(c echo.Context) error {
 		return errorf(http.StatusNotFound, "asset %q is not in this screen's manifest", sha)
 	}
 	// A player revalidating what it holds (the ETag is the content's
-	// hash, which its manifest names) is answered from memory: no store
-	// lookup, no file opened.
-	if etagMatches(c.Request().Header.Get("If-None-Match"), `"`+sha+`"`) {
-		hdr := c.Response().Header()
-		hdr.Set("ETag", `"`+sha+`"`)
-		hdr.Set("Cache-Control", assetCacheControl)
-		return c.NoContent(http.StatusNotModified)
+	// hash, which its manifest names) is answered from the manifest: no
+	// store lookup, no file opened, even for an asset not yet in the
+	// store's index.
+	if etag := `"` + sha + `"`; notModified(c.Request(), etag, time.Time{}) {
+		return assetNotModified(c, etag)
 	}
 	return h.serveAsset(c, sha)
 }

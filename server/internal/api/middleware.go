@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -70,6 +71,12 @@ func (h *handler) recoverPanics(next echo.HandlerFunc) echo.HandlerFunc {
 
 func (h *handler) accessLog(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// Asked first, so that a server not logging requests does not
+		// build the record's arguments (RealIP parses the address) on
+		// every media request.
+		if !h.log.Enabled(c.Request().Context(), slog.LevelDebug) {
+			return next(c)
+		}
 		start := time.Now()
 		err := next(c)
 		h.log.Debug("http request", "method", c.Request().Method, "route", c.Path(),

@@ -129,7 +129,8 @@ func (h *handler) throttleDeviceAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		if token == "" {
 			return next(c)
 		}
-		if _, err := h.devices.Authenticate(token); err == nil {
+		if id, err := h.devices.Authenticate(token); err == nil {
+			c.Set(ctxScreen, id) // requireDevice need not look it up again
 			return next(c)
 		}
 		key := clientKey(c)

@@ -234,6 +234,6 @@ func (h *handler) devicePlayerBuild(c echo.Context) error {
 	hdr.Set("ETag", `"`+b.SHA256+`"`)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cache-Control", "private, max-age=31536000, immutable")
-	http.ServeContent(c.Response(), c.Request(), "", b.UploadedAt, f)
+	serveFile(c, b.UploadedAt, f)
 	return nil
 }

@@ -186,6 +186,7 @@ func (s *Store) PutAssetFrom(r io.Reader, maxBytes int64, origin AssetOrigin) (a
 	if err != nil {
 		return Asset{}, false, fmt.Errorf("store asset: %w", err)
 	}
+	s.assets.add(a)
 	return a, created, nil
 }
 
@@ -210,16 +211,13 @@ func (s *Store) ListAssets() ([]Asset, error) { return list[Asset](s, bucketAsse
 // Blobs are read from disk, never through a bbolt transaction, so serving a
 // large video holds no lock.
 func (s *Store) OpenAsset(sha string) (*os.File, Asset, error) {
-	if !playlists.IsSHA256Hex(sha) {
-		return nil, Asset{}, NotFoundError{Kind: "asset", ID: sha}
-	}
-	a, err := s.GetAsset(sha)
+	a, err := s.AssetMeta(sha)
 	if err != nil {
 		return nil, Asset{}, err
 	}
-	f, err := os.Open(s.blobPath(sha))
+	f, err := s.OpenBlob(sha)
 	if err != nil {
-		return nil, Asset{}, fmt.Errorf("open asset %s: %w", sha, err)
+		return nil, Asset{}, err
 	}
 	return f, a, nil
 }
@@ -370,6 +368,7 @@ func (s *Store) DeleteAsset(sha string) error {
 	if err != nil {
 		return err
 	}
+	s.assets.remove(sha) // before the blob goes: no request finds one without the other
 	if err := os.Remove(s.blobPath(sha)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("delete asset blob %s: %w", sha, err)
 	}

@@ -55,6 +55,10 @@ type Store struct {
 	// assetMu orders blob file operations against asset metadata changes,
 	// so a delete cannot remove a blob an upload has just re-registered.
 	assetMu sync.Mutex
+	// assets is the metadata of assets served or uploaded since start
+	// (asset_index.go), kept in step with the assets bucket after each
+	// commit.
+	assets assetIndex
 	// changeMu serialises change-set steps. Drafting validates in one
 	// transaction that is rolled back and records in a second; the lock
 	// keeps the set from changing between the two.
