@@ -210,11 +210,8 @@ func (h *handler) listScreens(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	scrs, err := h.store.ListScreens()
-	if err != nil {
-		return err
-	}
-	page, next, total := h.pageOf(principalOf(c), &f, scrs)
+	// Shared and read-only: only the page's screens are copied (h.view).
+	page, next, total := h.pageOf(principalOf(c), &f, h.store.SharedScreens())
 	out := screenPage{Screens: make([]screenView, len(page)), Total: total}
 	for i, s := range page {
 		out.Screens[i] = h.view(*s)
@@ -230,11 +227,10 @@ func (h *handler) listScreens(c echo.Context) error {
 // follow; and how many match in all. It keeps only the best f.limit
 // screens as it goes (a bounded heap), so a page costs one pass over the
 // screens and no sort of all of them.
-func (h *handler) pageOf(p *principal, f *screenFilter, scrs []store.Screen) (page []*store.Screen, more bool, total int) {
+func (h *handler) pageOf(p *principal, f *screenFilter, scrs []*store.Screen) (page []*store.Screen, more bool, total int) {
 	best := &pageHeap{}
 	after := 0 // matches after the cursor
-	for i := range scrs {
-		s := &scrs[i]
+	for _, s := range scrs {
 		if !p.seesScreen(s.Group) || !h.matches(f, s) {
 			continue
 		}

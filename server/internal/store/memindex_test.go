@@ -295,3 +295,50 @@ func BenchmarkSnapshot10k(b *testing.B) {
 		}
 	})
 }
+
+// TestSharedScreensFollowChanges: the shared list is one slice until a
+// screen changes, then the next reader gets a new one with the change, and
+// the list handed out before keeps what it had (it is never changed in
+// place, so a reader in the middle of a pass is safe).
+func TestSharedScreensFollowChanges(t *testing.T) {
+	s := openTest(t)
+	a, _, err := s.CreateScreen(Screen{Name: "a", Tags: []string{"gate"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.CreateScreen(Screen{Name: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	first := s.SharedScreens()
+	if len(first) != 2 || first[0].ID > first[1].ID {
+		t.Fatalf("shared screens %v, want both in id order", first)
+	}
+	if again := s.SharedScreens(); &again[0] != &first[0] {
+		t.Error("a second read without a change built a new list")
+	}
+	a.Name = "a2"
+	if _, err := s.UpdateScreen(a.ID, a); err != nil {
+		t.Fatal(err)
+	}
+	after := s.SharedScreens()
+	var renamed string
+	for _, sc := range after {
+		if sc.ID == a.ID {
+			renamed = sc.Name
+		}
+	}
+	if renamed != "a2" {
+		t.Errorf("after a rename the shared list says %q", renamed)
+	}
+	for _, sc := range first {
+		if sc.ID == a.ID && sc.Name != "a" {
+			t.Errorf("the list handed out before the rename changed under its reader: %q", sc.Name)
+		}
+	}
+	if err := s.DeleteScreen(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.SharedScreens(); len(got) != 1 || got[0].ID == a.ID {
+		t.Errorf("after a delete: %v", got)
+	}
+}
