@@ -159,25 +159,35 @@ move it; --parent "" makes it a top-level group).`)
 	return nil
 }
 
-func runGroupsDelete(c *ctl, path string, args []string) error {
-	fs := c.flags(path, "ID", "Delete an empty group (the server refuses one that still has screens or groups).")
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
+// deleteCommand is a "delete ID" verb: DELETE apiPath/ID, then "deleted
+// <what> ID" (or {"id","deleted"} with --json). Refusals (a group still in
+// use, an unknown id) come back as the server words them.
+func deleteCommand(what, apiPath, doc string) func(c *ctl, path string, args []string) error {
+	return func(c *ctl, path string, args []string) error {
+		fs := c.flags(path, "ID", doc)
+		pos, err := c.parse(fs, args, 1, 1)
+		if err != nil {
+			return err
+		}
+		cl, err := c.apiClient()
+		if err != nil {
+			return err
+		}
+		if _, err := cl.call(c.ctx, http.MethodDelete, apiPath+"/"+pathEscape(pos[0]), nil); err != nil {
+			return err
+		}
+		if c.json {
+			return c.printJSON([]byte(fmt.Sprintf(`{"id":%q,"deleted":true}`, pos[0])))
+		}
+		fmt.Fprintf(c.out, "deleted %s %s\n", what, pos[0])
+		return nil
 	}
-	cl, err := c.apiClient()
-	if err != nil {
-		return err
-	}
-	if _, err := cl.call(c.ctx, http.MethodDelete, "/groups/"+pathEscape(pos[0]), nil); err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON([]byte(fmt.Sprintf(`{"id":%q,"deleted":true}`, pos[0])))
-	}
-	fmt.Fprintf(c.out, "deleted group %s\n", pos[0])
-	return nil
 }
+
+var (
+	runGroupsDelete  = deleteCommand("group", "/groups", "Delete an empty group (the server refuses one that still has screens or groups).")
+	runScreensDelete = deleteCommand("screen", "/screens", "Delete a screen: its token stops working at once.")
+)
 
 type createdScreenView struct {
 	screenView
@@ -237,25 +247,5 @@ printed once, with the command that starts the player: keep it secret.`)
 	}
 	fmt.Fprintf(c.out, "\nstart the player with:\n  kiosk-player -server %s -token %s%s\n",
 		cl.base.Scheme+"://"+cl.base.Host, v.Token, map[bool]string{true: " -server-key server.key"}[v.ServerKey != ""])
-	return nil
-}
-
-func runScreensDelete(c *ctl, path string, args []string) error {
-	fs := c.flags(path, "ID", "Delete a screen: its token stops working at once.")
-	pos, err := c.parse(fs, args, 1, 1)
-	if err != nil {
-		return err
-	}
-	cl, err := c.apiClient()
-	if err != nil {
-		return err
-	}
-	if _, err := cl.call(c.ctx, http.MethodDelete, "/screens/"+pathEscape(pos[0]), nil); err != nil {
-		return err
-	}
-	if c.json {
-		return c.printJSON([]byte(fmt.Sprintf(`{"id":%q,"deleted":true}`, pos[0])))
-	}
-	fmt.Fprintf(c.out, "deleted screen %s\n", pos[0])
 	return nil
 }
