@@ -3,6 +3,8 @@
 package server
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"time"
@@ -107,7 +109,8 @@ type Config struct {
 
 	// Scheduled backups: every BackupEvery an archive (as GET
 	// /api/v1/backup) goes into BackupDir, and the newest BackupKeep are
-	// kept. Off unless both BackupDir and BackupEvery are set.
+	// kept. Set both or neither (normalize refuses one alone, which would
+	// otherwise quietly back up nothing).
 	BackupDir   string
 	BackupEvery time.Duration
 	BackupKeep  int
@@ -153,4 +156,121 @@ type Config struct {
 
 	// Ready, if set, receives the bound address once the server listens.
 	Ready chan<- string
+}
+
+// normalize is the one place the server's settings get their defaults and
+// are checked, so a setting means the same whether it came from a flag, a
+// test or the demo. The rule: a zero field takes its default; a negative
+// one is refused, naming it, since whoever set it meant something the
+// setting does not offer (most often "off"). The exceptions are said
+// where the field is declared: DiskLowPercent below zero turns that rule
+// off and must stay below 100, BackupEvery zero means no scheduled
+// backups, AlertGroupMin 1 turns grouping off.
+func (cfg Config) normalize() (Config, error) {
+	if cfg.DataDir == "" {
+		return cfg, errors.New("data dir is required")
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = DefaultAddr
+	}
+	durations := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"update deadline", &cfg.UpdateDeadline, DefaultUpdateDeadline},
+		{"session idle", &cfg.SessionIdle, DefaultSessionIdle},
+		{"session max", &cfg.SessionMax, DefaultSessionMax},
+		{"offline after", &cfg.OfflineAfter, DefaultOfflineAfter},
+		{"shutdown grace", &cfg.ShutdownGrace, DefaultShutdownGrace},
+		{"play retention", &cfg.PlayRetention, DefaultPlayRetention},
+		{"audit retention", &cfg.AuditRetention, DefaultAuditRetention},
+		{"body timeout", &cfg.BodyTimeout, DefaultBodyTimeout},
+		{"body grace", &cfg.BodyGrace, DefaultBodyGrace},
+		{"stale after", &cfg.StaleAfter, DefaultStaleAfter},
+		{"health eval every", &cfg.HealthEvalEvery, DefaultHealthEvalEvery},
+		{"clock skew max", &cfg.ClockSkewMax, DefaultClockSkewMax},
+		{"alert debounce", &cfg.AlertDebounce, DefaultAlertDebounce},
+		{"alert group window", &cfg.AlertGroupWindow, DefaultAlertGroupWindow},
+		{"webhook retry base", &cfg.WebhookRetryBase, DefaultWebhookRetryBase},
+		{"webhook retry max", &cfg.WebhookRetryMax, DefaultWebhookRetryMax},
+		{"auth fail window", &cfg.AuthFailWindow, DefaultAuthFailWindow},
+		{"auth cooldown", &cfg.AuthCooldown, DefaultAuthCooldown},
+		{"plays interval", &cfg.PlaysEvery, DefaultPlaysEvery},
+		{"screenshot interval", &cfg.ScreenshotEvery, DefaultScreenshotEvery},
+		{"backup interval", &cfg.BackupEvery, 0}, // 0: no scheduled backups
+	}
+	for _, f := range durations {
+		if *f.v < 0 {
+			return cfg, fmt.Errorf("%s is %s, want positive (0 takes the default)", f.name, *f.v)
+		}
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	ints := []struct {
+		name string
+		v    *int64
+		def  int64
+	}{
+		{"max upload bytes", &cfg.MaxUploadBytes, DefaultMaxUploadBytes},
+		{"body min rate", &cfg.BodyMinRate, DefaultBodyMinRate},
+		{"disk low bytes", &cfg.DiskLowBytes, DefaultDiskLowBytes},
+	}
+	for _, f := range ints {
+		if *f.v < 0 {
+			return cfg, fmt.Errorf("%s is %d, want positive (0 takes the default)", f.name, *f.v)
+		}
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	counts := []struct {
+		name string
+		v    *int
+		def  int
+	}{
+		{"alert group min", &cfg.AlertGroupMin, DefaultAlertGroupMin},
+		{"webhook attempts", &cfg.WebhookAttempts, DefaultWebhookAttempts},
+		{"auth fail limit", &cfg.AuthFailLimit, DefaultAuthFailLimit},
+		{"plays burst", &cfg.PlaysBurst, DefaultPlaysBurst},
+		{"screenshot burst", &cfg.ScreenshotBurst, DefaultScreenshotBurst},
+		{"backup keep", &cfg.BackupKeep, DefaultBackupKeep},
+	}
+	for _, f := range counts {
+		if *f.v < 0 {
+			return cfg, fmt.Errorf("%s is %d, want positive (0 takes the default)", f.name, *f.v)
+		}
+		if *f.v == 0 {
+			*f.v = f.def
+		}
+	}
+	// At 100 % or more every screen with a measured disk would read as
+	// degraded, which is never what an operator meant.
+	switch {
+	case cfg.DiskLowPercent >= 100:
+		return cfg, fmt.Errorf("disk low percent is %g, want below 100 (negative turns the rule off)", cfg.DiskLowPercent)
+	case cfg.DiskLowPercent == 0:
+		cfg.DiskLowPercent = DefaultDiskLowPercent
+	}
+	if cfg.WebhookRetryMax < cfg.WebhookRetryBase {
+		return cfg, fmt.Errorf("webhook retry max %s is below webhook retry base %s", cfg.WebhookRetryMax, cfg.WebhookRetryBase)
+	}
+	if (cfg.BackupDir == "") != (cfg.BackupEvery == 0) {
+		return cfg, errors.New("scheduled backups need both a backup dir and a backup interval")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return cfg, nil
+}
+
+// Check reports what Run would refuse in cfg (see normalize), so a command
+// can say so before it starts anything.
+func (cfg Config) Check() error {
+	_, err := cfg.normalize()
+	return err
 }

@@ -19,10 +19,7 @@ func TestRateLimitsWiring(t *testing.T) {
 		PlaysEvery: 2 * time.Second, PlaysBurst: 7,
 		ScreenshotEvery: time.Minute, ScreenshotBurst: 2,
 	}
-	got, err := cfg.rateLimits()
-	if err != nil {
-		t.Fatalf("rateLimits: %v", err)
-	}
+	got := cfg.rateLimits()
 	want := api.RateLimits{
 		AuthFailures: 3, AuthWindow: 30 * time.Second, AuthCooldown: 5 * time.Minute,
 		Plays:       api.Rate{Every: 2 * time.Second, Burst: 7},
@@ -35,14 +32,16 @@ func TestRateLimitsWiring(t *testing.T) {
 		t.Errorf("rateLimits() = %+v; want %+v", got, want)
 	}
 
-	// The zero Config leaves every field zero: the API's defaults.
-	zero, err := Config{}.rateLimits()
+	// A zero Config gets the defaults, which are the API's own.
+	norm, err := Config{DataDir: t.TempDir()}.normalize()
 	if err != nil {
 		t.Fatalf("zero config: %v", err)
 	}
-	if zero.AuthFailures != 0 || zero.AuthWindow != 0 || zero.AuthCooldown != 0 ||
-		zero.Plays != (api.Rate{}) || zero.Screenshots != (api.Rate{}) {
-		t.Errorf("zero config: rateLimits() = %+v; want all zero (API defaults)", zero)
+	zero := norm.rateLimits()
+	if zero.AuthFailures != api.DefaultAuthFailures || zero.AuthWindow != api.DefaultAuthWindow ||
+		zero.AuthCooldown != api.DefaultAuthCooldown || zero.Plays != api.DefaultPlaysRate ||
+		zero.Screenshots != api.DefaultScreenshotRate {
+		t.Errorf("zero config: rateLimits() = %+v; want the API's defaults", zero)
 	}
 }
 
@@ -62,8 +61,9 @@ func TestRateLimitsRefuseNegative(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, err := tt.cfg.rateLimits(); err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("rateLimits() error = %v; want one containing %q", err, tt.want)
+			tt.cfg.DataDir = t.TempDir()
+			if _, err := tt.cfg.normalize(); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("normalize() error = %v; want one containing %q", err, tt.want)
 			}
 		})
 	}

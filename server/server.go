@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -36,55 +35,18 @@ const (
 	idleTimeout       = 120 * time.Second
 )
 
-// withDefaults fills zero fields.
-func (cfg Config) withDefaults() Config {
-	if cfg.Addr == "" {
-		cfg.Addr = DefaultAddr
-	}
-	if cfg.MaxUploadBytes <= 0 {
-		cfg.MaxUploadBytes = DefaultMaxUploadBytes
-	}
-	if cfg.OfflineAfter <= 0 {
-		cfg.OfflineAfter = DefaultOfflineAfter
-	}
-	if cfg.ShutdownGrace <= 0 {
-		cfg.ShutdownGrace = DefaultShutdownGrace
-	}
-	if cfg.PlayRetention <= 0 {
-		cfg.PlayRetention = DefaultPlayRetention
-	}
-	if cfg.AuditRetention <= 0 {
-		cfg.AuditRetention = DefaultAuditRetention
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	return cfg
-}
-
 // Run serves until ctx ends, then shuts down gracefully: it stops accepting,
 // closes every device socket, lets in-flight requests finish within
 // ShutdownGrace, saves screen status and closes the store. Every API write
 // is a committed transaction before its 2xx, so nothing acknowledged is lost.
 func Run(ctx context.Context, cfg Config) error {
-	cfg = cfg.withDefaults()
-	log := cfg.Logger
-	log.Info("kiosk-server", "version", Version, "commit", orUnknown(Commit), "build_date", orUnknown(BuildDate))
-	if cfg.DataDir == "" {
-		return errors.New("server: data dir is required")
-	}
-	// At 100 % or more every screen with a measured disk would read as
-	// degraded, which is never what an operator meant.
-	if cfg.DiskLowPercent >= 100 {
-		return fmt.Errorf("server: disk low percent is %g, want below 100", cfg.DiskLowPercent)
-	}
-	limits, err := cfg.rateLimits()
+	cfg, err := cfg.normalize()
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
+	log := cfg.Logger
+	log.Info("kiosk-server", "version", Version, "commit", orUnknown(Commit), "build_date", orUnknown(BuildDate))
+	limits := cfg.rateLimits()
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return fmt.Errorf("server: create data dir: %w", err)
 	}
@@ -303,45 +265,16 @@ func Run(ctx context.Context, cfg Config) error {
 	return runErr
 }
 
-// rateLimits turns the throttle fields into the API's RateLimits. Zero
-// fields stay zero, which the API reads as its default; a negative one is
-// refused rather than quietly defaulted, since whoever set it meant
-// something else (most likely "off", which the throttles do not offer).
-func (cfg Config) rateLimits() (api.RateLimits, error) {
-	ints := []struct {
-		name string
-		v    int
-	}{
-		{"auth fail limit", cfg.AuthFailLimit},
-		{"plays burst", cfg.PlaysBurst},
-		{"screenshot burst", cfg.ScreenshotBurst},
-	}
-	for _, f := range ints {
-		if f.v < 0 {
-			return api.RateLimits{}, fmt.Errorf("%s is %d, want positive (0 takes the default)", f.name, f.v)
-		}
-	}
-	durations := []struct {
-		name string
-		v    time.Duration
-	}{
-		{"auth fail window", cfg.AuthFailWindow},
-		{"auth cooldown", cfg.AuthCooldown},
-		{"plays interval", cfg.PlaysEvery},
-		{"screenshot interval", cfg.ScreenshotEvery},
-	}
-	for _, f := range durations {
-		if f.v < 0 {
-			return api.RateLimits{}, fmt.Errorf("%s is %s, want positive (0 takes the default)", f.name, f.v)
-		}
-	}
+// rateLimits turns the throttle fields (checked and defaulted by
+// normalize) into the API's RateLimits.
+func (cfg Config) rateLimits() api.RateLimits {
 	return api.RateLimits{
 		AuthFailures: cfg.AuthFailLimit,
 		AuthWindow:   cfg.AuthFailWindow,
 		AuthCooldown: cfg.AuthCooldown,
 		Plays:        api.Rate{Every: cfg.PlaysEvery, Burst: cfg.PlaysBurst},
 		Screenshots:  api.Rate{Every: cfg.ScreenshotEvery, Burst: cfg.ScreenshotBurst},
-	}, nil
+	}
 }
 
 // playPruneEvery is how often old proof-of-play records are deleted.
@@ -392,13 +325,7 @@ func pruneAudit(ctx context.Context, st *store.Store, cfg Config, log *slog.Logg
 // ten minutes. A request on one is refused anyway; this keeps browsers that
 // never came back from accumulating.
 func pruneSessions(ctx context.Context, st *store.Store, cfg Config, log *slog.Logger) {
-	idle, max := cfg.SessionIdle, cfg.SessionMax
-	if idle <= 0 {
-		idle = DefaultSessionIdle
-	}
-	if max <= 0 {
-		max = DefaultSessionMax
-	}
+	idle, max := cfg.SessionIdle, cfg.SessionMax // defaulted by normalize
 	t := time.NewTicker(10 * time.Minute)
 	defer t.Stop()
 	for {

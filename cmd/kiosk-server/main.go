@@ -102,6 +102,12 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
+	// Every setting is checked in one place (server.Config.Check, the
+	// same rules Run applies), before anything starts.
+	if err := cfg.Check(); err != nil {
+		fmt.Fprintln(os.Stderr, "kiosk-server:", err)
+		os.Exit(2)
+	}
 
 	level := slog.LevelInfo
 	if *debug {
