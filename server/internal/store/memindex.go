@@ -2,6 +2,7 @@ package store
 
 import (
 	"slices"
+	"strings"
 	"sync"
 
 	bolt "go.etcd.io/bbolt"
@@ -46,9 +47,6 @@ type memIndex struct {
 	mu      sync.RWMutex
 	screens map[string]memScreen
 	groups  map[string]memGroup
-	// order is the live screen ids sorted, rebuilt when a screen is
-	// created or deleted (nil: to rebuild).
-	order []string
 	// shared is every live screen in id order, copies made once and
 	// handed out read-only (SharedScreens); nil after any screen change,
 	// rebuilt by the next reader.
@@ -159,9 +157,6 @@ func (s *Store) applyNote(n *txNote, rev uint64) {
 			m.screens[id] = memScreen{sc: *sc, rev: rev}
 		}
 		m.shared = nil
-		if !had || old.gone != (sc == nil) {
-			m.order = nil
-		}
 	}
 	for id, g := range n.groups {
 		ch.Groups = append(ch.Groups, id)
@@ -209,7 +204,6 @@ func (s *Store) loadIndex() error {
 		for _, g := range groups {
 			m.groups[g.ID] = memGroup{g: g, rev: rev}
 		}
-		m.order = nil
 		m.shared = nil
 		return nil
 	})
@@ -229,42 +223,14 @@ func cloneScreen(sc Screen) Screen {
 	return sc
 }
 
-// screenOrder returns the live screen ids sorted; the caller holds mu
-// (read or write) and must not change the slice.
-func (m *memIndex) screenOrder() []string {
-	if m.order != nil {
-		return m.order
-	}
-	ids := make([]string, 0, len(m.screens))
-	for id, e := range m.screens {
-		if !e.gone {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return ids
-}
-
-// memScreens returns copies of every screen, ordered by id.
+// memScreens returns copies of every screen, ordered by id: the shared
+// list, each screen cloned so the caller may change it.
 func (s *Store) memScreens() []Screen {
-	m := &s.mem
-	m.mu.RLock()
-	ids := m.order
-	if ids == nil {
-		m.mu.RUnlock()
-		m.mu.Lock()
-		ids = m.screenOrder()
-		m.order = ids
-		m.mu.Unlock()
-		m.mu.RLock()
+	shared := s.SharedScreens()
+	out := make([]Screen, len(shared))
+	for i, sc := range shared {
+		out[i] = cloneScreen(*sc)
 	}
-	out := make([]Screen, 0, len(ids))
-	for _, id := range ids {
-		if e, ok := m.screens[id]; ok && !e.gone {
-			out = append(out, cloneScreen(e.sc))
-		}
-	}
-	m.mu.RUnlock()
 	return out
 }
 
@@ -285,15 +251,14 @@ func (s *Store) SharedScreens() []*Screen {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.shared == nil {
-		ids := m.screenOrder()
-		m.order = ids
-		shared := make([]*Screen, 0, len(ids))
-		for _, id := range ids {
-			if e, ok := m.screens[id]; ok && !e.gone {
+		shared := make([]*Screen, 0, len(m.screens))
+		for _, e := range m.screens {
+			if !e.gone {
 				c := cloneScreen(e.sc)
 				shared = append(shared, &c)
 			}
 		}
+		slices.SortFunc(shared, func(a, b *Screen) int { return strings.Compare(a.ID, b.ID) })
 		m.shared = shared
 	}
 	return m.shared
