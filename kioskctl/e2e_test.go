@@ -6,14 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -25,48 +22,15 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"kiosk/server"
+	"kiosk/server/servertest"
 )
 
 const e2eAdminToken = "kioskctl-e2e-admin-token"
 
-// startServer runs a real Kiosk server on a loopback port, as the e2e
-// package does, and returns its URL.
+// startServer runs a real Kiosk server on a loopback port and returns its
+// URL.
 func startServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	ready := make(chan string, 1)
-	cfg := server.Config{
-		Listener:   ln,
-		DataDir:    t.TempDir(),
-		AdminToken: e2eAdminToken,
-		Logger:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Ready:      ready,
-	}
-	go func() { done <- server.Run(ctx, cfg) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("server.Run returned before ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server not ready after 10s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil && !errors.Is(err, context.Canceled) {
-				t.Errorf("server.Run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Error("server did not stop within 15s")
-		}
-	})
-	return "http://" + ln.Addr().String()
+	return servertest.Start(t, server.Config{AdminToken: e2eAdminToken})
 }
 
 // cli runs kioskctl's entry function with an environment of its own.

@@ -3,47 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"kiosk/server"
+	"kiosk/server/servertest"
 )
 
 const testToken = "adminload-test-token"
 
 func startServer(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	ready := make(chan string, 1)
-	go func() {
-		done <- server.Run(ctx, server.Config{Listener: ln, DataDir: t.TempDir(), AdminToken: testToken,
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: ready})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("server stopped before ready: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server not ready in 10 s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
-			t.Errorf("server: %v", err)
-		}
-	})
-	base := "http://" + ln.Addr().String()
+	base := servertest.Start(t, server.Config{AdminToken: testToken})
 	var csv bytes.Buffer
 	csv.WriteString("name,group,tags\n")
 	for i := range 150 {

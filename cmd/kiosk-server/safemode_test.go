@@ -1,42 +1,16 @@
 package main
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"kiosk/server"
+	"kiosk/server/servertest"
 )
 
 // TestSafeModeCommand drives a real server through the CLI.
 func TestSafeModeCommand(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	ready := make(chan string, 1)
-	go func() {
-		done <- server.Run(ctx, server.Config{Listener: ln, DataDir: t.TempDir(), AdminToken: "cli-token",
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: ready})
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("server did not start")
-	}
-	url := "http://" + ln.Addr().String()
+	url := servertest.Start(t, server.Config{AdminToken: "cli-token"})
 	env := func(k string) string {
 		if k == "KIOSK_ADMIN_TOKEN" {
 			return "cli-token"
