@@ -3,28 +3,12 @@ package main
 import (
 	"math/rand/v2"
 	"time"
+
+	"kiosk/playlists"
 )
 
-// backoff is the player's reconnect wait, copied from
-// player/internal/syncer/syncer.go (an internal package the tool cannot
-// import); TestBackoffIsThePlayers fails when the two drift apart.
-//
-// backoff is the wait before reconnect attempt n (0-based): uniformly random
-// between min and min·2^(n+1), capped at max. The randomness spreads 10,000
-// screens reconnecting after a server restart; the floor keeps a broken
-// server from being hammered.
-func backoff(minD, maxD time.Duration, attempt int, rnd func() float64) time.Duration {
-	ceil := maxD
-	if attempt < 32 {
-		if c := minD << (attempt + 1); c > 0 && c < maxD {
-			ceil = c
-		}
-	}
-	if ceil <= minD {
-		return minD
-	}
-	return minD + time.Duration(rnd()*float64(ceil-minD))
-}
+// backoff is the player's own reconnect and retry wait.
+var backoff = playlists.Backoff
 
 // randFloat is the jitter source; math/rand/v2's top-level functions are
 // safe for concurrent use.

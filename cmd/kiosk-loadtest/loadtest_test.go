@@ -1,11 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"go/ast"
-	"go/parser"
-	"go/printer"
-	"go/token"
 	"io"
 	"os"
 	"path/filepath"
@@ -151,35 +146,6 @@ func TestBackoffBounds(t *testing.T) {
 	if got := backoff(minD, maxD, 1000, func() float64 { return 1 }); got != maxD {
 		t.Errorf("attempt 1000: %s, want the cap %s", got, maxD)
 	}
-}
-
-// TestBackoffIsThePlayers keeps the copy in backoff.go identical to the
-// player's function (player/internal/syncer is internal, so the tool
-// cannot import it).
-func TestBackoffIsThePlayers(t *testing.T) {
-	ours := funcSource(t, "backoff.go", "backoff")
-	players := funcSource(t, filepath.Join("..", "..", "player", "internal", "syncer", "syncer.go"), "backoff")
-	if ours != players {
-		t.Fatalf("backoff differs from the player's:\n--- tool\n%s\n--- player\n%s", ours, players)
-	}
-}
-
-func funcSource(t *testing.T, path, name string) string {
-	t.Helper()
-	fset := token.NewFileSet()
-	f, err := parser.ParseFile(fset, path, nil, 0) // comments dropped
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range f.Decls {
-		if fd, ok := d.(*ast.FuncDecl); ok && fd.Name.Name == name && fd.Recv == nil {
-			var b bytes.Buffer
-			printer.Fprint(&b, token.NewFileSet(), fd)
-			return b.String()
-		}
-	}
-	t.Fatalf("%s: no func %s", path, name)
-	return ""
 }
 
 func TestDistOf(t *testing.T) {

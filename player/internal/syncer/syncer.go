@@ -362,22 +362,9 @@ func (c *Client) Run(ctx context.Context) error {
 	}
 }
 
-// backoff is the wait before reconnect attempt n (0-based): uniformly random
-// between min and min·2^(n+1), capped at max. The randomness spreads 10,000
-// screens reconnecting after a server restart; the floor keeps a broken
-// server from being hammered.
-func backoff(minD, maxD time.Duration, attempt int, rnd func() float64) time.Duration {
-	ceil := maxD
-	if attempt < 32 {
-		if c := minD << (attempt + 1); c > 0 && c < maxD {
-			ceil = c
-		}
-	}
-	if ceil <= minD {
-		return minD
-	}
-	return minD + time.Duration(rnd()*float64(ceil-minD))
-}
+// backoff is the reconnect and retry wait (playlists.Backoff, which the
+// load tool's simulated players share).
+var backoff = playlists.Backoff
 
 // randFloat is the jitter source; math/rand/v2's top-level functions are
 // safe for concurrent use.
