@@ -12,6 +12,8 @@ import (
 //	player → server  hello      Hello       first frame after connecting
 //	server → player  welcome    Welcome     answer to hello
 //	server → player  version    VersionNote a new manifest version is published
+//	server → player  manifest   ManifestPush a new manifest itself, batch-signed (push.go), to
+//	                                         players whose hello accepts it
 //	player → server  applied    Applied     the player switched to a version
 //	player → server  heartbeat  Heartbeat   periodic health report
 //	player → server  time       TimeSync    clock probe (T0 set)
@@ -24,7 +26,8 @@ import (
 //	player → server  command_result CommandResult  the outcome of a command, by id
 //	server → player  update     UpdateOffer a roll-out offers this screen a new player build
 //
-// Manifests and assets travel over plain HTTP, not the socket:
+// Assets travel over plain HTTP, not the socket; so do manifests, except
+// those pushed to players that accept them (push.go):
 //
 //	GET /api/v1/device/manifest          (ETag = version, If-None-Match → 304)
 //	GET /api/v1/device/assets/{sha256}   (ETag, Range)
@@ -127,6 +130,9 @@ func (e Envelope) DecodeData(v any) error {
 type Hello struct {
 	PlayerVersion  string `json:"player_version"`
 	AppliedVersion string `json:"applied_version"`
+	// Accept lists what the player takes beyond the basic protocol:
+	// AcceptManifest asks for new manifests inside the push (push.go).
+	Accept []string `json:"accept,omitempty"`
 }
 
 // Welcome answers Hello with who the screen is and what it should run.
