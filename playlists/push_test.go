@@ -74,17 +74,17 @@ func TestBatchRefusals(t *testing.T) {
 		return string(b)
 	}
 	cases := map[string]func(p *ManifestPush){
-		"other version":       func(p *ManifestPush) { p.Version = "v2" },
-		"changed proof step":  func(p *ManifestPush) { p.Proof = append([]string{flip(p.Proof[0])}, p.Proof[1:]...) },
-		"swapped side":        func(p *ManifestPush) { p.Proof = append([]string{"l" + p.Proof[0][1:]}, p.Proof[1:]...) },
-		"dropped step":        func(p *ManifestPush) { p.Proof = p.Proof[1:] },
-		"malformed step":      func(p *ManifestPush) { p.Proof = []string{"x:00"} },
-		"other serial":        func(p *ManifestPush) { p.Sig.Serial++ },
-		"other issue time":    func(p *ManifestPush) { p.Sig.IssuedAt = p.Sig.IssuedAt.Add(time.Nanosecond) },
-		"announced next key":  func(p *ManifestPush) { p.Sig.NextKey = EncodeKey(otherPub) },
-		"unknown key id":      func(p *ManifestPush) { p.Sig.KeyID = KeyID(otherPub) },
-		"short signature":     func(p *ManifestPush) { p.Sig.Sig = p.Sig.Sig[:10] },
-		"proof far too long":  func(p *ManifestPush) { p.Proof = make([]string, 40) },
+		"other version":      func(p *ManifestPush) { p.Version = "v2" },
+		"changed proof step": func(p *ManifestPush) { p.Proof = append([]string{flip(p.Proof[0])}, p.Proof[1:]...) },
+		"swapped side":       func(p *ManifestPush) { p.Proof = append([]string{"l" + p.Proof[0][1:]}, p.Proof[1:]...) },
+		"dropped step":       func(p *ManifestPush) { p.Proof = p.Proof[1:] },
+		"malformed step":     func(p *ManifestPush) { p.Proof = []string{"x:00"} },
+		"other serial":       func(p *ManifestPush) { p.Sig.Serial++ },
+		"other issue time":   func(p *ManifestPush) { p.Sig.IssuedAt = p.Sig.IssuedAt.Add(time.Nanosecond) },
+		"announced next key": func(p *ManifestPush) { p.Sig.NextKey = EncodeKey(otherPub) },
+		"unknown key id":     func(p *ManifestPush) { p.Sig.KeyID = KeyID(otherPub) },
+		"short signature":    func(p *ManifestPush) { p.Sig.Sig = p.Sig.Sig[:10] },
+		"proof far too long": func(p *ManifestPush) { p.Proof = make([]string, 40) },
 	}
 	for name, mutate := range cases {
 		p := good
