@@ -78,10 +78,25 @@ func Run(ctx context.Context, cfg Config) error {
 	// the hub; the closure breaks that cycle.
 	var h *hub.Hub
 	var devs *devices.Registry
-	pub := publish.New(publish.Options{
+	var pub *publish.Publisher
+	pub = publish.New(publish.Options{
 		Store: st,
 		Push: func(v string, ids []string) {
-			h.Push(v, ids)
+			// Players that accept it get the manifest in the push, all
+			// of ids signed at once (playlists/push.go), instead of each
+			// fetching it; the others get the version notice.
+			h.PushManifest(v, ids, func() *playlists.PushFrames {
+				m, ok := pub.Manifest(ids[0])
+				if !ok || m.Manifest.Version != v {
+					return nil
+				}
+				pf, err := signer.PushFrames(v, ids, m.JSON)
+				if err != nil {
+					log.Error("sign pushed manifests; sending version notices", "version", v, "error", err)
+					return nil
+				}
+				return pf
+			})
 			// The live fleet shows the screens' new published version (and
 			// that they are not up to date yet) at once.
 			devs.Touch(ids...)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,11 +40,15 @@ type closeReq struct {
 
 func closeFrame(code int, text string) closeReq { return closeReq{code: code, text: text} }
 
-// outFrame is one queued frame: either shared by many clients (pm) or for
-// this client only (data).
+// outFrame is one queued frame: shared by many clients (pm), for this
+// client only (data), or a pushed manifest whose frame is assembled when it
+// is written (push, leaf idx): the shared parts are encoded once per batch
+// and each connection's bytes exist only while its writer sends them.
 type outFrame struct {
 	pm   *websocket.PreparedMessage
 	data []byte
+	push *playlists.PushFrames
+	idx  int
 }
 
 // client is one device connection. The read pump owns the fields marked
@@ -71,6 +76,10 @@ type client struct {
 	// parked holds frames sent to this screen before its welcome was
 	// queued (Hub.Send from inside Handler.Hello); welcome flushes them.
 	parked [][]byte
+
+	// inline: the player's hello accepts manifests inside the push
+	// (playlists.AcceptManifest). Set once, before the welcome.
+	inline atomic.Bool
 
 	helloed    bool        // read pump only
 	badFrames  []time.Time // read pump only: recent bad frames, oldest first
@@ -168,15 +177,18 @@ func (c *client) sendJSON(typ string, v any) bool {
 
 // pushVersion queues a version frame, or parks it until the welcome has
 // been queued so the player never sees a version before its welcome.
-func (c *client) pushVersion(version string, pm *websocket.PreparedMessage, now time.Time) bool {
+func (c *client) pushVersion(version string, f outFrame, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.pushedVersion, c.pushedAt = version, now
 	if !c.welcomed {
+		// The welcome follows with a version notice for it (a proof
+		// built for this batch would be as good, but the notice is
+		// simpler and this race is rare).
 		c.pendingVersion = version
 		return false
 	}
-	return c.trySend(outFrame{pm: pm})
+	return c.trySend(f)
 }
 
 // welcome queues the welcome and then any version pushed while Hello ran,
@@ -333,8 +345,18 @@ func (c *client) write(f outFrame, deadline time.Time) error {
 	if err := c.conn.SetWriteDeadline(deadline); err != nil {
 		return err
 	}
-	if f.pm != nil {
+	switch {
+	case f.pm != nil:
 		return c.conn.WritePreparedMessage(f.pm)
+	case f.push != nil:
+		bp := pushBufs.Get().(*[]byte)
+		buf := f.push.AppendFrame((*bp)[:0], f.idx)
+		err := c.conn.WriteMessage(websocket.TextMessage, buf)
+		if cap(buf) <= maxPooledPush {
+			*bp = buf
+			pushBufs.Put(bp)
+		}
+		return err
 	}
 	return c.conn.WriteMessage(websocket.TextMessage, f.data)
 }
@@ -553,6 +575,13 @@ func (c *client) handleFrame(mt int, data []byte) bool {
 	return true
 }
 
+// pushBufs lend the buffer a pushed manifest's frame is assembled in, for
+// as long as one write takes; buffers that grew beyond maxPooledPush (a
+// rare large manifest) are left to the collector.
+var pushBufs = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+const maxPooledPush = 64 << 10
+
 // hello answers the player's first frame.
 func (c *client) hello(env playlists.Envelope) bool {
 	h := c.hub
@@ -579,6 +608,9 @@ func (c *client) hello(env playlists.Envelope) bool {
 		w.ServerTime = h.now().UnixMilli()
 	}
 	c.helloed = true
+	if slices.Contains(hi.Accept, playlists.AcceptManifest) {
+		c.inline.Store(true)
+	}
 	_ = c.conn.SetReadDeadline(time.Now().Add(h.opts.PongWait))
 	c.welcome(w)
 	h.log.Debug("screen said hello", "screen", c.screenID,

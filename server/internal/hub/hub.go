@@ -173,33 +173,69 @@ func New(opts Options) *Hub {
 // connected. Screens not connected are skipped; they learn the version from
 // their Welcome. Push never blocks on a socket.
 func (h *Hub) Push(version string, screenIDs []string) {
+	h.PushManifest(version, screenIDs, nil)
+}
+
+// PushManifest is Push for a manifest that may travel inside the push:
+// screens whose player accepts it (Hello.Accept) get the frame of leaf i of
+// the batch frames returns, i being their index in screenIDs; the others,
+// and all of them when frames is nil or returns nil, get the version
+// notice. frames is called at most once, and only if some listed screen
+// accepts pushed manifests, so a fleet of older players costs no
+// signature.
+func (h *Hub) PushManifest(version string, screenIDs []string, frames func() *playlists.PushFrames) {
 	if version == "" || len(screenIDs) == 0 {
 		return
 	}
-	pm, err := prepare(playlists.MsgVersion, playlists.VersionNote{Version: version})
-	if err != nil {
-		h.log.Error("push: encode version frame", "version", version, "error", err)
-		return
+	type target struct {
+		c   *client
+		idx int
 	}
-
-	targets := make([]*client, 0, len(screenIDs))
+	targets := make([]target, 0, len(screenIDs))
+	inline := false
 	h.mu.RLock()
-	for _, id := range screenIDs {
+	for i, id := range screenIDs {
 		if c, ok := h.clients[id]; ok {
-			targets = append(targets, c)
+			targets = append(targets, target{c, i})
+			inline = inline || c.inline.Load()
 		}
 	}
 	h.mu.RUnlock()
+	if len(targets) == 0 {
+		return
+	}
 
+	var pf *playlists.PushFrames
+	if inline && frames != nil {
+		pf = frames()
+	}
+	var pm *websocket.PreparedMessage // the notice, encoded once when first needed
 	now := h.now()
-	queued := 0
-	for _, c := range targets {
-		if c.pushVersion(version, pm, now) {
+	queued, inlined := 0, 0
+	for _, t := range targets {
+		var f outFrame
+		if pf != nil && t.c.inline.Load() {
+			f = outFrame{push: pf, idx: t.idx}
+		} else {
+			if pm == nil {
+				var err error
+				if pm, err = prepare(playlists.MsgVersion, playlists.VersionNote{Version: version}); err != nil {
+					h.log.Error("push: encode version frame", "version", version, "error", err)
+					return
+				}
+			}
+			f = outFrame{pm: pm}
+		}
+		if t.c.pushVersion(version, f, now) {
 			queued++
+			if f.push != nil {
+				inlined++
+			}
 		}
 	}
 	h.metrics.pushes.Add(float64(queued))
-	h.log.Debug("pushed version", "version", version, "listed", len(screenIDs), "queued", queued)
+	h.metrics.inlined.Add(float64(inlined))
+	h.log.Debug("pushed version", "version", version, "listed", len(screenIDs), "queued", queued, "with_manifest", inlined)
 }
 
 // Online reports whether screenID has an open connection (from the upgrade

@@ -40,6 +40,7 @@ const (
 type metrics struct {
 	connected prometheus.Gauge
 	pushes    prometheus.Counter
+	inlined   prometheus.Counter
 	pushAck   prometheus.Histogram
 	dropped   *prometheus.CounterVec
 	frames    *prometheus.CounterVec
@@ -54,6 +55,10 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 		pushes: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kiosk_hub_pushes_total",
 			Help: "Version frames queued to connected screens.",
+		}),
+		inlined: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kiosk_hub_pushes_with_manifest_total",
+			Help: "Of those, frames that carried the manifest itself (batch-signed) instead of a version notice.",
 		}),
 		pushAck: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "kiosk_hub_push_ack_seconds",
@@ -83,6 +88,7 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 	}
 	m.connected = register(reg, log, m.connected)
 	m.pushes = register(reg, log, m.pushes)
+	m.inlined = register(reg, log, m.inlined)
 	m.pushAck = register(reg, log, m.pushAck)
 	m.dropped = register(reg, log, m.dropped)
 	m.frames = register(reg, log, m.frames)

@@ -196,3 +196,36 @@ func CompleteRotation(dataDir string, now time.Time) (oldID, newID string, err e
 	}
 	return oldID, playlists.KeyID(next.Public().(ed25519.PublicKey)), nil
 }
+
+// SignBatch signs the root of a push batch (playlists.BatchTree) under
+// the next serial: one signature for every screen the batch reaches.
+func (s *Signer) SignBatch(root playlists.Digest) (playlists.BatchSig, error) {
+	serial, err := s.nextSerial()
+	if err != nil {
+		return playlists.BatchSig{}, err
+	}
+	sig := playlists.BatchSig{KeyID: s.curID, Serial: serial, IssuedAt: s.now().UTC(), NextKey: s.nextPub,
+		ServerKey: playlists.EncodeKey(s.Public())}
+	sig.Sig = ed25519.Sign(s.cur, playlists.BatchMessage(sig, root))
+	return sig, nil
+}
+
+// PushFrames signs one batch for screenIDs receiving body (the manifest's
+// exact bytes, of version) and returns their frames, leaf i being
+// screenIDs[i]. A manifest above playlists.MaxInlineManifestBytes is not
+// pushed inline: nil, nil.
+func (s *Signer) PushFrames(version string, screenIDs []string, body []byte) (*playlists.PushFrames, error) {
+	if len(screenIDs) == 0 || len(body) > playlists.MaxInlineManifestBytes {
+		return nil, nil
+	}
+	leaves := make([]playlists.Digest, len(screenIDs))
+	for i, id := range screenIDs {
+		leaves[i] = playlists.BatchLeaf(id, version)
+	}
+	tree := playlists.NewBatchTree(leaves)
+	sig, err := s.SignBatch(tree.Root())
+	if err != nil {
+		return nil, err
+	}
+	return playlists.NewPushFrames(tree, sig, version, body)
+}

@@ -2,6 +2,8 @@ package signing
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -142,5 +144,48 @@ func BenchmarkSign(b *testing.B) {
 		if _, err := s.Sign("scr_0123456789ab", body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// One batch signature covers every screen of a push, each with its own
+// proof, under a serial above the per-request signatures before it and
+// below those after.
+func TestPushFramesSignedOnceForAll(t *testing.T) {
+	s, err := Open(t.TempDir(), &memSerials{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.Sign("s1", []byte(`{}`))
+	body := []byte(`{"items":[]}`)
+	sum := sha256.Sum256(body)
+	version := hex.EncodeToString(sum[:])
+	ids := []string{"s1", "s2", "s3", "s4", "s5"}
+	pf, err := s.PushFrames(version, ids, body)
+	if err != nil || pf == nil {
+		t.Fatalf("PushFrames: %v %v", pf, err)
+	}
+	after, _ := s.Sign("s1", []byte(`{}`))
+	for i, id := range ids {
+		env, err := playlists.Decode(pf.AppendFrame(nil, i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p playlists.ManifestPush
+		if err := env.DecodeData(&p); err != nil {
+			t.Fatal(err)
+		}
+		if err := playlists.VerifyPush([]ed25519.PublicKey{s.Public()}, id, p); err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if p.Sig.ServerKey != playlists.EncodeKey(s.Public()) {
+			t.Fatalf("server key %q", p.Sig.ServerKey)
+		}
+		if p.Sig.Serial <= before.Serial || p.Sig.Serial >= after.Serial {
+			t.Fatalf("batch serial %d not between %d and %d", p.Sig.Serial, before.Serial, after.Serial)
+		}
+	}
+	big := make([]byte, playlists.MaxInlineManifestBytes+1)
+	if pf, err := s.PushFrames("v", ids, big); pf != nil || err != nil {
+		t.Fatalf("a manifest above the inline limit was framed: %v", err)
 	}
 }
