@@ -68,21 +68,19 @@ type Digest = [sha256.Size]byte
 
 // BatchLeaf is the leaf of screenID receiving version.
 func BatchLeaf(screenID, version string) Digest {
-	h := sha256.New()
-	h.Write([]byte{0})
-	writeField(h, screenID)
-	writeField(h, version)
-	var d Digest
-	h.Sum(d[:0])
-	return d
+	var buf [192]byte
+	b := append(buf[:0], 0)
+	b = appendField(b, screenID)
+	b = appendField(b, version)
+	return sha256.Sum256(b)
 }
 
-func writeField(h interface{ Write([]byte) (int, error) }, f string) {
-	var n [20]byte
-	h.Write(strconv.AppendInt(n[:0], int64(len(f)), 10))
-	h.Write([]byte{':'})
-	h.Write([]byte(f))
-	h.Write([]byte{'\n'})
+// appendField appends f with its length, as SignedMessage writes fields.
+func appendField(b []byte, f string) []byte {
+	b = strconv.AppendInt(b, int64(len(f)), 10)
+	b = append(b, ':')
+	b = append(b, f...)
+	return append(b, '\n')
 }
 
 func batchNode(l, r *Digest) Digest {

@@ -1,10 +1,12 @@
 package signing
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -187,5 +189,29 @@ func TestPushFramesSignedOnceForAll(t *testing.T) {
 	big := make([]byte, playlists.MaxInlineManifestBytes+1)
 	if pf, err := s.PushFrames("v", ids, big); pf != nil || err != nil {
 		t.Fatalf("a manifest above the inline limit was framed: %v", err)
+	}
+}
+
+// BenchmarkPushFrames10k is what one publish to 10,000 screens costs
+// before its first frame can leave: leaves, tree, one signature.
+//
+//	go test -run '^$' -bench PushFrames ./server/internal/signing/
+func BenchmarkPushFrames10k(b *testing.B) {
+	s, err := Open(b.TempDir(), &memSerials{}, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]string, 10000)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("scr_%020d", i)
+	}
+	body := make([]byte, 0, 4096)
+	body = append(body, `{"items":"`...)
+	body = append(body, bytes.Repeat([]byte("x"), 4000)...)
+	body = append(body, `"}`...)
+	for b.Loop() {
+		if _, err := s.PushFrames("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", ids, body); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
