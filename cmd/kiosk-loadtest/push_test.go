@@ -1,0 +1,197 @@
+package main
+
+import (
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"kiosk/playlists"
+)
+
+// pushBatch signs one batch over screens for m, as the server does, and
+// returns its frames.
+func pushBatch(t *testing.T, key ed25519.PrivateKey, serial uint64, screens []string, m *playlists.Manifest) *playlists.PushFrames {
+	t.Helper()
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaves := make([]playlists.Digest, len(screens))
+	for i, id := range screens {
+		leaves[i] = playlists.BatchLeaf(id, m.Version)
+	}
+	tree := playlists.NewBatchTree(leaves)
+	pub := key.Public().(ed25519.PublicKey)
+	sig := playlists.BatchSig{KeyID: playlists.KeyID(pub), Serial: serial, IssuedAt: time.Now(), ServerKey: playlists.EncodeKey(pub)}
+	sig.Sig = ed25519.Sign(key, playlists.BatchMessage(sig, tree.Root()))
+	frames, err := playlists.NewPushFrames(tree, sig, m.Version, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return frames
+}
+
+func testManifest(title string) *playlists.Manifest {
+	m := &playlists.Manifest{Timezone: playlists.DefaultTimezone, Schedules: []playlists.Schedule{}, Playlists: []playlists.Playlist{},
+		Items: []playlists.Item{{ID: "i1", Kind: playlists.KindPSA, Title: title, DurationS: 10}}, Assets: []playlists.AssetRef{}}
+	m.Seal()
+	return m
+}
+
+// TestPushedManifestFrame: a "manifest" frame built by the server's
+// playlists.NewPushFrames is read without decoding the manifest per
+// screen, booked as received when read, applied with its batch serial
+// and pinned key (-verify-signatures), and decoded once for all screens;
+// replays, other screens' proofs, unknown keys and mismatched bytes are
+// refused.
+func TestPushedManifestFrame(t *testing.T) {
+	cfg := Config{Server: DefaultServer, TokensFile: "t", VerifySignatures: true, PushManifests: true}
+	cfg.fillDefaults()
+	r, err := newRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.rec = newRecorder(2, 1)
+	screens := []string{"scr-a", "scr-b", "scr-c"}
+	_, key, _ := ed25519.GenerateKey(nil)
+	m1 := testManifest("one")
+	frames := pushBatch(t, key, 7, screens, m1)
+
+	a, b := newScreen(r, 0, "ta"), newScreen(r, 1, "tb")
+	a.id, b.id = "scr-a", "scr-b"
+	frame := frames.AppendFrame(nil, 0)
+	p, ok := splitPushFrame(frame)
+	if !ok {
+		t.Fatalf("splitPushFrame refused the server's frame %.200s", frame)
+	}
+	// The same as decoding the whole frame.
+	env, err := playlists.Decode(frame)
+	if err != nil || env.Type != playlists.MsgManifest {
+		t.Fatalf("Decode: %v, type %q", err, env.Type)
+	}
+	var full playlists.ManifestPush
+	if err := env.DecodeData(&full); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(m1)
+	if p.Version != m1.Version || string(p.Body) != string(body) || !slices.Equal(p.Proof, full.Proof) ||
+		p.Sig.Serial != 7 || p.Sig.KeyID != full.Sig.KeyID || string(p.Sig.Sig) != string(full.Sig.Sig) || !p.Sig.IssuedAt.Equal(full.Sig.IssuedAt) {
+		t.Fatalf("split frame %+v differs from the decoded %+v", p, full)
+	}
+	if _, ok := splitPushFrame([]byte(`{"type":"version","data":{"version":"x"}}`)); ok {
+		t.Fatal("splitPushFrame took a version notice")
+	}
+
+	read := time.Now().Add(-time.Second)
+	a.pushReceived(p, read)
+	if a.wanted != m1.Version || a.pushed != p || a.serverVersion != m1.Version {
+		t.Fatalf("after the push: wanted %s, pushed %v, server version %s", a.wanted, a.pushed != nil, a.serverVersion)
+	}
+	if ev := r.rec.logs[0].events; len(ev) != 1 || ev[0].ack || ev[0].t != read.UnixNano() {
+		t.Fatalf("received events %+v; want one at the frame's read time", ev)
+	}
+	ctx := context.Background()
+	if err := a.update(ctx, m1.Version, p); err != nil {
+		t.Fatalf("update with the pushed manifest: %v", err)
+	}
+	if a.applied != m1.Version || a.appliedSerial != 7 || a.pinnedKey != playlists.EncodeKey(key.Public().(ed25519.PublicKey)) {
+		t.Fatalf("applied %s serial %d pinned %q; want the push's version, serial and key", a.applied, a.appliedSerial, a.pinnedKey)
+	}
+	select {
+	case <-a.appliedSig:
+	default:
+		t.Fatal("no applied signal for the session to ack")
+	}
+
+	// Another screen of the batch: its own proof, the manifest decoded once.
+	pb, _ := splitPushFrame(frames.AppendFrame(nil, 1))
+	if err := b.update(ctx, m1.Version, pb); err != nil {
+		t.Fatalf("second screen: %v", err)
+	}
+	if len(r.manifests.by) != 1 || b.appliedInfo != a.appliedInfo {
+		t.Errorf("%d versions cached, infos shared %v; want one decode for both screens", len(r.manifests.by), b.appliedInfo == a.appliedInfo)
+	}
+	if got := r.rec.get(cSignatures); got != 2 {
+		t.Errorf("signatures verified %d, want 2", got)
+	}
+
+	refused := func(name string, frame []byte, mod func(*playlists.ManifestPush), kind string) {
+		t.Helper()
+		p, ok := splitPushFrame(frame)
+		if !ok {
+			t.Fatalf("%s: frame not split", name)
+		}
+		if mod != nil {
+			mod(p)
+		}
+		err := a.update(ctx, p.Version, p)
+		var ke *kindError
+		if !errors.As(err, &ke) || ke.kind != kind {
+			t.Fatalf("%s: update returned %v, want kind %q", name, err, kind)
+		}
+		if a.applied != m1.Version {
+			t.Fatalf("%s: applied %s", name, a.applied)
+		}
+		if kind != "hash mismatch" && !strings.Contains(a.rejected, err.Error()) {
+			t.Errorf("%s: rejected %q, want the reason reported", name, a.rejected)
+		}
+	}
+	m2 := testManifest("two")
+	refused("replay", frames.AppendFrame(nil, 0), nil, "serial not above applied")
+	refused("other screen's proof", pushBatch(t, key, 8, screens, m2).AppendFrame(nil, 1), nil, "signature refused")
+	_, other, _ := ed25519.GenerateKey(nil)
+	refused("unknown key", pushBatch(t, other, 9, screens, m2).AppendFrame(nil, 0), nil, "signature refused")
+	refused("bytes of another version", pushBatch(t, key, 10, screens, m2).AppendFrame(nil, 0),
+		func(p *playlists.ManifestPush) { p.Body = body }, "hash mismatch")
+
+	// A genuine newer push applies and clears the rejection.
+	p3, _ := splitPushFrame(pushBatch(t, key, 11, screens, m2).AppendFrame(nil, 0))
+	if err := a.update(ctx, m2.Version, p3); err != nil || a.applied != m2.Version || a.rejected != "" {
+		t.Fatalf("genuine push: %v, applied %s, rejected %q", err, a.applied, a.rejected)
+	}
+}
+
+// TestNewerPushDropsStash: a notice or push of another version drops the
+// stashed manifest, so fetchLoop never applies bytes of a version it no
+// longer wants.
+func TestNewerPushDropsStash(t *testing.T) {
+	r := &runner{rec: newRecorder(1, 0), manifests: newManifestCache("run")}
+	s := newScreen(r, 0, "t")
+	p := &playlists.ManifestPush{Version: "v1"}
+	s.pushReceived(p, time.Now())
+	if s.pushed != p {
+		t.Fatal("push not stashed")
+	}
+	s.want("v2")
+	if s.pushed != nil || s.wanted != "v2" {
+		t.Fatalf("after a notice of v2: stash %v, wanted %s", s.pushed, s.wanted)
+	}
+	if r.rec.get(cPushes) != 1 {
+		t.Errorf("manifests_pushed %d, want 1", r.rec.get(cPushes))
+	}
+}
+
+func TestManifestsVia(t *testing.T) {
+	for _, tc := range []struct {
+		accepted        bool
+		pushed, notices int64
+		want            string
+	}{
+		{true, 10, 0, "manifests pushed in the frame"},
+		{true, 0, 10, "notice then GET (the hello accepted"},
+		{false, 0, 10, "notice then GET"},
+		{true, 6, 4, "mixed: 6 manifests pushed"},
+		{true, 0, 0, "no new version"},
+	} {
+		if got := manifestsVia(tc.accepted, tc.pushed, tc.notices); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("manifestsVia(%v, %d, %d) = %q, want %q…", tc.accepted, tc.pushed, tc.notices, got, tc.want)
+		}
+	}
+}
