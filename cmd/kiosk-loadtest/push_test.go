@@ -8,10 +8,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"kiosk/playlists"
 )
@@ -244,4 +249,119 @@ func BenchmarkPushFrame(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestScreenTakesPushesOffTheSocket runs one simulated screen against a
+// fake server that pushes manifest frames larger than the basic frame
+// limit: the hello accepts pushes, both versions are applied and acked
+// without a GET of the manifest, and each is booked as received.
+func TestScreenTakesPushesOffTheSocket(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(nil)
+	screens := []string{"scr-a", "scr-b", "scr-c"}
+	big := func(title string) *playlists.Manifest {
+		m := testManifest(title)
+		for i := range 200 { // ~40 KB, above playlists.MaxMessageBytes
+			m.Items = append(m.Items, playlists.Item{ID: fmt.Sprintf("i%03d", i+2), Kind: playlists.KindPSA, Title: title + strings.Repeat(" 提醒", 20), DurationS: 10})
+		}
+		m.Seal()
+		return m
+	}
+	m1, m2 := big("one"), big("two")
+	f1, f2 := pushBatch(t, key, 5, screens, m1).AppendFrame(nil, 1), pushBatch(t, key, 6, screens, m2).AppendFrame(nil, 1)
+	if len(f1) <= playlists.MaxMessageBytes {
+		t.Fatalf("test setup: a frame of %d bytes does not need the raised read limit", len(f1))
+	}
+	var gets atomic.Int32
+	acks := make(chan string, 4)
+	hello := make(chan playlists.Hello, 1)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/device/manifest", func(w http.ResponseWriter, r *http.Request) {
+		gets.Add(1)
+		http.Error(w, `{"error":"no"}`, http.StatusNotFound)
+	})
+	mux.HandleFunc("GET /api/v1/device/ws", func(w http.ResponseWriter, r *http.Request) {
+		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		var env playlists.Envelope
+		var h playlists.Hello
+		if ws.ReadJSON(&env) != nil || env.DecodeData(&h) != nil {
+			return
+		}
+		hello <- h
+		send := func(frame []byte) { ws.WriteMessage(websocket.TextMessage, frame) }
+		welcome, _ := playlists.Encode(playlists.MsgWelcome, playlists.Welcome{ScreenID: "scr-b"})
+		send(welcome)
+		send(f1)
+		for {
+			_, msg, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			e, _ := playlists.Decode(msg)
+			if e.Type != playlists.MsgApplied {
+				continue
+			}
+			var a playlists.Applied
+			e.DecodeData(&a)
+			acks <- a.Version
+			if a.Version == m1.Version {
+				send(f2)
+			}
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	cfg := Config{Server: srv.URL, TokensFile: "t", PushManifests: true, VerifySignatures: true, AssetShare: 0}
+	cfg.fillDefaults()
+	r, err := newRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.rec = newRecorder(1, 1)
+	s := newScreen(r, 0, "tok")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); s.run(ctx, func() {}) }()
+	defer func() { cancel(); <-done }()
+
+	select {
+	case h := <-hello:
+		if !slices.Contains(h.Accept, playlists.AcceptManifest) {
+			t.Fatalf("hello accepts %v, want %q", h.Accept, playlists.AcceptManifest)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no hello")
+	}
+	for _, want := range []string{m1.Version, m2.Version} {
+		select {
+		case v := <-acks:
+			if v != want {
+				t.Fatalf("acked %s, want %s", v, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no ack of %s; errors %v", want, r.rec.errorCounts())
+		}
+	}
+	if n := gets.Load(); n != 0 {
+		t.Errorf("%d manifest GETs, want none", n)
+	}
+	if r.rec.get(cPushes) != 2 || r.rec.get(cSignatures) != 2 || r.rec.get(cManifests) != 0 {
+		t.Errorf("pushed %d, signatures %d, fetched %d; want 2, 2, 0", r.rec.get(cPushes), r.rec.get(cSignatures), r.rec.get(cManifests))
+	}
+	l := &r.rec.logs[0]
+	l.mu.Lock()
+	var received int
+	for _, e := range l.events {
+		if !e.ack {
+			received++
+		}
+	}
+	l.mu.Unlock()
+	if received != 2 {
+		t.Errorf("%d versions booked as received, want 2", received)
+	}
 }
