@@ -87,8 +87,14 @@ func TestPushedManifestAppliedWithoutFetch(t *testing.T) {
 		t.Errorf("applied serial %d, want the batch's %d", h.cache.AppliedSerial(), good.serial.Load())
 	}
 
-	// Pinned now: the next push is checked against the pinned key.
+	// Pinned now: the next push is checked against the pinned key. It is
+	// larger than the basic frame limit: the player raised its read limit.
 	m2, d2 := content([]byte("pushed one"), []byte("pushed two"))
+	m2.Items[0].Title = strings.Repeat("很长的标题", 2000)
+	m2.Seal()
+	if b, _ := json.Marshal(m2); len(b) <= playlists.MaxMessageBytes {
+		t.Fatalf("test setup: a manifest of %d bytes fits the basic frame limit", len(b))
+	}
 	f.push(m2, d2, good.pushFrame(t, "scr-1", nil))
 	if got := recv(t, f.applied, "ack of the second push"); got != m2.Version {
 		t.Fatalf("applied ack = %s, want %s", got, m2.Version)
