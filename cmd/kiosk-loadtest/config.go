@@ -80,6 +80,11 @@ type Config struct {
 	VerifySignatures bool   // check each manifest's Ed25519 signature (costs the tool CPU)
 	PlayerVersion    string // sent in hello and heartbeats
 
+	// PushManifests makes the screens' hello accept manifests pushed in
+	// the frame (playlists.AcceptManifest); false simulates older players,
+	// which get a version notice and GET the manifest.
+	PushManifests bool
+
 	ServerPID     int    // sample this process's RSS and CPU
 	ServerPIDFile string // or re-read the PID from this file at every sample (restarts)
 	JSONPath      string // also write the report as JSON here ("-": JSON on stdout instead of text)

@@ -1,7 +1,8 @@
 // Command kiosk-loadtest simulates many screens against a Kiosk server on
 // this machine, each doing what a real player does (hello, heartbeats,
-// clock probes, pings, proof-of-play uploads, a manifest fetch on every
-// version notice, asset downloads for a share of screens, applied acks,
+// clock probes, pings, proof-of-play uploads, each new manifest taken from
+// the socket frame that pushes it (or, with -push-manifests=false or a
+// server that only announces, fetched on its version notice), asset downloads for a share of screens, applied acks,
 // command results, reconnects with the player's backoff), and reports
 // what the server did from the tool's own clock: publish → received and
 // → acked percentiles, a reconnect storm's return, errors by kind, and
@@ -80,6 +81,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.DurationVar(&cfg.TimeSyncEvery, "time-sync-every", DefaultTimeSync, "clock probe period (the player's is 5m)")
 	fs.DurationVar(&cfg.BackoffMin, "backoff-min", DefaultBackoffMin, "reconnect backoff floor (the player's is 500ms)")
 	fs.DurationVar(&cfg.BackoffMax, "backoff-max", DefaultBackoffMax, "reconnect backoff cap (the player's is 30s)")
+	fs.BoolVar(&cfg.PushManifests, "push-manifests", true, "screens accept manifests pushed in the socket frame (false: older players, a version notice then GET /device/manifest)")
 	fs.BoolVar(&cfg.VerifySignatures, "verify-signatures", false, "verify every manifest's Ed25519 signature as the player does (CPU the server's cores then share)")
 	fs.StringVar(&cfg.PlayerVersion, "player-version", "loadtest", "player version sent in hello and heartbeats")
 	fs.IntVar(&cfg.ServerPID, "server-pid", 0, "server process to sample RSS and CPU from (/proc/PID)")

@@ -18,6 +18,7 @@ const (
 	cReconnects // welcomes after a screen's first
 	cDisconnects
 	cVersions // version and resync notices received
+	cPushes   // manifest frames received (manifests pushed in the frame)
 	cManifests
 	cManifest304
 	cSignatures // manifest signatures verified (-verify-signatures)
@@ -41,7 +42,7 @@ const (
 )
 
 var counterNames = [numCounters]string{
-	"dials", "dial_failures", "welcomes", "reconnects", "disconnects", "version_notices",
+	"dials", "dial_failures", "welcomes", "reconnects", "disconnects", "version_notices", "manifests_pushed",
 	"manifests_fetched", "manifests_not_modified", "signatures_verified", "assets_fetched", "asset_bytes", "applied_sent",
 	"heartbeats_sent", "pings_sent", "time_probes_sent", "time_answers", "plays_posted",
 	"play_batches_posted", "play_batches_duplicate", "plays_dropped", "commands_received",
@@ -139,7 +140,8 @@ func (r *recorder) intern(v string) uint32 {
 	return id
 }
 
-// notice books version v's notice arriving at screen idx at t.
+// notice books version v's notice (or its pushed manifest) arriving at
+// screen idx at t: when the frame was read off the socket.
 func (r *recorder) notice(idx int, v string, t time.Time) { r.log(idx, v, false, t) }
 
 // acked books screen idx telling the server at t that it applied v, which

@@ -20,6 +20,11 @@ type Report struct {
 	AssetShare  float64   `json:"asset_share"`
 	HTTPConns   int       `json:"http_conns"`
 	PublishWith string    `json:"publish_with,omitempty"`
+	// PushManifests is what the screens' hello asked for (-push-manifests);
+	// ManifestsVia is what happened: manifests pushed in the frame, notice
+	// then GET, or a mix of both.
+	PushManifests bool   `json:"push_manifests"`
+	ManifestsVia  string `json:"manifests_via"`
 
 	ConnectSeconds float64 `json:"connect_seconds"`    // launch of the first screen until every first attempt ended
 	Welcomed       int64   `json:"welcomed_first_try"` // screens online after their first attempt
@@ -40,8 +45,9 @@ type Report struct {
 }
 
 // PublishStats is one publish: its write's round trip and, over screens,
-// how long after the write was sent its version notice arrived (received)
-// and the applied ack left (acked).
+// how long after the write was sent the frame naming its version (a
+// version notice, or the manifest pushed in the frame) was read off the
+// socket (received) and the applied ack left (acked).
 type PublishStats struct {
 	Index       int     `json:"index"`
 	WriteMS     float64 `json:"write_ms"`
@@ -91,6 +97,7 @@ func (r *runner) report(started time.Time, phases []PhaseStats, sampleFails int,
 		SyncedSeconds: round(r.syncTook.Seconds(), 2), SyncedScreens: r.syncedAtStart,
 		ServerPhases: phases, SampleFailures: sampleFails, ToolCPUPercent: toolCPU,
 		Counters: map[string]int64{}, Errors: rec.errorCounts(),
+		PushManifests: cfg.PushManifests, ManifestsVia: manifestsVia(cfg.PushManifests, rec.get(cPushes), rec.get(cVersions)),
 	}
 	if cfg.Publishes > 0 {
 		rep.PublishWith = "PUT /api/v1/items/{id}: the title of a notice on a playlist scheduled for all screens"
@@ -117,6 +124,22 @@ func (r *runner) report(started time.Time, phases []PhaseStats, sampleFails int,
 		rep.RSSPerScreenKB = round((steady.RSSMedMB-idle.RSSMedMB)*1024/float64(rec.n), 1)
 	}
 	return rep
+}
+
+// manifestsVia says how the screens got new manifests: pushed (frames
+// carrying them) and notices (version notices, each followed by a GET).
+func manifestsVia(accepted bool, pushed, notices int64) string {
+	switch {
+	case pushed > 0 && notices == 0:
+		return "manifests pushed in the frame"
+	case pushed > 0:
+		return fmt.Sprintf("mixed: %d manifests pushed in the frame, %d version notices then GET", pushed, notices)
+	case notices == 0:
+		return "no new version announced during the run (welcome then GET)"
+	case accepted:
+		return "notice then GET (the hello accepted pushed manifests; the server sent none)"
+	}
+	return "notice then GET"
 }
 
 // publishStats times every screen for every publish: received is the
@@ -262,13 +285,14 @@ func (rep Report) writeText(w io.Writer) {
 	} else {
 		p("- initial sync: only %d of %d screens synced before the tool moved on\n", rep.SyncedScreens, rep.Screens)
 	}
-	p("- each screen: hello, heartbeat every 30 s, plays every 10 s, manifest on every notice, assets for %.0f %% of screens per version; HTTP over %d shared keep-alive connections\n",
+	p("- each screen: hello, heartbeat every 30 s, plays every 10 s, each new manifest, assets for %.0f %% of screens per version; HTTP over %d shared keep-alive connections\n",
 		rep.AssetShare*100, rep.HTTPConns)
+	p("- manifests: %s\n", rep.ManifestsVia)
 	if rep.PublishWith != "" {
 		p("- publish = %s\n", rep.PublishWith)
 	}
 	if len(rep.Publishes) > 0 {
-		p("\nPublish → received (the notice of a version carrying it, or a later one, arrived) and → acked (applied sent, after manifest and asset fetch), ms from the write being sent, by the tool's clock:\n\n")
+		p("\nPublish → received (the frame naming a version carrying it, or a later one — its notice, or the manifest itself when pushed — was read off the socket) and → acked (applied sent, after the manifest, fetched or pushed, and the assets), ms from the write being sent, by the tool's clock:\n\n")
 		p("| publish | write | recv p50 | p90 | p99 | max | acked p50 | p90 | p99 | max | missed recv | missed ack | via later version |\n")
 		p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, ps := range rep.Publishes {

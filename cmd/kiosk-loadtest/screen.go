@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -53,6 +55,7 @@ type screen struct {
 	serverVersion  string // the version the server last named
 	acked          string // the version the server was last told is applied
 	wanted         string
+	pushed         *playlists.ManifestPush // the wanted version's manifest, pushed in the frame
 	inflight       string
 	inflightCancel context.CancelFunc
 	applied        string
@@ -159,7 +162,14 @@ func (s *screen) session(ctx context.Context) (welcomed bool, err error) {
 		return false, err
 	}
 	defer conn.Close()
-	conn.SetReadLimit(playlists.MaxMessageBytes)
+	var accept []string
+	if s.r.cfg.PushManifests {
+		// Pushed manifests make frames up to this size.
+		conn.SetReadLimit(playlists.MaxPushFrameBytes)
+		accept = []string{playlists.AcceptManifest}
+	} else {
+		conn.SetReadLimit(playlists.MaxMessageBytes)
+	}
 	stop := context.AfterFunc(ctx, func() {
 		msg := websocket.FormatCloseMessage(websocket.CloseGoingAway, "player stopping")
 		conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
@@ -175,7 +185,7 @@ func (s *screen) session(ctx context.Context) (welcomed bool, err error) {
 	s.mu.Lock()
 	applied, appliedInfo := s.applied, s.appliedInfo
 	s.mu.Unlock()
-	if err := s.write(conn, playlists.MsgHello, playlists.Hello{PlayerVersion: s.r.cfg.PlayerVersion, AppliedVersion: applied}); err != nil {
+	if err := s.write(conn, playlists.MsgHello, playlists.Hello{PlayerVersion: s.r.cfg.PlayerVersion, AppliedVersion: applied, Accept: accept}); err != nil {
 		rec.fail("hello: write")
 		return false, err
 	}
@@ -218,7 +228,7 @@ func (s *screen) session(ctx context.Context) (welcomed bool, err error) {
 	readErr := make(chan error, 1)
 	done := make(chan struct{})
 	defer close(done)
-	go readPump(conn, readTimeout, frames, readErr, done)
+	go s.readPump(conn, readTimeout, frames, readErr, done)
 
 	// The first heartbeat goes at once, as the player's; the periodic ones
 	// start at a random phase so the fleet does not beat in lockstep.
@@ -312,8 +322,12 @@ func awaitWelcome(conn *websocket.Conn) (playlists.Welcome, error) {
 }
 
 // readPump is the connection's only reader; every frame, ping and pong
-// extends the read deadline, as in the player.
-func readPump(conn *websocket.Conn, readTimeout time.Duration, frames chan<- playlists.Envelope, readErr chan<- error, done <-chan struct{}) {
+// extends the read deadline, as in the player. A new version, announced or
+// pushed, is booked as received when its frame was read off the socket,
+// and handed to fetchLoop from here: no hop through the session goroutine
+// (with ten thousand screens per publish, the tool's CPU is the server's
+// loss). Other frames go to the session.
+func (s *screen) readPump(conn *websocket.Conn, readTimeout time.Duration, frames chan<- playlists.Envelope, readErr chan<- error, done <-chan struct{}) {
 	extend := func() { conn.SetReadDeadline(time.Now().Add(readTimeout)) }
 	extend()
 	conn.SetPongHandler(func(string) error { extend(); return nil })
@@ -331,9 +345,36 @@ func readPump(conn *websocket.Conn, readTimeout time.Duration, frames chan<- pla
 			readErr <- err
 			return
 		}
+		now := time.Now()
 		extend()
+		if p, ok := splitPushFrame(msg); ok {
+			s.pushReceived(p, now)
+			continue
+		}
 		env, err := playlists.Decode(msg)
 		if err != nil {
+			s.r.rec.fail("frame: undecodable")
+			continue
+		}
+		switch env.Type {
+		case playlists.MsgVersion, playlists.MsgResync:
+			var n playlists.VersionNote
+			if env.DecodeData(&n) != nil || n.Version == "" {
+				s.r.rec.fail("frame: bad version notice")
+				continue
+			}
+			s.r.rec.count(cVersions)
+			s.noticed(n.Version, now)
+			s.want(n.Version)
+			continue
+		case playlists.MsgManifest:
+			// Encoded otherwise than splitPushFrame expects: the slow way.
+			p := new(playlists.ManifestPush)
+			if env.DecodeData(p) != nil || p.Version == "" {
+				s.r.rec.fail("frame: bad manifest frame")
+				continue
+			}
+			s.pushReceived(p, now)
 			continue
 		}
 		select {
@@ -348,20 +389,6 @@ func readPump(conn *websocket.Conn, readTimeout time.Duration, frames chan<- pla
 func (s *screen) dispatch(ctx context.Context, env playlists.Envelope) {
 	rec := s.r.rec
 	switch env.Type {
-	case playlists.MsgVersion, playlists.MsgResync:
-		now := time.Now()
-		var n playlists.VersionNote
-		if env.DecodeData(&n) != nil || n.Version == "" {
-			rec.fail("frame: bad version notice")
-			return
-		}
-		rec.count(cVersions)
-		rec.notice(s.idx, n.Version, now)
-		s.mu.Lock()
-		s.serverVersion = n.Version
-		s.mu.Unlock()
-		s.updateSynced()
-		s.want(n.Version)
 	case playlists.MsgTime:
 		var ts playlists.TimeSync
 		if env.DecodeData(&ts) != nil || ts.Server == 0 {
@@ -391,11 +418,69 @@ func (s *screen) dispatch(ctx context.Context, env playlists.Envelope) {
 	}
 }
 
+// pushFramePrefix and pushFrameBody frame the manifest frames the server
+// builds (playlists.PushFrames, or Encode of a ManifestPush): the body is
+// the frame's last field.
+const (
+	pushFramePrefix = `{"type":"` + playlists.MsgManifest + `","data":{`
+	pushFrameBody   = `],"manifest":`
+)
+
+// splitPushFrame reads a manifest frame without running the JSON decoder
+// over the manifest: only the small head (version, signature, proof) is
+// decoded, and the body is the bytes between "manifest": and the closing
+// braces, which the version hash then checks (manifestCache.open). ok is
+// false for any other frame, or one laid out otherwise.
+func splitPushFrame(msg []byte) (*playlists.ManifestPush, bool) {
+	if !bytes.HasPrefix(msg, []byte(pushFramePrefix)) || !bytes.HasSuffix(msg, []byte("}}")) {
+		return nil, false
+	}
+	// Neither the version, the signature's fields nor the hex proof can
+	// hold this sequence, so its first occurrence ends the proof.
+	i := bytes.Index(msg, []byte(pushFrameBody))
+	if i < 0 {
+		return nil, false
+	}
+	start := len(pushFramePrefix) - 1 // the data object's opening brace
+	head := make([]byte, 0, i+2-start)
+	head = append(append(head, msg[start:i+1]...), '}')
+	p := new(playlists.ManifestPush)
+	if json.Unmarshal(head, p) != nil || p.Version == "" {
+		return nil, false
+	}
+	p.Body = msg[i+len(pushFrameBody) : len(msg)-2]
+	return p, true
+}
+
+// pushReceived takes a manifest pushed in a frame read at t: booked as
+// received, and the wanted version with its bytes for fetchLoop.
+func (s *screen) pushReceived(p *playlists.ManifestPush, t time.Time) {
+	s.r.rec.count(cPushes)
+	s.noticed(p.Version, t)
+	s.mu.Lock()
+	s.pushed = p
+	s.mu.Unlock()
+	s.want(p.Version)
+}
+
+// noticed books version v, named by a frame read at t, as the server's.
+func (s *screen) noticed(v string, t time.Time) {
+	s.r.rec.notice(s.idx, v, t)
+	s.mu.Lock()
+	s.serverVersion = v
+	s.mu.Unlock()
+	s.updateSynced()
+}
+
 // want records v as the version to run; a download of another version is
-// cancelled so the newest wins (the player's rule).
+// cancelled so the newest wins (the player's rule), and a pushed manifest
+// of another version is dropped.
 func (s *screen) want(v string) {
 	s.mu.Lock()
 	s.wanted = v
+	if s.pushed != nil && s.pushed.Version != v {
+		s.pushed = nil
+	}
 	if s.inflight != "" && s.inflight != v && s.inflightCancel != nil {
 		s.inflightCancel()
 	}

@@ -117,7 +117,7 @@ func testConfig(t *testing.T, s *testServer, n int) Config {
 	t.Helper()
 	cfg := Config{Server: s.url(), TokensFile: filepath.Join(t.TempDir(), "tokens.txt"), AdminToken: testAdminToken,
 		Create: n, DialRate: 500, Heartbeat: time.Second, PlaysEvery: time.Second, ItemS: 1, Settle: time.Second,
-		Drain: 20 * time.Second, MaxDuration: 2 * time.Minute, ServerPID: os.Getpid()}
+		Drain: 20 * time.Second, MaxDuration: 2 * time.Minute, ServerPID: os.Getpid(), PushManifests: true}
 	cfg.fillDefaults()
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
@@ -192,23 +192,32 @@ func TestPublishesReachEveryScreen(t *testing.T) {
 	for name, atLeast := range map[string]int64{
 		"welcomes": n,
 		// The first sync and at least one publish's version: a slow
-		// server may coalesce quick writes into fewer versions.
-		"manifests_fetched":    n * 2,
-		"signatures_verified":  n * 2,
-		"assets_fetched":       n * 2, // -asset-share 1: every screen, every version
-		"applied_sent":         n * 2,
-		"heartbeats_sent":      n * 2, // one on connect, one after each applied
-		"time_probes_sent":     n,
-		"time_answers":         n,
-		"play_batches_posted":  n, // 10 s items over a run of several seconds
-		"plays_posted":         n,
-		"version_notices":      n,
-		"commands_received":    3,
-		"command_results_sent": 3,
+		// server may coalesce quick writes into fewer versions. A server
+		// that pushes manifests (the hello accepts them) sends them in
+		// the frame instead of a notice and a fetch.
+		"manifests_fetched+manifests_pushed": n * 2,
+		"signatures_verified":                n * 2,
+		"assets_fetched":                     n * 2, // -asset-share 1: every screen, every version
+		"applied_sent":                       n * 2,
+		"heartbeats_sent":                    n * 2, // one on connect, one after each applied
+		"time_probes_sent":                   n,
+		"time_answers":                       n,
+		"play_batches_posted":                n, // 10 s items over a run of several seconds
+		"plays_posted":                       n,
+		"version_notices+manifests_pushed":   n,
+		"commands_received":                  3,
+		"command_results_sent":               3,
 	} {
-		if c[name] < atLeast {
-			t.Errorf("counter %s = %d, want at least %d", name, c[name], atLeast)
+		var got int64
+		for _, part := range strings.Split(name, "+") {
+			got += c[part]
 		}
+		if got < atLeast {
+			t.Errorf("counter %s = %d, want at least %d", name, got, atLeast)
+		}
+	}
+	if !rep.PushManifests || rep.ManifestsVia == "" {
+		t.Errorf("report: push_manifests %v, manifests_via %q; want the hello's accept and how manifests came", rep.PushManifests, rep.ManifestsVia)
 	}
 	if c["restarts"] != 1 || c["reconnects"] != 1 || c["dial_failures"] != 0 || len(rep.Errors) != 0 {
 		t.Errorf("restarts %d, reconnects %d, dial failures %d, errors %v; want the one restart's reconnect and no errors",
@@ -240,6 +249,7 @@ func TestStormEveryScreenComesBack(t *testing.T) {
 	const n = 30
 	cfg := testConfig(t, s, n)
 	cfg.Storm = true
+	cfg.PushManifests = false // older players: a server must announce, not push, to them
 	cfg.OnSynced = func() {
 		go func() {
 			time.Sleep(500 * time.Millisecond)
@@ -254,6 +264,9 @@ func TestStormEveryScreenComesBack(t *testing.T) {
 	}
 	if st.AllBackS <= 0 || st.AllSyncedS < st.AllBackS || st.FirstBackS > st.AllBackS || st.ScreensNotBack != 0 || st.ScreensNotSynced != 0 {
 		t.Errorf("storm %+v; want every screen back, then synced", st)
+	}
+	if rep.Counters["manifests_pushed"] != 0 || rep.PushManifests {
+		t.Errorf("%d manifests pushed to screens whose hello did not accept them", rep.Counters["manifests_pushed"])
 	}
 	if rep.Counters["reconnects"] < n || rep.Counters["disconnects"] < n {
 		t.Errorf("reconnects %d, disconnects %d; want at least %d each", rep.Counters["reconnects"], rep.Counters["disconnects"], n)

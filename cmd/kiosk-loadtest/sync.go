@@ -29,6 +29,9 @@ func (s *screen) fetchLoop(ctx context.Context) {
 		retry = nil
 		s.mu.Lock()
 		want, applied := s.wanted, s.applied
+		if s.pushed != nil && s.pushed.Version == applied {
+			s.pushed = nil // a repeat of what already plays
+		}
 		s.mu.Unlock()
 		if want == "" || want == applied {
 			attempt = 0
@@ -43,9 +46,13 @@ func (s *screen) fetchLoop(ctx context.Context) {
 			continue
 		}
 		s.inflight, s.inflightCancel = want, cancel
+		// A pushed manifest is used once; if it fails, the retry fetches
+		// over HTTP, as the player does.
+		push := s.pushed
+		s.pushed = nil
 		s.mu.Unlock()
 
-		err := s.update(dctx, want)
+		err := s.update(dctx, want, push)
 		cancel()
 		s.mu.Lock()
 		s.inflight, s.inflightCancel = "", nil
@@ -73,10 +80,16 @@ func (s *screen) fetchLoop(ctx context.Context) {
 	}
 }
 
-// update fetches version want and, for -asset-share of screens, every
-// asset it names, then applies it.
-func (s *screen) update(ctx context.Context, want string) error {
-	f, err := s.fetchManifest(ctx, false)
+// update fetches version want (or takes the manifest pushed for it) and,
+// for -asset-share of screens, every asset it names, then applies it.
+func (s *screen) update(ctx context.Context, want string, push *playlists.ManifestPush) error {
+	var f fetched
+	var err error
+	if push != nil && push.Version == want {
+		f, err = s.openPush(push)
+	} else {
+		f, err = s.fetchManifest(ctx, false)
+	}
 	if err != nil {
 		var ke *kindError
 		if errors.As(err, &ke) && (ke.kind == "serial not above applied" || ke.kind == "unsigned" || ke.kind == "signature refused") {

@@ -38,6 +38,7 @@ type fakeServer struct {
 	conns       map[*fakeConn]bool
 	assetHits   map[string]int
 	manifestOK  int    // 200 answers
+	manifestGet int    // every GET /device/manifest, 304s included
 	refuseWith  string // error frame instead of welcome
 
 	connects atomic.Int32 // websocket upgrades
@@ -60,6 +61,15 @@ func (c *fakeConn) send(t *testing.T, typ string, v any) {
 		t.Error(err)
 		return
 	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ws.SetWriteDeadline(time.Now().Add(2 * time.Second))
+	c.ws.WriteMessage(websocket.TextMessage, frame)
+}
+
+// sendRaw writes a frame as given (a pushed manifest, built the way the
+// server builds it).
+func (c *fakeConn) sendRaw(frame []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ws.SetWriteDeadline(time.Now().Add(2 * time.Second))
@@ -192,6 +202,7 @@ func (f *fakeServer) handleManifest(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	m, raw := f.manifest, f.rawOverride
+	f.manifestGet++
 	f.mu.Unlock()
 	if m == nil {
 		http.Error(w, `{"error":"no manifest"}`, http.StatusNotFound)
@@ -298,6 +309,39 @@ func (f *fakeServer) notify(version string) {
 	for _, c := range conns {
 		c.send(f.t, playlists.MsgVersion, playlists.VersionNote{Version: version})
 	}
+}
+
+// push makes m current (so a fallback GET finds it), serves data, and
+// sends every connected player the "manifest" frame frame builds from m's
+// exact bytes.
+func (f *fakeServer) push(m *playlists.Manifest, data map[string][]byte, frame func(version string, body []byte) []byte) {
+	f.set(m, data)
+	f.sendPush(m, frame)
+}
+
+// sendPush sends m in a "manifest" frame without making it current: a
+// fallback GET then finds what the server had before.
+func (f *fakeServer) sendPush(m *playlists.Manifest, frame func(version string, body []byte) []byte) {
+	body, err := json.Marshal(m)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	b := frame(m.Version, body)
+	f.mu.Lock()
+	conns := make([]*fakeConn, 0, len(f.conns))
+	for c := range f.conns {
+		conns = append(conns, c)
+	}
+	f.mu.Unlock()
+	for _, c := range conns {
+		c.sendRaw(b)
+	}
+}
+
+func (f *fakeServer) manifestGets() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.manifestGet
 }
 
 // dropAll closes every player connection, as a server restart would.

@@ -23,16 +23,29 @@ import (
 var errStale = errors.New("server serves a different version than announced")
 
 // want records v as the version this screen should run. A download of any
-// other version is cancelled at once so the newest wins.
+// other version is cancelled at once so the newest wins, and a pushed
+// manifest of another version is dropped.
 func (c *Client) want(v string) {
 	c.mu.Lock()
 	c.wanted = v
+	if c.pushed != nil && c.pushed.Version != v {
+		c.pushed = nil
+	}
 	if c.inflight != "" && c.inflight != v && c.inflightCancel != nil {
 		c.log.Info("newer version announced during download; switching to it", "abandoned", c.inflight, "version", v)
 		c.inflightCancel()
 	}
 	c.mu.Unlock()
 	signal(c.wantSig)
+}
+
+// wantPushed records a manifest the server pushed as the version this
+// screen should run; update takes it instead of fetching it.
+func (c *Client) wantPushed(p *playlists.ManifestPush) {
+	c.mu.Lock()
+	c.pushed = p
+	c.mu.Unlock()
+	c.want(p.Version)
 }
 
 // fetchLoop is the only goroutine that downloads and applies, so downloads
@@ -61,6 +74,11 @@ func (c *Client) fetchLoop(ctx context.Context) {
 			continue
 		}
 		if want == c.cfg.Cache.AppliedVersion() && !force {
+			c.mu.Lock()
+			if c.pushed != nil && c.pushed.Version == want {
+				c.pushed = nil // a repeat of what already plays
+			}
+			c.mu.Unlock()
 			c.setSyncErr(nil)
 			c.failures.Store(0)
 			attempt = 0
@@ -83,9 +101,13 @@ func (c *Client) fetchLoop(ctx context.Context) {
 			continue
 		}
 		c.inflight, c.inflightCancel = want, cancel
+		// A pushed manifest is used once: if it fails (refused, or an
+		// asset did not come), the retry fetches over HTTP.
+		push := c.pushed
+		c.pushed = nil
 		c.mu.Unlock()
 
-		err := c.update(dctx, want, force)
+		err := c.update(dctx, want, force, push)
 		cancel()
 		c.mu.Lock()
 		c.inflight, c.inflightCancel = "", nil
@@ -129,10 +151,22 @@ func (c *Client) fetchLoop(ctx context.Context) {
 	}
 }
 
-// update fetches version want, verifies every byte, commits it and switches.
-func (c *Client) update(ctx context.Context, want string, force bool) error {
+// update fetches version want (or takes it from push, when the server
+// pushed it), verifies every byte, commits it and switches.
+func (c *Client) update(ctx context.Context, want string, force bool, push *playlists.ManifestPush) error {
 	began := time.Now()
-	m, body, serial, err := c.fetchManifest(ctx, force)
+	var (
+		m      *playlists.Manifest
+		body   []byte
+		serial uint64
+		err    error
+	)
+	if push != nil && push.Version == want {
+		m, body, serial, err = c.pushedManifest(push)
+	} else {
+		push = nil
+		m, body, serial, err = c.fetchManifest(ctx, force)
+	}
 	if errors.Is(err, errRejected) {
 		c.setRejected(err)
 	}
@@ -167,7 +201,7 @@ func (c *Client) update(ctx context.Context, want string, force bool) error {
 	c.failures.Store(0)
 	c.setSyncErr(nil)
 	signal(c.appliedSig)
-	c.log.Info("applied new version", "version", m.Version, "items", len(m.Items),
+	c.log.Info("applied new version", "version", m.Version, "items", len(m.Items), "pushed", push != nil,
 		"assets_fetched", fetched, "bytes_fetched", bytes, "took", time.Since(began).Round(time.Millisecond))
 	c.gc()
 	return nil
@@ -233,24 +267,51 @@ func (c *Client) fetchManifest(ctx context.Context, force bool) (*playlists.Mani
 	if len(body) > maxManifestBytes {
 		return nil, nil, 0, fmt.Errorf("fetch manifest: larger than %d bytes", maxManifestBytes)
 	}
-	if _, err := playlists.VerifyManifest(body); err != nil {
-		return nil, nil, 0, fmt.Errorf("fetch manifest: %w", err)
-	}
-	serial, err := c.checkSignature(resp, body)
+	m, serial, err := c.openManifest(body, "", func() (uint64, error) { return c.checkSignature(resp, body) })
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("fetch manifest: %w", err)
 	}
+	return m, body, serial, nil
+}
+
+// pushedManifest is fetchManifest for a manifest the server pushed in a
+// "manifest" frame: the same checks, the batch signature instead of the
+// headers.
+func (c *Client) pushedManifest(p *playlists.ManifestPush) (*playlists.Manifest, []byte, uint64, error) {
+	body := []byte(p.Body)
+	m, serial, err := c.openManifest(body, p.Version, func() (uint64, error) { return c.checkPush(p) })
+	if err != nil {
+		return nil, nil, 0, fmt.Errorf("pushed manifest: %w", err)
+	}
+	return m, body, serial, nil
+}
+
+// openManifest checks body, however it came, and decodes it: the bytes
+// hash to the version they claim (and to version, if given), check judges
+// the signature and returns the serial, and every asset reference is sane.
+func (c *Client) openManifest(body []byte, version string, check func() (uint64, error)) (*playlists.Manifest, uint64, error) {
+	got, err := playlists.VerifyManifest(body)
+	if err != nil {
+		return nil, 0, err
+	}
+	if version != "" && got != version {
+		return nil, 0, fmt.Errorf("%w: content is %s but was sent as %s", playlists.ErrManifestMismatch, got, version)
+	}
+	serial, err := check()
+	if err != nil {
+		return nil, 0, err
+	}
 	m := new(playlists.Manifest)
 	if err := json.Unmarshal(body, m); err != nil {
-		return nil, nil, 0, fmt.Errorf("fetch manifest: %w", err)
+		return nil, 0, err
 	}
 	for _, a := range m.Assets {
 		// The sha becomes a URL path and a cache key; refuse anything else.
 		if !playlists.IsSHA256Hex(a.SHA256) || a.Size < 0 {
-			return nil, nil, 0, fmt.Errorf("fetch manifest %s: bad asset reference %q (size %d)", m.Version, a.SHA256, a.Size)
+			return nil, 0, fmt.Errorf("manifest %s: bad asset reference %q (size %d)", m.Version, a.SHA256, a.Size)
 		}
 	}
-	return m, body, serial, nil
+	return m, serial, nil
 }
 
 // fetchAsset streams one asset into the cache. There is no total timeout;

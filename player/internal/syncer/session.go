@@ -35,7 +35,8 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 		return false, fmt.Errorf("connect %s: %w", c.wsURL, err)
 	}
 	defer conn.Close()
-	conn.SetReadLimit(playlists.MaxMessageBytes)
+	// Manifests arrive pushed in the frame (Accept below), up to this size.
+	conn.SetReadLimit(playlists.MaxPushFrameBytes)
 
 	// Ending ctx must unblock the reader; say goodbye politely first so the
 	// server marks the screen offline at once instead of at its next ping.
@@ -54,6 +55,7 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 	if err := c.write(conn, playlists.MsgHello, playlists.Hello{
 		PlayerVersion:  c.cfg.PlayerVersion,
 		AppliedVersion: c.cfg.Cache.AppliedVersion(),
+		Accept:         []string{playlists.AcceptManifest},
 	}); err != nil {
 		return false, err
 	}
@@ -221,6 +223,14 @@ func (c *Client) handle(env playlists.Envelope) {
 		if n.Version != "" {
 			c.want(n.Version)
 		}
+	case playlists.MsgManifest:
+		p := new(playlists.ManifestPush)
+		if err := env.DecodeData(p); err != nil || p.Version == "" {
+			c.log.Warn("bad manifest frame ignored", "error", err)
+			return
+		}
+		c.log.Info("server pushed a version", "version", p.Version, "bytes", len(p.Body), "serial", p.Sig.Serial)
+		c.wantPushed(p)
 	case playlists.MsgTime:
 		var ts playlists.TimeSync
 		if err := env.DecodeData(&ts); err != nil {

@@ -1,9 +1,10 @@
 // Package syncer keeps a screen in step with the server: one websocket for
-// notices, heartbeats and clock probes, plain HTTP for the manifest and the
-// assets, every byte verified and committed to the local cache before the
-// screen switches. It never makes the screen wait for the network: whatever
-// fails, the applied version keeps playing and the client retries with
-// jittered, capped backoff.
+// notices (or the new manifest itself, pushed and batch-signed),
+// heartbeats and clock probes, plain HTTP for the assets and for the
+// manifests the server only announces, every byte verified and committed
+// to the local cache before the screen switches. It never makes the screen
+// wait for the network: whatever fails, the applied version keeps playing
+// and the client retries with jittered, capped backoff.
 package syncer
 
 import (
@@ -140,6 +141,7 @@ type Client struct {
 	screenID       string
 	screenName     string
 	wanted         string
+	pushed         *playlists.ManifestPush // the wanted version's pushed manifest, if the server sent it
 	inflight       string
 	inflightCancel context.CancelFunc
 }
