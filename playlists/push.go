@@ -220,7 +220,10 @@ func VerifyPush(trusted []ed25519.PublicKey, screenID string, p ManifestPush) er
 
 // PushFrames builds the "manifest" frames of one batch: every frame is the
 // same bytes but for its proof, so the shared parts are encoded once and
-// each screen's frame is assembled when it is written.
+// each screen's frame is assembled when it is written. The manifest is the
+// frame's last field, so a reader may take its bytes without scanning them
+// (the load tool does; it still checks their hash, as every reader must:
+// VerifyPush covers the version, VerifyManifest ties the bytes to it).
 type PushFrames struct {
 	tree *BatchTree
 	head []byte // {"type":"manifest","data":{"version":..,"sig":{..},"proof":[
