@@ -20,8 +20,9 @@ import (
 
 // mitm sits between a player and the server on loopback, as an attacker on
 // the screen's network would: it passes everything through, remembers the
-// manifest responses it saw, and on request replays an old one, tampers
-// with one, or rewrites the websocket's version frames.
+// manifests it saw (HTTP responses and manifests pushed on the socket),
+// and on request replays an old one, tampers with one, or rewrites the
+// websocket's version and manifest frames into notices of another version.
 type mitm struct {
 	t        *testing.T
 	upstream *url.URL
@@ -32,7 +33,9 @@ type mitm struct {
 	mode      string // "", "replay", "tamper", "frames"
 	recorded  []recorded
 	replay    recorded
-	bogus     string // version announced in rewritten frames
+	pushed    [][]byte // manifest frames seen on the socket
+	replayWS  []byte   // the manifest frame "replay" sends instead
+	bogus     string   // version announced in rewritten frames
 	tampered  int
 	rewritten int
 }
@@ -135,8 +138,35 @@ func (m *mitm) tamper(body []byte) []byte {
 
 var wsUpgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 
-// proxyWS relays the websocket frame by frame and, in "frames" mode,
-// rewrites every version frame to announce m.bogus.
+// tamperPush does to a pushed manifest what tamper does to a fetched one,
+// naming the recomputed version in the frame: only the batch proof and
+// signature can tell.
+func (m *mitm) tamperPush(frame []byte) []byte {
+	env, err := playlists.Decode(frame)
+	if err != nil {
+		return frame
+	}
+	var p playlists.ManifestPush
+	if env.DecodeData(&p) != nil {
+		return frame
+	}
+	body := m.tamper(p.Body)
+	v, err := playlists.VerifyManifest(body)
+	if err != nil {
+		return frame
+	}
+	p.Body, p.Version = body, v
+	out, err := playlists.Encode(playlists.MsgManifest, p)
+	if err != nil {
+		return frame
+	}
+	return out
+}
+
+// proxyWS relays the websocket frame by frame. Manifest frames are
+// recorded; "replay" sends the recorded m.replayWS instead of each,
+// "tamper" changes their manifests, and "frames" rewrites every version
+// and manifest frame into a notice announcing m.bogus.
 func (m *mitm) proxyWS(w http.ResponseWriter, r *http.Request) {
 	target := "ws://" + m.upstream.Host + r.URL.RequestURI()
 	hdr := http.Header{}
@@ -176,9 +206,19 @@ func (m *mitm) proxyWS(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			m.mu.Lock()
-			mode, bogus := m.mode, m.bogus
+			mode, bogus, replayWS := m.mode, m.bogus, m.replayWS
+			isPush := bytes.Contains(msg, []byte(`"type":"`+playlists.MsgManifest+`"`))
+			if isPush {
+				m.pushed = append(m.pushed, msg)
+			}
 			m.mu.Unlock()
-			if mode == "frames" && bytes.Contains(msg, []byte(`"type":"version"`)) {
+			switch {
+			case isPush && mode == "replay" && replayWS != nil:
+				msg = replayWS
+			case isPush && mode == "tamper":
+				msg = m.tamperPush(msg)
+			}
+			if mode == "frames" && (isPush || bytes.Contains(msg, []byte(`"type":"version"`))) {
 				if f, err := playlists.Encode(playlists.MsgVersion, playlists.VersionNote{Version: bogus}); err == nil {
 					msg = f
 					m.mu.Lock()
@@ -195,9 +235,11 @@ func (m *mitm) proxyWS(w http.ResponseWriter, r *http.Request) {
 }
 
 // TestManInTheMiddleRefused: a replayed older signed manifest, a manifest
-// with a changed title and a recomputed hash, and rewritten websocket
-// version frames are all refused by a real player behind a man in the
-// middle; the last good content stays on screen and the server sees why.
+// with a changed title and a recomputed hash (each both as pushed on the
+// socket and as fetched over HTTP, which the player falls back to after
+// refusing a push), and rewritten websocket frames are all refused by a
+// real player behind a man in the middle; the last good content stays on
+// screen and the server sees why.
 func TestManInTheMiddleRefused(t *testing.T) {
 	srv := startServer(t)
 	item := srv.item("notice", "第一版标题", "正文", "", 2)
@@ -226,8 +268,17 @@ func TestManInTheMiddleRefused(t *testing.T) {
 	mid.mu.Lock()
 	mid.replay = mid.recorded[len(mid.recorded)-1] // the first version, as it was signed
 	mid.mu.Unlock()
-	v2 := edit("第二版标题")
-	waitFor(t, 10*time.Second, "the second version applied", func() bool { return p.state().AppliedVersion == v2 })
+	v1b := edit("第二版标题")
+	waitFor(t, 10*time.Second, "the second version applied", func() bool { return p.state().AppliedVersion == v1b })
+	mid.mu.Lock()
+	if len(mid.pushed) == 0 {
+		mid.mu.Unlock()
+		t.Fatal("the server pushed no manifest frame to a player that accepts them")
+	}
+	mid.replayWS = mid.pushed[len(mid.pushed)-1] // the second version, as it was pushed and signed
+	mid.mu.Unlock()
+	v2 := edit("第二版标题（续）")
+	waitFor(t, 10*time.Second, "the next version applied", func() bool { return p.state().AppliedVersion == v2 })
 
 	rejected := func(what, reason string) {
 		t.Helper()
@@ -245,7 +296,8 @@ func TestManInTheMiddleRefused(t *testing.T) {
 		}
 	}
 
-	// (a) Replay the first version's signed response: serial too old.
+	// (a) Replay the second version's pushed frame and the first version's
+	// fetched response: serials too old.
 	mid.set("replay")
 	edit("第三版标题")
 	rejected("replay", "not above the applied")
@@ -256,7 +308,7 @@ func TestManInTheMiddleRefused(t *testing.T) {
 	// (b) Change a title and recompute the hash: the signature fails.
 	mid.set("tamper")
 	edit("第四版标题")
-	rejected("tamper", "bad signature")
+	rejected("tamper", "signature")
 	mid.mu.Lock()
 	tampered := mid.tampered
 	mid.mu.Unlock()
