@@ -55,6 +55,7 @@ func main() {
 	flag.DurationVar(&cfg.PlayRetention, "play-retention", server.DefaultPlayRetention, "proof-of-play records older than this are deleted")
 	flag.DurationVar(&cfg.AuditRetention, "audit-retention", server.DefaultAuditRetention, "audit entries older than this are deleted (the hash chain stays verifiable)")
 	flag.DurationVar(&cfg.OfflineAfter, "offline-after", server.DefaultOfflineAfter, "a screen not heard from for this long counts as offline")
+	flag.DurationVar(&cfg.LastSeenEvery, "last-seen-every", server.DefaultLastSeenEvery, "a heartbeat that only moves a screen's last-seen time is written to disk once the saved one is this old; larger means fewer writes, and after a crash a last-seen up to this old (0: the default)")
 	flag.DurationVar(&cfg.StaleAfter, "stale-after", server.DefaultStaleAfter, "a screen whose applied version lags the published one this long counts as stale")
 	flag.Int64Var(&cfg.DiskLowBytes, "disk-low", server.DefaultDiskLowBytes, "a player with less free disk than this many bytes counts as degraded")
 	flag.Float64Var(&cfg.DiskLowPercent, "disk-low-percent", server.DefaultDiskLowPercent, "a player with less free disk than this percentage of its size counts as degraded (negative: off)")
