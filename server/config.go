@@ -151,8 +151,8 @@ type Config struct {
 	WebhookRetryMax  time.Duration
 
 	// Throttles; zero fields take the defaults above, negative ones are
-	// refused (they cannot be turned off: the auth throttle is what slows
-	// down guessing the admin token).
+	// refused, as with kiosk-server's flags (they cannot be turned off:
+	// the auth throttle is what slows down guessing the admin token).
 	AuthFailLimit   int           // this many failed token checks from one client...
 	AuthFailWindow  time.Duration // ...within this window...
 	AuthCooldown    time.Duration // ...answer its tokens 429 for this long
