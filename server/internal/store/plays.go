@@ -513,7 +513,15 @@ var pruneChunk = 10_000
 func (s *Store) PrunePlays(cutoff time.Time) (int, error) {
 	end := cutoff.UnixMilli()
 	total := 0
-	for {
+	// A look first: the prune runs every few hours and most find nothing,
+	// which must not cost a write transaction (an fsync).
+	var due bool
+	s.db.View(func(tx *bolt.Tx) error {
+		k, _ := tx.Bucket(bucketPlays).Cursor().First()
+		due = k != nil && (len(k) < 8 || int64(binary.BigEndian.Uint64(k)) < end)
+		return nil
+	})
+	for due {
 		n, more := 0, false
 		err := s.db.Update(func(tx *bolt.Tx) error {
 			plays, ids := tx.Bucket(bucketPlays), tx.Bucket(bucketPlayIDs)
@@ -543,9 +551,7 @@ func (s *Store) PrunePlays(cutoff time.Time) (int, error) {
 		if err != nil {
 			return total, fmt.Errorf("prune plays: %w", err)
 		}
-		if !more {
-			break
-		}
+		due = more
 	}
 	if err := s.pruneBatches(cutoff); err != nil {
 		return total, err
@@ -559,9 +565,11 @@ func (s *Store) PrunePlays(cutoff time.Time) (int, error) {
 const BatchRetention = 30 * 24 * time.Hour
 
 // pruneBatches deletes batch records older than BatchRetention (or than
-// cutoff, if that is later), looking at pruneChunk records per
-// transaction so that no writer waits long, each resuming where the last
-// stopped.
+// cutoff, if that is later). The records are keyed by screen and batch,
+// not by time, so every one is looked at: pruneChunk of them per read
+// transaction, which blocks no writer, and the due ones of each chunk
+// deleted in one short write transaction; a chunk with none due costs no
+// write at all.
 func (s *Store) pruneBatches(cutoff time.Time) error {
 	if c := s.now().Add(-BatchRetention); c.After(cutoff) {
 		cutoff = c
@@ -569,7 +577,8 @@ func (s *Store) pruneBatches(cutoff time.Time) error {
 	var from []byte // the first key not looked at yet; nil: the first key
 	for {
 		var resume []byte
-		err := s.db.Update(func(tx *bolt.Tx) error {
+		var due [][]byte
+		err := s.db.View(func(tx *bolt.Tx) error {
 			cur := tx.Bucket(bucketPlayBatches).Cursor()
 			k, raw := cur.First()
 			if from != nil {
@@ -582,19 +591,28 @@ func (s *Store) pruneBatches(cutoff time.Time) error {
 				}
 				var br batchRecord
 				if json.Unmarshal(raw, &br) == nil && br.At.Before(cutoff) {
-					deleted := bytes.Clone(k)
-					if err := cur.Delete(); err != nil {
-						return err
-					}
-					// Next after a Delete can skip a key; seeking to the
-					// deleted key lands on the one after it.
-					k, raw = cur.Seek(deleted)
-					continue
+					due = append(due, bytes.Clone(k))
 				}
 				k, raw = cur.Next()
 			}
 			return nil
 		})
+		if err == nil && len(due) > 0 {
+			err = s.db.Update(func(tx *bolt.Tx) error {
+				b := tx.Bucket(bucketPlayBatches)
+				for _, k := range due {
+					// Read again: the batch may have been sent anew since.
+					var br batchRecord
+					if raw := b.Get(k); raw == nil || json.Unmarshal(raw, &br) != nil || !br.At.Before(cutoff) {
+						continue
+					}
+					if err := b.Delete(k); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
 		if err != nil {
 			return fmt.Errorf("prune play batches: %w", err)
 		}
