@@ -3,12 +3,19 @@ package api
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kiosk/playlists"
+	"kiosk/server/internal/devices"
+	"kiosk/server/internal/publish"
 	"kiosk/server/internal/store"
 )
 
@@ -222,5 +229,76 @@ func TestHeatmapReportAPI(t *testing.T) {
 		if !strings.Contains(e["error"], c.field) {
 			t.Errorf("%s: error %q does not name %s", c.query, e["error"], c.field)
 		}
+	}
+}
+
+// BenchmarkHeatmapReport: 10,000 screens, 30 days, one play a day on each
+// screen but every seventh day dark (about 257,000 plays). One page of the
+// heat-map, by name and darkest first, against the screen × day report the
+// page used to load whole (every cell of every screen, labelled).
+//
+//	go test -run '^$' -bench BenchmarkHeatmapReport -benchtime 20x ./server/internal/api/
+func BenchmarkHeatmapReport(b *testing.B) {
+	st, err := store.Open(b.TempDir(), func() time.Time { return testNow })
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	now := func() time.Time { return testNow }
+	pub := publish.New(publish.Options{Store: st, Now: now})
+	devs, err := devices.New(devices.Options{Store: st, Version: pub.Version, Now: now, OfflineAfter: time.Minute})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, e := build(Options{Store: st, Devices: devs, Publisher: pub, Hub: &fakeHub{}, AdminToken: adminToken,
+		MaxUploadBytes: 4096, Now: now, Metrics: prometheus.NewRegistry()})
+	scrs := manyScreens(b, st, 10000, pageName)
+	first := testNow.AddDate(0, 0, -29)
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range 64 {
+		wg.Go(func() {
+			for i := range work {
+				var pb playlists.PlayBatch
+				pb.BatchID = "b"
+				for d := range 30 {
+					if (i+d)%7 == 0 {
+						continue
+					}
+					pb.Plays = append(pb.Plays, playlists.Play{ID: fmt.Sprint(d), Item: "itm", Playlist: "pl",
+						Start: first.AddDate(0, 0, d).Add(-time.Hour).UnixMilli(), DurationMS: 10000})
+				}
+				if _, err := st.IngestPlays(scrs[i].ID, pb); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	}
+	for i := range scrs {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	window := "from=" + url.QueryEscape(first.Add(-8*time.Hour).Format(time.RFC3339)) + "&to=" + url.QueryEscape(testNow.Add(16*time.Hour).Format(time.RFC3339))
+	for _, tc := range []struct{ name, path string }{
+		{"heatmap-by-name", "/api/v1/reports/heatmap?" + window},
+		{"heatmap-darkest", "/api/v1/reports/heatmap?sort=dark&" + window},
+		{"screen_day-report", "/api/v1/reports/plays?group_by=screen_day&" + window},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			var size int
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, tc.path, nil)
+				req.Header.Set("Authorization", "Bearer "+adminToken)
+				rec := httptest.NewRecorder()
+				e.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%d %s", rec.Code, rec.Body)
+				}
+				size = rec.Body.Len()
+			}
+			b.ReportMetric(float64(size), "body-bytes")
+		})
 	}
 }

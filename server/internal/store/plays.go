@@ -443,8 +443,10 @@ func (s *Store) byKind(perItem map[string]*reportAcc, urgent map[string]bool) (m
 	return out, err
 }
 
-// labelRows fills in titles and names in one short transaction.
+// labelRows fills in titles and names in one short transaction. A screen
+// × day report names each screen on up to 366 rows: each name is read once.
 func (s *Store) labelRows(groupBy string, rows []ReportRow) error {
+	names := map[string]string{}
 	return s.db.View(func(tx *bolt.Tx) error {
 		for i := range rows {
 			r := &rows[i]
@@ -461,11 +463,16 @@ func (s *Store) labelRows(groupBy string, rows []ReportRow) error {
 				if groupBy == GroupByScreenDay {
 					id = r.Screen
 				}
-				r.Label = id
-				var sc screenRecord
-				if ok, _ := getJSON(tx.Bucket(bucketScreens), id, &sc); ok && sc.Name != "" {
-					r.Label = sc.Name
+				name, seen := names[id]
+				if !seen {
+					name = id
+					var sc screenRecord
+					if ok, _ := getJSON(tx.Bucket(bucketScreens), id, &sc); ok && sc.Name != "" {
+						name = sc.Name
+					}
+					names[id] = name
 				}
+				r.Label = name
 			case GroupByKind:
 				if r.Key == "" {
 					r.Label = "(deleted item)"
