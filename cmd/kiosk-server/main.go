@@ -91,6 +91,12 @@ func main() {
 	flag.DurationVar(&cfg.UpdateDeadline, "update-deadline", server.DefaultUpdateDeadline, "a screen that downloaded a player build must report the new version within this, or it counts as failed")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	debug := flag.Bool("debug", false, "log every request")
+	flag.Usage = func() {
+		out := flag.CommandLine.Output()
+		fmt.Fprintf(out, "Usage of %s:\n", os.Args[0])
+		flag.PrintDefaults()
+		fmt.Fprintln(out, "\n"+numbersRule)
+	}
 	version := flag.Bool("version", false, "print the version (first line), commit and build date, and exit")
 	flag.Parse()
 	if *version {
@@ -140,6 +146,13 @@ func main() {
 		os.Exit(1)
 	}
 }
+
+// numbersRule ends the help: what 0 and a negative value mean for every
+// numeric flag (server.Config.normalize's one rule).
+const numbersRule = `Every number and duration: 0 takes the default shown, a negative value is refused.
+Exceptions, said with the flag: -disk-low-percent below 0 turns that rule off,
+-backup-every 0 means no scheduled backups, -alert-group-min 1 turns grouping off.
+The throttles (-auth-*, -plays-*, -screenshot-*) cannot be turned off: set a large value instead.`
 
 // rateLimitFlags registers the throttle flags on fs; the returned function,
 // called after parsing, turns -plays-rate into cfg.PlaysEvery. The flags
