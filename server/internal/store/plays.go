@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -25,11 +26,31 @@ import (
 //     stored once.
 //   - play_batches: screen id + 0x00 + batch id → JSON batchRecord. The same
 //     batch sent again is answered from here and adds nothing.
+//   - play_batches_at: the time a batch record was written (big-endian
+//     unix ms) + its play_batches key → nothing. The prune seeks the
+//     expired records here instead of reading the 30 days it keeps.
+//     Created by the first upload that writes it (no schema step).
 var (
-	bucketPlays       = []byte("plays")
-	bucketPlayIDs     = []byte("play_ids")
-	bucketPlayBatches = []byte("play_batches")
+	bucketPlays         = []byte("plays")
+	bucketPlayIDs       = []byte("play_ids")
+	bucketPlayBatches   = []byte("play_batches")
+	bucketPlayBatchesAt = []byte("play_batches_at")
 )
+
+// Meta keys of the batch-record index. keyBatchIndexFrom is when the index
+// began (big-endian unix ms): records written before it, by a version
+// without the index, are found by reading every record, until one such
+// walk has run with a cutoff past it (keyBatchLegacyDone). A data dir that
+// had no batch record when the index began has nothing to walk for.
+var (
+	keyBatchIndexFrom  = []byte("play_batches_indexed_from")
+	keyBatchLegacyDone = []byte("play_batches_legacy_done")
+)
+
+// batchScanLooks counts batch records looked at by the walk over every
+// record (pruneBatchesByScan): tests check that it stops once no record
+// from before the index can be left.
+var batchScanLooks atomic.Int64
 
 // Report groupings.
 const (
@@ -146,8 +167,12 @@ func (s *Store) IngestPlays(screenID string, b playlists.PlayBatch) (IngestResul
 			}
 			res.Accepted++
 		}
-		raw, err := json.Marshal(batchRecord{Accepted: res.Accepted, At: s.now().UTC()})
+		at := s.now().UTC()
+		raw, err := json.Marshal(batchRecord{Accepted: res.Accepted, At: at})
 		if err != nil {
+			return err
+		}
+		if err := indexBatch(tx, bk, at); err != nil {
 			return err
 		}
 		return batches.Put(bk, raw)
@@ -156,6 +181,28 @@ func (s *Store) IngestPlays(screenID string, b playlists.PlayBatch) (IngestResul
 		return IngestResult{}, fmt.Errorf("ingest plays from %s: %w", screenID, err)
 	}
 	return res, nil
+}
+
+// indexBatch adds the batch record bk written at to the time index, and
+// notes when the index began if this is its first entry (before the record
+// itself is put, so an empty bucket means there is nothing from before).
+func indexBatch(tx *bolt.Tx, bk []byte, at time.Time) error {
+	idx, err := tx.CreateBucketIfNotExists(bucketPlayBatchesAt)
+	if err != nil {
+		return err
+	}
+	meta := tx.Bucket(bucketMeta)
+	if meta.Get(keyBatchIndexFrom) == nil {
+		if err := meta.Put(keyBatchIndexFrom, binary.BigEndian.AppendUint64(nil, uint64(at.UnixMilli()))); err != nil {
+			return err
+		}
+		if k, _ := tx.Bucket(bucketPlayBatches).Cursor().First(); k == nil {
+			if err := meta.Put(keyBatchLegacyDone, []byte{1}); err != nil {
+				return err
+			}
+		}
+	}
+	return idx.Put(append(binary.BigEndian.AppendUint64(nil, uint64(at.UnixMilli())), bk...), []byte{})
 }
 
 // screenKey is screen id + 0x00 + rest. Ids never contain NUL (the API
@@ -572,15 +619,98 @@ func (s *Store) PrunePlays(cutoff time.Time) (int, error) {
 const BatchRetention = 30 * 24 * time.Hour
 
 // pruneBatches deletes batch records older than BatchRetention (or than
-// cutoff, if that is later). The records are keyed by screen and batch,
-// not by time, so every one is looked at: pruneChunk of them per read
-// transaction, which blocks no writer, and the due ones of each chunk
-// deleted in one short write transaction; a chunk with none due costs no
-// write at all.
+// cutoff, if that is later): those in the time index by a seek to the
+// oldest, pruneChunk a transaction; those from before the index (a data
+// dir older than it) by reading every record, until none can be left.
 func (s *Store) pruneBatches(cutoff time.Time) error {
 	if c := s.now().Add(-BatchRetention); c.After(cutoff) {
 		cutoff = c
 	}
+	var from int64 = -1 // when the index began; -1: it has not
+	var legacyDone bool
+	s.db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if v := meta.Get(keyBatchIndexFrom); len(v) == 8 {
+			from = int64(binary.BigEndian.Uint64(v))
+		}
+		legacyDone = meta.Get(keyBatchLegacyDone) != nil
+		return nil
+	})
+	if from >= 0 {
+		if err := s.pruneBatchIndex(cutoff); err != nil {
+			return err
+		}
+	}
+	if legacyDone {
+		return nil
+	}
+	if err := s.pruneBatchesByScan(cutoff); err != nil {
+		return err
+	}
+	if from >= 0 && cutoff.UnixMilli() > from {
+		// Every record written before the index began was older than
+		// cutoff, so the walk deleted it: no walk is needed again.
+		err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyBatchLegacyDone, []byte{1}) })
+		if err != nil {
+			return fmt.Errorf("prune play batches: %w", err)
+		}
+	}
+	return nil
+}
+
+// pruneBatchIndex deletes the indexed batch records written before
+// cutoff, oldest first, pruneChunk a transaction; a look first, so that a
+// prune with nothing due writes nothing.
+func (s *Store) pruneBatchIndex(cutoff time.Time) error {
+	end := cutoff.UnixMilli()
+	for {
+		var due bool
+		s.db.View(func(tx *bolt.Tx) error {
+			if idx := tx.Bucket(bucketPlayBatchesAt); idx != nil {
+				k, _ := idx.Cursor().First()
+				due = k != nil && (len(k) < 8 || int64(binary.BigEndian.Uint64(k)) < end)
+			}
+			return nil
+		})
+		if !due {
+			return nil
+		}
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			batches := tx.Bucket(bucketPlayBatches)
+			cur := tx.Bucket(bucketPlayBatchesAt).Cursor()
+			n := 0
+			for k, _ := cur.First(); k != nil && n < pruneChunk; k, _ = cur.First() {
+				if len(k) >= 8 && int64(binary.BigEndian.Uint64(k)) >= end {
+					return nil
+				}
+				if len(k) > 8 {
+					// The record itself, unless the batch was sent anew
+					// after an earlier record of it went.
+					var br batchRecord
+					if raw := batches.Get(k[8:]); raw != nil && (json.Unmarshal(raw, &br) != nil || br.At.Before(cutoff)) {
+						if err := batches.Delete(k[8:]); err != nil {
+							return err
+						}
+					}
+				}
+				if err := cur.Delete(); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("prune play batches: %w", err)
+		}
+	}
+}
+
+// pruneBatchesByScan deletes the batch records older than cutoff by reading
+// every one: pruneChunk of them per read transaction, which blocks no
+// writer, and the due ones of each chunk deleted in one short write
+// transaction; a chunk with none due costs no write at all.
+func (s *Store) pruneBatchesByScan(cutoff time.Time) error {
 	var from []byte // the first key not looked at yet; nil: the first key
 	for {
 		var resume []byte
@@ -596,6 +726,7 @@ func (s *Store) pruneBatches(cutoff time.Time) error {
 					resume = bytes.Clone(k)
 					return nil
 				}
+				batchScanLooks.Add(1)
 				var br batchRecord
 				if json.Unmarshal(raw, &br) == nil && br.At.Before(cutoff) {
 					due = append(due, bytes.Clone(k))

@@ -2,7 +2,9 @@ package store
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -95,16 +97,19 @@ func TestPruneYearInChunks(t *testing.T) {
 	f.s.now = func() time.Time { return testNow }
 
 	cutoff := testNow.AddDate(0, 0, -365) // the first 365 days go
-	before := f.s.Commits()
+	before, looks := f.s.Commits(), batchScanLooks.Load()
 	n, err := f.s.PrunePlays(cutoff)
 	if err != nil || n != 3650 {
 		t.Fatalf("PrunePlays = %d, %v; want 3650", n, err)
 	}
-	// 3,650 plays in chunks of 100: 37 transactions; 730 batch records
-	// looked at 100 at a time, the first 700 due: 7.
+	// 3,650 plays in chunks of 100: 37 transactions; the 700 batch records
+	// past BatchRetention, found in the time index, 100 a transaction: 7.
 	const playTx, batchTx = 37, 7
 	if got := f.s.Commits() - before; got != playTx+batchTx {
 		t.Errorf("pruning a year took %d commits, want %d (plays) + %d (batch records)", got, playTx, batchTx)
+	}
+	if got := batchScanLooks.Load() - looks; got != 0 {
+		t.Errorf("the prune read %d batch records it keeps, want none (the time index finds the expired ones)", got)
 	}
 	left, err := f.s.ListPlays(start.Add(-time.Hour), testNow, 0)
 	if err != nil || len(left) != 3650 || left[0].ID != "d365-0" {
@@ -128,5 +133,121 @@ func TestPruneYearInChunks(t *testing.T) {
 	}
 	if got := f.s.Commits() - before; got != 0 {
 		t.Errorf("an idle prune took %d commits, want none", got)
+	}
+}
+
+// TestPruneBatchesFromBeforeTheIndex: a data dir with batch records from a
+// version without the time index. Those are found by reading every record
+// until the index is older than BatchRetention; then one last walk, and no
+// walk again. Records of both kinds go once past BatchRetention, and the
+// newer ones stay.
+func TestPruneBatchesFromBeforeTheIndex(t *testing.T) {
+	f := newPlayFixture(t) // the store's clock is testNow
+	old := pruneChunk
+	pruneChunk = 3
+	t.Cleanup(func() { pruneChunk = old })
+	// 10 records from before the index, one every 5 days back from now.
+	var legacy []string
+	err := f.s.db.Update(func(tx *bolt.Tx) error {
+		for i := range 10 {
+			id := fmt.Sprintf("old%02d", i)
+			raw, _ := json.Marshal(batchRecord{Accepted: 1, At: testNow.AddDate(0, 0, -5*i)})
+			if err := tx.Bucket(bucketPlayBatches).Put(screenKey(f.screenA, id), raw); err != nil {
+				return err
+			}
+			legacy = append(legacy, id)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := func() []string {
+		var ids []string
+		f.s.db.View(func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketPlayBatches).ForEach(func(k, _ []byte) error {
+				ids = append(ids, string(k[bytes.IndexByte(k, 0)+1:]))
+				return nil
+			})
+		})
+		return ids
+	}
+	// The first upload with the index, 40 days before now.
+	at := testNow.AddDate(0, 0, -40)
+	f.s.now = func() time.Time { return at }
+	if _, err := f.s.IngestPlays(f.screenA, playlists.PlayBatch{BatchID: "new", Plays: []playlists.Play{pl("n1", f.itemX, at, time.Second)}}); err != nil {
+		t.Fatal(err)
+	}
+	// Pruning at now: the legacy records past 30 days (old07..old09, 35 to
+	// 45 days old) go, found by the walk, and the indexed one (40 days),
+	// found in the index. The index began 40 days ago, so nothing from
+	// before it can be left: this walk is the last.
+	f.s.now = func() time.Time { return testNow }
+	if _, err := f.s.PrunePlays(testNow.AddDate(-2, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := left(), legacy[:7]; !slices.Equal(got, want) {
+		t.Fatalf("batch records left %v, want %v", got, want)
+	}
+	looks := batchScanLooks.Load()
+	if _, err := f.s.PrunePlays(testNow.AddDate(-2, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if got := batchScanLooks.Load() - looks; got != 0 {
+		t.Errorf("a prune after the last walk read %d records, want none", got)
+	}
+}
+
+// TestPruneBatchesWalkUntilIndexOldEnough: while the index is younger than
+// BatchRetention, records from before it may still be due later, so every
+// prune walks; the legacy ones go as they pass BatchRetention.
+func TestPruneBatchesWalkUntilIndexOldEnough(t *testing.T) {
+	f := newPlayFixture(t)
+	err := f.s.db.Update(func(tx *bolt.Tx) error {
+		raw, _ := json.Marshal(batchRecord{Accepted: 1, At: testNow.AddDate(0, 0, -20)})
+		return tx.Bucket(bucketPlayBatches).Put(screenKey(f.screenA, "legacy"), raw)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range []struct {
+		id string
+		at time.Time
+	}{{"new", testNow}, {"later", testNow.AddDate(0, 0, 20)}} {
+		f.s.now = func() time.Time { return b.at }
+		if _, err := f.s.IngestPlays(f.screenA, playlists.PlayBatch{BatchID: b.id, Plays: []playlists.Play{pl(b.id, f.itemX, b.at, time.Second)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() int {
+		n := 0
+		f.s.db.View(func(tx *bolt.Tx) error {
+			n = tx.Bucket(bucketPlayBatches).Stats().KeyN
+			return nil
+		})
+		return n
+	}
+	for _, tc := range []struct {
+		days  int // after testNow
+		left  int
+		walks bool
+	}{
+		{0, 3, true},   // all younger than 30 days
+		{11, 2, true},  // the legacy one is 31 days old; the index is 11 days old
+		{31, 1, true},  // the index is 31 days old: the last walk
+		{32, 1, false}, // no walk again
+	} {
+		now := testNow.AddDate(0, 0, tc.days)
+		f.s.now = func() time.Time { return now }
+		looks := batchScanLooks.Load()
+		if _, err := f.s.PrunePlays(now.AddDate(-2, 0, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if got := count(); got != tc.left {
+			t.Errorf("day %d: %d batch records left, want %d", tc.days, got, tc.left)
+		}
+		if walked := batchScanLooks.Load() > looks; walked != tc.walks {
+			t.Errorf("day %d: walked %v, want %v", tc.days, walked, tc.walks)
+		}
 	}
 }
