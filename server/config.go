@@ -24,6 +24,10 @@ const (
 	DefaultOfflineAfter   = 90 * time.Second
 	DefaultShutdownGrace  = 10 * time.Second
 
+	// DefaultLastSeenEvery: a heartbeat that only moves a screen's
+	// last-seen time is saved once the saved one is this old.
+	DefaultLastSeenEvery = devices.DefaultLastSeenEvery
+
 	// DefaultPlayRetention keeps proof of play for 13 months, so a report
 	// over the last full year (the longest one allowed) is always complete.
 	DefaultPlayRetention = 396 * 24 * time.Hour
@@ -103,6 +107,12 @@ type Config struct {
 
 	MaxUploadBytes int64         // largest accepted asset
 	OfflineAfter   time.Duration // no heartbeat for this long → offline
+	// LastSeenEvery: a heartbeat whose only news is a later last-seen time
+	// is written to disk once the saved last-seen is this old. Larger
+	// means fewer status writes at 10,000 screens heartbeating; after a
+	// crash, a screen's last-seen may be up to this much older than the
+	// last heartbeat heard (any other change is saved at the next flush).
+	LastSeenEvery  time.Duration
 	ShutdownGrace  time.Duration
 	PlayRetention  time.Duration // proof-of-play records older than this are deleted
 	AuditRetention time.Duration // audit entries older than this are deleted (at least 400 days by default)
@@ -141,8 +151,8 @@ type Config struct {
 	WebhookRetryMax  time.Duration
 
 	// Throttles; zero fields take the defaults above, negative ones are
-	// refused (they cannot be turned off: the auth throttle is what slows
-	// down guessing the admin token).
+	// refused, as with kiosk-server's flags (they cannot be turned off:
+	// the auth throttle is what slows down guessing the admin token).
 	AuthFailLimit   int           // this many failed token checks from one client...
 	AuthFailWindow  time.Duration // ...within this window...
 	AuthCooldown    time.Duration // ...answer its tokens 429 for this long
@@ -182,6 +192,7 @@ func (cfg Config) normalize() (Config, error) {
 		{"session idle", &cfg.SessionIdle, DefaultSessionIdle},
 		{"session max", &cfg.SessionMax, DefaultSessionMax},
 		{"offline after", &cfg.OfflineAfter, DefaultOfflineAfter},
+		{"last seen every", &cfg.LastSeenEvery, DefaultLastSeenEvery},
 		{"shutdown grace", &cfg.ShutdownGrace, DefaultShutdownGrace},
 		{"play retention", &cfg.PlayRetention, DefaultPlayRetention},
 		{"audit retention", &cfg.AuditRetention, DefaultAuditRetention},

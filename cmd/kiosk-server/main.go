@@ -55,6 +55,7 @@ func main() {
 	flag.DurationVar(&cfg.PlayRetention, "play-retention", server.DefaultPlayRetention, "proof-of-play records older than this are deleted")
 	flag.DurationVar(&cfg.AuditRetention, "audit-retention", server.DefaultAuditRetention, "audit entries older than this are deleted (the hash chain stays verifiable)")
 	flag.DurationVar(&cfg.OfflineAfter, "offline-after", server.DefaultOfflineAfter, "a screen not heard from for this long counts as offline")
+	flag.DurationVar(&cfg.LastSeenEvery, "last-seen-every", server.DefaultLastSeenEvery, "a heartbeat that only moves a screen's last-seen time is written to disk once the saved one is this old; larger means fewer writes, and after a crash a last-seen up to this old (0: the default)")
 	flag.DurationVar(&cfg.StaleAfter, "stale-after", server.DefaultStaleAfter, "a screen whose applied version lags the published one this long counts as stale")
 	flag.Int64Var(&cfg.DiskLowBytes, "disk-low", server.DefaultDiskLowBytes, "a player with less free disk than this many bytes counts as degraded")
 	flag.Float64Var(&cfg.DiskLowPercent, "disk-low-percent", server.DefaultDiskLowPercent, "a player with less free disk than this percentage of its size counts as degraded (negative: off)")
@@ -90,6 +91,12 @@ func main() {
 	flag.DurationVar(&cfg.UpdateDeadline, "update-deadline", server.DefaultUpdateDeadline, "a screen that downloaded a player build must report the new version within this, or it counts as failed")
 	logFormat := flag.String("log-format", "text", "log format: text or json")
 	debug := flag.Bool("debug", false, "log every request")
+	flag.Usage = func() {
+		out := flag.CommandLine.Output()
+		fmt.Fprintf(out, "Usage of %s:\n", os.Args[0])
+		flag.PrintDefaults()
+		fmt.Fprintln(out, "\n"+numbersRule)
+	}
 	version := flag.Bool("version", false, "print the version (first line), commit and build date, and exit")
 	flag.Parse()
 	if *version {
@@ -140,51 +147,40 @@ func main() {
 	}
 }
 
+// numbersRule ends the help: what 0 and a negative value mean for every
+// numeric flag (server.Config.normalize's one rule).
+const numbersRule = `Every number and duration: 0 takes the default shown, a negative value is refused.
+Exceptions, said with the flag: -disk-low-percent below 0 turns that rule off,
+-backup-every 0 means no scheduled backups, -alert-group-min 1 turns grouping off.
+The throttles (-auth-*, -plays-*, -screenshot-*) cannot be turned off: set a large value instead.`
+
 // rateLimitFlags registers the throttle flags on fs; the returned function,
-// called after parsing, checks them and fills cfg. Every value must be
-// positive: there is no "off" (the auth throttle is what slows down guessing
-// the admin token; a screen has no reason to upload faster than the limits
-// allow), and a 0 must not quietly become the default either. An operator
-// who wants a throttle out of the way sets a large limit.
+// called after parsing, turns -plays-rate into cfg.PlaysEvery. The flags
+// follow the one rule of every numeric setting (server.Config.normalize,
+// which cfg.Check applies before anything starts): 0 takes the default, a
+// negative value is refused naming it. There is no "off": the auth
+// throttle is what slows down guessing the admin token, and a screen has
+// no reason to upload faster than the limits allow. An operator who wants
+// a throttle out of the way sets a large value.
 func rateLimitFlags(fs *flag.FlagSet, cfg *server.Config) func() error {
-	fs.IntVar(&cfg.AuthFailLimit, "auth-fail-limit", server.DefaultAuthFailLimit, "this many failed token checks from one client within -auth-fail-window start a cool-down")
-	fs.DurationVar(&cfg.AuthFailWindow, "auth-fail-window", server.DefaultAuthFailWindow, "window in which failed token checks are counted")
-	fs.DurationVar(&cfg.AuthCooldown, "auth-cooldown", server.DefaultAuthCooldown, "a client over -auth-fail-limit gets 429 for its tokens this long")
-	playsRate := fs.Float64("plays-rate", float64(time.Second)/float64(server.DefaultPlaysEvery), "proof-of-play uploads a second allowed per screen (fractions allowed)")
-	fs.IntVar(&cfg.PlaysBurst, "plays-burst", server.DefaultPlaysBurst, "proof-of-play uploads a screen may make at once before -plays-rate applies")
-	fs.DurationVar(&cfg.ScreenshotEvery, "screenshot-every", server.DefaultScreenshotEvery, "one screenshot upload per screen this often")
-	fs.IntVar(&cfg.ScreenshotBurst, "screenshot-burst", server.DefaultScreenshotBurst, "screenshot uploads a screen may make at once before -screenshot-every applies")
+	fs.IntVar(&cfg.AuthFailLimit, "auth-fail-limit", server.DefaultAuthFailLimit, "this many failed token checks from one client within -auth-fail-window start a cool-down (0: the default; cannot be turned off)")
+	fs.DurationVar(&cfg.AuthFailWindow, "auth-fail-window", server.DefaultAuthFailWindow, "window in which failed token checks are counted (0: the default)")
+	fs.DurationVar(&cfg.AuthCooldown, "auth-cooldown", server.DefaultAuthCooldown, "a client over -auth-fail-limit gets 429 for its tokens this long (0: the default)")
+	playsRate := fs.Float64("plays-rate", float64(time.Second)/float64(server.DefaultPlaysEvery), "proof-of-play uploads a second allowed per screen, fractions allowed (0: the default)")
+	fs.IntVar(&cfg.PlaysBurst, "plays-burst", server.DefaultPlaysBurst, "proof-of-play uploads a screen may make at once before -plays-rate applies (0: the default)")
+	fs.DurationVar(&cfg.ScreenshotEvery, "screenshot-every", server.DefaultScreenshotEvery, "one screenshot upload per screen this often (0: the default)")
+	fs.IntVar(&cfg.ScreenshotBurst, "screenshot-burst", server.DefaultScreenshotBurst, "screenshot uploads a screen may make at once before -screenshot-every applies (0: the default)")
 	return func() error {
-		for _, f := range []struct {
-			name string
-			v    int
-		}{
-			{"auth-fail-limit", cfg.AuthFailLimit},
-			{"plays-burst", cfg.PlaysBurst},
-			{"screenshot-burst", cfg.ScreenshotBurst},
-		} {
-			if f.v <= 0 {
-				return fmt.Errorf("-%s is %d; want a positive number (throttles cannot be turned off; set a large value instead)", f.name, f.v)
-			}
-		}
-		for _, f := range []struct {
-			name string
-			v    time.Duration
-		}{
-			{"auth-fail-window", cfg.AuthFailWindow},
-			{"auth-cooldown", cfg.AuthCooldown},
-			{"screenshot-every", cfg.ScreenshotEvery},
-		} {
-			if f.v <= 0 {
-				return fmt.Errorf("-%s is %s; want a positive duration", f.name, f.v)
-			}
+		if *playsRate == 0 {
+			cfg.PlaysEvery = 0 // the default, as for every setting
+			return nil
 		}
 		// The interval must come out as at least a nanosecond and fit a
 		// Duration (float64(MaxInt64) is 2^63, one past it, hence <); NaN
 		// fails both comparisons and is refused too.
 		every := float64(time.Second) / *playsRate
 		if !(every >= 1 && every < math.MaxInt64) {
-			return fmt.Errorf("-plays-rate is %g; want a positive number of uploads a second, at most 1e9", *playsRate)
+			return fmt.Errorf("-plays-rate is %g; want a positive number of uploads a second, at most 1e9 (0 takes the default)", *playsRate)
 		}
 		cfg.PlaysEvery = time.Duration(every)
 		return nil

@@ -402,6 +402,8 @@ func TestOpenAPIDescribesAnswers(t *testing.T) {
 	want(d.do("GET", "/api/v1/reports/plays?from=2026-02-01T00:00:00Z&to=2026-03-01T00:00:00Z&group_by=day", nil, ""), 200)
 	want(d.do("GET", "/api/v1/reports/plays?from=2026-02-01T00:00:00Z&to=2026-03-01T00:00:00Z&format=csv", nil, ""), 200)
 	want(d.do("GET", "/api/v1/reports/plays", nil, ""), 400)
+	want(d.do("GET", "/api/v1/reports/heatmap?from=2026-02-01T00:00:00Z&to=2026-03-01T00:00:00Z&sort=dark&limit=2", nil, ""), 200)
+	want(d.do("GET", "/api/v1/reports/heatmap?from=2026-02-01T00:00:00Z&to=2026-03-01T00:00:00Z&sort=worst", nil, ""), 400)
 	want(d.do("GET", "/api/v1/backup", nil, ""), 200)
 
 	// Content deletions last, in dependency order.

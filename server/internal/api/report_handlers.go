@@ -45,6 +45,32 @@ func (h *handler) playReport(c echo.Context) error {
 }
 
 func parseReportQuery(c echo.Context) (store.ReportQuery, string, error) {
+	q, err := parseReportWindow(c)
+	if err != nil {
+		return q, "", err
+	}
+	q.GroupBy = c.QueryParam("group_by")
+	switch q.GroupBy {
+	case "":
+		q.GroupBy = store.GroupByItem
+	case store.GroupByItem, store.GroupByScreen, store.GroupByGroup, store.GroupByDay, store.GroupByKind, store.GroupByScreenDay:
+	default:
+		return q, "", errorf(http.StatusBadRequest, "group_by: %q is not one of item, screen, group, day, kind, screen_day", q.GroupBy)
+	}
+	format := c.QueryParam("format")
+	switch format {
+	case "", "json":
+		format = "json"
+	case "csv":
+	default:
+		return q, "", errorf(http.StatusBadRequest, "format: %q is not json or csv", format)
+	}
+	return q, format, nil
+}
+
+// parseReportWindow reads what every report shares: from, to, tz and the
+// optional screen and group filters.
+func parseReportWindow(c echo.Context) (store.ReportQuery, error) {
 	var q store.ReportQuery
 	parseTime := func(name string) (time.Time, error) {
 		s := c.QueryParam(name)
@@ -59,44 +85,28 @@ func parseReportQuery(c echo.Context) (store.ReportQuery, string, error) {
 	}
 	var err error
 	if q.From, err = parseTime("from"); err != nil {
-		return q, "", err
+		return q, err
 	}
 	if q.To, err = parseTime("to"); err != nil {
-		return q, "", err
+		return q, err
 	}
 	if !q.To.After(q.From) {
-		return q, "", errorf(http.StatusBadRequest, "to: must be after from")
+		return q, errorf(http.StatusBadRequest, "to: must be after from")
 	}
 	if q.To.Sub(q.From) > maxReportRange {
-		return q, "", errorf(http.StatusBadRequest, "to: the range is %s, at most 366 days allowed", q.To.Sub(q.From).Round(time.Hour))
-	}
-	q.GroupBy = c.QueryParam("group_by")
-	switch q.GroupBy {
-	case "":
-		q.GroupBy = store.GroupByItem
-	case store.GroupByItem, store.GroupByScreen, store.GroupByGroup, store.GroupByDay, store.GroupByKind, store.GroupByScreenDay:
-	default:
-		return q, "", errorf(http.StatusBadRequest, "group_by: %q is not one of item, screen, group, day, kind, screen_day", q.GroupBy)
+		return q, errorf(http.StatusBadRequest, "to: the range is %s, at most 366 days allowed", q.To.Sub(q.From).Round(time.Hour))
 	}
 	tz := c.QueryParam("tz")
 	if tz == "" {
 		tz = playlists.DefaultTimezone
 	}
 	if q.Loc, err = time.LoadLocation(tz); err != nil || tz == "Local" {
-		return q, "", errorf(http.StatusBadRequest, "tz: %q is not an IANA time zone such as Asia/Shanghai", tz)
+		return q, errorf(http.StatusBadRequest, "tz: %q is not an IANA time zone such as Asia/Shanghai", tz)
 	}
 	// Optional filters; ids that match nothing give an empty report, as an
 	// id of a screen deleted since must still find its past plays.
 	q.Screen, q.Group = c.QueryParam("screen"), c.QueryParam("group")
-	format := c.QueryParam("format")
-	switch format {
-	case "", "json":
-		format = "json"
-	case "csv":
-	default:
-		return q, "", errorf(http.StatusBadRequest, "format: %q is not json or csv", format)
-	}
-	return q, format, nil
+	return q, nil
 }
 
 func writeReportCSV(c echo.Context, q store.ReportQuery, rows []store.ReportRow) error {

@@ -149,6 +149,7 @@ func (h *handler) routes(e *echo.Echo, m *httpMetrics) {
 	api.GET("/audit/verify", h.verifyAudit, capAudit)
 
 	api.GET("/reports/plays", h.playReport, capReports)
+	api.GET("/reports/heatmap", h.heatmapReport, capReports)
 
 	api.GET("/backup", h.backup, capBackup)
 

@@ -105,3 +105,58 @@ func TestCreateForGroupPartialFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestCreateForGroupCommits counts the commits (each one fsync) of a
+// command to a district's group of 500 screens: one transaction queues
+// all of them and one records the deliveries to the connected ones,
+// whatever the size of the group; with none connected, only the first.
+func TestCreateForGroupCommits(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	st, err := store.Open(t.TempDir(), func() time.Time { return t0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	if _, err := st.CreateGroup(playlists.Group{ID: "street", Name: "Street"}); err != nil {
+		t.Fatal(err)
+	}
+	in := make([]store.Screen, 500)
+	for i := range in {
+		in[i] = store.Screen{Name: "s", Group: "street"}
+	}
+	if _, _, err := st.CreateScreens(in); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		connected bool
+		commits   uint64
+		status    string
+	}{
+		{"all connected", true, 2, store.CommandDelivered},
+		{"none connected", false, 1, store.CommandQueued},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sent := 0
+			cmds := NewCommands(CommandOptions{Store: st, Now: func() time.Time { return t0 },
+				Send:   func(string, []byte) bool { sent++; return tc.connected },
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			before := st.Commits()
+			res, err := cmds.CreateForGroup("street", CommandRequest{Type: playlists.CmdReload})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := st.Commits() - before; got != tc.commits {
+				t.Errorf("a command to 500 screens took %d commits, want %d", got, tc.commits)
+			}
+			if len(res.Commands) != 500 || sent != 500 {
+				t.Fatalf("%d commands queued, %d sent; want 500 each", len(res.Commands), sent)
+			}
+			for _, c := range res.Commands {
+				if c.Status != tc.status {
+					t.Fatalf("command %s is %s, want %s", c.ID, c.Status, tc.status)
+				}
+			}
+		})
+	}
+}

@@ -30,6 +30,10 @@ import (
 // DefaultFlushEvery is how often dirty statuses are saved.
 const DefaultFlushEvery = 2 * time.Second
 
+// DefaultLastSeenEvery is Options.LastSeenEvery's default with the
+// default FlushEvery.
+const DefaultLastSeenEvery = DefaultFlushEvery
+
 // maxReported bounds strings a player reports, so a hostile device cannot
 // make the server keep (and save) large blobs.
 const maxReported = 256

@@ -188,3 +188,49 @@ func TestStatusFlushRetries(t *testing.T) {
 		}
 	}
 }
+
+// TestLastSeenEveryConfigured: with LastSeenEvery at 30 s (kiosk-server
+// -last-seen-every), heartbeats that only move last-seen write nothing
+// until the saved last-seen is 30 s old, then one record per screen; a
+// change of a persisted field is saved at the next flush whatever the
+// setting.
+func TestLastSeenEveryConfigured(t *testing.T) {
+	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	r, _, ids := fleetOf(t, 50, clk, func(o *Options) { o.LastSeenEvery = 30 * time.Second })
+	hb := func(id string) {
+		r.Heartbeat(id, playlists.Heartbeat{AppliedVersion: "v1", PageAlive: true, DiskFreeBytes: 8 << 30, DiskTotalBytes: 16 << 30})
+	}
+	for _, id := range ids {
+		if _, err := r.Hello(id, playlists.Hello{AppliedVersion: "v1"}); err != nil {
+			t.Fatal(err)
+		}
+		hb(id)
+	}
+	if got := flushed(t, r); got.Records != 50 {
+		t.Fatalf("after hellos: flush wrote %+v, want 50 records", got)
+	}
+	// Heartbeats every 10 s: 10 s and 20 s after the save write nothing.
+	for range 2 {
+		clk.add(10 * time.Second)
+		for _, id := range ids {
+			hb(id)
+		}
+		if got := flushed(t, r); got != (FlushStats{}) {
+			t.Fatalf("heartbeats %s after the save: flush wrote %+v, want nothing", clk.now().Sub(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)), got)
+		}
+	}
+	// 30 s after the save: every screen once.
+	clk.add(10 * time.Second)
+	for _, id := range ids {
+		hb(id)
+	}
+	if got := flushed(t, r); got.Records != 50 {
+		t.Fatalf("heartbeats 30 s after the save: flush wrote %+v, want 50 records", got)
+	}
+	// A real change does not wait for the last-seen interval.
+	clk.add(time.Second)
+	r.Applied(ids[7], playlists.Applied{Version: "v2"})
+	if got := flushed(t, r); got.Records != 1 {
+		t.Fatalf("an ack 1 s later: flush wrote %+v, want 1 record", got)
+	}
+}

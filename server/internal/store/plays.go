@@ -25,10 +25,15 @@ import (
 //     stored once.
 //   - play_batches: screen id + 0x00 + batch id → JSON batchRecord. The same
 //     batch sent again is answered from here and adds nothing.
+//   - play_batches_at: the time a batch record was written (big-endian
+//     unix ms) + its play_batches key → nothing. The prune seeks the
+//     expired records here instead of reading the 30 days it keeps.
+//     Created by the first upload that writes it (no schema step).
 var (
-	bucketPlays       = []byte("plays")
-	bucketPlayIDs     = []byte("play_ids")
-	bucketPlayBatches = []byte("play_batches")
+	bucketPlays         = []byte("plays")
+	bucketPlayIDs       = []byte("play_ids")
+	bucketPlayBatches   = []byte("play_batches")
+	bucketPlayBatchesAt = []byte("play_batches_at")
 )
 
 // Report groupings.
@@ -146,8 +151,12 @@ func (s *Store) IngestPlays(screenID string, b playlists.PlayBatch) (IngestResul
 			}
 			res.Accepted++
 		}
-		raw, err := json.Marshal(batchRecord{Accepted: res.Accepted, At: s.now().UTC()})
+		at := s.now().UTC()
+		raw, err := json.Marshal(batchRecord{Accepted: res.Accepted, At: at})
 		if err != nil {
+			return err
+		}
+		if err := indexBatch(tx, bk, at); err != nil {
 			return err
 		}
 		return batches.Put(bk, raw)
@@ -443,8 +452,10 @@ func (s *Store) byKind(perItem map[string]*reportAcc, urgent map[string]bool) (m
 	return out, err
 }
 
-// labelRows fills in titles and names in one short transaction.
+// labelRows fills in titles and names in one short transaction. A screen
+// × day report names each screen on up to 366 rows: each name is read once.
 func (s *Store) labelRows(groupBy string, rows []ReportRow) error {
+	names := map[string]string{}
 	return s.db.View(func(tx *bolt.Tx) error {
 		for i := range rows {
 			r := &rows[i]
@@ -461,11 +472,16 @@ func (s *Store) labelRows(groupBy string, rows []ReportRow) error {
 				if groupBy == GroupByScreenDay {
 					id = r.Screen
 				}
-				r.Label = id
-				var sc screenRecord
-				if ok, _ := getJSON(tx.Bucket(bucketScreens), id, &sc); ok && sc.Name != "" {
-					r.Label = sc.Name
+				name, seen := names[id]
+				if !seen {
+					name = id
+					var sc screenRecord
+					if ok, _ := getJSON(tx.Bucket(bucketScreens), id, &sc); ok && sc.Name != "" {
+						name = sc.Name
+					}
+					names[id] = name
 				}
+				r.Label = name
 			case GroupByKind:
 				if r.Key == "" {
 					r.Label = "(deleted item)"
@@ -498,109 +514,4 @@ func urgentTitle(tx *bolt.Tx, id string) string {
 		return u.Title
 	}
 	return ""
-}
-
-// pruneChunk bounds how many plays one prune transaction deletes, so a
-// first prune over a long history never holds the write lock for long.
-var pruneChunk = 10_000
-
-// PrunePlays deletes the plays that started before cutoff, with their
-// dedup entries, and the batch records received before cutoff. It works in
-// bounded transactions and returns how many plays it removed. A player that
-// uploads such old plays again after this would have them counted anew, so
-// the retention must be longer than any outage a screen can sit out (the
-// player keeps its unsent plays for as long as its cache allows).
-func (s *Store) PrunePlays(cutoff time.Time) (int, error) {
-	end := cutoff.UnixMilli()
-	total := 0
-	for {
-		n, more := 0, false
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			plays, ids := tx.Bucket(bucketPlays), tx.Bucket(bucketPlayIDs)
-			cur := plays.Cursor()
-			var v playView
-			for k, raw := cur.First(); k != nil; k, raw = cur.First() {
-				if len(k) < 8 || int64(binary.BigEndian.Uint64(k)) >= end {
-					return nil
-				}
-				if n == pruneChunk {
-					more = true
-					return nil
-				}
-				if err := decodePlayView(raw, &v); err == nil {
-					if err := ids.Delete(screenKey(string(v.fields[fieldScreen]), string(v.fields[fieldID]))); err != nil {
-						return err
-					}
-				}
-				if err := cur.Delete(); err != nil {
-					return err
-				}
-				n++
-			}
-			return nil
-		})
-		total += n
-		if err != nil {
-			return total, fmt.Errorf("prune plays: %w", err)
-		}
-		if !more {
-			break
-		}
-	}
-	if err := s.pruneBatches(cutoff); err != nil {
-		return total, err
-	}
-	return total, nil
-}
-
-// BatchRetention is how long a batch id is remembered. Batch records only
-// make a re-sent batch cheap to refuse; the play ids (kept as long as the
-// plays) still stop a batch re-sent after that from counting twice.
-const BatchRetention = 30 * 24 * time.Hour
-
-// pruneBatches deletes batch records older than BatchRetention (or than
-// cutoff, if that is later), looking at pruneChunk records per
-// transaction so that no writer waits long, each resuming where the last
-// stopped.
-func (s *Store) pruneBatches(cutoff time.Time) error {
-	if c := s.now().Add(-BatchRetention); c.After(cutoff) {
-		cutoff = c
-	}
-	var from []byte // the first key not looked at yet; nil: the first key
-	for {
-		var resume []byte
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			cur := tx.Bucket(bucketPlayBatches).Cursor()
-			k, raw := cur.First()
-			if from != nil {
-				k, raw = cur.Seek(from)
-			}
-			for seen := 0; k != nil; seen++ {
-				if seen == pruneChunk {
-					resume = bytes.Clone(k)
-					return nil
-				}
-				var br batchRecord
-				if json.Unmarshal(raw, &br) == nil && br.At.Before(cutoff) {
-					deleted := bytes.Clone(k)
-					if err := cur.Delete(); err != nil {
-						return err
-					}
-					// Next after a Delete can skip a key; seeking to the
-					// deleted key lands on the one after it.
-					k, raw = cur.Seek(deleted)
-					continue
-				}
-				k, raw = cur.Next()
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("prune play batches: %w", err)
-		}
-		if resume == nil {
-			return nil
-		}
-		from = resume
-	}
 }

@@ -133,6 +133,20 @@ func (s *Store) Close() error { return s.db.Close() }
 // Dir is the data directory.
 func (s *Store) Dir() string { return s.dir }
 
+// Commits is the id of the last committed write transaction; bbolt numbers
+// them one by one, so the difference between two calls is how many write
+// transactions (each one fsync) committed in between. Tests use it to keep
+// batching honest: how many commits an ingest, a prune or a group command
+// costs.
+func (s *Store) Commits() uint64 {
+	var id uint64
+	s.db.View(func(tx *bolt.Tx) error {
+		id = uint64(tx.ID()) // a read transaction sees the last commit's id
+		return nil
+	})
+	return id
+}
+
 // migrations bring an older file up to date; entry i moves the schema from
 // version i to i+1. Append only: never edit a migration that has shipped.
 var migrations = []func(tx *bolt.Tx) error{

@@ -573,6 +573,12 @@ export default {
   'rep.heat.dark': 'nothing played', 'rep.heat.more': 'darker = more airtime', 'rep.heat.na': 'screen not added yet',
   'rep.heat.cell': '{day}: {plays} plays, {time}', 'rep.heat.darkCell': '{day}: nothing played', 'rep.heat.naCell': '{day}: screen not added yet',
   'rep.noScreens': 'No screens match.',
+  'rep.heat.sort': 'Order', 'rep.heat.byName': 'By name', 'rep.heat.byDark': 'Most dark days first',
+  'rep.heat.search': 'Find a screen in the heat-map', 'rep.heat.darkDays': 'Dark days',
+  'rep.heat.count': 'Screens: {total}, of which {dark} had days that showed nothing',
+  'rep.heat.futureCell': '{day}: not yet', 'rep.heat.gone': 'Deleted since',
+  'rep.screensMore': 'The first {shown} of {total} screens are offered; choose a group, or find a screen in the heat-map below.',
+  'err.f.sort': 'Order', 'err.f.offset': 'Page',
   'rep.export': 'Export', 'rep.csvBy': 'By', 'rep.csv': 'Download CSV',
   'rep.csvHint': 'The CSV is UTF-8 with a BOM, so Excel opens it directly; it covers the range and filters above.',
   'rep.refused': 'Cannot make this report: {msg}',
@@ -592,7 +598,6 @@ export default {
   'page.moreMatches': '{shown} of {total} matches shown; type more to narrow them',
   'err.bad_cursor': 'The list changed its order or the link is old; start again from the first page.',
   'err.f.limit': 'Page size', 'err.f.q': 'Search', 'err.f.cursor': 'Page', 'err.f.state': 'State', 'err.f.id': 'Screens',
-  'page.heatMore': 'The first {shown} of {total} screens are shown; choose a group to see the others.',
   // ---- end: paging ----
 
   // ---- area: the rest (urgent, safe mode, review, users, audit, webhooks, errors) ----

@@ -592,6 +592,12 @@ export default {
   'rep.heat.dark': '没有播放', 'rep.heat.more': '播放越多颜色越深', 'rep.heat.na': '屏幕尚未添加',
   'rep.heat.cell': '{day}：{plays} 次，{time}', 'rep.heat.darkCell': '{day}：没有播放', 'rep.heat.naCell': '{day}：屏幕尚未添加',
   'rep.noScreens': '没有符合条件的屏幕。',
+  'rep.heat.sort': '排序', 'rep.heat.byName': '按名称', 'rep.heat.byDark': '黑屏天数多的在前',
+  'rep.heat.search': '在热力图中查找屏幕', 'rep.heat.darkDays': '黑屏天数',
+  'rep.heat.count': '共 {total} 个屏幕，其中 {dark} 个有没播放的日子',
+  'rep.heat.futureCell': '{day}：还没到', 'rep.heat.gone': '已删除',
+  'rep.screensMore': '共 {total} 个屏幕，这里只列出前 {shown} 个；请选择分组，或在下面的热力图中查找屏幕。',
+  'err.f.sort': '排序', 'err.f.offset': '页',
   'rep.export': '导出', 'rep.csvBy': '按', 'rep.csv': '下载 CSV',
   'rep.csvHint': 'CSV 为 UTF-8 编码（带 BOM），Excel 可直接打开；范围和筛选与上面相同。',
   'rep.refused': '无法生成报表：{msg}',
@@ -611,7 +617,6 @@ export default {
   'page.moreMatches': '共 {total} 个匹配，显示了 {shown} 个；多输入几个字以缩小范围',
   'err.bad_cursor': '列表顺序已变或链接已过时，请从第一页重新开始。',
   'err.f.limit': '每页条数', 'err.f.q': '搜索', 'err.f.cursor': '页', 'err.f.state': '状态', 'err.f.id': '屏幕',
-  'page.heatMore': '共 {total} 个屏幕，只显示了前 {shown} 个；选择分组可查看其他屏幕。',
   // ---- end: paging ----
 
   // ---- area: the rest (urgent, safe mode, review, users, audit, webhooks, errors) ----

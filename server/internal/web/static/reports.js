@@ -4,6 +4,11 @@
 // heat-map whose empty cells are days a screen showed nothing (dark, off
 // or not reporting), and a CSV export of any grouping.
 //
+// The heat-map is paged by the server (GET /reports/heatmap): a district's
+// 10,000 screens are a hundred rows at a time, by name or the darkest
+// first, with a search, and the counts of all of them. The CSV export by
+// screen and day stays the complete list.
+//
 // The charts are SVG drawn here from attributes, not a chart library: they
 // are a handful of categorical bars, which a canvas time-series library
 // (uPlot) does not draw well; SVG text stays selectable, translatable and
@@ -13,11 +18,10 @@
 import { el, append, api, enc, session, lookups, loadLookups, refreshBar, formMessages } from './kit.js';
 import { t, label, compareText, fmtNumber } from './i18n.js';
 import { datePicker, isoDay, parseDay, beijingToday } from './datepicker.js';
-import { screenPage } from './paging.js';
+import { PAGE_SIZE, screenPage, pager, searchBox } from './paging.js';
 
 const DAY = 86400000;
 const SVG = 'http://www.w3.org/2000/svg';
-const MAX_HEAT_DAYS = 62;
 const MAX_RANGE_DAYS = 366;
 const GROUPINGS = ['item', 'screen', 'group', 'day', 'kind', 'screen_day'];
 
@@ -124,8 +128,7 @@ export default function reportsView(pg) {
   const today = beijingToday();
   let range = { from: isoDay(addDays(today, -6)), to: isoDay(today) };
   let filter = { group: '', screen: '' };
-  let screens = []; // those of the applied group filter (see screensFor)
-  let screensMore = 0; // how many screens there are when not all are offered
+  let darkCells = '…'; // the dark screen-days of the heat-map's last answer
   let refused = false; // the last query was refused (shown beside the filters)
 
   const fromDp = datePicker({ id: 'rep-from', labelKey: 'rep.from' });
@@ -134,6 +137,7 @@ export default function reportsView(pg) {
   toDp.set(range.to);
   const groupSel = el('select', { id: 'rep-group', onchange: () => fillScreens() });
   const screenSel = el('select', { id: 'rep-screen' });
+  const screensMore = el('p', { class: 'hint', id: 'rep-screens-more', hidden: true });
   const preset = (key, from, to) => el('button', {
     type: 'button', class: 'small', dataset: { preset: key },
     onclick: () => {
@@ -147,7 +151,7 @@ export default function reportsView(pg) {
     el('div', { class: 'rep-field' }, el('label', { for: 'rep-from' }, t('rep.from')), fromDp.node),
     el('div', { class: 'rep-field' }, el('label', { for: 'rep-to' }, t('rep.to')), toDp.node),
     el('div', { class: 'rep-field' }, el('label', { for: 'rep-group' }, t('rep.group')), groupSel),
-    el('div', { class: 'rep-field' }, el('label', { for: 'rep-screen' }, t('rep.screen')), screenSel),
+    el('div', { class: 'rep-field' }, el('label', { for: 'rep-screen' }, t('rep.screen')), screenSel, screensMore),
     el('div', { class: 'rep-field rep-go' }, el('button', { type: 'submit', class: 'primary', id: 'rep-apply' }, t('rep.apply'))),
     el('div', { class: 'presets rep-presets' },
       preset('last7', addDays(today, -6), today), ' ',
@@ -160,6 +164,15 @@ export default function reportsView(pg) {
   const charts = el('div', { class: 'rep-charts', id: 'rep-charts' });
   const heat = el('div', { class: 'table-wrap', id: 'rep-heat' });
   const heatNote = el('p', { class: 'hint', id: 'rep-heat-note' });
+  const heatCount = el('p', { class: 'muted', id: 'rep-heat-count', 'aria-live': 'polite' });
+  // A new order or search starts from the first page of rows.
+  const heatSort = el('select', { id: 'rep-heat-sort', onchange: () => { heatPages.reset(); loadHeat(); } },
+    el('option', { value: 'name', text: t('rep.heat.byName') }),
+    el('option', { value: 'dark', text: t('rep.heat.byDark') }));
+  const heatSearch = searchBox('rep-heat-q', () => { heatPages.reset(); loadHeat(); },
+    { placeholder: t('page.searchHint'), label: t('rep.heat.search') });
+  const heatPages = pager('rep-heat-pager', () => loadHeat());
+  let heatSeq = 0; // the latest heat-map request; an answer to an older one is dropped
   const csvBy = el('select', { id: 'rep-csv-by', onchange: () => csvLink() },
     GROUPINGS.map((g) => el('option', { value: g, text: t(`rep.by.${g}`) })));
   const csv = el('a', { id: 'rep-csv', class: 'button-link', download: '', text: t('rep.csv') });
@@ -170,7 +183,9 @@ export default function reportsView(pg) {
     el('section', { class: 'card' }, form, m.error),
     summary,
     el('section', { class: 'card' }, el('h2', {}, t('rep.charts')), charts),
-    el('section', { class: 'card' }, el('h2', {}, t('rep.heatTitle')), heatNote, heat, heatLegend()),
+    el('section', { class: 'card' }, el('h2', {}, t('rep.heatTitle')), heatNote,
+      el('div', { class: 'toolbar' }, el('label', { for: 'rep-heat-sort' }, t('rep.heat.sort')), heatSort, heatSearch.node),
+      heatCount, heat, heatPages.node, heatLegend()),
     el('section', { class: 'card', id: 'rep-export' }, el('h2', {}, t('rep.export')),
       el('div', { class: 'toolbar' }, el('label', { for: 'rep-csv-by' }, t('rep.csvBy')), csvBy, csv),
       el('p', { class: 'hint', text: t('rep.csvHint') })),
@@ -184,13 +199,25 @@ export default function reportsView(pg) {
       el('li', {}, el('span', { class: 'hm-cell hm-na' }), t('rep.heat.na')));
   }
 
-  function query(groupBy, format) {
+  // reportWindow is the query every report shares: the days and the filters.
+  function reportWindow() {
     const from = `${range.from}T00:00:00+08:00`;
     const to = `${isoDay(addDays(parseDay(range.to), 1))}T00:00:00+08:00`;
-    let q = `/reports/plays?from=${enc(from)}&to=${enc(to)}&tz=Asia%2FShanghai&group_by=${groupBy}`;
+    let q = `from=${enc(from)}&to=${enc(to)}&tz=Asia%2FShanghai`;
     if (filter.group) q += `&group=${enc(filter.group)}`;
     if (filter.screen) q += `&screen=${enc(filter.screen)}`;
-    if (format) q += `&format=${format}`;
+    return q;
+  }
+
+  function query(groupBy, format) {
+    return `/reports/plays?${reportWindow()}&group_by=${groupBy}${format ? `&format=${format}` : ''}`;
+  }
+
+  // heatQuery asks for the heat-map's page of rows: the pager's cursor is
+  // the offset of its first row.
+  function heatQuery() {
+    let q = `/reports/heatmap?${reportWindow()}&sort=${heatSort.value}&limit=${PAGE_SIZE}&offset=${heatPages.cursor() || 0}`;
+    if (heatSearch.value()) q += `&q=${enc(heatSearch.value())}`;
     return q;
   }
 
@@ -227,6 +254,7 @@ export default function reportsView(pg) {
     if ((parseDay(to) - parseDay(f)) / DAY + 1 > MAX_RANGE_DAYS) return m.fail(t('rep.tooLong', { n: MAX_RANGE_DAYS }));
     range = { from: f, to };
     filter = { group: groupSel.value, screen: screenSel.value };
+    heatPages.reset();
     pg.tick();
   }
 
@@ -238,11 +266,11 @@ export default function reportsView(pg) {
     groupSel.value = keep;
   }
 
-  // screensFor is what the page offers and the heat-map covers for group
-  // g: the screens directly in it (paging through at most MAX_SCREENS),
-  // or with no group the first MAX_SCREENS by name; more is the total
-  // when that is not all of them. A district's thousands of screens are
-  // looked at a group at a time. Answers are kept until the next refresh.
+  // screensFor is what the screen filter offers for group g: the screens
+  // directly in it (paging through at most MAX_SCREENS), or with no group
+  // the first MAX_SCREENS by name; more is the total when that is not all
+  // of them (the heat-map's search finds any screen). Answers are kept
+  // until the next refresh.
   const MAX_SCREENS = 2000;
   let screensBy = new Map();
   function screensFor(g) {
@@ -270,8 +298,10 @@ export default function reportsView(pg) {
   // fillScreens offers the screens of the chosen group (directly in it).
   function fillScreens() {
     const g = groupSel.value;
-    screensFor(g).then(({ list }) => {
+    screensFor(g).then(({ list, more }) => {
       if (!pg.alive || groupSel.value !== g) return;
+      screensMore.hidden = !more;
+      screensMore.textContent = more ? t('rep.screensMore', { shown: fmtNumber(list.length), total: fmtNumber(more) }) : '';
       const keep = screenSel.value;
       screenSel.replaceChildren(el('option', { value: '', text: t('rep.allScreens') }),
         ...list.map((s) => el('option', { value: s.id, text: s.name || s.id })));
@@ -283,18 +313,18 @@ export default function reportsView(pg) {
 
   pg.poll(async () => {
     screensBy = new Map();
-    const [cur] = await Promise.all([screensFor(filter.group), loadLookups()]);
-    screens = cur.list;
-    screensMore = cur.more;
+    await loadLookups();
     fillGroups();
     fillScreens();
     csvLink();
     let byDay;
     let byKind;
     let byGroup;
-    let byScreenDay;
+    let heatPage;
+    const seq = ++heatSeq;
     try {
-      [byDay, byKind, byGroup, byScreenDay] = await Promise.all(['day', 'kind', 'group', 'screen_day'].map((g) => api('GET', query(g))));
+      [byDay, byKind, byGroup, heatPage] = await Promise.all([
+        ...['day', 'kind', 'group'].map((g) => api('GET', query(g))), api('GET', heatQuery())]);
     } catch (err) {
       // A refused query (an account limited to several groups must pick
       // one) is said beside the filters, not as a failed refresh.
@@ -306,61 +336,87 @@ export default function reportsView(pg) {
     if (!pg.alive) return;
     if (refused) m.clear(); // clear our own refusal; apply()'s checks of the dates stay
     refused = false;
-    draw(byDay || [], byKind || [], byGroup || [], byScreenDay || []);
+    if (seq === heatSeq) showHeat(heatPage);
+    draw(byDay || [], byKind || [], byGroup || []);
   }, () => 60000);
 
-  function draw(byDay, byKind, byGroup, byScreenDay) {
+  // loadHeat fetches the heat-map's current page (after a move of the
+  // pager, a new order or search); a later request wins over an earlier.
+  async function loadHeat() {
+    const seq = ++heatSeq;
+    let page;
+    try {
+      page = await api('GET', heatQuery());
+    } catch (err) {
+      if (seq !== heatSeq || !pg.alive || err.handled) return;
+      m.fail(err.status === 400 ? t('rep.refused', { msg: err.message }) : err.message);
+      return;
+    }
+    if (seq !== heatSeq || !pg.alive) return;
+    showHeat(page);
+  }
+
+  // showHeat draws page, or the first page when the rows have become
+  // fewer than the page's offset.
+  function showHeat(page) {
+    if (!page.rows.length && page.total && !heatPages.first()) {
+      heatPages.reset();
+      loadHeat();
+      return;
+    }
+    drawHeat(page);
+  }
+
+  // drawHeat shows a page of the heat-map: one row per screen, one cell
+  // per day, shaded on the scale of all pages (max_seconds).
+  function drawHeat(page) {
+    const heatDays = page.days || [];
+    const maxSecs = Math.max(1, page.max_seconds || 0);
+    const rows = (page.rows || []).map((r) => el('tr', { dataset: { screen: r.screen, dark: r.dark_days } },
+      el('th', { scope: 'row', class: 'hm-name' }, r.gone ? el('span', { class: 'muted', text: r.name, title: t('rep.heat.gone') })
+        : el('a', { href: '#/screen/' + encodeURIComponent(r.screen), text: r.name || r.screen })),
+      heatDays.map((d, i) => {
+        let cls = 'hm-na';
+        let words = t('rep.heat.naCell', { day: d });
+        if (r.plays[i]) {
+          const f = r.seconds[i] / maxSecs;
+          cls = `hm-${f > 0.75 ? 4 : f > 0.5 ? 3 : f > 0.25 ? 2 : 1}`;
+          words = t('rep.heat.cell', { day: d, plays: fmtNumber(r.plays[i]), time: fmtAirtime(r.seconds[i]) });
+        } else if (d > page.today) {
+          words = t('rep.heat.futureCell', { day: d });
+        } else if (!r.since || d >= r.since) {
+          cls = 'hm-0 hm-dark';
+          words = t('rep.heat.darkCell', { day: d });
+        }
+        return el('td', { class: `hm-cell ${cls}`, dataset: { day: d }, title: words, 'aria-label': words });
+      }),
+      el('td', { class: 'hm-total', text: fmtNumber(r.dark_days), title: t('rep.heat.darkDays') })));
+    heat.replaceChildren(rows.length
+      ? el('table', { class: 'hm', id: 'rep-heatmap' },
+        el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: t('rep.screen') }),
+          heatDays.map((d, i) => el('th', { scope: 'col', class: 'hm-day', title: d, text: i % Math.ceil(heatDays.length / 15) ? '' : d.slice(5) })),
+          el('th', { scope: 'col', class: 'hm-total', text: t('rep.heat.darkDays') }))),
+        el('tbody', {}, rows))
+      : el('p', { class: 'muted empty', text: t('rep.noScreens') }));
+    heatNote.textContent = page.capped ? t('rep.heatCapped', { n: heatDays.length }) : t('rep.heatHint');
+    heatCount.textContent = t('rep.heat.count', { total: fmtNumber(page.total), dark: fmtNumber(page.dark_screens) });
+    heatPages.show(rows.length, page.total, page.next_offset ? String(page.next_offset) : '');
+    darkCells = fmtNumber(page.dark_cells);
+    summary.querySelector('#rep-dark-cells .n')?.replaceChildren(darkCells);
+  }
+
+  function draw(byDay, byKind, byGroup) {
     const days = [];
     for (let d = parseDay(range.from); d <= parseDay(range.to); d = addDays(d, 1)) days.push(isoDay(d));
     const dayRow = new Map(byDay.map((r) => [r.key, r]));
     const plays = byDay.reduce((n, r) => n + r.plays, 0);
     const secs = byDay.reduce((n, r) => n + r.seconds, 0);
 
-    // The screens the heat-map covers: those of the filter, plus any that
-    // played and are gone since (their id as the name).
-    const shown = screens.filter((s) => (!filter.screen || s.id === filter.screen)
-      && (!filter.group || s.group === filter.group || byScreenDay.some((r) => r.screen === s.id)));
-    for (const r of byScreenDay) {
-      if (!shown.some((s) => s.id === r.screen)) shown.push({ id: r.screen, name: r.label || r.screen, gone: true });
-    }
-    const cells = new Map(byScreenDay.map((r) => [`${r.day}/${r.screen}`, r]));
-    const heatDays = days.slice(-MAX_HEAT_DAYS);
-    let dark = 0;
-    const maxSecs = Math.max(1, ...byScreenDay.map((r) => r.seconds));
-    const rows = shown.map((s) => {
-      const created = s.created_at ? isoDay(new Date(new Date(s.created_at).getTime() + 8 * 3600 * 1000)) : '';
-      return el('tr', { dataset: { screen: s.id } },
-        el('th', { scope: 'row', class: 'hm-name' }, s.gone ? el('span', { class: 'muted', text: s.name }) : el('a', { href: '#/screen/' + encodeURIComponent(s.id), text: s.name || s.id })),
-        heatDays.map((d) => {
-          const r = cells.get(`${d}/${s.id}`);
-          let cls = 'hm-na';
-          let words = t('rep.heat.naCell', { day: d });
-          if (r) {
-            const f = r.seconds / maxSecs;
-            cls = `hm-${f > 0.75 ? 4 : f > 0.5 ? 3 : f > 0.25 ? 2 : 1}`;
-            words = t('rep.heat.cell', { day: d, plays: fmtNumber(r.plays), time: fmtAirtime(r.seconds) });
-          } else if (!created || d >= created.slice(0, 10)) {
-            cls = 'hm-0 hm-dark';
-            words = t('rep.heat.darkCell', { day: d });
-            dark++;
-          }
-          return el('td', { class: `hm-cell ${cls}`, dataset: { day: d }, title: words, 'aria-label': words });
-        }));
-    });
-    heat.replaceChildren(shown.length
-      ? el('table', { class: 'hm', id: 'rep-heatmap' },
-        el('thead', {}, el('tr', {}, el('th', { scope: 'col', text: t('rep.screen') }),
-          heatDays.map((d, i) => el('th', { scope: 'col', class: 'hm-day', title: d, text: i % Math.ceil(heatDays.length / 15) ? '' : d.slice(5) })))),
-        el('tbody', {}, rows))
-      : el('p', { class: 'muted empty', text: t('rep.noScreens') }));
-    heatNote.textContent = days.length > MAX_HEAT_DAYS ? t('rep.heatCapped', { n: MAX_HEAT_DAYS }) : t('rep.heatHint');
-    if (screensMore) heatNote.append(' ', t('page.heatMore', { shown: fmtNumber(screens.length), total: fmtNumber(screensMore) }));
-
     summary.replaceChildren(
       count('rep-total-plays', t('rep.totalPlays'), fmtNumber(plays)),
       count('rep-total-time', t('rep.totalTime'), fmtAirtime(secs)),
       count('rep-active-days', t('rep.activeDays'), fmtNumber(byDay.filter((r) => r.plays > 0).length) + ' / ' + fmtNumber(days.length)),
-      count('rep-dark-cells', t('rep.darkCells'), fmtNumber(dark)));
+      count('rep-dark-cells', t('rep.darkCells'), darkCells));
 
     if (!plays) {
       charts.replaceChildren(el('p', { class: 'muted empty', id: 'rep-no-plays', text: t('rep.noPlays', { from: range.from, to: range.to }) }));
