@@ -136,13 +136,18 @@ func TestCommandLifecycle(t *testing.T) {
 		t.Errorf("expires_at: got %v, want %v", cmd.ExpiresAt, want)
 	}
 
-	// Hello delivers it (the hub parks it behind the welcome).
+	// Hello sends nothing (the welcome must come first); the welcome
+	// being queued delivers it.
 	v.sender.online[scr.ID] = true
 	if _, err := v.devs.Hello(scr.ID, playlists.Hello{}); err != nil {
 		t.Fatal(err)
 	}
+	if n := len(v.sender.frames[scr.ID]); n != 0 {
+		t.Fatalf("frames sent from inside hello: got %d, want 0", n)
+	}
+	v.devs.Welcomed(scr.ID)
 	if n := len(v.sender.frames[scr.ID]); n != 1 {
-		t.Fatalf("frames sent on hello: got %d, want 1", n)
+		t.Fatalf("frames sent on welcome: got %d, want 1", n)
 	}
 	env, _ := playlists.Decode(v.sender.frames[scr.ID][0])
 	var wire playlists.Command
@@ -164,6 +169,7 @@ func TestCommandLifecycle(t *testing.T) {
 
 	// Another hello does not send a finished command again.
 	v.devs.Hello(scr.ID, playlists.Hello{})
+	v.devs.Welcomed(scr.ID)
 	if n := len(v.sender.frames[scr.ID]); n != 1 {
 		t.Errorf("frames after a second hello: got %d, want still 1", n)
 	}
@@ -210,6 +216,7 @@ func TestCommandExpiry(t *testing.T) {
 	// A screen connecting later gets nothing, and a late result is ignored.
 	v.sender.online[scr.ID] = true
 	v.devs.Hello(scr.ID, playlists.Hello{})
+	v.devs.Welcomed(scr.ID)
 	v.devs.CommandResult(scr.ID, playlists.CommandResult{ID: cmd.ID, OK: true})
 	if n := len(v.sender.frames[scr.ID]); n != 0 {
 		t.Errorf("frames to a screen whose command expired: got %d, want 0", n)

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"kiosk/playlists"
+	"kiosk/server/internal/hub"
 	"kiosk/server/internal/store"
 )
 
@@ -276,19 +277,30 @@ func (c *Commands) deliver(cmd store.Command) store.Command {
 // again because the old connection may have lost them; the player answers a
 // repeated id from memory.
 func (c *Commands) Deliver(screenID string) {
-	c.deliverPending(screenID, false)
+	c.deliverPending(screenID, false, reconnectBurst)
 }
 
-func (c *Commands) deliverPending(screenID string, queuedOnly bool) {
+// reconnectBurst bounds the commands sent at once to a screen that just
+// said hello: half the hub's default send queue, which the welcome and the
+// first frames share, so a screen with many pending commands is not
+// dropped as slow the moment it connects. The rest follow one per result.
+const reconnectBurst = hub.DefaultSendBuffer / 2
+
+func (c *Commands) deliverPending(screenID string, queuedOnly bool, limit int) {
 	cmds, err := c.opts.Store.PendingCommands(screenID, c.opts.Now())
 	if err != nil {
 		c.log.Error("load pending commands", "screen", screenID, "error", err)
 		return
 	}
+	sent := 0
 	for _, cmd := range cmds {
 		if queuedOnly && cmd.Status != store.CommandQueued {
 			continue
 		}
+		if sent == limit {
+			return
+		}
+		sent++
 		if d := c.deliver(cmd); d.Deliveries == cmd.Deliveries {
 			// Not sent (disconnected, or the hub's queue is full): the rest
 			// waits for the next result or the next hello, in order.
@@ -314,7 +326,7 @@ func (c *Commands) Result(screenID string, r playlists.CommandResult) {
 		"status", cmd.Status, "result", cmd.Result, "error", cmd.Error)
 	// Commands that did not fit in the reconnect burst go now, one answer
 	// making room for the next.
-	c.deliverPending(screenID, true)
+	c.deliverPending(screenID, true, -1)
 }
 
 // Expire marks open commands past their expiry as expired.

@@ -160,3 +160,50 @@ func TestCreateForGroupCommits(t *testing.T) {
 		})
 	}
 }
+
+// A screen coming back with more pending commands than the reconnect burst
+// gets the burst at once and the rest one per result, so its send queue
+// never overflows (which would drop it as slow).
+func TestReconnectBurstBounded(t *testing.T) {
+	t0 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	st, err := store.Open(t.TempDir(), func() time.Time { return t0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	scr, _, err := st.CreateScreen(store.Screen{Name: "大堂"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	online := false
+	var sent []string
+	cmds := NewCommands(CommandOptions{Store: st, Now: func() time.Time { return t0 },
+		Send: func(_ string, frame []byte) bool {
+			if !online {
+				return false
+			}
+			env, _ := playlists.Decode(frame)
+			var c playlists.Command
+			env.DecodeData(&c)
+			sent = append(sent, c.ID)
+			return true
+		},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	var ids []string
+	for range reconnectBurst + 3 {
+		cmd, err := cmds.Create(scr.ID, CommandRequest{Type: playlists.CmdIdentify})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, cmd.ID)
+	}
+	online = true
+	cmds.Deliver(scr.ID)
+	if len(sent) != reconnectBurst || !slices.Equal(sent, ids[:reconnectBurst]) {
+		t.Fatalf("sent on reconnect: %v, want the first %d in order", sent, reconnectBurst)
+	}
+	cmds.Result(scr.ID, playlists.CommandResult{ID: ids[0], OK: true})
+	if !slices.Equal(sent, ids) {
+		t.Fatalf("sent after a result: %v, want all %d in order", sent, len(ids))
+	}
+}

@@ -301,19 +301,24 @@ func (r *Registry) Hello(screenID string, h playlists.Hello) (playlists.Welcome,
 			st.AppliedVersion = clip(h.AppliedVersion)
 		}
 	})
-	if r.opts.Commands != nil {
-		// Sent from inside Hello, the hub parks them behind the welcome.
-		r.opts.Commands.Deliver(screenID)
-	}
-	if r.opts.Updates != nil {
-		r.opts.Updates.Deliver(screenID)
-	}
 	return playlists.Welcome{
 		ScreenID:   screenID,
 		ScreenName: scr.Name,
 		Version:    r.opts.Version(screenID),
 		ServerTime: now.UnixMilli(),
 	}, nil
+}
+
+// Welcomed delivers what waited for the screen (pending commands, the
+// current roll-out's offer) once its welcome is queued, so the player
+// reads them after it.
+func (r *Registry) Welcomed(screenID string) {
+	if r.opts.Commands != nil {
+		r.opts.Commands.Deliver(screenID)
+	}
+	if r.opts.Updates != nil {
+		r.opts.Updates.Deliver(screenID)
+	}
 }
 
 // Applied records the version a player switched to.

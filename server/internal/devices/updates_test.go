@@ -43,8 +43,12 @@ func TestUpdatesHearHelloAndHeartbeats(t *testing.T) {
 	if _, err := r.Hello(scr.ID, playlists.Hello{PlayerVersion: "1.0.0"}); err != nil {
 		t.Fatal(err)
 	}
+	if len(up.delivered) != 0 {
+		t.Errorf("offers delivered from inside hello, before the welcome: %v", up.delivered)
+	}
+	r.Welcomed(scr.ID)
 	if len(up.delivered) != 1 || up.delivered[0] != scr.ID {
-		t.Errorf("offers delivered at hello: %v, want the screen's", up.delivered)
+		t.Errorf("offers delivered once welcomed: %v, want the screen's", up.delivered)
 	}
 	r.Heartbeat(scr.ID, playlists.Heartbeat{PlayerVersion: "1.0.0",
 		Update: &playlists.UpdateStatus{Version: "2.0.0", State: playlists.UpdateRolledBack, Error: "did not start"}})

@@ -73,9 +73,6 @@ type client struct {
 	pushedVersion  string      // last version pushed, for the push→ack histogram
 	pushedAt       time.Time   // when pushedVersion was pushed (hub clock)
 	pinger         *time.Timer // sends the next ping (startPings)
-	// parked holds frames sent to this screen before its welcome was
-	// queued (Hub.Send from inside Handler.Hello); welcome flushes them.
-	parked [][]byte
 
 	// inline: the player's hello accepts manifests inside the push
 	// (playlists.AcceptManifest). Set once, before the welcome.
@@ -205,13 +202,6 @@ func (c *client) welcome(w playlists.Welcome) {
 	c.welcomed = true
 	if !c.trySend(outFrame{data: data}) {
 		return
-	}
-	parked := c.parked
-	c.parked = nil
-	for _, f := range parked {
-		if !c.trySend(outFrame{data: f}) {
-			return
-		}
 	}
 	pending := c.pendingVersion
 	c.pendingVersion = ""
@@ -613,6 +603,7 @@ func (c *client) hello(env playlists.Envelope) bool {
 	}
 	_ = c.conn.SetReadDeadline(time.Now().Add(h.opts.PongWait))
 	c.welcome(w)
+	h.handler.Welcomed(c.screenID)
 	h.log.Debug("screen said hello", "screen", c.screenID,
 		"player_version", hi.PlayerVersion, "applied_version", hi.AppliedVersion, "version", w.Version)
 	return true

@@ -33,8 +33,13 @@ type Handler interface {
 	// Authenticate maps a device token to a screen. Return ErrUnauthorized (or wrap it)
 	// for a bad token: the hub answers 401 JSON {"error": "..."} and does not upgrade.
 	Authenticate(token string) (screenID string, err error)
-	// Hello is called on the player's first frame; the returned Welcome is sent back.
+	// Hello is called on the player's first frame; the returned Welcome is
+	// sent back. It must not send to the screen (Send refuses until the
+	// welcome is queued): what should follow the welcome goes in Welcomed.
 	Hello(screenID string, h playlists.Hello) (playlists.Welcome, error)
+	// Welcomed is called once the welcome is queued: frames sent from here
+	// on (pending commands, update offers) reach the player after it.
+	Welcomed(screenID string)
 	Applied(screenID string, a playlists.Applied)
 	Heartbeat(screenID string, hb playlists.Heartbeat)
 	// CommandResult reports how a remote command ended on the player.

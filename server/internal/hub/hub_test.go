@@ -38,6 +38,8 @@ type fakeHandler struct {
 	duringHello func(screenID string)
 	// onAuth, if set, may refuse a token that is otherwise valid.
 	onAuth func(token string) error
+	// onWelcomed runs in Welcomed, after the welcome is queued.
+	onWelcomed func(screenID string)
 }
 
 func newFakeHandler() *fakeHandler {
@@ -85,6 +87,12 @@ func (f *fakeHandler) Hello(screenID string, h playlists.Hello) (playlists.Welco
 		return playlists.Welcome{}, f.helloErr
 	}
 	return playlists.Welcome{ScreenName: "Screen " + screenID, Version: f.version}, nil
+}
+
+func (f *fakeHandler) Welcomed(screenID string) {
+	if f.onWelcomed != nil {
+		f.onWelcomed(screenID)
+	}
 }
 
 func (f *fakeHandler) Applied(_ string, a playlists.Applied)      { f.applied <- a }

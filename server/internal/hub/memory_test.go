@@ -48,6 +48,7 @@ func (nopHandler) Authenticate(token string) (string, error) { return token, nil
 func (nopHandler) Hello(id string, _ playlists.Hello) (playlists.Welcome, error) {
 	return playlists.Welcome{Version: "v1"}, nil
 }
+func (nopHandler) Welcomed(string)                               {}
 func (nopHandler) Applied(string, playlists.Applied)             {}
 func (nopHandler) Heartbeat(string, playlists.Heartbeat)         {}
 func (nopHandler) Disconnected(string)                           {}

@@ -41,44 +41,29 @@ func TestSendToConnectedScreenOnly(t *testing.T) {
 	timeProbe(t, b, 1)
 }
 
-func TestSendDuringHelloFollowsWelcome(t *testing.T) {
+// Nothing reaches a player before its welcome: a Send during Hello is
+// refused (the sender keeps the frame), and what Welcomed sends follows
+// the welcome, in order.
+func TestSendWaitsForTheWelcome(t *testing.T) {
 	env := newTestEnv(t, Options{})
-	sent := make(chan bool, 2)
+	duringHello := make(chan bool, 1)
 	env.handler.duringHello = func(id string) {
-		sent <- env.hub.Send(id, commandFrame(t, "cmd_1"))
-		sent <- env.hub.Send(id, commandFrame(t, "cmd_2"))
+		duringHello <- env.hub.Send(id, commandFrame(t, "cmd_0"))
+	}
+	env.handler.onWelcomed = func(id string) {
+		for _, c := range []string{"cmd_1", "cmd_2"} {
+			if !env.hub.Send(id, commandFrame(t, c)) {
+				t.Errorf("Send of %s from Welcomed: got false, want true", c)
+			}
+		}
 	}
 	conn, _ := env.connect(t, "a") // fails unless the welcome comes first
-	for i := 0; i < 2; i++ {
-		if !<-sent {
-			t.Fatalf("Send #%d during hello: got false, want true (parked)", i+1)
-		}
+	if <-duringHello {
+		t.Fatal("Send during hello: got true, want false (the welcome is not queued yet)")
 	}
 	expectCommand(t, readFrame(t, conn), "cmd_1")
 	expectCommand(t, readFrame(t, conn), "cmd_2")
-}
-
-func TestSendDuringHelloIsBounded(t *testing.T) {
-	env := newTestEnv(t, Options{SendBuffer: 8})
-	accepted := make(chan int, 1)
-	env.handler.duringHello = func(id string) {
-		n := 0
-		for i := 0; i < 20; i++ {
-			if env.hub.Send(id, commandFrame(t, "cmd")) {
-				n++
-			}
-		}
-		accepted <- n
-	}
-	conn, _ := env.connect(t, "a")
-	if n := <-accepted; n != 4 {
-		t.Fatalf("frames parked before the welcome with a send buffer of 8: got %d, want 4", n)
-	}
-	for i := 0; i < 4; i++ {
-		expectCommand(t, readFrame(t, conn), "cmd")
-	}
-	// Still connected and answering: parking did not get it dropped.
-	timeProbe(t, conn, 1)
+	timeProbe(t, conn, 1) // and cmd_0 never came
 }
 
 func TestCommandResultReachesHandler(t *testing.T) {
