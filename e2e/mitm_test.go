@@ -168,7 +168,37 @@ func (m *mitm) tamperPush(frame []byte) []byte {
 // "tamper" changes their manifests, and "frames" rewrites every version
 // and manifest frame into a notice announcing m.bogus.
 func (m *mitm) proxyWS(w http.ResponseWriter, r *http.Request) {
-	target := "ws://" + m.upstream.Host + r.URL.RequestURI()
+	relayWS(w, r, m.upstream.Host, func(msg []byte) []byte {
+		m.mu.Lock()
+		mode, bogus, replayWS := m.mode, m.bogus, m.replayWS
+		isPush := bytes.Contains(msg, []byte(`"type":"`+playlists.MsgManifest+`"`))
+		if isPush {
+			m.pushed = append(m.pushed, msg)
+		}
+		m.mu.Unlock()
+		switch {
+		case isPush && mode == "replay" && replayWS != nil:
+			msg = replayWS
+		case isPush && mode == "tamper":
+			msg = m.tamperPush(msg)
+		}
+		if mode == "frames" && (isPush || bytes.Contains(msg, []byte(`"type":"version"`))) {
+			if f, err := playlists.Encode(playlists.MsgVersion, playlists.VersionNote{Version: bogus}); err == nil {
+				msg = f
+				m.mu.Lock()
+				m.rewritten++
+				m.mu.Unlock()
+			}
+		}
+		return msg
+	})
+}
+
+// relayWS relays a device websocket to upstreamHost frame by frame, the
+// player's frames untouched and each of the server's passed through
+// serverFrame first.
+func relayWS(w http.ResponseWriter, r *http.Request, upstreamHost string, serverFrame func([]byte) []byte) {
+	target := "ws://" + upstreamHost + r.URL.RequestURI()
 	hdr := http.Header{}
 	if a := r.Header.Get("Authorization"); a != "" {
 		hdr.Set("Authorization", a)
@@ -198,35 +228,14 @@ func (m *mitm) proxyWS(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}()
-	go func() { // server → player, version frames rewritten on demand
+	go func() { // server → player
 		defer func() { done <- struct{}{} }()
 		for {
 			typ, msg, err := up.ReadMessage()
 			if err != nil {
 				return
 			}
-			m.mu.Lock()
-			mode, bogus, replayWS := m.mode, m.bogus, m.replayWS
-			isPush := bytes.Contains(msg, []byte(`"type":"`+playlists.MsgManifest+`"`))
-			if isPush {
-				m.pushed = append(m.pushed, msg)
-			}
-			m.mu.Unlock()
-			switch {
-			case isPush && mode == "replay" && replayWS != nil:
-				msg = replayWS
-			case isPush && mode == "tamper":
-				msg = m.tamperPush(msg)
-			}
-			if mode == "frames" && (isPush || bytes.Contains(msg, []byte(`"type":"version"`))) {
-				if f, err := playlists.Encode(playlists.MsgVersion, playlists.VersionNote{Version: bogus}); err == nil {
-					msg = f
-					m.mu.Lock()
-					m.rewritten++
-					m.mu.Unlock()
-				}
-			}
-			if down.WriteMessage(typ, msg) != nil {
+			if down.WriteMessage(typ, serverFrame(msg)) != nil {
 				return
 			}
 		}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gorilla/websocket"
+
 	"kiosk/playlists"
 )
 
@@ -184,8 +186,8 @@ func (p *person) refused(status int, code, method, path string, body any) string
 }
 
 // manifestRecorder sits between a player and the server and keeps every
-// manifest the server hands the player, in order: what the player was
-// given to apply, byte for byte.
+// manifest the server hands the player, fetched or pushed on the socket,
+// in order: what the player was given to apply, byte for byte.
 type manifestRecorder struct {
 	URL string
 
@@ -226,7 +228,26 @@ func recordManifests(t *testing.T, target string) *manifestRecorder {
 		r.mu.Unlock()
 		return nil
 	}
-	ts := httptest.NewServer(rp)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !websocket.IsWebSocketUpgrade(req) {
+			rp.ServeHTTP(w, req)
+			return
+		}
+		relayWS(w, req, u.Host, func(msg []byte) []byte {
+			if env, err := playlists.Decode(msg); err == nil && env.Type == playlists.MsgManifest {
+				var p playlists.ManifestPush
+				var m playlists.Manifest
+				if err := env.DecodeData(&p); err != nil || json.Unmarshal(p.Body, &m) != nil {
+					t.Errorf("manifest pushed through the proxy: %v", err)
+					return msg
+				}
+				r.mu.Lock()
+				r.seen = append(r.seen, m)
+				r.mu.Unlock()
+			}
+			return msg
+		})
+	}))
 	t.Cleanup(ts.Close)
 	r.URL = ts.URL
 	return r
