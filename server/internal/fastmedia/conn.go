@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -79,22 +80,22 @@ func (c *conn) serve() {
 		if !first {
 			hdrDeadline = time.Now().Add(c.l.opts.ReadHeaderTimeout)
 		}
-		end, ok := c.readHead(hdrDeadline)
+		end, expired, ok := c.readHead(hdrDeadline)
 		if !ok {
 			return
 		}
 		if end < 0 {
-			handedOff = c.handOff()
+			handedOff = c.handOff(expired)
 			return
 		}
 		var req request
 		if !req.parse(c.buf[c.r:end]) {
-			handedOff = c.handOff()
+			handedOff = c.handOff(nil)
 			return
 		}
 		switch c.answer(&req) {
 		case handOff:
-			handedOff = c.handOff()
+			handedOff = c.handOff(nil)
 			return
 		case failed:
 			return
@@ -136,22 +137,24 @@ func (c *conn) closeIfIdle() {
 // readHead reads until buf[r:] holds a whole request head and returns
 // the offset just past it, or -1 when the request is net/http's: its
 // first bytes are not a media request line, the head does not fit in
-// the buffer, or the client ended the connection inside it (net/http
-// answers that). ok is false when the connection must just be closed: a
-// read timed out or failed, as net/http closes it without an answer.
-func (c *conn) readHead(deadline time.Time) (end int, ok bool) {
+// the buffer, or reading it ended early: the client ended the connection
+// inside it, or the header timeout came (expired is then the error for
+// net/http to meet after the bytes read, so that it answers as it
+// does). ok is false when the connection must just be closed: a read
+// failed, which net/http does not answer either.
+func (c *conn) readHead(deadline time.Time) (end int, expired error, ok bool) {
 	deadlineSet := false
 	for {
 		got := c.buf[c.r:c.w]
 		if !bytes.HasPrefix(got, mediaPrefixBytes) && !bytes.HasPrefix(mediaPrefixBytes, got) {
-			return -1, true
+			return -1, nil, true
 		}
 		if i := bytes.Index(got, headEnd); i >= 0 {
-			return c.r + i + 4, true
+			return c.r + i + 4, nil, true
 		}
 		if c.w == len(c.buf) {
 			if c.r == 0 {
-				return -1, true // too long for the fast path
+				return -1, nil, true // too long for the fast path
 			}
 			c.w = copy(c.buf, got)
 			c.r = 0
@@ -162,21 +165,23 @@ func (c *conn) readHead(deadline time.Time) (end int, ok bool) {
 		}
 		n, err := c.nc.Read(c.buf[c.w:])
 		c.w += n
-		if err != nil {
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || !errors.Is(err, io.EOF) {
-				return 0, false
-			}
-			return -1, true // EOF inside a head: net/http's 400
+		switch {
+		case err == nil:
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			return -1, err, true
+		case errors.Is(err, io.EOF):
+			return -1, nil, true
+		default:
+			return 0, nil, false
 		}
 	}
 }
 
 // handOff gives the connection, with its unanswered bytes, to net/http's
 // Accept. It reports whether net/http took it.
-func (c *conn) handOff() bool {
+func (c *conn) handOff(expired error) bool {
 	c.nc.SetDeadline(time.Time{}) // net/http sets its own
-	rc := &replayConn{Conn: c.nc, tcp: c.nc, buf: c.buf[c.r:c.w], pool: c.pool}
+	rc := &replayConn{Conn: c.nc, tcp: c.nc, buf: c.buf[c.r:c.w], pool: c.pool, expired: expired}
 	if len(rc.buf) == 0 {
 		rc.buf, rc.pool = nil, nil
 	}

@@ -224,10 +224,17 @@ type replayConn struct {
 	tcp  *net.TCPConn
 	buf  []byte // unread replayed bytes
 	pool *[]byte
+	// expired is the read timeout the fast path met inside a head, for
+	// net/http to meet after the replayed bytes, as if it had read them.
+	expired error
 }
 
 func (r *replayConn) Read(p []byte) (int, error) {
 	if len(r.buf) == 0 {
+		if err := r.expired; err != nil {
+			r.expired = nil
+			return 0, err
+		}
 		return r.Conn.Read(p)
 	}
 	n := copy(p, r.buf)
