@@ -101,8 +101,8 @@ func (c *conn) serve() {
 			return
 		}
 		c.r = end
-		if req.close || c.l.shutting.Load() {
-			return
+		if req.close {
+			return // closed at once, as net/http does
 		}
 	}
 }
@@ -182,12 +182,13 @@ func (c *conn) readHead(deadline time.Time) (end int, expired error, ok bool) {
 func (c *conn) handOff(expired error) bool {
 	c.nc.SetDeadline(time.Time{}) // net/http sets its own
 	rc := &replayConn{Conn: c.nc, tcp: c.nc, buf: c.buf[c.r:c.w], pool: c.pool, expired: expired}
-	if len(rc.buf) == 0 {
+	empty := len(rc.buf) == 0
+	if empty {
 		rc.buf, rc.pool = nil, nil
 	}
 	select {
-	case c.l.handoff <- rc:
-		if rc.pool == nil {
+	case c.l.handoff <- rc: // rc is net/http's from here on
+		if empty {
 			bufPool.Put(c.pool)
 		}
 		return true

@@ -74,6 +74,7 @@ type Listener struct {
 	inner net.Listener
 	src   Source
 	opts  Options
+	files *openFiles
 
 	handoff chan net.Conn
 	errc    chan error
@@ -99,6 +100,7 @@ func Listen(inner net.Listener, src Source, opts Options) *Listener {
 		errc:    make(chan error),
 		done:    make(chan struct{}),
 		conns:   map[*conn]struct{}{},
+		files:   newOpenFiles(src.Open),
 	}
 	go l.acceptLoop()
 	return l
@@ -190,6 +192,7 @@ func (l *Listener) Shutdown(ctx context.Context) error {
 	go func() { l.wg.Wait(); close(all) }()
 	select {
 	case <-all:
+		l.files.closeAll()
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -206,6 +209,7 @@ func (l *Listener) CloseAll() {
 		c.nc.Close()
 	}
 	l.mu.Unlock()
+	l.files.closeAll() // files in use close with their last answer
 }
 
 func (l *Listener) forget(c *conn) {

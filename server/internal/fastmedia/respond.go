@@ -23,6 +23,9 @@ const (
 // in its plain form, an asset whose bytes cannot be opened.
 func (c *conn) answer(req *request) outcome {
 	start := time.Now()
+	if c.l.shutting.Load() {
+		req.close = true // net/http's answers say so while it shuts down
+	}
 	token, ok := bearer(req.auth)
 	if !ok {
 		return handOff
@@ -50,11 +53,11 @@ func (c *conn) answer(req *request) outcome {
 		}
 		status = http.StatusPartialContent
 	}
-	f, err := c.l.src.Open(req.sha)
+	f, err := c.l.files.get(req.sha)
 	if err != nil {
 		return handOff
 	}
-	defer f.Close()
+	defer c.l.files.put(f)
 
 	b := c.out[:0]
 	if status == http.StatusOK {
@@ -85,7 +88,7 @@ func (c *conn) answer(req *request) outcome {
 	if err := writeHead(c.nc, b, n > 0); err != nil {
 		return failed
 	}
-	if err := sendFile(c.nc, f, off, n); err != nil {
+	if err := sendFile(c.nc, f.f, off, n); err != nil {
 		return failed
 	}
 	c.l.src.Served(status, time.Since(start))
