@@ -271,6 +271,8 @@ func TestFastMediaMatchesNetHTTP(t *testing.T) {
 		{"two Host headers", one(media("Host: example.org")), 0, true},
 		{"a body", one(media("Content-Length: 3") + "abc"), 0, false},
 		{"folded header", one(media("X-Note: a", " b")), 0, false},
+		{"lines ending in a bare LF", one(strings.ReplaceAll(media(), "\r\n", "\n")), 0, false},
+		{"one header line ending in a bare LF", one(strings.Replace(media(), "Host: 127.0.0.1\r\n", "Host: 127.0.0.1\n", 1)), 0, false},
 		{"bad header name", one(media("X Note: a")), 0, true},
 		{"control byte in a value", one(media("X-Note: a\x01b")), 0, true},
 		{"header over the fast path's buffer", one(media("X-Pad: " + strings.Repeat("p", 8000))), 0, false},

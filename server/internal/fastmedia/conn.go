@@ -152,6 +152,9 @@ func (c *conn) readHead(deadline time.Time) (end int, expired error, ok bool) {
 		if i := bytes.Index(got, headEnd); i >= 0 {
 			return c.r + i + 4, nil, true
 		}
+		if bareLF(got) {
+			return -1, nil, true // lines net/http reads, the fast path does not
+		}
 		if c.w == len(c.buf) {
 			if c.r == 0 {
 				return -1, nil, true // too long for the fast path
@@ -174,6 +177,22 @@ func (c *conn) readHead(deadline time.Time) (end int, expired error, ok bool) {
 		default:
 			return 0, nil, false
 		}
+	}
+}
+
+// bareLF reports whether b has a line feed without a carriage return
+// before it.
+func bareLF(b []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return false
+		}
+		i += j
+		if i == 0 || b[i-1] != '\r' {
+			return true
+		}
+		i++
 	}
 }
 
