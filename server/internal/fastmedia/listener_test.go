@@ -1,6 +1,7 @@
 package fastmedia
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -147,4 +148,85 @@ func oneRound(c *http.Client, base string, src *fakeSource, data []byte, n int, 
 		}
 	}
 	return nil
+}
+
+// TestShutdownLetsAnAnswerFinish: Shutdown waits for an answer being
+// sent to a slow reader, which gets all of it, then its connection is
+// closed; a connection waiting for a request is closed at once.
+func TestShutdownLetsAnAnswerFinish(t *testing.T) {
+	data := make([]byte, 16<<20) // more than the sockets' buffers hold
+	rand.Read(data)
+	path := filepath.Join(t.TempDir(), "blob")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	src := &fakeSource{path: path, token: "tok", sha: strings.Repeat("cd", 32), size: int64(len(data))}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl := Listen(ln, src, Options{ReadHeaderTimeout: 5 * time.Second, IdleTimeout: 5 * time.Second})
+	t.Cleanup(fl.CloseAll)
+	go func() { // net/http's part: nothing here goes to it
+		for {
+			c, err := fl.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	head := "GET " + AssetPath + src.sha + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer tok\r\n\r\n"
+	dial := func() net.Conn {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	idle := dial()
+	io.WriteString(idle, head)
+	idleBody := bufio.NewReader(idle)
+	if resp, err := http.ReadResponse(idleBody, nil); err != nil {
+		t.Fatal(err)
+	} else {
+		io.Copy(io.Discard, resp.Body)
+	}
+	busy := dial()
+	busy.(*net.TCPConn).SetReadBuffer(32 << 10) // the answer stays in flight
+	io.WriteString(busy, head)
+	br := bufio.NewReader(busy)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET: %v %v", resp, err)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		done <- fl.Shutdown(ctx)
+	}()
+	// The idle connection is closed at once.
+	idle.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := idleBody.ReadByte(); err != io.EOF {
+		t.Errorf("idle connection after Shutdown: %v, want EOF", err)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned (%v) while an answer was being sent", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	got, err := io.ReadAll(resp.Body)
+	if err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("answer during shutdown: %d bytes, %v; want all %d", len(got), err, len(data))
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Shutdown: %v", err)
+	}
+	busy.SetReadDeadline(time.Now().Add(3 * time.Second))
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("busy connection after its answer and Shutdown: %v, want EOF", err)
+	}
 }
