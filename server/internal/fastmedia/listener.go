@@ -48,7 +48,7 @@ type Source interface {
 type Asset struct {
 	MIME    string
 	Size    int64
-	ModTime time.Time // Last-Modified; must not be zero
+	ModTime time.Time // Last-Modified; zero or the epoch: left to net/http
 	// Header is the header lines ("Name: value\r\n" each) the API adds
 	// to an answer with the bytes (200 and 206); NotModifiedHeader those
 	// it adds to a 304.

@@ -31,7 +31,8 @@ func (c *conn) answer(req *request) outcome {
 		return handOff
 	}
 	a, ok := c.l.src.Asset(token, req.sha)
-	if !ok || a.ModTime.IsZero() || !validValue(a.MIME) {
+	// ServeContent sends no Last-Modified for a zero or epoch time.
+	if !ok || a.ModTime.IsZero() || a.ModTime.Equal(time.Unix(0, 0)) || !validValue(a.MIME) {
 		return handOff
 	}
 	modTime := a.ModTime.UTC().Truncate(time.Second) // HTTP dates have whole seconds
