@@ -7,8 +7,12 @@
 # from a temporary prefix. Each case runs `wrk -t2 -c64 -d${DURATION}s`
 # against Kiosk, then nginx, for ROUNDS rounds (interleaved, the order
 # swapped every round), and the table shows the median requests/s of each
-# and their ratio. Every request carries the screen's device token, as a
-# player's asset fetch does (nginx ignores it).
+# and their ratio, the median of each round's own ratio (its two runs are
+# next to each other in time, so a machine whose load drifts skews it
+# less), and each server's CPU time per request (user + system of its
+# processes over the run; the least skewed by other work on the box).
+# Every request carries the screen's device token, as a player's asset
+# fetch does (nginx ignores it).
 #
 # Cases: full GETs of each file; a Range request of 64 KiB in the middle of
 # the 5 MiB file; a 304 (If-None-Match with each server's own ETag of the
@@ -142,21 +146,32 @@ CASES=(
   "304 (If-None-Match)|500k|If-None-Match: $ETAG_K|If-None-Match: $ETAG_N"
 )
 
-# run PORT ASSET HEADER: requests/s of one wrk run; exits on any error
-# answer or socket error, which would make the figure meaningless.
+# cpu PID...: CPU time (user + system, clock ticks) the processes used.
+cpu() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/$p/stat))); done; echo $t; }
+TICK=$(getconf CLK_TCK)
+
+# run PORT ASSET HEADER PID...: requests/s of one wrk run, and the
+# server's CPU microseconds per request (its processes' user + system
+# time over the run: less skewed than requests/s by other work on the
+# machine); exits on any error answer or socket error, which would make
+# the figure meaningless.
 run() {
   # A long --timeout: wrk's 2 s would cut off 5 MiB answers on a busy box,
   # and requests/s is the measure here, not latency.
   local args=(-t2 -c64 -d${DURATION}s --timeout 30s --latency -H "$AUTH")
   [ -n "$3" ] && args+=(-H "$3")
+  local c0; c0=$(cpu "${@:4}")
   wrk "${args[@]}" http://127.0.0.1:$1/api/v1/device/assets/${SHA[$2]} > $W/wrk.out
+  local c1; c1=$(cpu "${@:4}")
   if grep -q 'Non-2xx\|Socket errors' $W/wrk.out; then
     echo "wrk against port $1 ($2, ${3:-plain GET}) saw errors:" >&2; cat $W/wrk.out >&2; exit 1
   fi
-  awk '/^Requests\/sec:/ {print $2}' $W/wrk.out
+  awk -v c=$((c1 - c0)) -v tick=$TICK '/ requests in / {n = $1} /^Requests\/sec:/ {r = $2}
+    END {printf "%s %.1f\n", r, c * 1e6 / tick / n}' $W/wrk.out
 }
 
-declare -A RK RN
+declare -A RK RN CK CN RR
+NGPIDS="$NGP $(pgrep -P $NGP | tr '\n' ' ')" # the master and its workers
 # Other work on the machine skews every figure: say how busy it was.
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== $ROUNDS rounds of wrk -t2 -c64 -d${DURATION}s per case and server, interleaved"
@@ -164,23 +179,28 @@ for round in $(seq $ROUNDS); do
   for i in "${!CASES[@]}"; do
     IFS='|' read -r label asset hk hn <<< "${CASES[$i]}"
     if ((round % 2)); then
-      k=$(run $KP $asset "$hk"); n=$(run $NP $asset "$hn")
+      read -r k kc < <(run $KP $asset "$hk" $SP); read -r n nc < <(run $NP $asset "$hn" $NGPIDS)
     else
-      n=$(run $NP $asset "$hn"); k=$(run $KP $asset "$hk")
+      read -r n nc < <(run $NP $asset "$hn" $NGPIDS); read -r k kc < <(run $KP $asset "$hk" $SP)
     fi
-    RK[$i]+="$k "; RN[$i]+="$n "
-    printf '   round %d  %-24s kiosk %10.0f   nginx %10.0f req/s\n' $round "$label" $k $n
+    RK[$i]+="$k "; RN[$i]+="$n "; CK[$i]+="$kc "; CN[$i]+="$nc "
+    RR[$i]+="$(awk "BEGIN {print $k / $n}") "
+    printf '   round %d  %-24s kiosk %10.0f   nginx %10.0f req/s   CPU/request kiosk %6.1f  nginx %6.1f us\n' \
+      $round "$label" $k $n $kc $nc
   done
 done
 
 median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 echo
 echo "Median of $ROUNDS runs, wrk -t2 -c64 -d${DURATION}s, $(nproc) cores, nginx access_log $NGINX_ACCESS_LOG"
-printf '%-24s %12s %12s %8s\n' case "kiosk req/s" "nginx req/s" ratio
+echo "(ratio: of the two medians; per round: the median of each round's ratio, the two runs of a"
+echo " round being next to each other in time; CPU: microseconds of server CPU per request, median)"
+printf '%-24s %12s %12s %8s %10s %10s %10s\n' case "kiosk req/s" "nginx req/s" ratio "per round" "kiosk CPU" "nginx CPU"
 for i in "${!CASES[@]}"; do
   IFS='|' read -r label _ <<< "${CASES[$i]}"
   k=$(echo ${RK[$i]} | median); n=$(echo ${RN[$i]} | median)
-  printf '%-24s %12.0f %12.0f %7.2fx\n' "$label" $k $n $(awk "BEGIN {print $k / $n}")
+  printf '%-24s %12.0f %12.0f %7.2fx %9.2fx %7.1f us %7.1f us\n' "$label" $k $n $(awk "BEGIN {print $k / $n}") \
+    $(echo ${RR[$i]} | median) $(echo ${CK[$i]} | median) $(echo ${CN[$i]} | median)
 done
 echo "load average (1, 5, 15 min) before the runs: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "kiosk-server RSS after the run: $(awk '/VmRSS/ {print $2, $3}' /proc/$SP/status)"

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -19,6 +20,7 @@ import (
 	"kiosk/server/internal/alerts"
 	"kiosk/server/internal/api"
 	"kiosk/server/internal/devices"
+	"kiosk/server/internal/fastmedia"
 	"kiosk/server/internal/hub"
 	"kiosk/server/internal/publish"
 	"kiosk/server/internal/rollouts"
@@ -177,7 +179,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// Streams (the live fleet) end when shutdown begins; Shutdown would
 	// otherwise wait for them until its grace ran out.
 	streamsDone := make(chan struct{})
-	e := api.New(api.Options{
+	e, media := api.NewWithMedia(api.Options{
 		Version:         Version,
 		Done:            streamsDone,
 		Commands:        cmds,
@@ -216,6 +218,14 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("server: listen on %s: %w", cfg.Addr, err)
 		}
 	}
+	// Players' media requests are answered outside net/http (fastmedia);
+	// every other request, and every connection from its first other
+	// request on, is net/http's, with the same timeouts.
+	fast := fastmedia.Listen(ln, media, fastmedia.Options{
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		Logger:            log.With("component", "fastmedia"),
+	})
 	srv := &http.Server{
 		Handler:           e,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -243,7 +253,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- srv.Serve(fast) }()
 	addr := ln.Addr().String()
 	log.Info("server listening", "addr", addr, "data", cfg.DataDir, "break_glass_token", cfg.AdminToken != "", "review", !cfg.ReviewOff)
 	if cfg.ReviewOff {
@@ -264,13 +274,16 @@ func Run(ctx context.Context, cfg Config) error {
 	shutCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	// Shutdown closes the listener first; hijacked websockets are not
-	// tracked by net/http, so the hub closes them itself.
-	shutDone := make(chan error, 1)
+	// tracked by net/http, so the hub closes them itself. The fast media
+	// path ends its own connections alike.
+	shutDone := make(chan error, 2)
 	go func() { shutDone <- srv.Shutdown(shutCtx) }()
+	go func() { shutDone <- fast.Shutdown(shutCtx) }()
 	h.Close()
-	if err := <-shutDone; err != nil {
+	if err := errors.Join(<-shutDone, <-shutDone); err != nil {
 		log.Warn("http shutdown incomplete", "error", err)
 		srv.Close()
+		fast.CloseAll()
 	}
 	stopBg()
 	bg.Wait()

@@ -122,7 +122,8 @@ type handler struct {
 	limits    *limits
 	signins   signInThrottles
 	table     routeTable
-	pair      pairState // pairing_handlers.go
+	pair      pairState  // pairing_handlers.go
+	media     *fastMedia // asset_fast.go
 }
 
 // New builds the echo instance with every route. It does not listen.
@@ -176,6 +177,8 @@ func build(opts Options) (*handler, *echo.Echo) {
 	e.IPExtractor = ipExtractor(opts.TrustedProxies)
 	e.HTTPErrorHandler = h.handleError
 	registerStoreMetrics(opts.Metrics, opts.Store)
-	h.routes(e, newHTTPMetrics(opts.Metrics))
+	metrics := newHTTPMetrics(opts.Metrics)
+	h.routes(e, metrics)
+	h.media = newFastMedia(h, metrics)
 	return h, e
 }

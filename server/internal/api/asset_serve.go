@@ -15,6 +15,9 @@ import (
 // change.
 const assetCacheControl = "private, max-age=31536000, immutable"
 
+// assetCSP keeps media from ever running as a page of this origin.
+const assetCSP = "default-src 'none'; sandbox"
+
 // serveAsset sends a blob with the type sniffed at upload. The metadata
 // comes from the store's in-memory index, so a revalidation (304) touches
 // neither bbolt nor the disk once the asset is known; only a GET that
@@ -40,7 +43,7 @@ func (h *handler) serveAsset(c echo.Context, sha string) error {
 	hdr.Set(echo.HeaderContentType, a.MIME)
 	hdr.Set("ETag", etag)
 	hdr.Set("X-Content-Type-Options", "nosniff")
-	hdr.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	hdr.Set("Content-Security-Policy", assetCSP)
 	hdr.Set("Cache-Control", assetCacheControl)
 	serveFile(c, a.CreatedAt, &blobReader{f: f, size: a.Size})
 	return nil

@@ -53,6 +53,9 @@ func etagMatches(header, etag string) bool {
 
 // deviceAsset serves media only if it is in the calling screen's own
 // manifest: a device token cannot be used to read other screens' content.
+// On the server, the ordinary requests of this route never reach echo:
+// the fast path answers them (fastMedia in asset_fast.go, which must
+// keep to the same rules) and brings here only what it leaves.
 func (h *handler) deviceAsset(c echo.Context) error {
 	id := c.Get(ctxScreen).(string)
 	sha := c.Param("sha")
