@@ -33,20 +33,27 @@ var (
 const AssetPath = "/api/v1/device/assets/"
 
 type conn struct {
-	l    *Listener
-	nc   *net.TCPConn
-	pool *[]byte
-	buf  []byte // *pool
-	r, w int    // buf[r:w]: read and not yet answered
-	out  []byte // an answer's head
+	l  *Listener
+	nc *net.TCPConn
+	// first holds a connection's first bytes: no more than it takes to
+	// tell a media request, so a connection that is not one (every
+	// player's websocket) goes to net/http without ever borrowing a
+	// head buffer, and an idle server's memory holds no pooled buffers
+	// for the sockets it accepted.
+	first [len(mediaPrefix)]byte
+	pool  *[]byte // the head buffer, once a media request began; nil before
+	buf   []byte  // first[:] or *pool
+	r, w  int     // buf[r:w]: read and not yet answered
+	out   []byte  // an answer's head
 
 	mu   sync.Mutex
 	idle bool // waiting for a request's first byte
 }
 
 func newConn(l *Listener, nc *net.TCPConn) *conn {
-	p := bufPool.Get().(*[]byte)
-	return &conn{l: l, nc: nc, pool: p, buf: *p}
+	c := &conn{l: l, nc: nc}
+	c.buf = c.first[:]
+	return c
 }
 
 // serve answers requests until the connection ends or goes to net/http.
@@ -58,7 +65,9 @@ func (c *conn) serve() {
 		}
 		if !handedOff {
 			c.nc.Close()
-			bufPool.Put(c.pool)
+			if c.pool != nil {
+				bufPool.Put(c.pool)
+			}
 		}
 		c.l.forget(c)
 	}()
@@ -155,6 +164,12 @@ func (c *conn) readHead(deadline time.Time) (end int, expired error, ok bool) {
 		if bareLF(got) {
 			return -1, nil, true // lines net/http reads, the fast path does not
 		}
+		if c.w == len(c.buf) && c.pool == nil {
+			// A media request line so far: borrow the head buffer.
+			p := bufPool.Get().(*[]byte)
+			c.w = copy(*p, got)
+			c.r, c.buf, c.pool = 0, *p, p
+		}
 		if c.w == len(c.buf) {
 			if c.r == 0 {
 				return -1, nil, true // too long for the fast path
@@ -202,12 +217,15 @@ func (c *conn) handOff(expired error) bool {
 	c.nc.SetDeadline(time.Time{}) // net/http sets its own
 	rc := &replayConn{Conn: c.nc, tcp: c.nc, buf: c.buf[c.r:c.w], pool: c.pool, expired: expired}
 	empty := len(rc.buf) == 0
-	if empty {
+	switch {
+	case empty:
 		rc.buf, rc.pool = nil, nil
+	case c.pool == nil:
+		rc.buf = bytes.Clone(rc.buf) // not the conn's own array: it may go
 	}
 	select {
 	case c.l.handoff <- rc: // rc is net/http's from here on
-		if empty {
+		if empty && c.pool != nil {
 			bufPool.Put(c.pool)
 		}
 		return true

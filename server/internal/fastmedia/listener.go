@@ -243,9 +243,12 @@ func (r *replayConn) Read(p []byte) (int, error) {
 	}
 	n := copy(p, r.buf)
 	r.buf = r.buf[n:]
-	if len(r.buf) == 0 && r.pool != nil {
-		bufPool.Put(r.pool)
-		r.pool = nil
+	if len(r.buf) == 0 {
+		r.buf = nil // a drained slice would still hold the bytes' array
+		if r.pool != nil {
+			bufPool.Put(r.pool)
+			r.pool = nil
+		}
 	}
 	return n, nil
 }
