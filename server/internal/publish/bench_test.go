@@ -56,8 +56,8 @@ func BenchmarkRecomputeCatalog10k(b *testing.B) {
 		pl.Items = []string{f.items[i%len(f.items)].ID}
 		must(f.st.UpdatePlaylist(pl.ID, pl))
 		b.StartTimer()
-		if r, _ := f.step(b); !r.Full {
-			b.Fatalf("recompute %+v, want full", r)
+		if r, _ := f.step(b); !r.Full || !r.Catalog {
+			b.Fatalf("recompute %+v, want a recut of every screen from the catalog", r)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package publish
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -12,31 +13,88 @@ import (
 // fleet is what the last recompute worked from, kept so the next one can
 // rebuild only what a change affects: the screens and groups (the
 // publisher's own copies, refreshed from the store for each changed id),
-// each screen's sharing key, how many screens share each key, and the
-// builder holding the catalog and one manifest per key.
+// the screens sorted into classes (one context but for the id), the ids
+// the catalog's targets name, each named screen's sharing key, how many
+// screens share each key, and the builder holding the catalog and one
+// manifest per key.
+//
+// A screen no target names by id (a free screen) has its class's key and
+// manifest; only named screens have keys of their own. A change of content
+// so builds one manifest per class and per named screen, and touches a
+// screen only when its manifest changed.
 type fleet struct {
 	ok      bool
 	b       *builder
 	screens map[string]store.Screen
 	groups  map[string]playlists.Group
-	keyOf   map[string]string
+	classes map[string]*class // by class key (classKey)
+	classOf map[string]*class // by screen id
+	named   map[string]struct{}
+	keyOf   map[string]string // the key of each named screen that exists
 	refs    map[string]int
+}
+
+// class is the screens of one class key: the same context but for the id.
+type class struct {
+	name    string
+	sc      playlists.ScreenContext // a member's, without its id
+	members map[string]struct{}
+	sorted  []string // members in id order; nil when to be sorted again
+	// free counts the members no target names by id; key and pub are
+	// their sharing key and manifest ("" and nil while free is 0).
+	free int
+	key  string
+	pub  *Published
+}
+
+func newClass(name string, sc playlists.ScreenContext) *class {
+	sc.ID = ""
+	return &class{name: name, sc: sc, members: map[string]struct{}{}}
+}
+
+// context is the context of member id.
+func (c *class) context(id string) playlists.ScreenContext {
+	sc := c.sc
+	sc.ID = id
+	return sc
+}
+
+// ids returns the members in id order.
+func (c *class) ids() []string {
+	if c.sorted == nil {
+		c.sorted = slices.Sorted(maps.Keys(c.members))
+	}
+	return c.sorted
+}
+
+// rep returns a member not in named, or "" when there is none.
+func (c *class) rep(named map[string]struct{}) string {
+	for id := range c.members {
+		if _, ok := named[id]; !ok {
+			return id
+		}
+	}
+	return ""
 }
 
 // recompute describes one recompute, for tests and metrics.
 type recompute struct {
-	Full     bool
+	Full bool // every screen's manifest recut
+	// Catalog: recut for new content or a passing change instant, from
+	// the screens and groups the fleet holds (no snapshot).
+	Catalog  bool
 	Screens  int // screens whose manifest was looked at
 	Built    int // manifests built, not reused
 	Changed  int // screens whose version changed
 	Duration time.Duration
 }
 
-// recomputeLocked brings the published manifests up to date with pd: in
-// full when pd says so, the catalog changed, nothing was computed yet, or
-// a known change instant has passed (the catalog the builder holds is cut
-// for the time before it); else only for the screens pd names and those
-// under the groups it names. The caller holds pubMu.
+// recomputeLocked brings the published manifests up to date with pd: from
+// a fresh snapshot when pd says so or nothing was computed yet; every
+// manifest from the fleet held when the catalog changed or a known change
+// instant has passed (the catalog the builder holds is cut for the time
+// before it); else only for the screens pd names and those under the
+// groups it names. The caller holds pubMu.
 func (p *Publisher) recomputeLocked(pd pending) error {
 	if pd.empty() {
 		return nil
@@ -52,12 +110,18 @@ func (p *Publisher) recomputeLocked(pd pending) error {
 	var r recompute
 	var changed map[string][]string
 	var err error
-	if pd.all || pd.catalog || !p.fleet.ok || (!due.IsZero() && !now.Before(due)) {
+	switch {
+	case pd.all || !p.fleet.ok:
 		r, changed, err = p.full(now)
-	} else {
+	case pd.catalog || (!due.IsZero() && !now.Before(due)):
+		r, changed, err = p.recut(pd, now)
+	default:
 		r, changed, err = p.partial(pd)
 	}
 	if err != nil {
+		// The fleet may be half updated: the next recompute starts over
+		// from a snapshot.
+		p.fleet.ok = false
 		return err
 	}
 	// The duration is the recompute's; the push that follows is the hub's
@@ -85,30 +149,136 @@ func (p *Publisher) full(now time.Time) (recompute, map[string][]string, error) 
 	if err != nil {
 		return recompute{}, nil, fmt.Errorf("publish: %w", err)
 	}
-	b := newBuilder(snap.Catalog, now)
-	f := fleet{
-		ok: true, b: b, groups: snap.Groups,
+	f := &p.fleet
+	var prev map[string]*Published
+	if f.ok {
+		prev = f.b.shared
+	}
+	*f = fleet{
+		groups:  snap.Groups,
 		screens: make(map[string]store.Screen, len(snap.Screens)),
-		keyOf:   make(map[string]string, len(snap.Screens)),
-		refs:    map[string]int{},
+		classes: map[string]*class{},
+		classOf: make(map[string]*class, len(snap.Screens)),
 	}
-	next := make(map[string]*Published, len(snap.Screens))
 	for _, scr := range snap.Screens {
-		k, pub, err := b.manifest(scr, snap.Groups)
-		if err != nil {
-			return recompute{}, nil, err
-		}
 		f.screens[scr.ID] = scr
-		f.keyOf[scr.ID] = k
-		f.refs[k]++
-		next[scr.ID] = pub
+		sc := Context(scr, f.groups)
+		name := classKey(sc)
+		c := f.classes[name]
+		if c == nil {
+			c = newClass(name, sc)
+			f.classes[name] = c
+		}
+		c.members[scr.ID] = struct{}{}
+		c.sorted = append(c.sorted, scr.ID) // the snapshot is in id order
+		f.classOf[scr.ID] = c
 	}
-	p.fleet = f
-	due := NextChange(snap.Catalog, now)
-
+	for _, c := range f.classes {
+		if !slices.IsSorted(c.sorted) {
+			c.sorted = nil
+		}
+	}
+	if _, err := f.rekey(snap.Catalog, now, prev); err != nil {
+		return recompute{}, nil, err
+	}
+	f.ok = true
+	next := make(map[string]*Published, len(f.screens))
+	for id, c := range f.classOf {
+		next[id] = f.pubOf(id, c)
+	}
 	p.mu.Lock()
-	prev := p.byScreen
+	old := p.byScreen
 	p.byScreen = next
+	p.mu.Unlock()
+	p.setNext(NextChange(snap.Catalog, now))
+	changed := map[string][]string{}
+	for id, m := range next {
+		if o, ok := old[id]; !ok || o.Manifest.Version != m.Manifest.Version {
+			changed[m.Manifest.Version] = append(changed[m.Manifest.Version], id)
+		}
+	}
+	return recompute{Full: true, Screens: len(next), Built: f.b.built}, changed, nil
+}
+
+// recut cuts every manifest again from a fresh catalog at now, after the
+// screens and groups pd names are brought up to date, without reading the
+// screens: one manifest per class with free members, one per named screen.
+// Only screens whose manifest object changed are written and pushed.
+func (p *Publisher) recut(pd pending, now time.Time) (recompute, map[string][]string, error) {
+	f := &p.fleet
+	affected, err := f.refresh(p.opts.Store, pd)
+	if err != nil {
+		return recompute{}, nil, err
+	}
+	cat, err := p.opts.Store.Catalog()
+	if err != nil {
+		return recompute{}, nil, fmt.Errorf("publish: %w", err)
+	}
+	var dirty []string
+	for id := range affected {
+		if f.place(id) {
+			dirty = append(dirty, id)
+		}
+	}
+	wasNamed := f.named
+	moved, err := f.rekey(cat, now, f.b.shared)
+	if err != nil {
+		return recompute{}, nil, err
+	}
+	for _, c := range moved {
+		c.ids() // sorted outside the lock
+	}
+
+	changed := map[string][]string{}
+	p.mu.Lock()
+	set := func(id string) {
+		c, ok := f.classOf[id]
+		if !ok {
+			delete(p.byScreen, id)
+			return
+		}
+		p.setLocked(id, f.pubOf(id, c), changed)
+	}
+	// A free member of a class whose manifest object did not change, and
+	// that neither moved nor was named, holds that object already.
+	for _, c := range moved {
+		for _, id := range c.sorted {
+			if _, ok := f.named[id]; !ok {
+				p.setLocked(id, c.pub, changed)
+			}
+		}
+	}
+	for _, id := range dirty {
+		set(id)
+	}
+	for id := range wasNamed {
+		set(id)
+	}
+	for id := range f.named {
+		set(id)
+	}
+	p.mu.Unlock()
+	p.setNext(NextChange(cat, now))
+	return recompute{Full: true, Catalog: true, Screens: len(f.screens), Built: f.b.built}, changed, nil
+}
+
+// setLocked publishes pub for screen id, noting it in changed when the
+// version changed. The caller holds mu for writing.
+func (p *Publisher) setLocked(id string, pub *Published, changed map[string][]string) {
+	old, had := p.byScreen[id]
+	if had && old == pub {
+		return
+	}
+	p.byScreen[id] = pub
+	if v := pub.Manifest.Version; !had || old.Manifest.Version != v {
+		changed[v] = append(changed[v], id)
+	}
+}
+
+// setNext records the next known change instant and tells Run when it
+// moved.
+func (p *Publisher) setNext(due time.Time) {
+	p.mu.Lock()
 	moved := !due.Equal(p.next)
 	p.next = due
 	p.mu.Unlock()
@@ -118,20 +288,66 @@ func (p *Publisher) full(now time.Time) (recompute, map[string][]string, error) 
 		default:
 		}
 	}
-	changed := map[string][]string{}
-	for id, m := range next {
-		if old, ok := prev[id]; !ok || old.Manifest.Version != m.Manifest.Version {
-			changed[m.Manifest.Version] = append(changed[m.Manifest.Version], id)
-		}
-	}
-	return recompute{Full: true, Screens: len(next), Built: b.built}, changed, nil
 }
 
 // partial recomputes the screens pd names and every screen in the subtree
 // of a group pd names, reusing the manifests of keys already built.
 func (p *Publisher) partial(pd pending) (recompute, map[string][]string, error) {
 	f := &p.fleet
-	src := p.opts.Store
+	affected, err := f.refresh(p.opts.Store, pd)
+	if err != nil {
+		return recompute{}, nil, err
+	}
+	builtBefore := f.b.built
+	// Keys are let go of only after the new ones are taken, so a screen
+	// that keeps its key, or joins one about to lose its last screen,
+	// reuses the manifest built.
+	var release, placed []string
+	for id := range affected {
+		k, had := f.keyFor(id)
+		if !f.place(id) {
+			continue // same class: same key, same manifest
+		}
+		if had {
+			release = append(release, k)
+		}
+		placed = append(placed, id)
+	}
+	updates := make(map[string]*Published, len(placed))
+	for _, id := range placed {
+		c, ok := f.classOf[id]
+		if !ok {
+			updates[id] = nil
+			continue
+		}
+		k, pub, err := f.assign(id, c)
+		if err != nil {
+			return recompute{}, nil, err
+		}
+		f.refs[k]++
+		updates[id] = pub
+	}
+	for _, k := range release {
+		f.release(k)
+	}
+
+	changed := map[string][]string{}
+	p.mu.Lock()
+	for id, pub := range updates {
+		if pub == nil {
+			delete(p.byScreen, id)
+			continue
+		}
+		p.setLocked(id, pub, changed)
+	}
+	p.mu.Unlock()
+	return recompute{Screens: len(affected), Built: f.b.built - builtBefore}, changed, nil
+}
+
+// refresh reads the groups and screens pd names from src into the fleet
+// and returns the screens they affect: those pd names and those under the
+// groups it names.
+func (f *fleet) refresh(src Source, pd pending) (map[string]bool, error) {
 	affected := map[string]bool{}
 	if len(pd.groups) > 0 {
 		for id := range pd.groups {
@@ -140,7 +356,7 @@ func (p *Publisher) partial(pd pending) (recompute, map[string][]string, error) 
 			case isNotFound(err):
 				delete(f.groups, id)
 			case err != nil:
-				return recompute{}, nil, fmt.Errorf("publish: %w", err)
+				return nil, fmt.Errorf("publish: %w", err)
 			default:
 				f.groups[id] = g
 			}
@@ -157,53 +373,151 @@ func (p *Publisher) partial(pd pending) (recompute, map[string][]string, error) 
 		case isNotFound(err):
 			delete(f.screens, id)
 		case err != nil:
-			return recompute{}, nil, fmt.Errorf("publish: %w", err)
+			return nil, fmt.Errorf("publish: %w", err)
 		default:
 			f.screens[id] = scr
 		}
 		affected[id] = true
 	}
+	return affected, nil
+}
 
-	builtBefore := f.b.built
-	updates := make(map[string]*Published, len(affected))
-	for id := range affected {
-		oldKey, had := f.keyOf[id]
-		scr, ok := f.screens[id]
-		if !ok {
-			if had {
-				f.release(oldKey)
-				delete(f.keyOf, id)
+// place puts screen id into the class of its context now, or out of the
+// fleet when it is gone, and reports whether its class changed. A screen
+// that left a class is no longer counted in its key; one that joined has
+// no key yet (assign, rekey).
+func (f *fleet) place(id string) bool {
+	old := f.classOf[id]
+	var nc *class
+	if scr, ok := f.screens[id]; ok {
+		sc := Context(scr, f.groups)
+		name := classKey(sc)
+		if old != nil && old.name == name {
+			return false
+		}
+		if nc = f.classes[name]; nc == nil {
+			nc = newClass(name, sc)
+			f.classes[name] = nc
+		}
+	} else if old == nil {
+		return false
+	}
+	_, named := f.named[id]
+	if nc != nil {
+		nc.members[id] = struct{}{}
+		nc.sorted = nil
+		if !named {
+			nc.free++
+		}
+		f.classOf[id] = nc
+	} else {
+		delete(f.classOf, id)
+		delete(f.keyOf, id)
+	}
+	if old != nil {
+		delete(old.members, id)
+		old.sorted = nil
+		if !named {
+			if old.free--; old.free == 0 {
+				old.key, old.pub = "", nil
 			}
-			updates[id] = nil
-			continue
 		}
-		k, pub, err := f.b.manifest(scr, f.groups)
+		if len(old.members) == 0 {
+			delete(f.classes, old.name)
+		}
+	}
+	return true
+}
+
+// keyFor returns screen id's sharing key, if it has one.
+func (f *fleet) keyFor(id string) (string, bool) {
+	if k, ok := f.keyOf[id]; ok {
+		return k, true
+	}
+	if c, ok := f.classOf[id]; ok && c.pub != nil {
+		if _, named := f.named[id]; !named {
+			return c.key, true
+		}
+	}
+	return "", false
+}
+
+// pubOf returns the manifest of screen id, a member of c.
+func (f *fleet) pubOf(id string, c *class) *Published {
+	if k, ok := f.keyOf[id]; ok {
+		return f.b.shared[k]
+	}
+	return c.pub
+}
+
+// assign gives screen id, just placed in c, its key and manifest: its own
+// when a target names it, else its class's, built if the class has none.
+func (f *fleet) assign(id string, c *class) (string, *Published, error) {
+	if _, named := f.named[id]; named {
+		k, pub, err := f.b.build(c.context(id))
 		if err != nil {
-			return recompute{}, nil, err
-		}
-		f.refs[k]++
-		if had {
-			f.release(oldKey)
+			return "", nil, err
 		}
 		f.keyOf[id] = k
-		updates[id] = pub
+		return k, pub, nil
 	}
+	if c.pub == nil {
+		k, pub, err := f.b.build(c.context(id))
+		if err != nil {
+			return "", nil, err
+		}
+		c.key, c.pub = k, pub
+	}
+	return c.key, c.pub, nil
+}
 
-	changed := map[string][]string{}
-	p.mu.Lock()
-	for id, pub := range updates {
-		old, had := p.byScreen[id]
-		if pub == nil {
-			delete(p.byScreen, id)
+// rekey cuts every manifest again from cat at now with a new builder: one
+// per class with free members and one per named screen that exists, the
+// object of prev kept wherever the key's manifest did not change. It
+// returns the classes whose free members now have another object.
+func (f *fleet) rekey(cat playlists.Catalog, now time.Time, prev map[string]*Published) ([]*class, error) {
+	b := newBuilder(cat, now)
+	b.prev = prev
+	f.b = b
+	f.named = targetScreens(cat)
+	f.keyOf = make(map[string]string, len(f.named))
+	f.refs = map[string]int{}
+	namedIn := map[*class]int{}
+	for id := range f.named {
+		if c, ok := f.classOf[id]; ok {
+			namedIn[c]++
+		}
+	}
+	var moved []*class
+	for _, c := range f.classes {
+		old := c.pub
+		c.free, c.key, c.pub = len(c.members)-namedIn[c], "", nil
+		if c.free > 0 {
+			k, pub, err := b.build(c.context(c.rep(f.named)))
+			if err != nil {
+				return nil, err
+			}
+			c.key, c.pub = k, pub
+			f.refs[k] += c.free
+		}
+		if c.pub != nil && c.pub != old {
+			moved = append(moved, c)
+		}
+	}
+	for id := range f.named {
+		c, ok := f.classOf[id]
+		if !ok {
 			continue
 		}
-		p.byScreen[id] = pub
-		if !had || old.Manifest.Version != pub.Manifest.Version {
-			changed[pub.Manifest.Version] = append(changed[pub.Manifest.Version], id)
+		k, _, err := b.build(c.context(id))
+		if err != nil {
+			return nil, err
 		}
+		f.keyOf[id] = k
+		f.refs[k]++
 	}
-	p.mu.Unlock()
-	return recompute{Screens: len(affected), Built: f.b.built - builtBefore}, changed, nil
+	b.prev = nil
+	return moved, nil
 }
 
 // release drops one screen's use of key k, and k's manifest with its last.
