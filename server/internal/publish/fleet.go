@@ -39,7 +39,12 @@ type class struct {
 	name    string
 	sc      playlists.ScreenContext // a member's, without its id
 	members map[string]struct{}
-	sorted  []string // members in id order; nil when to be sorted again
+	// sorted is the members in id order, kept up to date for the first
+	// few members that join or leave after it is sorted (edits), and nil
+	// once more did: a group moving thousands of screens costs one sort,
+	// not thousands of inserts.
+	sorted []string
+	edits  int
 	// free counts the members no target names by id; key and pub are
 	// their sharing key and manifest ("" and nil while free is 0).
 	free int
@@ -59,12 +64,44 @@ func (c *class) context(id string) playlists.ScreenContext {
 	return sc
 }
 
+// maxSortedEdits is how many members may join or leave a class before its
+// id order is sorted again rather than kept up to date.
+const maxSortedEdits = 64
+
 // ids returns the members in id order.
 func (c *class) ids() []string {
 	if c.sorted == nil {
-		c.sorted = slices.Sorted(maps.Keys(c.members))
+		c.sorted, c.edits = slices.Sorted(maps.Keys(c.members)), 0
 	}
 	return c.sorted
+}
+
+// join and leave add and remove member id.
+func (c *class) join(id string) {
+	c.members[id] = struct{}{}
+	c.edit(id, true)
+}
+
+func (c *class) leave(id string) {
+	delete(c.members, id)
+	c.edit(id, false)
+}
+
+func (c *class) edit(id string, in bool) {
+	if c.sorted == nil {
+		return
+	}
+	if c.edits++; c.edits > maxSortedEdits {
+		c.sorted = nil
+		return
+	}
+	i, found := slices.BinarySearch(c.sorted, id)
+	switch {
+	case in && !found:
+		c.sorted = slices.Insert(c.sorted, i, id)
+	case !in && found:
+		c.sorted = slices.Delete(c.sorted, i, i+1)
+	}
 }
 
 // rep returns a member not in named, or "" when there is none.
@@ -229,7 +266,11 @@ func (p *Publisher) recut(pd pending, now time.Time) (recompute, map[string][]st
 		c.ids() // sorted outside the lock
 	}
 
-	changed := map[string][]string{}
+	// Each moved class gives its changed members as one run in id order;
+	// the other screens looked at one by one give one run a version. The
+	// runs are merged, so push gets every list in id order already.
+	runs := map[string][][]string{}
+	single := map[string][]string{}
 	p.mu.Lock()
 	set := func(id string) {
 		c, ok := f.classOf[id]
@@ -237,15 +278,21 @@ func (p *Publisher) recut(pd pending, now time.Time) (recompute, map[string][]st
 			delete(p.byScreen, id)
 			return
 		}
-		p.setLocked(id, f.pubOf(id, c), changed)
+		if pub := f.pubOf(id, c); p.setLocked(id, pub) {
+			single[pub.Manifest.Version] = append(single[pub.Manifest.Version], id)
+		}
 	}
 	// A free member of a class whose manifest object did not change, and
 	// that neither moved nor was named, holds that object already.
 	for _, c := range moved {
+		var run []string
 		for _, id := range c.sorted {
-			if _, ok := f.named[id]; !ok {
-				p.setLocked(id, c.pub, changed)
+			if _, ok := f.named[id]; !ok && p.setLocked(id, c.pub) {
+				run = append(run, id)
 			}
+		}
+		if len(run) > 0 {
+			runs[c.pub.Manifest.Version] = append(runs[c.pub.Manifest.Version], run)
 		}
 	}
 	for _, id := range dirty {
@@ -258,21 +305,52 @@ func (p *Publisher) recut(pd pending, now time.Time) (recompute, map[string][]st
 		set(id)
 	}
 	p.mu.Unlock()
+	for v, ids := range single {
+		slices.Sort(ids)
+		runs[v] = append(runs[v], ids)
+	}
+	changed := make(map[string][]string, len(runs))
+	for v, rs := range runs {
+		changed[v] = mergeRuns(rs)
+	}
 	p.setNext(NextChange(cat, now))
 	return recompute{Full: true, Catalog: true, Screens: len(f.screens), Built: f.b.built}, changed, nil
 }
 
-// setLocked publishes pub for screen id, noting it in changed when the
-// version changed. The caller holds mu for writing.
-func (p *Publisher) setLocked(id string, pub *Published, changed map[string][]string) {
+// setLocked publishes pub for screen id and reports whether its version
+// changed (or it had none). The caller holds mu for writing.
+func (p *Publisher) setLocked(id string, pub *Published) bool {
 	old, had := p.byScreen[id]
 	if had && old == pub {
-		return
+		return false
 	}
 	p.byScreen[id] = pub
-	if v := pub.Manifest.Version; !had || old.Manifest.Version != v {
-		changed[v] = append(changed[v], id)
+	return !had || old.Manifest.Version != pub.Manifest.Version
+}
+
+// mergeRuns merges lists each in order, with no id in two, into one.
+func mergeRuns(runs [][]string) []string {
+	for len(runs) > 1 {
+		next := runs[:0:0]
+		for i := 0; i < len(runs); i += 2 {
+			if i+1 == len(runs) {
+				next = append(next, runs[i])
+				break
+			}
+			a, b := runs[i], runs[i+1]
+			out := make([]string, 0, len(a)+len(b))
+			for len(a) > 0 && len(b) > 0 {
+				if a[0] < b[0] {
+					out, a = append(out, a[0]), a[1:]
+				} else {
+					out, b = append(out, b[0]), b[1:]
+				}
+			}
+			next = append(next, append(append(out, a...), b...))
+		}
+		runs = next
 	}
+	return runs[0]
 }
 
 // setNext records the next known change instant and tells Run when it
@@ -338,7 +416,9 @@ func (p *Publisher) partial(pd pending) (recompute, map[string][]string, error) 
 			delete(p.byScreen, id)
 			continue
 		}
-		p.setLocked(id, pub, changed)
+		if p.setLocked(id, pub) {
+			changed[pub.Manifest.Version] = append(changed[pub.Manifest.Version], id)
+		}
 	}
 	p.mu.Unlock()
 	return recompute{Screens: len(affected), Built: f.b.built - builtBefore}, changed, nil
@@ -397,6 +477,7 @@ func (f *fleet) place(id string) bool {
 		}
 		if nc = f.classes[name]; nc == nil {
 			nc = newClass(name, sc)
+			nc.sorted = []string{} // empty: in order, kept so as members join
 			f.classes[name] = nc
 		}
 	} else if old == nil {
@@ -404,8 +485,7 @@ func (f *fleet) place(id string) bool {
 	}
 	_, named := f.named[id]
 	if nc != nil {
-		nc.members[id] = struct{}{}
-		nc.sorted = nil
+		nc.join(id)
 		if !named {
 			nc.free++
 		}
@@ -415,8 +495,7 @@ func (f *fleet) place(id string) bool {
 		delete(f.keyOf, id)
 	}
 	if old != nil {
-		delete(old.members, id)
-		old.sorted = nil
+		old.leave(id)
 		if !named {
 			if old.free--; old.free == 0 {
 				old.key, old.pub = "", nil

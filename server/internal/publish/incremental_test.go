@@ -168,6 +168,52 @@ func (f *fixture) checkMatchesFull(t *testing.T) {
 	if len(f.p.fleet.refs) != len(pair) {
 		t.Errorf("publisher counts %d distinct manifests, a full compute has %d", len(f.p.fleet.refs), len(pair))
 	}
+	checkFleet(t, &f.p.fleet)
+}
+
+// checkFleet checks what the fleet keeps against itself: each screen in
+// the one class its context names, each class's id order and count of
+// free members, and each key counted once for every screen that has it.
+func checkFleet(t *testing.T, fl *fleet) {
+	t.Helper()
+	refs := map[string]int{}
+	for id, scr := range fl.screens {
+		c, ok := fl.classOf[id]
+		if !ok || fl.classes[c.name] != c {
+			t.Fatalf("screen %s: not in a class of the fleet", id)
+		}
+		if want := classKey(Context(scr, fl.groups)); c.name != want {
+			t.Fatalf("screen %s: in class %q, its context's is %q", id, c.name, want)
+		}
+		k, ok := fl.keyFor(id)
+		if !ok {
+			t.Fatalf("screen %s has no key", id)
+		}
+		refs[k]++
+	}
+	for name, c := range fl.classes {
+		free := 0
+		for id := range c.members {
+			if fl.classOf[id] != c {
+				t.Fatalf("class %q holds %s, which is in another", name, id)
+			}
+			if _, ok := fl.named[id]; !ok {
+				free++
+			}
+		}
+		if len(c.members) == 0 || c.free != free || (free > 0) != (c.pub != nil) {
+			t.Fatalf("class %q: %d members, free %d (counted %d), manifest %v", name, len(c.members), c.free, free, c.pub != nil)
+		}
+		if c.sorted != nil && !slices.Equal(c.sorted, slices.Sorted(maps.Keys(c.members))) {
+			t.Fatalf("class %q: id order %v, members %v", name, c.sorted, slices.Sorted(maps.Keys(c.members)))
+		}
+	}
+	if !maps.Equal(refs, fl.refs) {
+		t.Fatalf("key counts %v, counted from the screens %v", fl.refs, refs)
+	}
+	if len(fl.b.shared) != len(refs) {
+		t.Fatalf("the builder holds %d manifests for %d keys", len(fl.b.shared), len(refs))
+	}
 }
 
 // TestOneScreenChangeRebuildsOne: at 2,000 screens, creating, editing,
@@ -590,5 +636,24 @@ func TestNoticesDuringRecomputeCoalesce(t *testing.T) {
 	case r := <-done:
 		t.Errorf("a third recompute ran: %+v", r)
 	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// TestMergeRuns: lists each in id order merge into one in id order, so
+// push gets its lists sorted already.
+func TestMergeRuns(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 7 {
+		var all []string
+		runs := make([][]string, n+1)
+		for i := range 40 {
+			id := fmt.Sprintf("scr_%03d", i)
+			all = append(all, id)
+			r := rng.IntN(len(runs))
+			runs[r] = append(runs[r], id)
+		}
+		if got := mergeRuns(runs); !slices.Equal(got, all) {
+			t.Errorf("%d runs: got %v, want %v", len(runs), got, all)
+		}
 	}
 }
