@@ -186,11 +186,21 @@ func (p *Publisher) full(now time.Time) (recompute, map[string][]string, error) 
 	if err != nil {
 		return recompute{}, nil, fmt.Errorf("publish: %w", err)
 	}
-	f := &p.fleet
-	var prev map[string]*Published
-	if f.ok {
-		prev = f.b.shared
+	if !p.fleet.ok {
+		return p.rebuild(snap, now)
 	}
+	// The fleet is kept: only the screens the snapshot shows changed (a
+	// change no notice announced) are placed again, then every manifest
+	// is recut as after a content change.
+	r, changed, err := p.recutFrom(snap.Catalog, now, p.fleet.sync(snap))
+	r.Catalog = false
+	return r, changed, err
+}
+
+// rebuild makes the fleet from snap alone, for the first recompute and
+// the one after a failed recompute.
+func (p *Publisher) rebuild(snap store.Snapshot, now time.Time) (recompute, map[string][]string, error) {
+	f := &p.fleet
 	*f = fleet{
 		groups:  snap.Groups,
 		screens: make(map[string]store.Screen, len(snap.Screens)),
@@ -215,7 +225,7 @@ func (p *Publisher) full(now time.Time) (recompute, map[string][]string, error) 
 			c.sorted = nil
 		}
 	}
-	if _, err := f.rekey(snap.Catalog, now, prev); err != nil {
+	if _, err := f.rekey(snap.Catalog, now, nil); err != nil {
 		return recompute{}, nil, err
 	}
 	f.ok = true
@@ -257,6 +267,13 @@ func (p *Publisher) recut(pd pending, now time.Time) (recompute, map[string][]st
 			dirty = append(dirty, id)
 		}
 	}
+	return p.recutFrom(cat, now, dirty)
+}
+
+// recutFrom cuts every manifest from cat at now, the screens in dirty
+// having just been placed (moved between classes, added or removed).
+func (p *Publisher) recutFrom(cat playlists.Catalog, now time.Time, dirty []string) (recompute, map[string][]string, error) {
+	f := &p.fleet
 	wasNamed := f.named
 	moved, err := f.rekey(cat, now, f.b.shared)
 	if err != nil {
@@ -315,6 +332,63 @@ func (p *Publisher) recut(pd pending, now time.Time) (recompute, map[string][]st
 	}
 	p.setNext(NextChange(cat, now))
 	return recompute{Full: true, Catalog: true, Screens: len(f.screens), Built: f.b.built}, changed, nil
+}
+
+// sync brings the fleet's screens and groups to snap's, places again each
+// screen whose class may have changed with them, and returns those whose
+// class did change.
+func (f *fleet) sync(snap store.Snapshot) []string {
+	moved := map[string]struct{}{}
+	for id, g := range snap.Groups {
+		if old, ok := f.groups[id]; !ok || !sameGroup(old, g) {
+			moved[id] = struct{}{}
+		}
+	}
+	for id := range f.groups {
+		if _, ok := snap.Groups[id]; !ok {
+			moved[id] = struct{}{}
+		}
+	}
+	f.groups = snap.Groups
+	var check []string
+	for _, scr := range snap.Screens {
+		old, ok := f.screens[scr.ID]
+		f.screens[scr.ID] = scr
+		if !ok || !sameTargeting(old, scr) || (len(moved) > 0 && underAny(scr.Group, f.groups, moved)) {
+			check = append(check, scr.ID)
+		}
+	}
+	if len(f.screens) != len(snap.Screens) { // some are gone
+		live := make(map[string]struct{}, len(snap.Screens))
+		for _, scr := range snap.Screens {
+			live[scr.ID] = struct{}{}
+		}
+		for id := range f.screens {
+			if _, ok := live[id]; !ok {
+				delete(f.screens, id)
+				check = append(check, id)
+			}
+		}
+	}
+	var dirty []string
+	for _, id := range check {
+		if f.place(id) {
+			dirty = append(dirty, id)
+		}
+	}
+	return dirty
+}
+
+// sameGroup and sameTargeting report whether two versions of a group or
+// screen give the same contexts (Context).
+func sameGroup(a, b playlists.Group) bool {
+	return a.Name == b.Name && a.Parent == b.Parent && a.Timezone == b.Timezone &&
+		a.DefaultPlaylist == b.DefaultPlaylist && a.Layout == b.Layout
+}
+
+func sameTargeting(a, b store.Screen) bool {
+	return a.Group == b.Group && a.Timezone == b.Timezone && a.DefaultPlaylist == b.DefaultPlaylist &&
+		a.Layout == b.Layout && slices.Equal(a.Tags, b.Tags)
 }
 
 // setLocked publishes pub for screen id and reports whether its version
