@@ -279,32 +279,36 @@ func (p *Publisher) recutFrom(cat playlists.Catalog, now time.Time, dirty []stri
 	if err != nil {
 		return recompute{}, nil, err
 	}
-	for _, c := range moved {
-		c.ids() // sorted outside the lock
-	}
-
+	// What changes is worked out before mu is taken, reading byScreen
+	// unlocked: only a recompute writes it, under pubMu, which the caller
+	// holds. Readers then wait for the writes alone.
+	//
 	// Each moved class gives its changed members as one run in id order;
 	// the other screens looked at one by one give one run a version. The
 	// runs are merged, so push gets every list in id order already.
+	type write struct {
+		id  string
+		pub *Published // nil: the screen is gone
+	}
+	var writes []write
 	runs := map[string][][]string{}
 	single := map[string][]string{}
-	p.mu.Lock()
-	set := func(id string) {
-		c, ok := f.classOf[id]
-		if !ok {
-			delete(p.byScreen, id)
-			return
+	differs := func(id string, pub *Published) bool {
+		old, had := p.byScreen[id]
+		if had && old == pub {
+			return false
 		}
-		if pub := f.pubOf(id, c); p.setLocked(id, pub) {
-			single[pub.Manifest.Version] = append(single[pub.Manifest.Version], id)
-		}
+		writes = append(writes, write{id, pub})
+		return !had || old.Manifest.Version != pub.Manifest.Version
 	}
 	// A free member of a class whose manifest object did not change, and
 	// that neither moved nor was named, holds that object already.
+	recut := make(map[*class]bool, len(moved))
 	for _, c := range moved {
+		recut[c] = true
 		var run []string
-		for _, id := range c.sorted {
-			if _, ok := f.named[id]; !ok && p.setLocked(id, c.pub) {
+		for _, id := range c.ids() {
+			if _, ok := f.named[id]; !ok && differs(id, c.pub) {
 				run = append(run, id)
 			}
 		}
@@ -312,14 +316,42 @@ func (p *Publisher) recutFrom(cat playlists.Catalog, now time.Time, dirty []stri
 			runs[c.pub.Manifest.Version] = append(runs[c.pub.Manifest.Version], run)
 		}
 	}
+	seen := map[string]bool{}
+	one := func(id string) {
+		if seen[id] {
+			return
+		}
+		seen[id] = true
+		c, ok := f.classOf[id]
+		_, named := f.named[id]
+		switch {
+		case !ok:
+			if _, had := p.byScreen[id]; had {
+				writes = append(writes, write{id, nil})
+			}
+		case recut[c] && !named: // done with its class
+		default:
+			if pub := f.pubOf(id, c); differs(id, pub) {
+				single[pub.Manifest.Version] = append(single[pub.Manifest.Version], id)
+			}
+		}
+	}
 	for _, id := range dirty {
-		set(id)
+		one(id)
 	}
 	for id := range wasNamed {
-		set(id)
+		one(id)
 	}
 	for id := range f.named {
-		set(id)
+		one(id)
+	}
+	p.mu.Lock()
+	for _, w := range writes {
+		if w.pub == nil {
+			delete(p.byScreen, w.id)
+		} else {
+			p.byScreen[w.id] = w.pub
+		}
 	}
 	p.mu.Unlock()
 	for v, ids := range single {
