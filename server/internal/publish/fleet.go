@@ -547,9 +547,15 @@ func (f *fleet) refresh(src Source, pd pending) (map[string]bool, error) {
 				f.groups[id] = g
 			}
 		}
-		for id, scr := range f.screens {
-			if underAny(scr.Group, f.groups, pd.groups) {
-				affected[id] = true
+		// A class's group chain is the one before this change, but it
+		// matches the chain now up to the first changed group: the
+		// screens under a changed group are those of the classes whose
+		// chain holds one.
+		for _, c := range f.classes {
+			if slices.ContainsFunc(c.sc.Groups, func(g string) bool { _, ok := pd.groups[g]; return ok }) {
+				for id := range c.members {
+					affected[id] = true
+				}
 			}
 		}
 	}
