@@ -56,8 +56,26 @@ func BenchmarkRecomputeCatalog10k(b *testing.B) {
 		pl.Items = []string{f.items[i%len(f.items)].ID}
 		must(f.st.UpdatePlaylist(pl.ID, pl))
 		b.StartTimer()
-		if r, _ := f.step(b); !r.Full {
-			b.Fatalf("recompute %+v, want full", r)
+		if r, _ := f.step(b); !r.Full || !r.Catalog {
+			b.Fatalf("recompute %+v, want a recut of every screen from the catalog", r)
+		}
+	}
+}
+
+// BenchmarkRecomputeCatalogAll10k edits the playlist scheduled on every
+// screen: every screen's manifest changes and is pushed, the most a
+// content change can cost.
+func BenchmarkRecomputeCatalogAll10k(b *testing.B) {
+	f := newFixture(b, benchScreens)
+	pl := f.pls[0]
+	b.ResetTimer()
+	for i := range b.N {
+		b.StopTimer()
+		pl.Items = []string{f.items[i%len(f.items)].ID, f.items[(i+1)%len(f.items)].ID}
+		must(f.st.UpdatePlaylist(pl.ID, pl))
+		b.StartTimer()
+		if r, _ := f.step(b); !r.Full || r.Changed != len(f.ids) {
+			b.Fatalf("recompute %+v, want every one of %d screens changed", r, len(f.ids))
 		}
 	}
 }

@@ -3,6 +3,8 @@ package publish
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,7 +60,13 @@ type builder struct {
 	cat    playlists.Catalog
 	now    time.Time
 	shared map[string]*Published
-	// built counts manifests built (and encoded), not reused.
+	// prev, when set, is the previous builder's shared: a manifest built
+	// again under the same key with the same version is that object, not
+	// a new one, so screens whose manifest did not change keep the very
+	// object they had and a recut need not touch them.
+	prev map[string]*Published
+	// built counts manifests built (BuildManifest run), not reused from
+	// a screen sharing them.
 	built int
 }
 
@@ -69,19 +77,29 @@ func newBuilder(cat playlists.Catalog, now time.Time) *builder {
 // manifest returns scr's sharing key and manifest, building it unless a
 // screen with the same key already has one.
 func (b *builder) manifest(scr store.Screen, groups map[string]playlists.Group) (string, *Published, error) {
-	sc := Context(scr, groups)
+	return b.build(Context(scr, groups))
+}
+
+// build returns the sharing key and manifest of a screen with context
+// sc, building the manifest unless one with the same key is built.
+func (b *builder) build(sc playlists.ScreenContext) (string, *Published, error) {
 	k := sharingKey(sc, b.cat)
 	if pub, ok := b.shared[k]; ok {
 		return k, pub, nil
 	}
 	m := playlists.BuildManifest(sc, b.cat, b.now)
+	b.built++
+	if old, ok := b.prev[k]; ok && old.Manifest.Version == m.Version {
+		// Equal versions are equal content, so equal encodings.
+		b.shared[k] = old
+		return k, old, nil
+	}
 	raw, err := json.Marshal(m)
 	if err != nil {
 		return "", nil, fmt.Errorf("publish: encode manifest: %w", err)
 	}
 	pub := &Published{Manifest: m, JSON: raw}
 	b.shared[k] = pub
-	b.built++
 	return k, pub, nil
 }
 
@@ -126,9 +144,9 @@ func Context(scr store.Screen, groups map[string]playlists.Group) playlists.Scre
 	if g, ok := groups[scr.Group]; ok {
 		sc.Header = g.Name
 	}
-	seen := map[string]bool{}
-	for g := scr.Group; g != "" && !seen[g]; {
-		seen[g] = true
+	// A group already in the chain closes a cycle: the chain stops there.
+	// Chains are a few groups long, so looking back costs less than a map.
+	for g := scr.Group; g != "" && !slices.Contains(sc.Groups, g); {
 		sc.Groups = append(sc.Groups, g)
 		grp, ok := groups[g]
 		if !ok {
@@ -148,4 +166,71 @@ func Context(scr store.Screen, groups map[string]playlists.Group) playlists.Scre
 		sc.Timezone = playlists.DefaultTimezone
 	}
 	return sc
+}
+
+// classKey names everything of sc but its id that a manifest, or whether a
+// target matches sc, depends on: the group chain, the tags as a set, the
+// time zone, default playlist, layout and header. Screens with the same
+// class key have the same sharing key, and so the same manifest, under any
+// catalog whose targets name neither of them by id (targetScreens). Each
+// part is length-prefixed, so different contexts never share a key.
+func classKey(sc playlists.ScreenContext) string {
+	var key strings.Builder
+	key.Grow(96)
+	field := func(s string) {
+		key.WriteString(strconv.Itoa(len(s)))
+		key.WriteByte(':')
+		key.WriteString(s)
+	}
+	list := func(xs []string, kind byte) {
+		key.WriteString(strconv.Itoa(len(xs)))
+		key.WriteByte(kind)
+		for _, x := range xs {
+			field(x)
+		}
+	}
+	list(sc.Groups, 'g')
+	tags := sc.Tags
+	if !strictlySorted(tags) {
+		tags = slices.Compact(slices.Sorted(slices.Values(tags)))
+	}
+	list(tags, 't')
+	field(sc.Timezone)
+	field(sc.DefaultPlaylist)
+	field(sc.Layout)
+	field(sc.Header)
+	return key.String()
+}
+
+// strictlySorted reports whether xs is sorted without repeats: a set
+// already in canonical order.
+func strictlySorted(xs []string) bool {
+	for i := 1; i < len(xs); i++ {
+		if xs[i-1] >= xs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// targetScreens is the set of screen ids a schedule, urgent notice or safe
+// mode of cat names in its target (Target.Screens): the only screens whose
+// manifest may differ from that of another screen of the same class.
+func targetScreens(cat playlists.Catalog) map[string]struct{} {
+	named := map[string]struct{}{}
+	add := func(t playlists.Target) {
+		for _, id := range t.Screens {
+			named[id] = struct{}{}
+		}
+	}
+	for _, sc := range cat.Schedules {
+		add(sc.Target)
+	}
+	for _, u := range cat.Urgent {
+		add(u.Target)
+	}
+	for _, m := range cat.SafeModes {
+		add(m.Target)
+	}
+	return named
 }

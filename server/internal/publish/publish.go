@@ -42,6 +42,8 @@ const minWake = 10 * time.Millisecond
 type Source interface {
 	// Snapshot is everything at once, for a full recompute.
 	Snapshot() (store.Snapshot, error)
+	// Catalog is the content alone, for a recompute after it changed.
+	Catalog() (playlists.Catalog, error)
 	// GetScreen and GetGroup read one screen or group after a change to
 	// it; a store.NotFoundError means it was deleted.
 	GetScreen(id string) (store.Screen, error)
