@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"kiosk/server"
 )
 
 // fleet is a server with demo-sized content and two players on it.
@@ -25,7 +27,13 @@ type fleet struct {
 
 func newFleet(t *testing.T) *fleet {
 	t.Helper()
-	f := &fleet{srv: startServer(t)}
+	return newFleetWith(t, nil)
+}
+
+// newFleetWith is newFleet on a server whose configuration tune adjusts.
+func newFleetWith(t *testing.T, tune func(*server.Config)) *fleet {
+	t.Helper()
+	f := &fleet{srv: startServerWith(t, tune)}
 	pic := f.srv.uploadPNG(color.RGBA{200, 30, 30, 255})
 	f.items = []string{
 		f.srv.item("legal_story", "邻里纠纷怎么办", "先协商，再找人民调解委员会。", "", 1),
@@ -92,6 +100,14 @@ func TestPublishApplyAndEdit(t *testing.T) {
 	waitFor(t, 10*time.Second, "the server to learn the current item from heartbeats", func() bool {
 		return f.srv.status(f.screens[0].ID).CurrentItem != ""
 	})
+}
+
+// With the fast media path off (-fast-media=false) net/http serves the
+// media, and players sync all the same (a version applies only once its
+// image is downloaded and verified).
+func TestFastMediaOff(t *testing.T) {
+	f := newFleetWith(t, func(c *server.Config) { c.FastMediaOff = true })
+	f.waitSynced(t, 20*time.Second)
 }
 
 func TestPlayersKeepPlayingThroughOutageAndResync(t *testing.T) {

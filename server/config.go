@@ -97,6 +97,9 @@ type Config struct {
 	// RequireMFA makes a TOTP second factor mandatory for admins and
 	// reviewers.
 	RequireMFA bool
+	// FastMediaOff serves players' media through net/http like every
+	// other request instead of the fast path (server/internal/fastmedia).
+	FastMediaOff bool
 	// SessionIdle and SessionMax end admin-page sessions after this long
 	// without a request, and this long after sign-in; zero: the defaults.
 	SessionIdle time.Duration

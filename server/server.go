@@ -220,12 +220,18 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// Players' media requests are answered outside net/http (fastmedia);
 	// every other request, and every connection from its first other
-	// request on, is net/http's, with the same timeouts.
-	fast := fastmedia.Listen(ln, media, fastmedia.Options{
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		Logger:            log.With("component", "fastmedia"),
-	})
+	// request on, is net/http's, with the same timeouts. FastMediaOff
+	// leaves everything to net/http.
+	var fast *fastmedia.Listener
+	serveLn := ln
+	if !cfg.FastMediaOff {
+		fast = fastmedia.Listen(ln, media, fastmedia.Options{
+			ReadHeaderTimeout: readHeaderTimeout,
+			IdleTimeout:       idleTimeout,
+			Logger:            log.With("component", "fastmedia"),
+		})
+		serveLn = fast
+	}
 	srv := &http.Server{
 		Handler:           e,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -253,7 +259,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(fast) }()
+	go func() { serveErr <- srv.Serve(serveLn) }()
 	addr := ln.Addr().String()
 	log.Info("server listening", "addr", addr, "data", cfg.DataDir, "break_glass_token", cfg.AdminToken != "", "review", !cfg.ReviewOff)
 	if cfg.ReviewOff {
@@ -278,12 +284,20 @@ func Run(ctx context.Context, cfg Config) error {
 	// path ends its own connections alike.
 	shutDone := make(chan error, 2)
 	go func() { shutDone <- srv.Shutdown(shutCtx) }()
-	go func() { shutDone <- fast.Shutdown(shutCtx) }()
+	go func() {
+		if fast != nil {
+			shutDone <- fast.Shutdown(shutCtx)
+			return
+		}
+		shutDone <- nil
+	}()
 	h.Close()
 	if err := errors.Join(<-shutDone, <-shutDone); err != nil {
 		log.Warn("http shutdown incomplete", "error", err)
 		srv.Close()
-		fast.CloseAll()
+		if fast != nil {
+			fast.CloseAll()
+		}
 	}
 	stopBg()
 	bg.Wait()

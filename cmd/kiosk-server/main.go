@@ -65,6 +65,7 @@ func main() {
 	flag.IntVar(&cfg.AlertGroupMin, "alert-group-min", server.DefaultAlertGroupMin, "this many alerts within the group window become one grouped alert (1 disables grouping)")
 	flag.IntVar(&cfg.WebhookAttempts, "webhook-attempts", server.DefaultWebhookAttempts, "delivery attempts per alert and webhook before giving up")
 	review := flag.Bool("review", true, "content changes need a second person's approval before screens show them; false publishes at once (a single-admin install; the admin page says so)")
+	fastMedia := flag.Bool("fast-media", true, "answer players' media GETs on a fast path outside net/http (same answers, about nginx's speed); false serves them through net/http like everything else")
 	flag.BoolVar(&cfg.RequireMFA, "require-mfa", false, "admins and reviewers must set up a TOTP second factor before they can do anything else")
 	flag.DurationVar(&cfg.SessionIdle, "session-idle", server.DefaultSessionIdle, "an admin-page session ends after this long without a request")
 	flag.DurationVar(&cfg.SessionMax, "session-max", server.DefaultSessionMax, "an admin-page session ends this long after sign-in, active or not")
@@ -104,6 +105,7 @@ func main() {
 		return
 	}
 	cfg.ReviewOff = !*review
+	cfg.FastMediaOff = !*fastMedia
 	if err := applyRateLimits(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		flag.Usage()
