@@ -141,7 +141,16 @@ type Welcome struct {
 	ScreenName string `json:"screen_name"`
 	Version    string `json:"version"`     // current manifest version for this screen
 	ServerTime int64  `json:"server_time"` // unix milliseconds
+	// Accept lists what the server takes beyond the basic protocol:
+	// AcceptAppliedHeartbeat, a heartbeat inside the applied frame.
+	Accept []string `json:"accept,omitempty"`
 }
+
+// AcceptAppliedHeartbeat in a welcome: the player may send the heartbeat
+// that follows an apply inside the applied frame (Applied.Heartbeat)
+// instead of as a frame of its own, one frame per screen and publish
+// instead of two.
+const AcceptAppliedHeartbeat = "applied_heartbeat"
 
 // VersionNote tells the player which version to fetch.
 type VersionNote struct {
@@ -151,6 +160,10 @@ type VersionNote struct {
 // Applied acknowledges that the player now plays Version.
 type Applied struct {
 	Version string `json:"version"`
+	// Heartbeat, to a server whose welcome accepts it, is the health
+	// report that follows the apply; the server handles it as if it came
+	// in a heartbeat frame right after.
+	Heartbeat *Heartbeat `json:"heartbeat,omitempty"`
 }
 
 // TimeSync measures the clock offset: the player sends T0 (its clock, unix

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -196,6 +197,7 @@ func (s *screen) session(ctx context.Context) (welcomed bool, err error) {
 		}
 		return false, err
 	}
+	combined := slices.Contains(w.Accept, playlists.AcceptAppliedHeartbeat)
 	now := time.Now()
 	rec.count(cWelcomes)
 	s.mu.Lock()
@@ -278,8 +280,8 @@ func (s *screen) session(ctx context.Context) (welcomed bool, err error) {
 				rec.count(cPings)
 			}
 		case <-s.appliedSig:
-			err = s.sendApplied(conn)
-			if err == nil {
+			err = s.sendApplied(conn, combined)
+			if err == nil && !combined {
 				err = s.sendHeartbeat(conn)
 			}
 		}
@@ -524,12 +526,23 @@ func (s *screen) write(conn *websocket.Conn, typ string, v any) error {
 	return nil
 }
 
-func (s *screen) sendApplied(conn *websocket.Conn) error {
+// sendApplied acks the applied version and sends the heartbeat that
+// follows, inside the ack where the server's welcome accepts it (combined),
+// as the player does.
+func (s *screen) sendApplied(conn *websocket.Conn, combined bool) error {
 	s.mu.Lock()
 	v, info := s.applied, s.appliedInfo
 	s.mu.Unlock()
-	if err := s.write(conn, playlists.MsgApplied, playlists.Applied{Version: v}); err != nil {
+	a := playlists.Applied{Version: v}
+	if combined {
+		hb := s.heartbeat()
+		a.Heartbeat = &hb
+	}
+	if err := s.write(conn, playlists.MsgApplied, a); err != nil {
 		return err
+	}
+	if combined {
+		s.r.rec.count(cHeartbeats)
 	}
 	now := time.Now()
 	s.r.rec.count(cApplied)
@@ -558,6 +571,15 @@ const (
 )
 
 func (s *screen) sendHeartbeat(conn *websocket.Conn) error {
+	err := s.write(conn, playlists.MsgHeartbeat, s.heartbeat())
+	if err == nil {
+		s.r.rec.count(cHeartbeats)
+	}
+	return err
+}
+
+// heartbeat is the screen's health report as the player builds it.
+func (s *screen) heartbeat() playlists.Heartbeat {
 	now := time.Now()
 	s.mu.Lock()
 	s.r.rec.add(cPlaysDropped, s.plays.advance(s.boot, now)) // the display moved on meanwhile
@@ -585,11 +607,7 @@ func (s *screen) sendHeartbeat(conn *websocket.Conn) error {
 		hb.CurrentItem, hb.CurrentSince = e.Item.ID, since.UnixMilli()
 	}
 	s.mu.Unlock()
-	err := s.write(conn, playlists.MsgHeartbeat, hb)
-	if err == nil {
-		s.r.rec.count(cHeartbeats)
-	}
-	return err
+	return hb
 }
 
 func poke(ch chan struct{}) {

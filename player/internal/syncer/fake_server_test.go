@@ -40,6 +40,10 @@ type fakeServer struct {
 	manifestOK  int    // 200 answers
 	manifestGet int    // every GET /device/manifest, 304s included
 	refuseWith  string // error frame instead of welcome
+	// combined: the welcome accepts the heartbeat inside the applied
+	// frame; combinedSeen counts applied frames that carried one.
+	combined     bool
+	combinedSeen atomic.Int32
 
 	connects atomic.Int32 // websocket upgrades
 	attempts atomic.Int32 // websocket requests, refused ones included
@@ -149,12 +153,16 @@ func (f *fakeServer) handleWS(w http.ResponseWriter, r *http.Request) {
 		version = f.manifest.Version
 	}
 	f.conns[c] = true
+	var accept []string
+	if f.combined {
+		accept = []string{playlists.AcceptAppliedHeartbeat}
+	}
 	f.mu.Unlock()
 	if refuse != "" {
 		c.send(f.t, playlists.MsgError, playlists.ErrorNote{Error: refuse})
 		return
 	}
-	c.send(f.t, playlists.MsgWelcome, playlists.Welcome{ScreenID: "scr-1", ScreenName: "Lobby A", Version: version, ServerTime: f.now().UnixMilli()})
+	c.send(f.t, playlists.MsgWelcome, playlists.Welcome{ScreenID: "scr-1", ScreenName: "Lobby A", Version: version, ServerTime: f.now().UnixMilli(), Accept: accept})
 	for {
 		_, msg, err := ws.ReadMessage()
 		if err != nil {
@@ -169,6 +177,16 @@ func (f *fakeServer) handleWS(w http.ResponseWriter, r *http.Request) {
 		case playlists.MsgApplied:
 			var a playlists.Applied
 			env.DecodeData(&a)
+			if a.Heartbeat != nil {
+				if !f.combined {
+					f.t.Errorf("a heartbeat inside the applied frame to a server that did not accept it")
+				}
+				f.combinedSeen.Add(1)
+				select {
+				case f.heartbeats <- *a.Heartbeat:
+				default:
+				}
+			}
 			f.applied <- a.Version
 		case playlists.MsgHeartbeat:
 			var hb playlists.Heartbeat

@@ -250,3 +250,28 @@ func TestNewerPushDuringDownloadWins(t *testing.T) {
 		t.Errorf("DownloadFailures() = %d, want 0", h.c.DownloadFailures())
 	}
 }
+
+// To a server whose welcome accepts it, the heartbeat that follows an
+// apply travels inside the applied frame, naming the version just applied.
+func TestHeartbeatInsideAppliedFrame(t *testing.T) {
+	f := newFakeServer(t)
+	f.combined = true
+	good := newTestSigner(t)
+	h := start(t, f, nil)
+	recv(t, f.hellos, "hello")
+	eventually(t, "connected", h.c.Online)
+	for len(f.heartbeats) > 0 {
+		<-f.heartbeats
+	}
+	m1, d1 := content([]byte("pushed one"))
+	f.push(m1, d1, good.pushFrame(t, "scr-1", nil))
+	if got := recv(t, f.applied, "ack of the pushed manifest"); got != m1.Version {
+		t.Fatalf("applied ack = %s, want %s", got, m1.Version)
+	}
+	if f.combinedSeen.Load() != 1 {
+		t.Fatalf("applied frames carrying a heartbeat: %d, want 1", f.combinedSeen.Load())
+	}
+	if hb := recv(t, f.heartbeats, "the heartbeat inside the ack"); hb.AppliedVersion != m1.Version {
+		t.Errorf("heartbeat inside the ack names %s, want %s", hb.AppliedVersion, m1.Version)
+	}
+}

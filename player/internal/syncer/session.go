@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -77,6 +78,7 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 	if w.Version != "" {
 		c.want(w.Version)
 	}
+	combined := slices.Contains(w.Accept, playlists.AcceptAppliedHeartbeat)
 
 	readTimeout := 2*c.cfg.PingInterval + 10*time.Second
 	frames := make(chan playlists.Envelope, 8)
@@ -128,9 +130,16 @@ func (c *Client) session(ctx context.Context) (welcomed bool, err error) {
 		case <-ping.C:
 			err = conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout))
 		case <-c.appliedSig:
-			err = c.write(conn, playlists.MsgApplied, playlists.Applied{Version: c.cfg.Cache.AppliedVersion()})
-			if err == nil {
-				err = c.write(conn, playlists.MsgHeartbeat, c.heartbeat())
+			// The health report follows every apply: in the same frame
+			// where the server takes it, else as a frame of its own.
+			a := playlists.Applied{Version: c.cfg.Cache.AppliedVersion()}
+			hb := c.heartbeat()
+			if combined {
+				a.Heartbeat = &hb
+			}
+			err = c.write(conn, playlists.MsgApplied, a)
+			if err == nil && !combined {
+				err = c.write(conn, playlists.MsgHeartbeat, hb)
 			}
 		}
 		if err != nil {

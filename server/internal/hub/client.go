@@ -536,6 +536,9 @@ func (c *client) handleFrame(mt int, data []byte) bool {
 			h.metrics.pushAck.Observe(d.Seconds())
 		}
 		h.handler.Applied(c.screenID, a)
+		if a.Heartbeat != nil {
+			h.handler.Heartbeat(c.screenID, *a.Heartbeat)
+		}
 	case playlists.MsgHeartbeat:
 		var hb playlists.Heartbeat
 		if err := env.DecodeData(&hb); err != nil {
@@ -596,6 +599,9 @@ func (c *client) hello(env playlists.Envelope) bool {
 	}
 	if w.ServerTime == 0 {
 		w.ServerTime = h.now().UnixMilli()
+	}
+	if !slices.Contains(w.Accept, playlists.AcceptAppliedHeartbeat) {
+		w.Accept = append(w.Accept, playlists.AcceptAppliedHeartbeat)
 	}
 	c.helloed = true
 	if slices.Contains(hi.Accept, playlists.AcceptManifest) {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -437,8 +438,9 @@ func TestHelloWelcome(t *testing.T) {
 		ScreenName: "Screen lobby-3",
 		Version:    "v7",
 		ServerTime: env.clock.Now().UnixMilli(),
+		Accept:     []string{playlists.AcceptAppliedHeartbeat},
 	}
-	if w != want {
+	if !reflect.DeepEqual(w, want) {
 		t.Errorf("welcome: got %+v, want %+v", w, want)
 	}
 	if !env.hub.Online("lobby-3") || env.hub.Connected() != 1 {

@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -81,4 +82,32 @@ func TestPushManifestInlineOnlyToPlayersThatAccept(t *testing.T) {
 	// No frames (a manifest too large to push inline): the notice.
 	env.hub.PushManifest("v10", []string{"new"}, func() *playlists.PushFrames { return nil })
 	expectVersion(t, conn, "v10")
+}
+
+// The welcome says the hub takes a heartbeat inside the applied frame, and
+// one that comes so reaches the handler as a heartbeat after the ack.
+func TestHeartbeatInsideApplied(t *testing.T) {
+	env := newTestEnv(t, Options{})
+	conn, w := env.connect(t, "a")
+	if !slices.Contains(w.Accept, playlists.AcceptAppliedHeartbeat) {
+		t.Fatalf("welcome accepts %v, want %q", w.Accept, playlists.AcceptAppliedHeartbeat)
+	}
+	send(t, conn, playlists.MsgApplied, playlists.Applied{Version: "v1", Heartbeat: &playlists.Heartbeat{AppliedVersion: "v1", CurrentItem: "itm_1"}})
+	if a := <-env.handler.applied; a.Version != "v1" {
+		t.Fatalf("applied %+v", a)
+	}
+	select {
+	case hb := <-env.handler.heartbeats:
+		if hb.CurrentItem != "itm_1" || hb.AppliedVersion != "v1" {
+			t.Fatalf("heartbeat %+v", hb)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("the heartbeat inside the applied frame did not reach the handler")
+	}
+	send(t, conn, playlists.MsgApplied, playlists.Applied{Version: "v2"})
+	<-env.handler.applied
+	timeProbe(t, conn, 1)
+	if len(env.handler.heartbeats) != 0 {
+		t.Error("an applied frame without a heartbeat made one")
+	}
 }
