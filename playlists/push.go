@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -75,7 +74,7 @@ func BatchLeaf(screenID, version string) Digest {
 	return sha256.Sum256(b)
 }
 
-// appendField appends f with its length, as SignedMessage writes fields.
+// appendField appends f with its length, as labelled writes fields.
 func appendField(b []byte, f string) []byte {
 	b = strconv.AppendInt(b, int64(len(f)), 10)
 	b = append(b, ':')
@@ -152,23 +151,16 @@ func (t *BatchTree) Proof(i int) []string {
 	return out
 }
 
-// BatchMessage is the exact byte string a batch signature covers.
+// BatchMessage is the exact byte string a batch signature covers, laid
+// out as SignedMessage lays out a single manifest's.
 func BatchMessage(s BatchSig, root Digest) []byte {
-	var b strings.Builder
-	b.WriteString("kiosk-manifest-batch-v1\n")
-	for _, f := range []string{
+	return labelled("kiosk-manifest-batch-v1",
 		strconv.FormatUint(s.Serial, 10),
 		s.IssuedAt.UTC().Format(time.RFC3339Nano),
 		s.KeyID,
 		s.NextKey,
 		hex.EncodeToString(root[:]),
-	} {
-		b.WriteString(strconv.Itoa(len(f)))
-		b.WriteByte(':')
-		b.WriteString(f)
-		b.WriteByte('\n')
-	}
-	return []byte(b.String())
+	)
 }
 
 // ProofRoot folds a proof from leaf up to the root it implies.

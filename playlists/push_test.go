@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -137,5 +138,22 @@ func TestPushFramesDecodeExactly(t *testing.T) {
 	}
 	if _, err := NewPushFrames(tree, sig, version, []byte("{not json")); err == nil {
 		t.Fatal("a body that is not JSON was framed")
+	}
+}
+
+// The signed messages are a wire format: players verify them byte for
+// byte, older ones included.
+func TestSignedMessagesAreStable(t *testing.T) {
+	at := time.Date(2026, 11, 30, 2, 0, 0, 500, time.UTC)
+	got := string(SignedMessage("scr_1", ManifestSignature{KeyID: "k1", Serial: 7, IssuedAt: at}, []byte("{}")))
+	want := "kiosk-manifest-v1\n5:scr_1\n1:7\n28:2026-11-30T02:00:00.0000005Z\n2:k1\n0:\n64:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\n"
+	if got != want {
+		t.Errorf("SignedMessage:\n%q\nwant\n%q", got, want)
+	}
+	var root Digest
+	got = string(BatchMessage(BatchSig{KeyID: "k1", Serial: 7, IssuedAt: at, NextKey: "n"}, root))
+	want = "kiosk-manifest-batch-v1\n1:7\n28:2026-11-30T02:00:00.0000005Z\n2:k1\n1:n\n64:" + strings.Repeat("0", 64) + "\n"
+	if got != want {
+		t.Errorf("BatchMessage:\n%q\nwant\n%q", got, want)
 	}
 }

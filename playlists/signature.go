@@ -67,22 +67,26 @@ func DecodeKey(s string) (ed25519.PublicKey, error) {
 // screen).
 func SignedMessage(screenID string, s ManifestSignature, body []byte) []byte {
 	sum := sha256.Sum256(body)
-	var b strings.Builder
-	b.WriteString("kiosk-manifest-v1\n")
-	for _, f := range []string{
+	return labelled("kiosk-manifest-v1",
 		screenID,
 		strconv.FormatUint(s.Serial, 10),
 		s.IssuedAt.UTC().Format(time.RFC3339Nano),
 		s.KeyID,
 		s.NextKey,
 		hex.EncodeToString(sum[:]),
-	} {
-		b.WriteString(strconv.Itoa(len(f)))
-		b.WriteByte(':')
-		b.WriteString(f)
-		b.WriteByte('\n')
+	)
+}
+
+// labelled is label, a newline, then each field as its length, a colon,
+// the field and a newline: no two distinct inputs share one message.
+func labelled(label string, fields ...string) []byte {
+	b := make([]byte, 0, 256)
+	b = append(b, label...)
+	b = append(b, '\n')
+	for _, f := range fields {
+		b = appendField(b, f)
 	}
-	return []byte(b.String())
+	return b
 }
 
 // Headers renders s as HTTP header values.
