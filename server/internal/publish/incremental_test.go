@@ -686,3 +686,23 @@ func TestMergeRuns(t *testing.T) {
 		}
 	}
 }
+
+// The wake-up at a change instant reads the catalog, not a snapshot, and
+// leaves what a full recompute would.
+func TestWakeReadsTheCatalogOnly(t *testing.T) {
+	f := newFixture(t, 300)
+	f.src.reset()
+	if err := f.p.wake(); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.src; c.snapshots != 0 || c.catalogs != 1 || c.screens != 0 || c.groups != 0 {
+		t.Errorf("wake read %d snapshots, %d catalogs, %d screens, %d groups; want the catalog once", c.snapshots, c.catalogs, c.screens, c.groups)
+	}
+	want := must(Compute(must(f.st.Snapshot()), f.now))
+	for _, id := range f.ids {
+		got, ok := f.p.Manifest(id)
+		if !ok || string(got.JSON) != string(want[id].JSON) {
+			t.Fatalf("screen %s after wake differs from a full compute", id)
+		}
+	}
+}

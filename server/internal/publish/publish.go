@@ -231,7 +231,7 @@ func (p *Publisher) Run(ctx context.Context) {
 			p.arm(wake)
 			continue
 		case <-wake.C:
-			err = p.Publish()
+			err = p.wake()
 		case <-refresh.C:
 			err = p.Publish()
 		case <-p.trigger:
@@ -312,6 +312,18 @@ func (p *Publisher) EnsureVersion(screenID string) string {
 		return m.Manifest.Version
 	}
 	return ""
+}
+
+// wake recomputes at a known change instant (an urgent notice expires, a
+// schedule ends): only time-bound content changes then, so, with whatever
+// else is pending, the catalog alone is read and recut, not a snapshot of
+// every screen. The minute refresh stays a full recompute, the safety net.
+func (p *Publisher) wake() error {
+	p.pubMu.Lock()
+	defer p.pubMu.Unlock()
+	pd := p.takePending()
+	pd.catalog = true
+	return p.recomputeLocked(pd)
 }
 
 // Publish recomputes every screen's manifest now and pushes changed
