@@ -76,3 +76,32 @@ func sendFile(nc *net.TCPConn, f *os.File, off, n int64) error {
 	runtime.KeepAlive(f)
 	return errors.Join(err, werr)
 }
+
+// peek reads what has arrived of a connection's first bytes into b
+// without consuming them (MSG_PEEK), waiting until at least one byte came
+// or the read deadline passed. A connection that is not a media request
+// can then go to net/http as the plain TCP connection it is: no wrapper
+// replaying bytes, which would sit in every read for the connection's
+// life (every player's websocket).
+func peek(nc *net.TCPConn, b []byte) (int, error) {
+	rc, err := nc.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var perr error
+	err = rc.Read(func(fd uintptr) bool {
+		n, _, perr = syscall.Recvfrom(int(fd), b, syscall.MSG_PEEK)
+		return !errors.Is(perr, syscall.EAGAIN)
+	})
+	if err != nil {
+		return 0, err
+	}
+	if perr != nil {
+		return 0, os.NewSyscallError("recvfrom", perr)
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}

@@ -75,6 +75,10 @@ func (c *conn) serve() {
 	// connection's start, later ones within IdleTimeout and then
 	// ReadHeaderTimeout of their first byte, as net/http has it.
 	hdrDeadline := time.Now().Add(c.l.opts.ReadHeaderTimeout)
+	if c.other(hdrDeadline) {
+		handedOff = c.handOffRaw()
+		return
+	}
 	for first := true; ; first = false {
 		if c.r == c.w {
 			c.r, c.w = 0, 0
@@ -133,6 +137,42 @@ func (c *conn) waitRequest(deadline time.Time) bool {
 	c.mu.Unlock()
 	c.w = n
 	return n > 0 && err == nil
+}
+
+// other looks at the connection's first bytes without reading them and
+// reports whether they are not a media request line. Anything else (a
+// media request so far, nothing yet at the deadline, the peer gone, no
+// peeking on this platform) leaves the connection to the reads that
+// follow, which meet the same bytes, deadline or end.
+func (c *conn) other(deadline time.Time) bool {
+	c.mu.Lock()
+	if c.l.shutting.Load() {
+		c.mu.Unlock()
+		return false
+	}
+	c.idle = true
+	c.mu.Unlock()
+	c.nc.SetReadDeadline(deadline)
+	n, err := peek(c.nc, c.first[:])
+	c.mu.Lock()
+	c.idle = false
+	c.mu.Unlock()
+	if err != nil || n == 0 {
+		return false
+	}
+	got := c.first[:n]
+	return !bytes.HasPrefix(mediaPrefixBytes, got)
+}
+
+// handOffRaw gives net/http the connection itself, nothing read from it.
+func (c *conn) handOffRaw() bool {
+	c.nc.SetDeadline(time.Time{})
+	select {
+	case c.l.handoff <- c.nc:
+		return true
+	case <-c.l.done:
+		return false // serve closes it
+	}
 }
 
 func (c *conn) closeIfIdle() {
