@@ -286,7 +286,13 @@ export const enc = encodeURIComponent;
 export const lookups = { at: 0, items: new Map(), urgent: new Map(), groups: [], groupNames: new Map(), pending: null };
 export async function loadLookups(force = false) {
   if (!force && Date.now() - lookups.at < 60000) return lookups;
-  if (lookups.pending) return lookups.pending;
+  if (lookups.pending) {
+    if (!force) return lookups.pending;
+    // A forced load follows a write: one already in flight may have been
+    // answered before it, so wait for that one, then ask again.
+    try { await lookups.pending; } catch { /* asked again below */ }
+    return loadLookups(true);
+  }
   lookups.pending = (async () => {
     try {
       const [items, urgent, groups] = await Promise.all([api('GET', '/items'), api('GET', '/urgent'), api('GET', '/groups')]);
