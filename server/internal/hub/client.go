@@ -509,6 +509,18 @@ func (c *client) handleFrame(mt int, data []byte) bool {
 		h.metrics.frames.WithLabelValues(frameMalformed).Inc()
 		return c.badFrame("frames must be JSON text messages")
 	}
+	if c.helloed {
+		// The frames every screen sends after every publish skip the
+		// reflection decoder when they are in the player's plain shape.
+		if typ, a, hb, ok := playlists.DecodeAcked(data); ok {
+			h.metrics.frames.WithLabelValues(typ).Inc()
+			if typ == playlists.MsgApplied {
+				return c.applied(a)
+			}
+			h.handler.Heartbeat(c.screenID, hb)
+			return true
+		}
+	}
 	env, err := playlists.Decode(data)
 	if err != nil {
 		h.metrics.frames.WithLabelValues(frameMalformed).Inc()
@@ -529,16 +541,7 @@ func (c *client) handleFrame(mt int, data []byte) bool {
 		if err := env.DecodeData(&a); err != nil {
 			return c.badFrame(err.Error())
 		}
-		if a.Version == "" {
-			return c.badFrame("applied: missing version")
-		}
-		if d, ok := c.ackLatency(a.Version, h.now()); ok {
-			h.metrics.pushAck.Observe(d.Seconds())
-		}
-		h.handler.Applied(c.screenID, a)
-		if a.Heartbeat != nil {
-			h.handler.Heartbeat(c.screenID, *a.Heartbeat)
-		}
+		return c.applied(a)
 	case playlists.MsgHeartbeat:
 		var hb playlists.Heartbeat
 		if err := env.DecodeData(&hb); err != nil {
@@ -564,6 +567,23 @@ func (c *client) handleFrame(mt int, data []byte) bool {
 		return c.badFrame("hello was already received")
 	default:
 		return c.badFrame(fmt.Sprintf("unknown frame type %s", quoteType(env.Type)))
+	}
+	return true
+}
+
+// applied takes the player's report that it shows version a.Version now,
+// with the heartbeat that follows it when the player sends them together.
+func (c *client) applied(a playlists.Applied) bool {
+	h := c.hub
+	if a.Version == "" {
+		return c.badFrame("applied: missing version")
+	}
+	if d, ok := c.ackLatency(a.Version, h.now()); ok {
+		h.metrics.pushAck.Observe(d.Seconds())
+	}
+	h.handler.Applied(c.screenID, a)
+	if a.Heartbeat != nil {
+		h.handler.Heartbeat(c.screenID, *a.Heartbeat)
 	}
 	return true
 }
