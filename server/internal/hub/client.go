@@ -49,6 +49,7 @@ type outFrame struct {
 	data []byte
 	push *playlists.PushFrames
 	idx  int
+	fan  *fanOut // the push this frame belongs to, if any
 }
 
 // client is one device connection. The read pump owns the fields marked
@@ -255,7 +256,9 @@ func (c *client) writeLoop() {
 		}
 		select {
 		case f := <-c.send:
-			if err := c.write(f, time.Now().Add(opts.WriteWait)); err != nil {
+			err := c.write(f, time.Now().Add(opts.WriteWait))
+			f.fan.written()
+			if err != nil {
 				c.writeFailed(err)
 				c.endWrite()
 				return
@@ -373,7 +376,9 @@ func (c *client) finish() {
 		for {
 			select {
 			case f := <-c.send:
-				if err := c.write(f, deadline); err != nil {
+				err := c.write(f, deadline)
+				f.fan.written()
+				if err != nil {
 					return
 				}
 			default:
@@ -419,6 +424,7 @@ func (c *client) readPump() {
 		if c.helloed {
 			_ = c.conn.SetReadDeadline(time.Now().Add(opts.PongWait))
 		}
+		c.hub.awaitFanOut(c.done) // pushes first (fanout.go)
 		if !c.handleFrame(mt, data) {
 			return
 		}

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -95,6 +96,7 @@ type Options struct {
 	PongWait     time.Duration         // default 60s
 	WriteWait    time.Duration         // default 10s
 	HelloWait    time.Duration         // default 10s: no hello in time → close
+	HoldAcks     time.Duration         // default DefaultHoldAcks: longest wait of frames read during a push (fanout.go)
 }
 
 // Hub holds the connected screens. Its methods are safe for concurrent use.
@@ -106,6 +108,7 @@ type Hub struct {
 	metrics  *metrics
 	upgrader websocket.Upgrader
 
+	fanOut  atomic.Pointer[fanOut] // the push leaving, if one is
 	mu      sync.RWMutex
 	clients map[string]*client // newest connection per screen
 	closed  bool
@@ -138,6 +141,9 @@ func New(opts Options) *Hub {
 	}
 	if opts.HelloWait <= 0 {
 		opts.HelloWait = DefaultHelloWait
+	}
+	if opts.HoldAcks <= 0 {
+		opts.HoldAcks = DefaultHoldAcks
 	}
 	log := opts.Logger
 	if opts.PingInterval >= opts.PongWait {
@@ -217,6 +223,8 @@ func (h *Hub) PushManifest(version string, screenIDs []string, frames func() *pl
 	var pm *websocket.PreparedMessage // the notice, encoded once when first needed
 	now := h.now()
 	queued, inlined := 0, 0
+	fan := h.beginFanOut()
+	defer fan.written() // the one for queueing
 	for _, t := range targets {
 		var f outFrame
 		if pf != nil && t.c.inline.Load() {
@@ -231,11 +239,15 @@ func (h *Hub) PushManifest(version string, screenIDs []string, frames func() *pl
 			}
 			f = outFrame{pm: pm}
 		}
-		if t.c.pushVersion(version, f, now) {
-			queued++
-			if f.push != nil {
-				inlined++
-			}
+		f.fan = fan
+		fan.add()
+		if !t.c.pushVersion(version, f, now) {
+			fan.written() // parked for the welcome, or the player dropped
+			continue
+		}
+		queued++
+		if f.push != nil {
+			inlined++
 		}
 	}
 	h.metrics.pushes.Add(float64(queued))

@@ -42,6 +42,7 @@ type metrics struct {
 	pushes    prometheus.Counter
 	inlined   prometheus.Counter
 	pushAck   prometheus.Histogram
+	fanOut    prometheus.Histogram
 	dropped   *prometheus.CounterVec
 	frames    *prometheus.CounterVec
 }
@@ -67,6 +68,11 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 			// tail reaches minutes on a slow uplink.
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600},
 		}),
+		fanOut: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "kiosk_hub_push_fanout_seconds",
+			Help:    "Time from queueing a push to its connected screens until the last of its frames was written (at most the hold on answers, 0.5 s).",
+			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5},
+		}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kiosk_hub_dropped_total",
 			Help: "Device connections closed by the hub, by reason.",
@@ -90,6 +96,7 @@ func newMetrics(reg prometheus.Registerer, log *slog.Logger) *metrics {
 	m.pushes = register(reg, log, m.pushes)
 	m.inlined = register(reg, log, m.inlined)
 	m.pushAck = register(reg, log, m.pushAck)
+	m.fanOut = register(reg, log, m.fanOut)
 	m.dropped = register(reg, log, m.dropped)
 	m.frames = register(reg, log, m.frames)
 	return m
