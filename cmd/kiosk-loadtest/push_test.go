@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
@@ -90,6 +91,29 @@ func TestPushedManifestFrame(t *testing.T) {
 	if p.Version != m1.Version || string(p.Body) != string(body) || !slices.Equal(p.Proof, full.Proof) ||
 		p.Sig.Serial != 7 || p.Sig.KeyID != full.Sig.KeyID || string(p.Sig.Sig) != string(full.Sig.Sig) || !p.Sig.IssuedAt.Equal(full.Sig.IssuedAt) {
 		t.Fatalf("split frame %+v differs from the decoded %+v", p, full)
+	}
+	// Another screen's frame of the same batch takes the head decoded
+	// above (lastPushHead) and still reads as the whole frame decodes.
+	for i := range screens {
+		frame := frames.AppendFrame(nil, i)
+		p, ok := splitPushFrame(frame)
+		env, err := playlists.Decode(frame)
+		var full playlists.ManifestPush
+		if !ok || err != nil || env.DecodeData(&full) != nil {
+			t.Fatalf("frame %d: split %v, decode %v", i, ok, err)
+		}
+		if lastPushHead.Load() == nil || p.Version != full.Version || !slices.Equal(p.Proof, full.Proof) || string(p.Body) != string(full.Body) ||
+			p.Sig.Serial != full.Sig.Serial || string(p.Sig.Sig) != string(full.Sig.Sig) || !p.Sig.IssuedAt.Equal(full.Sig.IssuedAt) {
+			t.Fatalf("frame %d: split %+v differs from the decoded %+v", i, p, full)
+		}
+	}
+	// A proof that is not plain hex strings is refused, not misread.
+	odd := bytes.Replace(frames.AppendFrame(nil, 0), []byte(`"proof":["`), []byte(`"proof":["\u0072`), 1)
+	if bytes.Equal(odd, frames.AppendFrame(nil, 0)) {
+		t.Fatal("no proof in the frame")
+	}
+	if _, ok := splitPushFrame(odd); ok {
+		t.Fatal("splitPushFrame took a proof with an escape")
 	}
 	if _, ok := splitPushFrame([]byte(`{"type":"version","data":{"version":"x"}}`)); ok {
 		t.Fatal("splitPushFrame took a version notice")
