@@ -389,3 +389,34 @@ func TestScreenTakesPushesOffTheSocket(t *testing.T) {
 		t.Errorf("%d versions booked as received, want 2", received)
 	}
 }
+
+// The report's server CPU per publish is the publishes phase's CPU above
+// the steady background, over the publishes; a phase with a restart in it
+// gives none.
+func TestReportCPUPerPublish(t *testing.T) {
+	cfg := Config{Server: DefaultServer, TokensFile: "t"}
+	cfg.fillDefaults()
+	r, err := newRunner(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.rec = newRecorder(100, 10)
+	phases := []PhaseStats{
+		{Phase: phaseIdle, Seconds: 2, Samples: 8, RSSMedMB: 40},
+		{Phase: phaseSteady, Seconds: 10, Samples: 40, RSSMedMB: 42, CPUPercent: 40},
+		{Phase: phasePublishes, Seconds: 20, Samples: 80, CPUPercent: 90},
+	}
+	rep := r.report(time.Now(), phases, 0, 50)
+	if rep.CPUPerPublishMS != 1000 { // 50 % of a core for 20 s over 10 publishes
+		t.Errorf("CPU per publish: got %v ms, want 1000", rep.CPUPerPublishMS)
+	}
+	var out strings.Builder
+	rep.writeText(&out)
+	if !strings.Contains(out.String(), "Server CPU per publish beyond the steady background") {
+		t.Errorf("the text report does not give the CPU per publish:\n%s", out.String())
+	}
+	phases[2].Restarts = 1
+	if rep := r.report(time.Now(), phases, 0, 50); rep.CPUPerPublishMS != 0 {
+		t.Errorf("CPU per publish across a restart: got %v, want none", rep.CPUPerPublishMS)
+	}
+}

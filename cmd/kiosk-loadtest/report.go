@@ -38,7 +38,12 @@ type Report struct {
 	ServerPhases   []PhaseStats `json:"server_phases,omitempty"`
 	SampleFailures int          `json:"sample_failures,omitempty"` // readings that found no server process
 	RSSPerScreenKB float64      `json:"rss_per_screen_kb,omitempty"`
-	ToolCPUPercent float64      `json:"tool_cpu_percent"`
+	// CPUPerPublishMS is the server's CPU time per publish beyond the
+	// steady background of heartbeats and plays: (publishes phase CPU −
+	// steady CPU) × the phase's length ÷ publishes. A cost that holds
+	// better than latency on a box shared with other work.
+	CPUPerPublishMS float64 `json:"server_cpu_ms_per_publish,omitempty"`
+	ToolCPUPercent  float64 `json:"tool_cpu_percent"`
 
 	Counters map[string]int64 `json:"counters"`
 	Errors   map[string]int64 `json:"errors"`
@@ -111,17 +116,23 @@ func (r *runner) report(started time.Time, phases []PhaseStats, sampleFails int,
 	if cfg.Storm {
 		rep.Storm = r.stormStats(phases)
 	}
-	var idle, steady *PhaseStats
+	var idle, steady, pubs *PhaseStats
 	for i := range phases {
 		switch phases[i].Phase {
 		case phaseIdle:
 			idle = &phases[i]
 		case phaseSteady:
 			steady = &phases[i]
+		case phasePublishes:
+			pubs = &phases[i]
 		}
 	}
 	if idle != nil && steady != nil && idle.Samples > 0 && steady.Samples > 0 && rec.n > 0 {
 		rep.RSSPerScreenKB = round((steady.RSSMedMB-idle.RSSMedMB)*1024/float64(rec.n), 1)
+	}
+	if steady != nil && pubs != nil && steady.Samples > 0 && pubs.Samples > 0 && len(rec.pubs) > 0 && pubs.Restarts == 0 {
+		extra := (pubs.CPUPercent - steady.CPUPercent) / 100 * pubs.Seconds * 1000 / float64(len(rec.pubs))
+		rep.CPUPerPublishMS = round(max(extra, 0), 0)
 	}
 	return rep
 }
@@ -334,6 +345,9 @@ func (rep Report) writeText(w io.Writer) {
 		}
 		if rep.RSSPerScreenKB > 0 {
 			p("\nRSS per connected screen (steady median − before connecting, over screens): %.1f KB\n", rep.RSSPerScreenKB)
+		}
+		if rep.CPUPerPublishMS > 0 {
+			p("\nServer CPU per publish beyond the steady background ((publishes − steady CPU) × seconds ÷ publishes): %.0f ms\n", rep.CPUPerPublishMS)
 		}
 	}
 	p("\nLoad tool's own CPU: %.0f %%\n", rep.ToolCPUPercent)
