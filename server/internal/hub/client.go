@@ -424,7 +424,6 @@ func (c *client) readPump() {
 		if c.helloed {
 			_ = c.conn.SetReadDeadline(time.Now().Add(opts.PongWait))
 		}
-		c.hub.awaitFanOut(c.done) // pushes first (fanout.go)
 		if !c.handleFrame(mt, data) {
 			return
 		}
@@ -520,6 +519,7 @@ func (c *client) handleFrame(mt int, data []byte) bool {
 		// reflection decoder when they are in the player's plain shape.
 		if typ, a, hb, ok := playlists.DecodeAcked(data); ok {
 			h.metrics.frames.WithLabelValues(typ).Inc()
+			h.awaitFanOut(c.done) // pushes first (fanout.go)
 			if typ == playlists.MsgApplied {
 				return c.applied(a)
 			}
@@ -541,6 +541,10 @@ func (c *client) handleFrame(mt int, data []byte) bool {
 		return c.hello(env)
 	}
 
+	switch env.Type {
+	case playlists.MsgApplied, playlists.MsgHeartbeat:
+		h.awaitFanOut(c.done) // pushes first (fanout.go)
+	}
 	switch env.Type {
 	case playlists.MsgApplied:
 		var a playlists.Applied

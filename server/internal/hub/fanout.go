@@ -13,12 +13,14 @@ import (
 // the writers still to run and the push to the last screen waits behind
 // the acknowledgements of the first ones (at 10,000 screens the last
 // frame left 85 to 627 ms after the push began, the answers' handling
-// interleaved). So while a push is leaving, a read pump that has read a
-// frame waits before handling it, until every frame of the push has been
-// written or DefaultHoldAcks has passed, whichever comes first: the
-// frames go out first, then the answers are handled, none lost (they
-// wait, read, in the pumps). A stuck socket cannot hold anyone longer
-// than the cap.
+// interleaved). So while a push is leaving, a read pump that has read an
+// applied or heartbeat frame waits before handling it, until every frame
+// of the push has been written or DefaultHoldAcks has passed, whichever
+// comes first: the frames go out first, then the answers are handled,
+// none lost (they wait, read, in the pumps). A stuck socket cannot hold
+// anyone longer than the cap. Other frames are handled at once: a time
+// probe must be answered without delay to measure the player's clock,
+// and a hello or a command result is rare and small.
 
 // DefaultHoldAcks is how long, at most, frames read during a push wait for
 // the push to finish leaving (Options.HoldAcks).
@@ -66,10 +68,6 @@ func (f *fanOut) open() {
 
 // awaitFanOut makes a read pump wait, with a frame read, while a push is
 // leaving; it returns at once otherwise, or when the connection ends.
-// Not inlined: its select would grow the read pump's own frame, and with
-// it every idle connection's stack (TestMemoryPerIdleConnection).
-//
-//go:noinline
 func (h *Hub) awaitFanOut(connDone <-chan struct{}) {
 	f := h.fanOut.Load()
 	if f == nil {

@@ -14,10 +14,18 @@ func TestAnswersWaitWhilePushLeaves(t *testing.T) {
 	conn, _ := env.connect(t, "a")
 
 	fan := env.hub.beginFanOut()
+	// A time probe is answered during the hold: the player's clock
+	// measurement must not carry the push's length.
+	if ts := timeProbe(t, conn, 42); ts.T0 != 42 {
+		t.Fatalf("time answer: got %+v", ts)
+	}
 	send(t, conn, playlists.MsgApplied, playlists.Applied{Version: "v1"})
+	send(t, conn, playlists.MsgHeartbeat, playlists.Heartbeat{UptimeS: 1})
 	select {
 	case got := <-env.handler.applied:
 		t.Fatalf("applied %+v handled while the push was leaving", got)
+	case got := <-env.handler.heartbeats:
+		t.Fatalf("heartbeat %+v handled while the push was leaving", got)
 	case <-time.After(100 * time.Millisecond):
 	}
 	fan.written() // the push's last frame
@@ -28,6 +36,14 @@ func TestAnswersWaitWhilePushLeaves(t *testing.T) {
 		}
 	case <-time.After(3 * time.Second):
 		t.Fatal("applied never handled after the push left")
+	}
+	select {
+	case got := <-env.handler.heartbeats:
+		if got.UptimeS != 1 {
+			t.Fatalf("Heartbeat: got %+v", got)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("heartbeat never handled after the push left")
 	}
 	if env.hub.fanOut.Load() != nil {
 		t.Error("the finished push is still held")
