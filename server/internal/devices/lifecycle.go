@@ -2,6 +2,7 @@ package devices
 
 import (
 	"log/slog"
+	"sync"
 
 	"kiosk/server/internal/store"
 )
@@ -20,7 +21,15 @@ type Kicker interface {
 // telling: it hears every committed screen change from the store itself
 // (store.memindex). The device side of the lifecycle (hello, applied,
 // heartbeat, disconnect, command delivery) is the Registry's hub Handler.
+//
+// Operations run one at a time, from the write to the kick, so the
+// registry takes screens' changes in the order they were committed: two
+// rotations of one token, or a rotation racing a delete, cannot leave the
+// registry with a token the store no longer has. They are an
+// administrator's, rare and short; the store serialises write
+// transactions anyway.
 type Screens struct {
+	mu    sync.Mutex
 	store *store.Store
 	reg   *Registry
 	kick  Kicker
@@ -52,6 +61,8 @@ type Created struct {
 // default playlist (published with it, or drafted for review), all in one
 // commit. The token authenticates at once.
 func (s *Screens) Create(sc store.Screen, dc *store.DefaultChange) (Created, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	scr, token, res, err := s.store.CreateScreenWith(sc, dc)
 	if err != nil {
 		return Created{}, err
@@ -63,6 +74,8 @@ func (s *Screens) Create(sc store.Screen, dc *store.DefaultChange) (Created, err
 // Import creates every screen of scs in one commit, each with its own
 // token (in the same order), or none (store.ImportError names the row).
 func (s *Screens) Import(scs []store.Screen) ([]store.Screen, []string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	created, tokens, err := s.store.CreateScreens(scs)
 	if err != nil {
 		return nil, nil, err
@@ -79,6 +92,8 @@ func (s *Screens) Import(scs []store.Screen) ([]store.Screen, []string, error) {
 // screen as published; res is nil without dc. The fleet counts follow a
 // move between groups, and the live fleet shows the new name and group.
 func (s *Screens) Update(id string, sc store.Screen, dc *store.DefaultChange) (store.Screen, *store.DefaultResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	scr, res, err := s.store.UpdateScreenWith(id, sc, dc)
 	if err != nil {
 		return store.Screen{}, nil, err
@@ -92,6 +107,8 @@ func (s *Screens) Update(id string, sc store.Screen, dc *store.DefaultChange) (s
 // only the new token reconnects. A screen paired by code stops being
 // bound to its device key.
 func (s *Screens) RotateToken(id string) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	token, err := s.store.RotateScreenToken(id)
 	if err != nil {
 		return "", err
@@ -106,6 +123,8 @@ func (s *Screens) RotateToken(id string) (string, error) {
 // hardware, a wiped card), and the old player, if it still runs, is cut
 // off at once. It returns the screen and the token for the device.
 func (s *Screens) Pair(id string, sc store.Screen, dev store.PairedDevice) (store.Screen, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if id == "" {
 		sc.Device = &dev
 		scr, token, err := s.store.CreateScreen(sc)
@@ -135,6 +154,8 @@ func (s *Screens) Pair(id string, sc store.Screen, dev store.PairedDevice) (stor
 // file beside the database: a failure to remove it is logged, the screen
 // stays deleted).
 func (s *Screens) Delete(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if err := s.store.DeleteScreen(id); err != nil {
 		return err
 	}

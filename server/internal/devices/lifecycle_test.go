@@ -440,3 +440,116 @@ func TestScreensFailedWriteChangesNothing(t *testing.T) {
 	}
 	v.kicked()
 }
+
+// Rotations and deletes racing on the same screens leave the registry
+// agreeing with the store: of every token issued, exactly those the store
+// holds authenticate, and a deleted screen is neither counted nor let in.
+func TestScreensConcurrentRotateAndDelete(t *testing.T) {
+	v := newLifecycleEnv(t)
+	const screens, workers, rounds = 4, 4, 3
+	ids := make([]string, screens)
+	var mu sync.Mutex
+	var issued []string
+	for i := range ids {
+		c, err := v.scr.Create(store.Screen{Name: "屏", Group: "north"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = c.Screen.ID
+		issued = append(issued, c.Token)
+	}
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		for w := range workers {
+			wg.Go(func() {
+				for range rounds {
+					tok, err := v.scr.RotateToken(id)
+					if errors.Is(err, store.ErrNotFound) {
+						return // deleted meanwhile
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					mu.Lock()
+					issued = append(issued, tok)
+					mu.Unlock()
+				}
+				if w == 0 && id != ids[0] {
+					if err := v.scr.Delete(id); err != nil && !errors.Is(err, store.ErrNotFound) {
+						t.Error(err)
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+
+	stored, err := v.st.ScreenTokens()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range issued {
+		id, inStore := stored[store.HashToken(tok)]
+		if got, err := v.reg.Authenticate(tok); (err == nil) != inStore || (inStore && got != id) {
+			t.Errorf("token of %s: registry says %q, %v; the store has it: %v", id, got, err, inStore)
+		}
+	}
+	all, _ := v.st.ListScreens()
+	if len(all) != 1 || all[0].ID != ids[0] || v.total("north") != 1 || len(stored) != 1 {
+		t.Errorf("after the race: %d stored, %d counted, %d tokens; want only %s", len(all), v.total("north"), len(stored), ids[0])
+	}
+}
+
+// A second operation on a screen does not commit until the first has
+// brought the registry in step, so the registry takes changes in commit
+// order. The first rotation is held inside the registry (its screen's
+// lock, taken here); the second must wait without committing.
+func TestScreensApplyInCommitOrder(t *testing.T) {
+	v := newLifecycleEnv(t)
+	c, err := v.scr.Create(store.Screen{Name: "屏"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := v.reg.get(c.Screen.ID)
+	entry.mu.Lock()
+	held := true
+	defer func() {
+		if held {
+			entry.mu.Unlock()
+		}
+	}()
+	before := v.st.Commits()
+	tokens := make(chan string, 2)
+	rotate := func() {
+		tok, err := v.scr.RotateToken(c.Screen.ID)
+		if err != nil {
+			t.Error(err)
+		}
+		tokens <- tok
+	}
+	go rotate()
+	waitUntil(t, "the first rotation to commit", func() bool { return v.st.Commits() == before+1 })
+	go rotate()
+	time.Sleep(100 * time.Millisecond)
+	if got := v.st.Commits() - before; got != 1 {
+		t.Fatalf("%d commits while the first rotation had not reached the registry, want 1", got)
+	}
+	entry.mu.Unlock()
+	held = false
+	first, second := <-tokens, <-tokens
+	if v.authenticates(first, c.Screen.ID) || !v.authenticates(second, c.Screen.ID) {
+		t.Errorf("after two rotations the registry accepts the first token (%v) or refuses the last (%v)",
+			v.authenticates(first, c.Screen.ID), v.authenticates(second, c.Screen.ID))
+	}
+	v.kicked(c.Screen.ID, c.Screen.ID)
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+	}
+}
