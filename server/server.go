@@ -172,6 +172,9 @@ func Run(ctx context.Context, cfg Config) error {
 		Registerer: reg,
 		Now:        cfg.Now,
 	})
+	// The admin side of a screen's lifecycle: one commit per operation,
+	// then the registry, then the hub (a replaced token's socket closed).
+	screens := devices.NewScreens(st, devs, h)
 	if err := pub.Publish(); err != nil {
 		return fmt.Errorf("server: initial publish: %w", err)
 	}
@@ -186,6 +189,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Rollouts:        updates,
 		Store:           st,
 		Devices:         devs,
+		Screens:         screens,
 		Publisher:       pub,
 		Hub:             h,
 		AdminToken:      cfg.AdminToken,

@@ -39,6 +39,10 @@ type Options struct {
 	Devices   *devices.Registry
 	Publisher *publish.Publisher
 	Hub       Hub
+	// Screens owns a screen's lifecycle (create, import, update, token,
+	// pairing, delete): each handler calls it once. Nil: one over Store
+	// and Devices that kicks through Hub.
+	Screens *devices.Screens
 
 	// AdminToken is the break-glass bearer token: the admin role, and its
 	// content changes publish at once without review. Empty: none.
@@ -115,6 +119,7 @@ type handler struct {
 	opts      Options
 	store     *store.Store
 	devices   *devices.Registry
+	screens   *devices.Screens
 	pub       *publish.Publisher
 	hub       Hub
 	log       *slog.Logger
@@ -156,6 +161,7 @@ func build(opts Options) (*handler, *echo.Echo) {
 		opts:    opts,
 		store:   opts.Store,
 		devices: opts.Devices,
+		screens: opts.Screens,
 		pub:     opts.Publisher,
 		hub:     opts.Hub,
 		log:     opts.Logger,
@@ -163,6 +169,13 @@ func build(opts Options) (*handler, *echo.Echo) {
 		signins: newSignInThrottles(opts.RateLimits),
 		table:   routeTable{},
 		pair:    newPairState(opts.Pairing, opts.Metrics),
+	}
+	if h.screens == nil && opts.Devices != nil {
+		var kick devices.Kicker
+		if opts.Hub != nil {
+			kick = opts.Hub
+		}
+		h.screens = devices.NewScreens(opts.Store, opts.Devices, kick)
 	}
 	if opts.AdminToken != "" {
 		h.adminHash = sha256.Sum256([]byte(opts.AdminToken))

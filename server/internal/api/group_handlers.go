@@ -142,10 +142,11 @@ func mayChangeDefault(p *principal) error {
 		"the %s role may not change content, and a default playlist is content: leave default_playlist as it is", p.Role))
 }
 
-// setDefault changes the default playlist of a screen or group: content,
-// so it is drafted for review like any content change (published at once
-// only for break-glass or with review off). The caller has already saved
-// the fleet fields and checked mayChangeDefault.
+// setDefault changes the default playlist of a group: content, so it is
+// drafted for review like any content change (published at once only for
+// break-glass or with review off). The caller has already saved the fleet
+// fields and checked mayChangeDefault. (A screen's default goes with its
+// other fields in one commit: devices.Screens.Update.)
 func (h *handler) setDefault(c echo.Context, status int, kind, id, playlist string) error {
 	return h.write(c, status, store.Op{Action: store.OpSetDefault, Kind: kind, ID: id, DefaultPlaylist: &playlist})
 }

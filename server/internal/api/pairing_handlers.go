@@ -193,25 +193,11 @@ func (h *handler) pairScreen(c echo.Context) error {
 	_, err := h.pair.table.Adopt(req.Code, func(d pairing.Device) (pairing.Adoption, error) {
 		dev = d
 		pd := store.PairedDevice{Key: playlists.EncodeKey(d.Key), KeyID: d.KeyID, PairedAt: h.opts.Now().UTC()}
+		sc := store.Screen{Name: req.Name, Group: req.Group, Tags: req.Tags, Orientation: req.Orientation, Timezone: req.Timezone}
 		var token string
 		var err error
-		if req.Screen != "" {
-			if token, err = h.store.RepairScreen(req.Screen, pd); err != nil {
-				return pairing.Adoption{}, err
-			}
-			h.devices.SetToken(req.Screen, token)
-			// The old player, if it still runs, is cut off at once.
-			h.hub.Kick(req.Screen)
-			if scr, err = h.store.GetScreen(req.Screen); err != nil {
-				return pairing.Adoption{}, err
-			}
-		} else {
-			sc := store.Screen{Name: req.Name, Group: req.Group, Tags: req.Tags, Orientation: req.Orientation,
-				Timezone: req.Timezone, Device: &pd}
-			if scr, token, err = h.store.CreateScreen(sc); err != nil {
-				return pairing.Adoption{}, err
-			}
-			h.devices.SetToken(scr.ID, token)
+		if scr, token, err = h.screens.Pair(req.Screen, sc, pd); err != nil {
+			return pairing.Adoption{}, err
 		}
 		a := pairing.Adoption{ScreenID: scr.ID, ScreenName: scr.Name, Token: token}
 		if h.opts.Signer != nil {

@@ -89,35 +89,30 @@ func (h *handler) createScreen(c echo.Context) error {
 		}
 	}
 	scr := req.screen()
-	draftDefault := req.DefaultPlaylist != "" && !h.direct(p)
-	if draftDefault {
+	var dc *store.DefaultChange
+	if req.DefaultPlaylist != "" && !h.direct(p) {
 		// The screen is the fleet's and is created now; its default
-		// playlist is content and waits for review. It must exist already,
-		// or nothing is created.
+		// playlist is content and waits for review, drafted in the same
+		// commit. It must exist already, or nothing is created.
 		if _, err := h.store.GetPlaylist(req.DefaultPlaylist); err != nil {
 			return playlists.FieldError{Field: "default_playlist", Problem: fmt.Sprintf("playlist %q does not exist (or is not published yet)", req.DefaultPlaylist)}
 		}
-		scr.DefaultPlaylist = ""
+		actor := p.actor()
+		dc = &store.DefaultChange{Playlist: req.DefaultPlaylist, Draft: &actor}
 	}
-	scr, token, err := h.store.CreateScreen(scr)
+	created, err := h.screens.Create(scr, dc)
 	if err != nil {
 		return err
 	}
-	h.devices.SetToken(scr.ID, token)
-	c.Set(ctxAuditTarget, scr.ID)
+	c.Set(ctxAuditTarget, created.Screen.ID)
 	out := map[string]any{}
 	if key := h.serverKey(); key != "" {
 		out["server_key"] = key
 	}
-	if draftDefault {
-		op := store.Op{Action: store.OpSetDefault, Kind: store.KindScreen, ID: scr.ID, DefaultPlaylist: &req.DefaultPlaylist}
-		cs, _, err := h.store.Draft(p.actor(), op)
-		if err != nil {
-			return err
-		}
-		out["changeset"] = cs.ID
+	if created.Default != nil && created.Default.ChangeSet != "" {
+		out["changeset"] = created.Default.ChangeSet
 	}
-	return c.JSON(http.StatusCreated, withFields(createdScreen{screenView: h.view(scr), Token: token}, out))
+	return c.JSON(http.StatusCreated, withFields(createdScreen{screenView: h.view(created.Screen), Token: created.Token}, out))
 }
 
 func (h *handler) updateScreen(c echo.Context) error {
@@ -148,28 +143,42 @@ func (h *handler) updateScreen(c echo.Context) error {
 	if req.Layout == nil {
 		scr.Layout = cur.Layout
 	}
-	if scr, err = h.store.UpdateScreen(c.Param("id"), scr); err != nil {
+	var dc *store.DefaultChange
+	if req.DefaultPlaylist != cur.DefaultPlaylist {
+		dc = &store.DefaultChange{Playlist: req.DefaultPlaylist}
+		if !h.direct(p) {
+			actor := p.actor()
+			dc.Draft = &actor
+		}
+	}
+	scr, res, err := h.screens.Update(c.Param("id"), scr, dc)
+	if err != nil {
 		return err
 	}
-	// The fleet counts follow a move; the live fleet shows the new name
-	// and group.
-	h.devices.Place(scr.ID, scr.Group)
-	if req.DefaultPlaylist == cur.DefaultPlaylist {
+	if res == nil {
 		return c.JSON(http.StatusOK, h.view(scr))
 	}
-	return h.setDefault(c, http.StatusOK, store.KindScreen, scr.ID, req.DefaultPlaylist)
+	// The default playlist is content: answered as every content write
+	// is (write.go), the stored screen plus the change set it waits in.
+	c.Set(ctxAuditBefore, store.HashJSON(res.Before))
+	c.Set(ctxAuditTarget, scr.ID)
+	c.Set(ctxAuditAfter, store.HashJSON(res.Screen))
+	fields := map[string]any{}
+	if res.ChangeSet != "" {
+		c.Set(ctxAuditDetail, "drafted into change set "+res.ChangeSet)
+		fields["changeset"] = res.ChangeSet
+	}
+	return c.JSON(http.StatusOK, withFields(res.Screen, fields))
 }
 
 // rotateScreenToken issues a new token; the old one stops working at once
 // and the screen's open socket is closed, so only the new token reconnects.
 func (h *handler) rotateScreenToken(c echo.Context) error {
 	id := c.Param("id")
-	token, err := h.store.RotateScreenToken(id)
+	token, err := h.screens.RotateToken(id)
 	if err != nil {
 		return err
 	}
-	h.devices.SetToken(id, token)
-	h.hub.Kick(id)
 	out := map[string]string{"id": id, "token": token}
 	if key := h.serverKey(); key != "" {
 		out["server_key"] = key
@@ -226,13 +235,8 @@ func (h *handler) screenManifest(c echo.Context) error {
 
 func (h *handler) deleteScreen(c echo.Context) error {
 	id := c.Param("id")
-	if err := h.store.DeleteScreen(id); err != nil {
+	if err := h.screens.Delete(id); err != nil {
 		return err
-	}
-	h.devices.Forget(id)
-	h.hub.Kick(id)
-	if err := h.store.DeleteScreenshot(id); err != nil {
-		h.log.Warn("delete screenshot of deleted screen", "screen", id, "error", err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }

@@ -60,7 +60,7 @@ func (h *handler) importScreens(c echo.Context) error {
 		}
 		scs[i] = store.Screen{Name: strings.TrimSpace(r.Name), Group: strings.TrimSpace(r.Group), Tags: r.Tags, Orientation: r.Orientation, Timezone: r.Timezone}
 	}
-	created, tokens, err := h.store.CreateScreens(scs)
+	created, tokens, err := h.screens.Import(scs)
 	var ie store.ImportError
 	if errors.As(err, &ie) {
 		return importRowError(ie.Row, ie.Err)
@@ -70,7 +70,6 @@ func (h *handler) importScreens(c echo.Context) error {
 	}
 	out := make([]importedScreen, len(created))
 	for i, sc := range created {
-		h.devices.SetToken(sc.ID, tokens[i])
 		out[i] = importedScreen{ID: sc.ID, Name: sc.Name, Group: sc.Group, Token: tokens[i]}
 	}
 	c.Set(ctxAuditTarget, fmt.Sprintf("%d screens", len(out)))

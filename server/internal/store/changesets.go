@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -155,35 +154,10 @@ func (s *Store) Draft(author Actor, op Op) (ChangeSet, any, error) {
 	s.changeMu.Lock()
 	defer s.changeMu.Unlock()
 
-	var cs ChangeSet
 	var result any
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		cs, err = openChangeSet(tx, author.ID)
-		if err != nil {
-			return err
-		}
-		if len(cs.Ops) >= MaxChangeSetOps {
-			return ConflictError{Msg: fmt.Sprintf("change set %s already holds %d changes, the most one review takes; submit it and start another", cs.ID, MaxChangeSetOps)}
-		}
-		// The base is the published state, read before the set's own
-		// changes are laid over it.
-		op.At = s.now().UTC()
-		op.Checked = !slices.ContainsFunc(cs.Ops, func(o Op) bool { return o.Key() == op.Key() })
-		if op.Checked {
-			if op.Base, err = baseOf(tx, op); err != nil {
-				return err
-			}
-		}
-		if op.Action == OpCreate && op.ID == "" {
-			op.ID = freshID(tx.Bucket(opBucket(op.Kind)), idPrefix[op.Kind])
-		}
-		for i := range cs.Ops {
-			if _, err := s.applyOp(tx, &cs.Ops[i]); err != nil {
-				return StaleError{ID: cs.ID, Problems: []string{err.Error() + " (discard the change set or ask an admin)"}}
-			}
-		}
-		if result, err = s.applyOp(tx, &op); err != nil {
+		if result, err = s.draftCheck(tx, author, &op); err != nil {
 			return err
 		}
 		return errRollback
@@ -192,22 +166,11 @@ func (s *Store) Draft(author Actor, op Op) (ChangeSet, any, error) {
 		return ChangeSet{}, nil, err
 	}
 
+	var cs ChangeSet
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		if cs, err = openChangeSet(tx, author.ID); err != nil {
-			return err
-		}
-		b := tx.Bucket(bucketChangeSets)
-		now := s.now().UTC()
-		if cs.ID == "" {
-			cs = ChangeSet{
-				ID: freshID(b, "cs"), State: ChangeSetOpen, Author: author.ID, AuthorName: author.Name,
-				Title: fmt.Sprintf("%s 的修改 %s", author.Name, now.In(beijing).Format("2006-01-02 15:04")), CreatedAt: now,
-			}
-		}
-		cs.Ops = append(cs.Ops, op)
-		cs.UpdatedAt = now
-		return putJSON(b, cs.ID, cs)
+		cs, err = s.draftSave(tx, author, op)
+		return err
 	})
 	if err != nil {
 		return ChangeSet{}, nil, err

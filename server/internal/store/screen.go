@@ -116,28 +116,32 @@ func (s *Store) CreateScreen(sc Screen) (Screen, string, error) {
 		return Screen{}, "", err
 	}
 	token := newToken()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := checkScreenGroup(tx, sc.Group); err != nil {
-			return err
-		}
-		if err := checkDefaultPlaylist(tx, sc.DefaultPlaylist); err != nil {
-			return err
-		}
-		b := tx.Bucket(bucketScreens)
-		sc.ID = freshID(b, "scr")
-		sc.CreatedAt = s.now().UTC()
-		sc.UpdatedAt = sc.CreatedAt
-		rec := screenRecord{Screen: sc, TokenHash: HashToken(token)}
-		if err := tx.Bucket(bucketTokens).Put([]byte(rec.TokenHash), []byte(sc.ID)); err != nil {
-			return err
-		}
-		noteScreen(tx, sc.ID, &rec.Screen)
-		return putJSON(b, sc.ID, rec)
-	})
+	err := s.db.Update(func(tx *bolt.Tx) error { return s.createScreen(tx, &sc, token) })
 	if err != nil {
 		return Screen{}, "", err
 	}
 	return sc, token, nil
+}
+
+// createScreen stores sc (validated) in tx under a new id, which it sets,
+// with token as its device token.
+func (s *Store) createScreen(tx *bolt.Tx, sc *Screen, token string) error {
+	if err := checkScreenGroup(tx, sc.Group); err != nil {
+		return err
+	}
+	if err := checkDefaultPlaylist(tx, sc.DefaultPlaylist); err != nil {
+		return err
+	}
+	b := tx.Bucket(bucketScreens)
+	sc.ID = freshID(b, "scr")
+	sc.CreatedAt = s.now().UTC()
+	sc.UpdatedAt = sc.CreatedAt
+	rec := screenRecord{Screen: *sc, TokenHash: HashToken(token)}
+	if err := tx.Bucket(bucketTokens).Put([]byte(rec.TokenHash), []byte(sc.ID)); err != nil {
+		return err
+	}
+	noteScreen(tx, sc.ID, &rec.Screen)
+	return putJSON(b, sc.ID, rec)
 }
 
 // UpdateScreen replaces the editable fields of screen id; its token stays.
@@ -145,34 +149,38 @@ func (s *Store) UpdateScreen(id string, sc Screen) (Screen, error) {
 	if err := validateScreen(&sc); err != nil {
 		return Screen{}, err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketScreens)
-		var rec screenRecord
-		ok, err := getJSON(b, id, &rec)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return NotFoundError{Kind: "screen", ID: id}
-		}
-		if err := checkScreenGroup(tx, sc.Group); err != nil {
-			return err
-		}
-		if err := checkDefaultPlaylist(tx, sc.DefaultPlaylist); err != nil {
-			return err
-		}
-		sc.ID = id
-		sc.CreatedAt = rec.CreatedAt
-		sc.Device = rec.Device // changes only by pairing
-		sc.UpdatedAt = s.now().UTC()
-		rec.Screen = sc
-		noteScreen(tx, id, &rec.Screen)
-		return putJSON(b, id, rec)
-	})
+	err := s.db.Update(func(tx *bolt.Tx) error { return s.updateScreen(tx, id, &sc) })
 	if err != nil {
 		return Screen{}, err
 	}
 	return sc, nil
+}
+
+// updateScreen replaces the editable fields of screen id in tx with sc
+// (validated), which it completes as stored.
+func (s *Store) updateScreen(tx *bolt.Tx, id string, sc *Screen) error {
+	b := tx.Bucket(bucketScreens)
+	var rec screenRecord
+	ok, err := getJSON(b, id, &rec)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return NotFoundError{Kind: "screen", ID: id}
+	}
+	if err := checkScreenGroup(tx, sc.Group); err != nil {
+		return err
+	}
+	if err := checkDefaultPlaylist(tx, sc.DefaultPlaylist); err != nil {
+		return err
+	}
+	sc.ID = id
+	sc.CreatedAt = rec.CreatedAt
+	sc.Device = rec.Device // changes only by pairing
+	sc.UpdatedAt = s.now().UTC()
+	rec.Screen = *sc
+	noteScreen(tx, id, &rec.Screen)
+	return putJSON(b, id, rec)
 }
 
 // RotateScreenToken gives screen id a new token; the old one stops working.
