@@ -192,3 +192,48 @@ func BenchmarkDecodeAcked(b *testing.B) {
 		}
 	})
 }
+
+// Encode writes exactly what marshalling the envelope would.
+func TestEncodeIsMarshalOfEnvelope(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	values := []any{nil, Hello{PlayerVersion: "1 <b>&</b>"}, VersionNote{Version: "v"}, ErrorNote{Error: "a\"b\\c\n\u2028"},
+		[]int{1, 2}, map[string]any{"k": []string{"<", ">"}}, "text", 12, json.RawMessage(`{"a": 1}`)}
+	for range 200 {
+		hb := randomHeartbeat(r)
+		values = append(values, hb, Applied{Version: hb.PlayerVersion, Heartbeat: &hb})
+	}
+	for _, typ := range []string{MsgApplied, MsgHeartbeat, "odd\"type<>", ""} {
+		for _, v := range values {
+			got, err := Encode(typ, v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := json.Marshal(v)
+			want, _ := json.Marshal(Envelope{Type: typ, Data: data})
+			if !bytes.Equal(got, want) {
+				t.Fatalf("Encode(%q, %#v):\n got %s\nwant %s", typ, v, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkEncodeApplied(b *testing.B) {
+	hb := Heartbeat{CurrentItem: "item-123456", CurrentSince: 1764480000000, AppliedVersion: strings.Repeat("9f", 32),
+		UptimeS: 12345, CacheBytes: 123456789, PlayerVersion: "1.4.2", PageAlive: true}
+	a := Applied{Version: hb.AppliedVersion, Heartbeat: &hb}
+	b.Run("Encode", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Encode(MsgApplied, a); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("marshal-envelope", func(b *testing.B) {
+		for b.Loop() {
+			data, _ := json.Marshal(a)
+			if _, err := json.Marshal(Envelope{Type: MsgApplied, Data: data}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

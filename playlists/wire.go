@@ -94,13 +94,23 @@ type Envelope struct {
 	Data json.RawMessage `json:"data,omitempty"`
 }
 
-// Encode wraps v in an envelope of type typ.
+// Encode wraps v in an envelope of type typ. The bytes are those of
+// json.Marshal(Envelope{typ, json.Marshal(v)}), built without marshalling
+// the payload a second time (the envelope's RawMessage would be scanned
+// and copied again); TestEncodeIsMarshalOfEnvelope holds them equal.
 func Encode(typ string, v any) ([]byte, error) {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", typ, err)
 	}
-	return json.Marshal(Envelope{Type: typ, Data: data})
+	t, err := json.Marshal(typ)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", typ, err)
+	}
+	out := make([]byte, 0, len(`{"type":,"data":}`)+len(t)+len(data))
+	out = append(append(out, `{"type":`...), t...)
+	out = append(append(out, `,"data":`...), data...)
+	return append(out, '}'), nil
 }
 
 // Decode splits a frame into its envelope; DecodeData fills the payload.
