@@ -234,3 +234,24 @@ func TestLastSeenEveryConfigured(t *testing.T) {
 		t.Fatalf("an ack 1 s later: flush wrote %+v, want 1 record", got)
 	}
 }
+
+// A flush's records go to the store in key order, each with its own
+// screen, so each chunk rewrites its own run of pages.
+func TestSortByScreen(t *testing.T) {
+	ids := []string{"scr_c", "scr_a", "scr_e", "scr_b", "scr_d"}
+	recs := make([]store.StatusRecord, len(ids))
+	taken := make([]*screen, len(ids))
+	for i, id := range ids {
+		recs[i] = store.StatusRecord{Screen: id, Status: store.ScreenStatus{PlayerVersion: "v-" + id}}
+		taken[i] = &screen{id: id}
+	}
+	sortByScreen(recs, taken)
+	for i := range recs {
+		if i > 0 && recs[i-1].Screen >= recs[i].Screen {
+			t.Fatalf("not in key order: %v", recs)
+		}
+		if taken[i].id != recs[i].Screen || recs[i].Status.PlayerVersion != "v-"+recs[i].Screen {
+			t.Fatalf("record %d is %s with status %+v and screen %s", i, recs[i].Screen, recs[i].Status, taken[i].id)
+		}
+	}
+}
