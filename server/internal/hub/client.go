@@ -515,16 +515,8 @@ func (c *client) handleFrame(mt int, data []byte) bool {
 		return c.badFrame("frames must be JSON text messages")
 	}
 	if c.helloed {
-		// The frames every screen sends after every publish skip the
-		// reflection decoder when they are in the player's plain shape.
-		if typ, a, hb, ok := playlists.DecodeAcked(data); ok {
-			h.metrics.frames.WithLabelValues(typ).Inc()
-			h.awaitFanOut(c.done) // pushes first (fanout.go)
-			if typ == playlists.MsgApplied {
-				return c.applied(a)
-			}
-			h.handler.Heartbeat(c.screenID, hb)
-			return true
+		if keep, ok := c.ackedFast(data); ok {
+			return keep
 		}
 	}
 	env, err := playlists.Decode(data)
@@ -579,6 +571,30 @@ func (c *client) handleFrame(mt int, data []byte) bool {
 		return c.badFrame(fmt.Sprintf("unknown frame type %s", quoteType(env.Type)))
 	}
 	return true
+}
+
+// ackedFast handles an applied or heartbeat frame in the player's plain
+// shape, the frames every screen sends after every publish, without the
+// reflection decoder (playlists.DecodeAcked); ok is false for any other
+// frame. Not inlined: the decoded frame would otherwise sit in
+// handleFrame's own stack frame, and the hello, which passes through
+// handleFrame too, would then outgrow every read pump's first 4 KB stack
+// for good (TestServerMemoryPerIdleScreen).
+//
+//go:noinline
+func (c *client) ackedFast(data []byte) (keep, ok bool) {
+	h := c.hub
+	typ, a, hb, ok := playlists.DecodeAcked(data)
+	if !ok {
+		return false, false
+	}
+	h.metrics.frames.WithLabelValues(typ).Inc()
+	h.awaitFanOut(c.done) // pushes first (fanout.go)
+	if typ == playlists.MsgApplied {
+		return c.applied(a), true
+	}
+	h.handler.Heartbeat(c.screenID, hb)
+	return true, true
 }
 
 // applied takes the player's report that it shows version a.Version now,
