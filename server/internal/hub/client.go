@@ -40,16 +40,33 @@ type closeReq struct {
 
 func closeFrame(code int, text string) closeReq { return closeReq{code: code, text: text} }
 
-// outFrame is one queued frame: shared by many clients (pm), for this
-// client only (data), or a pushed manifest whose frame is assembled when it
-// is written (push, leaf idx): the shared parts are encoded once per batch
-// and each connection's bytes exist only while its writer sends them.
+// outFrame is one queued frame: for this client only (data), or a push's:
+// its version notice, shared by many clients, or a pushed manifest whose
+// frame is assembled when it is written (leaf idx of push.frames): the
+// shared parts are encoded once per batch and each connection's bytes
+// exist only while its writer sends them.
 type outFrame struct {
-	pm   *websocket.PreparedMessage
 	data []byte
-	push *playlists.PushFrames
+	push *pushed
 	idx  int
-	fan  *fanOut // the push this frame belongs to, if any
+}
+
+// pushed is what one push queues to every screen it reaches, shared by
+// their frames so that a queued frame stays small (every connection's
+// send queue holds SendBuffer of them for its whole life): the version
+// notice encoded once (pm), or the batch of signed manifest frames, and
+// the push's fan-out (nil for a notice queued after a welcome).
+type pushed struct {
+	pm     *websocket.PreparedMessage
+	frames *playlists.PushFrames
+	fan    *fanOut
+}
+
+// written marks f gone for the push it belongs to, if any.
+func (f outFrame) written() {
+	if f.push != nil {
+		f.push.fan.written()
+	}
 }
 
 // client is one device connection. The read pump owns the fields marked
@@ -214,7 +231,7 @@ func (c *client) welcome(w playlists.Welcome) {
 		c.hub.log.Error("encode version frame", "screen", c.screenID, "error", err)
 		return
 	}
-	if c.trySend(outFrame{pm: pm}) {
+	if c.trySend(outFrame{push: &pushed{pm: pm}}) {
 		c.hub.metrics.pushes.Inc()
 	}
 }
@@ -257,7 +274,7 @@ func (c *client) writeLoop() {
 		select {
 		case f := <-c.send:
 			err := c.write(f, time.Now().Add(opts.WriteWait))
-			f.fan.written()
+			f.written()
 			if err != nil {
 				c.writeFailed(err)
 				c.endWrite()
@@ -339,11 +356,11 @@ func (c *client) write(f outFrame, deadline time.Time) error {
 		return err
 	}
 	switch {
-	case f.pm != nil:
-		return c.conn.WritePreparedMessage(f.pm)
-	case f.push != nil:
+	case f.push == nil:
+		return c.conn.WriteMessage(websocket.TextMessage, f.data)
+	case f.push.frames != nil:
 		bp := pushBufs.Get().(*[]byte)
-		buf := f.push.AppendFrame((*bp)[:0], f.idx)
+		buf := f.push.frames.AppendFrame((*bp)[:0], f.idx)
 		err := c.conn.WriteMessage(websocket.TextMessage, buf)
 		if cap(buf) <= maxPooledPush {
 			*bp = buf
@@ -351,7 +368,7 @@ func (c *client) write(f outFrame, deadline time.Time) error {
 		}
 		return err
 	}
-	return c.conn.WriteMessage(websocket.TextMessage, f.data)
+	return c.conn.WritePreparedMessage(f.push.pm)
 }
 
 func (c *client) writeFailed(err error) {
@@ -377,7 +394,7 @@ func (c *client) finish() {
 			select {
 			case f := <-c.send:
 				err := c.write(f, deadline)
-				f.fan.written()
+				f.written()
 				if err != nil {
 					return
 				}

@@ -220,33 +220,32 @@ func (h *Hub) PushManifest(version string, screenIDs []string, frames func() *pl
 	if inline && frames != nil {
 		pf = frames()
 	}
-	var pm *websocket.PreparedMessage // the notice, encoded once when first needed
 	now := h.now()
 	queued, inlined := 0, 0
 	fan := h.beginFanOut()
 	defer fan.written() // the one for queueing
+	withManifest := &pushed{frames: pf, fan: fan}
+	var notice *pushed // encoded once when first needed
 	for _, t := range targets {
-		var f outFrame
-		if pf != nil && t.c.inline.Load() {
-			f = outFrame{push: pf, idx: t.idx}
-		} else {
-			if pm == nil {
-				var err error
-				if pm, err = prepare(playlists.MsgVersion, playlists.VersionNote{Version: version}); err != nil {
+		f := outFrame{push: withManifest, idx: t.idx}
+		if pf == nil || !t.c.inline.Load() {
+			if notice == nil {
+				pm, err := prepare(playlists.MsgVersion, playlists.VersionNote{Version: version})
+				if err != nil {
 					h.log.Error("push: encode version frame", "version", version, "error", err)
 					return
 				}
+				notice = &pushed{pm: pm, fan: fan}
 			}
-			f = outFrame{pm: pm}
+			f = outFrame{push: notice}
 		}
-		f.fan = fan
 		fan.add()
 		if !t.c.pushVersion(version, f, now) {
 			fan.written() // parked for the welcome, or the player dropped
 			continue
 		}
 		queued++
-		if f.push != nil {
+		if f.push == withManifest {
 			inlined++
 		}
 	}
