@@ -33,7 +33,11 @@ type Report struct {
 
 	Publishes []PublishStats `json:"publishes,omitempty"`
 	Overall   *Overall       `json:"overall,omitempty"`
-	Storm     *StormStats    `json:"storm,omitempty"`
+	// FanOut is the server's own timing of the publishes' pushes
+	// (kiosk_hub_push_fanout_seconds): how much of publish → received
+	// was the server writing, the rest being the screens reading.
+	FanOut *FanOutStats `json:"server_fanout,omitempty"`
+	Storm  *StormStats  `json:"storm,omitempty"`
 
 	ServerPhases   []PhaseStats `json:"server_phases,omitempty"`
 	SampleFailures int          `json:"sample_failures,omitempty"` // readings that found no server process
@@ -112,6 +116,7 @@ func (r *runner) report(started time.Time, phases []PhaseStats, sampleFails int,
 	}
 	if len(rec.pubs) > 0 {
 		rep.Publishes, rep.Overall = r.publishStats()
+		rep.FanOut = r.fanOut
 	}
 	if cfg.Storm {
 		rep.Storm = r.stormStats(phases)
@@ -320,6 +325,10 @@ func (rep Report) writeText(w io.Writer) {
 				o.Publishes, o.WriteMS.P50, o.Received.P50, o.Received.P90, o.Received.P99, o.Received.Max,
 				o.Acked.P50, o.Acked.P90, o.Acked.P99, o.Acked.Max, o.ScreensMissed, o.Failed)
 		}
+		if f := rep.FanOut; f != nil && f.Pushes > 0 {
+			p("\nServer fan-out, by its own clock (%s: from queueing a push until its last frame was written), %d pushes: mean %.0f ms, p50 %s, p99 %s (histogram buckets)\n",
+				fanOutMetric, f.Pushes, f.MeanMS, bucketBound(f.P50LeMS), bucketBound(f.P99LeMS))
+		}
 	}
 	if s := rep.Storm; s != nil {
 		p("\nReconnect storm (times from the first disconnect):\n\n")
@@ -376,4 +385,12 @@ func (rep Report) writeJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
+}
+
+// bucketBound prints a histogram bucket's upper bound; 0 is above them all.
+func bucketBound(ms float64) string {
+	if ms == 0 {
+		return "above the largest bucket"
+	}
+	return fmt.Sprintf("≤ %.0f ms", ms)
 }

@@ -53,6 +53,7 @@ type runner struct {
 	item      itemBody // the notice publishes edit
 
 	connectTook, syncTook time.Duration
+	fanOut                *FanOutStats // the server's own timing of the publishes' pushes
 	welcomedFirst         int64
 	syncedAtStart         int64
 	stormDialFailures     int64
@@ -265,6 +266,7 @@ launch:
 func (r *runner) publishes(ctx context.Context, smp *sampler) {
 	cfg := r.cfg
 	smp.begin(phasePublishes)
+	before, ferr := r.readFanOut(ctx)
 	began := time.Now()
 	var writes sync.WaitGroup
 	for k := range cfg.Publishes {
@@ -279,6 +281,16 @@ func (r *runner) publishes(ctx context.Context, smp *sampler) {
 		waitFor(ctx, cfg.Drain, func() bool { return r.rec.allAcked(cfg.Publishes - 1) })
 	}
 	r.log.Info("publishes done", "publishes", cfg.Publishes, "took", time.Since(began).Round(time.Millisecond))
+	if ferr == nil {
+		var after histogram
+		if after, ferr = r.readFanOut(ctx); ferr == nil {
+			st := after.since(before).stats()
+			r.fanOut = &st
+		}
+	}
+	if ferr != nil {
+		r.log.Warn("the server's fan-out times are not in the report", "error", ferr)
+	}
 }
 
 // storm waits for the server to go away (the first disconnect), then for

@@ -188,6 +188,11 @@ func TestPublishesReachEveryScreen(t *testing.T) {
 	if rep.Overall.Received.N != n*publishes || rep.Overall.Acked.N != n*publishes || rep.Overall.ScreensMissed != 0 {
 		t.Errorf("overall %+v; want %d received and acked", rep.Overall, n*publishes)
 	}
+	// The server's own timing of the pushes, read from its /metrics: at
+	// least one push (quick writes may be coalesced into fewer).
+	if f := rep.FanOut; f == nil || f.Pushes < 1 || f.P50LeMS <= 0 {
+		t.Errorf("server fan-out %+v; want pushes with a median bucket", f)
+	}
 	c := rep.Counters
 	for name, atLeast := range map[string]int64{
 		"welcomes": n,
