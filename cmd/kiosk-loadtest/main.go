@@ -6,7 +6,8 @@
 // command results, reconnects with the player's backoff), and reports
 // what the server did from the tool's own clock: publish → received and
 // → acked percentiles, a reconnect storm's return, errors by kind, and
-// the server process's RSS and CPU.
+// the server process's RSS and CPU (and, for publishes, its CPU per
+// publish and its own fan-out time, read from its /metrics).
 //
 // It only talks to loopback addresses and is bounded in connections and
 // time, so it cannot be pointed at a production server by accident.
