@@ -48,28 +48,29 @@ func (h *handler) createGroup(c echo.Context) error {
 		}
 	}
 	g := req.group()
-	draftDefault := req.DefaultPlaylist != "" && !h.direct(p)
-	if draftDefault {
+	var dc *store.DefaultChange
+	if req.DefaultPlaylist != "" && !h.direct(p) {
 		// The group is the fleet's and is created now; its default
-		// playlist is content and waits for review. It must exist already,
-		// or nothing is created.
+		// playlist is content and waits for review, drafted in the same
+		// commit. It must exist already, or nothing is created.
 		if _, err := h.store.GetPlaylist(req.DefaultPlaylist); err != nil {
 			return playlists.FieldError{Field: "default_playlist", Problem: fmt.Sprintf("playlist %q does not exist (or is not published yet)", req.DefaultPlaylist)}
 		}
-		g.DefaultPlaylist = ""
+		actor := p.actor()
+		dc = &store.DefaultChange{Playlist: req.DefaultPlaylist, Draft: &actor}
 	}
-	g, err := h.store.CreateGroup(g)
-	if errors.Is(err, store.ErrConflict) {
+	g, res, err := h.store.CreateGroupWith(g, dc)
+	if errors.As(err, new(store.ExistsError)) {
 		return errCode(http.StatusConflict, "group_exists", err.Error())
 	}
 	if err != nil {
 		return err
 	}
 	c.Set(ctxAuditTarget, g.ID)
-	if !draftDefault {
+	if res == nil {
 		return c.JSON(http.StatusCreated, g)
 	}
-	return h.setDefault(c, http.StatusCreated, store.KindGroup, g.ID, req.DefaultPlaylist)
+	return groupDefaultAnswer(c, http.StatusCreated, res)
 }
 
 func (h *handler) updateGroup(c echo.Context) error {
@@ -104,13 +105,37 @@ func (h *handler) updateGroup(c echo.Context) error {
 	if req.Layout == nil {
 		g.Layout = cur.Layout
 	}
-	if g, err = h.store.UpdateGroup(c.Param("id"), g); err != nil {
+	var dc *store.DefaultChange
+	if req.DefaultPlaylist != cur.DefaultPlaylist {
+		dc = &store.DefaultChange{Playlist: req.DefaultPlaylist}
+		if !h.direct(p) {
+			actor := p.actor()
+			dc.Draft = &actor
+		}
+	}
+	g, res, err := h.store.UpdateGroupWith(c.Param("id"), g, dc)
+	if err != nil {
 		return err
 	}
-	if req.DefaultPlaylist == cur.DefaultPlaylist {
+	if res == nil {
 		return c.JSON(http.StatusOK, g)
 	}
-	return h.setDefault(c, http.StatusOK, store.KindGroup, g.ID, req.DefaultPlaylist)
+	c.Set(ctxAuditTarget, g.ID)
+	return groupDefaultAnswer(c, http.StatusOK, res)
+}
+
+// groupDefaultAnswer answers a group write that changed its default
+// playlist as every content write is answered (write.go): the group as
+// the change makes it, plus the change set it waits in when drafted.
+func groupDefaultAnswer(c echo.Context, status int, res *store.GroupDefaultResult) error {
+	c.Set(ctxAuditBefore, store.HashJSON(res.Before))
+	c.Set(ctxAuditAfter, store.HashJSON(res.Group))
+	fields := map[string]any{}
+	if res.ChangeSet != "" {
+		c.Set(ctxAuditDetail, "drafted into change set "+res.ChangeSet)
+		fields["changeset"] = res.ChangeSet
+	}
+	return c.JSON(status, withFields(res.Group, fields))
 }
 
 func (h *handler) listGroups(c echo.Context) error {
@@ -140,15 +165,6 @@ func mayChangeDefault(p *principal) error {
 	}
 	return errCode(http.StatusForbidden, "forbidden", fmt.Sprintf(
 		"the %s role may not change content, and a default playlist is content: leave default_playlist as it is", p.Role))
-}
-
-// setDefault changes the default playlist of a group: content, so it is
-// drafted for review like any content change (published at once only for
-// break-glass or with review off). The caller has already saved the fleet
-// fields and checked mayChangeDefault. (A screen's default goes with its
-// other fields in one commit: devices.Screens.Update.)
-func (h *handler) setDefault(c echo.Context, status int, kind, id, playlist string) error {
-	return h.write(c, status, store.Op{Action: store.OpSetDefault, Kind: kind, ID: id, DefaultPlaylist: &playlist})
 }
 
 func (h *handler) deleteGroup(c echo.Context) error {

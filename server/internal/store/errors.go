@@ -48,6 +48,19 @@ func (e ConflictError) Error() string { return e.Msg }
 // Is makes errors.Is(err, ErrConflict) true.
 func (e ConflictError) Is(target error) bool { return target == ErrConflict }
 
+// ExistsError refuses to create something under an id that is taken, so
+// a caller can tell it from the other conflicts a write may meet in the
+// same transaction (a full or stale change set).
+type ExistsError struct {
+	Kind string
+	ID   string
+}
+
+func (e ExistsError) Error() string { return fmt.Sprintf("%s %q already exists", e.Kind, e.ID) }
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e ExistsError) Is(target error) bool { return target == ErrConflict }
+
 // TooLargeError is an upload over the configured limit.
 type TooLargeError struct{ Limit int64 }
 

@@ -91,25 +91,28 @@ func (s *Store) CreateGroup(g playlists.Group) (playlists.Group, error) {
 	if err := validateGroup(&g); err != nil {
 		return playlists.Group{}, err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if exists(tx, bucketGroups, g.ID) {
-			return ConflictError{Msg: fmt.Sprintf("group %q already exists", g.ID)}
-		}
-		if err := checkParent(tx, g.ID, g.Parent); err != nil {
-			return err
-		}
-		if err := checkDefaultPlaylist(tx, g.DefaultPlaylist); err != nil {
-			return err
-		}
-		g.CreatedAt = s.now().UTC()
-		g.UpdatedAt = g.CreatedAt
-		noteGroup(tx, g.ID, &g)
-		return putJSON(tx.Bucket(bucketGroups), g.ID, g)
-	})
-	if err != nil {
+	if err := s.db.Update(func(tx *bolt.Tx) error { return s.createGroup(tx, &g) }); err != nil {
 		return playlists.Group{}, err
 	}
 	return g, nil
+}
+
+// createGroup stores g (validated) in tx under the id it carries and
+// completes it as stored. A taken id is an ExistsError.
+func (s *Store) createGroup(tx *bolt.Tx, g *playlists.Group) error {
+	if exists(tx, bucketGroups, g.ID) {
+		return ExistsError{Kind: "group", ID: g.ID}
+	}
+	if err := checkParent(tx, g.ID, g.Parent); err != nil {
+		return err
+	}
+	if err := checkDefaultPlaylist(tx, g.DefaultPlaylist); err != nil {
+		return err
+	}
+	g.CreatedAt = s.now().UTC()
+	g.UpdatedAt = g.CreatedAt
+	noteGroup(tx, g.ID, g)
+	return putJSON(tx.Bucket(bucketGroups), g.ID, *g)
 }
 
 // UpdateGroup replaces group id with g (whose ID is set to id).
@@ -118,30 +121,33 @@ func (s *Store) UpdateGroup(id string, g playlists.Group) (playlists.Group, erro
 	if err := validateGroup(&g); err != nil {
 		return playlists.Group{}, err
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		var old playlists.Group
-		ok, err := getJSON(tx.Bucket(bucketGroups), id, &old)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return NotFoundError{Kind: "group", ID: id}
-		}
-		if err := checkParent(tx, id, g.Parent); err != nil {
-			return err
-		}
-		if err := checkDefaultPlaylist(tx, g.DefaultPlaylist); err != nil {
-			return err
-		}
-		g.CreatedAt = old.CreatedAt
-		g.UpdatedAt = s.now().UTC()
-		noteGroup(tx, id, &g)
-		return putJSON(tx.Bucket(bucketGroups), id, g)
-	})
-	if err != nil {
+	if err := s.db.Update(func(tx *bolt.Tx) error { return s.updateGroup(tx, id, &g) }); err != nil {
 		return playlists.Group{}, err
 	}
 	return g, nil
+}
+
+// updateGroup replaces group id in tx with g (validated, its ID id) and
+// completes it as stored.
+func (s *Store) updateGroup(tx *bolt.Tx, id string, g *playlists.Group) error {
+	var old playlists.Group
+	ok, err := getJSON(tx.Bucket(bucketGroups), id, &old)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return NotFoundError{Kind: "group", ID: id}
+	}
+	if err := checkParent(tx, id, g.Parent); err != nil {
+		return err
+	}
+	if err := checkDefaultPlaylist(tx, g.DefaultPlaylist); err != nil {
+		return err
+	}
+	g.CreatedAt = old.CreatedAt
+	g.UpdatedAt = s.now().UTC()
+	noteGroup(tx, id, g)
+	return putJSON(tx.Bucket(bucketGroups), id, *g)
 }
 
 // GetGroup returns group id, from the in-memory index (memindex.go).

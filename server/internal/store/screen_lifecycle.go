@@ -1,14 +1,11 @@
 package store
 
-import (
-	"errors"
+import bolt "go.etcd.io/bbolt"
 
-	bolt "go.etcd.io/bbolt"
-)
-
-// DefaultChange is a new default playlist for a screen, written in the
-// same transaction as the screen itself (CreateScreenWith,
-// UpdateScreenWith), so the two never land apart.
+// DefaultChange is a new default playlist for a screen or a group, written
+// in the same transaction as the screen or group itself (CreateScreenWith,
+// UpdateScreenWith, CreateGroupWith, UpdateGroupWith), so the two never
+// land apart.
 type DefaultChange struct {
 	Playlist string
 	// Draft, when set, records the change in this author's open change
@@ -17,7 +14,8 @@ type DefaultChange struct {
 	Draft *Actor
 }
 
-// DefaultResult is what a DefaultChange did.
+// DefaultResult is what a DefaultChange did to a screen (a group's:
+// GroupDefaultResult).
 type DefaultResult struct {
 	// Before is the published screen the change applies to: with the
 	// transaction's other changes, with its old default playlist.
@@ -31,9 +29,10 @@ type DefaultResult struct {
 	ChangeSet string
 }
 
-func (dc DefaultChange) op(id string) Op {
+// op is the set_default op of dc on kind id.
+func (dc DefaultChange) op(kind, id string) Op {
 	p := dc.Playlist
-	return Op{Action: OpSetDefault, Kind: KindScreen, ID: id, DefaultPlaylist: &p}
+	return Op{Action: OpSetDefault, Kind: kind, ID: id, DefaultPlaylist: &p}
 }
 
 // CreateScreenWith is CreateScreen with, when dc is set, the screen's
@@ -59,17 +58,25 @@ func (s *Store) CreateScreenWith(sc Screen, dc *DefaultChange) (Screen, string, 
 	}
 	sc.DefaultPlaylist = ""
 	token := newToken()
-	res, err := s.withDraft(*dc.Draft, func(tx *bolt.Tx) (Op, Screen, error) {
+	d, err := withDraft(s, *dc.Draft, func(tx *bolt.Tx) (Op, Screen, error) {
 		trial := sc
 		if err := s.createScreen(tx, &trial, token); err != nil {
 			return Op{}, Screen{}, err
 		}
-		return dc.op(trial.ID), trial, nil
-	})
+		return dc.op(KindScreen, trial.ID), trial, nil
+	}, settleScreen)
 	if err != nil {
 		return Screen{}, "", nil, err
 	}
-	return res.Before, token, &res, nil
+	return d.Before, token, &DefaultResult{Before: d.Before, Screen: d.After, ChangeSet: d.ChangeSet}, nil
+}
+
+// settleScreen is after, the screen as the draft will make it, with the
+// id and times of written, the screen as committed: the trial ran with
+// its own id for a new screen and its own clock.
+func settleScreen(after, written Screen) Screen {
+	after.ID, after.CreatedAt, after.UpdatedAt = written.ID, written.CreatedAt, written.UpdatedAt
+	return after
 }
 
 // UpdateScreenWith is UpdateScreen with, when dc is set, the screen's
@@ -89,99 +96,21 @@ func (s *Store) UpdateScreenWith(id string, sc Screen, dc *DefaultChange) (Scree
 		if err := s.updateScreen(tx, id, &cur); err != nil {
 			return Op{}, Screen{}, err
 		}
-		return dc.op(id), cur, nil
+		return dc.op(KindScreen, id), cur, nil
 	}
+	var d drafted[Screen]
+	var err error
 	if dc.Draft != nil {
-		res, err := s.withDraft(*dc.Draft, write)
-		if err != nil {
-			return Screen{}, nil, err
-		}
-		return res.Before, &res, nil
+		d, err = withDraft(s, *dc.Draft, write, settleScreen)
+	} else {
+		d, err = withApply(s, write)
 	}
-	s.changeMu.Lock()
-	defer s.changeMu.Unlock()
-	res, err := update(s, func(tx *bolt.Tx) (DefaultResult, error) {
-		op, before, err := write(tx)
-		if err != nil {
-			return DefaultResult{}, err
-		}
-		after, err := s.applyOp(tx, &op)
-		if err != nil {
-			return DefaultResult{}, err
-		}
-		return DefaultResult{Before: before, Screen: after.(Screen)}, nil
-	})
 	if err != nil {
 		return Screen{}, nil, err
 	}
-	return res.Screen, &res, nil
-}
-
-// withDraft runs write (a screen's own change, returning the set_default
-// op that goes with it and the screen as written) and drafts that op into
-// author's open change set, committing both in one transaction. As in
-// Draft, the op is first tried over the published state with the set's
-// earlier changes, in a transaction that is rolled back; write runs
-// again in the one that commits, and the op's base is read
-// there, after write, as the published state the reviewer will compare
-// against.
-func (s *Store) withDraft(author Actor, write func(tx *bolt.Tx) (Op, Screen, error)) (DefaultResult, error) {
-	s.changeMu.Lock()
-	defer s.changeMu.Unlock()
-
-	var after Screen
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		op, _, err := write(tx)
-		if err != nil {
-			return err
-		}
-		obj, err := s.draftCheck(tx, author, &op)
-		if err != nil {
-			return err
-		}
-		after = obj.(Screen)
-		return errRollback
-	})
-	if !errors.Is(err, errRollback) {
-		return DefaultResult{}, err
+	res := DefaultResult{Before: d.Before, Screen: d.After, ChangeSet: d.ChangeSet}
+	if d.ChangeSet != "" {
+		return d.Before, &res, nil
 	}
-
-	var res DefaultResult
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		op, written, err := write(tx)
-		if err != nil {
-			return err
-		}
-		cs, err := openChangeSet(tx, author.ID)
-		if err != nil {
-			return err
-		}
-		op.At = s.now().UTC()
-		if op.Checked = !containsKey(cs.Ops, op.Key()); op.Checked {
-			if op.Base, err = baseOf(tx, op); err != nil {
-				return err
-			}
-		}
-		if cs, err = s.draftSave(tx, author, op); err != nil {
-			return err
-		}
-		// The trial ran with its own id for a new screen: the object as
-		// it will be is this commit's screen with the drafted default.
-		after.ID, after.CreatedAt, after.UpdatedAt = written.ID, written.CreatedAt, written.UpdatedAt
-		res = DefaultResult{Before: written, Screen: after, ChangeSet: cs.ID}
-		return nil
-	})
-	if err != nil {
-		return DefaultResult{}, err
-	}
-	return res, nil
-}
-
-func containsKey(ops []Op, key string) bool {
-	for _, o := range ops {
-		if o.Key() == key {
-			return true
-		}
-	}
-	return false
+	return d.After, &res, nil
 }
