@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -388,28 +385,6 @@ func (s *screen) readPump(conn *websocket.Conn, readTimeout time.Duration, frame
 	}
 }
 
-// readBufs lend readMessage a buffer to read a frame into.
-var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// readMessage is conn.ReadMessage with one allocation of the frame's exact
-// size: ReadMessage grows its slice from 512 bytes, four allocations and
-// copies for a pushed manifest, which with 10,000 screens in one process
-// was a tenth of the tool's CPU. The frame is kept (a pushed manifest's
-// body points into it), so it is copied out of the pooled buffer.
-func readMessage(conn *websocket.Conn) ([]byte, error) {
-	_, r, err := conn.NextReader()
-	if err != nil {
-		return nil, err
-	}
-	b := readBufs.Get().(*bytes.Buffer)
-	defer readBufs.Put(b)
-	b.Reset()
-	if _, err := b.ReadFrom(r); err != nil {
-		return nil, err
-	}
-	return bytes.Clone(b.Bytes()), nil
-}
-
 // dispatch acts on one frame from the server.
 func (s *screen) dispatch(ctx context.Context, env playlists.Envelope) {
 	rec := s.r.rec
@@ -441,93 +416,6 @@ func (s *screen) dispatch(ctx context.Context, env playlists.Envelope) {
 		rec.count(cErrorFrames)
 		rec.fail("server error frame: " + truncate(n.Error, 60))
 	}
-}
-
-// pushFramePrefix, pushFrameProof and pushFrameBody frame the manifest
-// frames the server builds (playlists.PushFrames, or Encode of a
-// ManifestPush): the proof comes after the version and the signature,
-// and the body is the frame's last field.
-const (
-	pushFramePrefix = `{"type":"` + playlists.MsgManifest + `","data":{`
-	pushFrameProof  = `,"proof":[`
-	pushFrameBody   = `],"manifest":`
-)
-
-// pushHead is the last decoded head of a pushed frame: its version and
-// signature, which are the same bytes in every screen's frame of one
-// publish. Decoding them once per publish instead of once per screen is
-// what 10,000 players on their own machines would do in total; in one
-// process it was an eighth of the tool's CPU, taken from the server it
-// measures on the same cores.
-type pushHead struct {
-	raw string // the bytes from the data object's brace up to the proof
-	p   playlists.ManifestPush
-}
-
-var lastPushHead atomic.Pointer[pushHead]
-
-// splitPushFrame reads a manifest frame without running the JSON decoder
-// over the manifest: the head (version, signature) is decoded, or taken
-// from lastPushHead when its bytes are the same; the proof, hex strings,
-// is read by hand; the body is the bytes between "manifest": and the
-// closing braces, which the version hash then checks
-// (manifestCache.open). ok is false for any other frame, or one laid out
-// otherwise.
-func splitPushFrame(msg []byte) (*playlists.ManifestPush, bool) {
-	if !bytes.HasPrefix(msg, []byte(pushFramePrefix)) || !bytes.HasSuffix(msg, []byte("}}")) {
-		return nil, false
-	}
-	// Neither the version, the signature's fields nor the hex proof can
-	// hold these sequences, so their first occurrences end the head and
-	// the proof.
-	start := len(pushFramePrefix) - 1 // the data object's opening brace
-	i := bytes.Index(msg, []byte(pushFrameProof))
-	j := bytes.Index(msg, []byte(pushFrameBody))
-	if i < start || j < i {
-		return nil, false
-	}
-	p := new(playlists.ManifestPush)
-	raw := msg[start:i]
-	if h := lastPushHead.Load(); h != nil && h.raw == string(raw) {
-		*p = h.p
-	} else {
-		head := make([]byte, 0, len(raw)+1)
-		head = append(append(head, raw...), '}')
-		if json.Unmarshal(head, p) != nil || p.Version == "" || p.Proof != nil || p.Body != nil {
-			return nil, false
-		}
-		lastPushHead.Store(&pushHead{raw: string(raw), p: *p})
-	}
-	proof, ok := hexStrings(msg[i+len(pushFrameProof) : j])
-	if !ok {
-		return nil, false
-	}
-	p.Proof = proof
-	p.Body = msg[j+len(pushFrameBody) : len(msg)-2]
-	return p, true
-}
-
-// hexStrings reads the inside of a JSON array of strings made of letters,
-// digits and colons only (a proof: "l:<hex>", "r:<hex>"); ok is false for
-// anything else.
-func hexStrings(b []byte) ([]string, bool) {
-	if len(b) == 0 {
-		return []string{}, true
-	}
-	out := make([]string, 0, bytes.Count(b, []byte(","))+1)
-	for part := range bytes.SplitSeq(b, []byte(",")) {
-		if len(part) < 2 || part[0] != '"' || part[len(part)-1] != '"' {
-			return nil, false
-		}
-		part = part[1 : len(part)-1]
-		for _, c := range part {
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == ':') {
-				return nil, false
-			}
-		}
-		out = append(out, string(part))
-	}
-	return out, true
 }
 
 // pushReceived takes a manifest pushed in a frame read at t: booked as
