@@ -48,16 +48,9 @@ func (h *handler) createGroup(c echo.Context) error {
 		}
 	}
 	g := req.group()
-	var dc *store.DefaultChange
-	if req.DefaultPlaylist != "" && !h.direct(p) {
-		// The group is the fleet's and is created now; its default
-		// playlist is content and waits for review, drafted in the same
-		// commit. It must exist already, or nothing is created.
-		if _, err := h.store.GetPlaylist(req.DefaultPlaylist); err != nil {
-			return playlists.FieldError{Field: "default_playlist", Problem: fmt.Sprintf("playlist %q does not exist (or is not published yet)", req.DefaultPlaylist)}
-		}
-		actor := p.actor()
-		dc = &store.DefaultChange{Playlist: req.DefaultPlaylist, Draft: &actor}
+	dc, err := h.defaultOnCreate(p, req.DefaultPlaylist)
+	if err != nil {
+		return err
 	}
 	g, res, err := h.store.CreateGroupWith(g, dc)
 	if errors.As(err, new(store.ExistsError)) {
@@ -105,14 +98,7 @@ func (h *handler) updateGroup(c echo.Context) error {
 	if req.Layout == nil {
 		g.Layout = cur.Layout
 	}
-	var dc *store.DefaultChange
-	if req.DefaultPlaylist != cur.DefaultPlaylist {
-		dc = &store.DefaultChange{Playlist: req.DefaultPlaylist}
-		if !h.direct(p) {
-			actor := p.actor()
-			dc.Draft = &actor
-		}
-	}
+	dc := h.defaultChange(p, cur.DefaultPlaylist, req.DefaultPlaylist)
 	g, res, err := h.store.UpdateGroupWith(c.Param("id"), g, dc)
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"net/http"
 	"time"
 
@@ -89,16 +88,9 @@ func (h *handler) createScreen(c echo.Context) error {
 		}
 	}
 	scr := req.screen()
-	var dc *store.DefaultChange
-	if req.DefaultPlaylist != "" && !h.direct(p) {
-		// The screen is the fleet's and is created now; its default
-		// playlist is content and waits for review, drafted in the same
-		// commit. It must exist already, or nothing is created.
-		if _, err := h.store.GetPlaylist(req.DefaultPlaylist); err != nil {
-			return playlists.FieldError{Field: "default_playlist", Problem: fmt.Sprintf("playlist %q does not exist (or is not published yet)", req.DefaultPlaylist)}
-		}
-		actor := p.actor()
-		dc = &store.DefaultChange{Playlist: req.DefaultPlaylist, Draft: &actor}
+	dc, err := h.defaultOnCreate(p, req.DefaultPlaylist)
+	if err != nil {
+		return err
 	}
 	created, err := h.screens.Create(scr, dc)
 	if err != nil {
@@ -143,14 +135,7 @@ func (h *handler) updateScreen(c echo.Context) error {
 	if req.Layout == nil {
 		scr.Layout = cur.Layout
 	}
-	var dc *store.DefaultChange
-	if req.DefaultPlaylist != cur.DefaultPlaylist {
-		dc = &store.DefaultChange{Playlist: req.DefaultPlaylist}
-		if !h.direct(p) {
-			actor := p.actor()
-			dc.Draft = &actor
-		}
-	}
+	dc := h.defaultChange(p, cur.DefaultPlaylist, req.DefaultPlaylist)
 	scr, res, err := h.screens.Update(c.Param("id"), scr, dc)
 	if err != nil {
 		return err

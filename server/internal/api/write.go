@@ -2,10 +2,12 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"kiosk/playlists"
 	"kiosk/server/internal/store"
 )
 
@@ -100,4 +102,37 @@ func withFields(obj any, fields map[string]any) any {
 		m[k], _ = json.Marshal(v)
 	}
 	return m
+}
+
+// defaultOnCreate is the default playlist change that goes with a new
+// screen or group in the same commit. Without want, or for a person who
+// publishes directly (the default is then one of the saved fields), there
+// is none. Otherwise the default is content and waits for review, drafted
+// with the new screen or group; the playlist must exist already, or
+// nothing is created.
+func (h *handler) defaultOnCreate(p *principal, want string) (*store.DefaultChange, error) {
+	if want == "" || h.direct(p) {
+		return nil, nil
+	}
+	if _, err := h.store.GetPlaylist(want); err != nil {
+		return nil, playlists.FieldError{Field: "default_playlist", Problem: fmt.Sprintf("playlist %q does not exist (or is not published yet)", want)}
+	}
+	actor := p.actor()
+	return &store.DefaultChange{Playlist: want, Draft: &actor}, nil
+}
+
+// defaultChange is the change of an existing screen's or group's default
+// playlist from cur to want that goes with its edit in the same commit:
+// none when it stays, published at once for a person who publishes
+// directly, drafted for review otherwise.
+func (h *handler) defaultChange(p *principal, cur, want string) *store.DefaultChange {
+	if want == cur {
+		return nil
+	}
+	dc := &store.DefaultChange{Playlist: want}
+	if !h.direct(p) {
+		actor := p.actor()
+		dc.Draft = &actor
+	}
+	return dc
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"kiosk/playlists"
+	"kiosk/server/internal/textclip"
 )
 
 // handleFrame acts on one frame and reports whether to keep reading.
@@ -200,27 +201,16 @@ func (c *client) badFrame(msg string) bool {
 }
 
 // protocolClose ends a connection that broke the handshake rules, after
-// sending msg as an error note.
+// sending msg as an error note (and as the close reason, clipped: it must
+// fit in a 125-byte control frame).
 func (c *client) protocolClose(msg string) bool {
 	c.sendJSON(playlists.MsgError, playlists.ErrorNote{Error: msg})
-	c.drop(dropProtocol, closeReq{code: closePolicy, text: truncate(msg, 120), flush: true})
+	c.drop(dropProtocol, closeReq{code: closePolicy, text: textclip.Clip(msg, 120), flush: true})
 	return false
 }
 
 // quoteType quotes a player-chosen type for an error message, shortened so
 // the reply cannot be used to reflect a large payload.
 func quoteType(t string) string {
-	return fmt.Sprintf("%q", truncate(t, 40))
-}
-
-// truncate shortens s to at most n bytes without splitting a UTF-8
-// sequence; close reasons must fit in a 125-byte control frame.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n]
+	return fmt.Sprintf("%q", textclip.Clip(t, 40))
 }

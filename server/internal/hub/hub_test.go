@@ -886,25 +886,6 @@ func TestBearerToken(t *testing.T) {
 	}
 }
 
-func TestTruncate(t *testing.T) {
-	tests := []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"exactly", 7, "exactly"},
-		{"abcdef", 3, "abc"},
-		{"法律故事", 4, "法"}, // never split a 3-byte rune
-		{"法律故事", 6, "法律"},
-	}
-	for _, tc := range tests {
-		if got := truncate(tc.in, tc.n); got != tc.want {
-			t.Errorf("truncate(%q, %d) = %q, want %q", tc.in, tc.n, got, tc.want)
-		}
-	}
-}
-
 func TestNewDefaults(t *testing.T) {
 	tests := []struct {
 		name         string
