@@ -19,26 +19,36 @@ var catalogueKey = regexp.MustCompile(`(?:^\s*|[{,]\s*)'([A-Za-z][\w.-]*)'\s*:`)
 // data-i18n attributes of the static page.
 var usedKey = regexp.MustCompile(`\b(?:t|L|has)\('([A-Za-z][\w.-]*)'|data-i18n="([A-Za-z][\w.-]*)"`)
 
-func catalogueKeys(t *testing.T, name string) map[string]bool {
+// catalogueFiles are the files that make one language's catalogue: the
+// page's text and its error texts (i18n.js joins them).
+func catalogueFiles(lang string) []string {
+	return []string{"messages." + lang + ".js", "messages.errors." + lang + ".js"}
+}
+
+// catalogueKeys reads the keys of language lang's catalogue, across its
+// files; a key defined twice, in one file or two, is an error.
+func catalogueKeys(t *testing.T, lang string) map[string]bool {
 	t.Helper()
-	b, err := fs.ReadFile(staticFS, "static/"+name)
-	if err != nil {
-		t.Fatalf("read %s: %v", name, err)
-	}
 	keys := map[string]bool{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "//") {
-			continue
+	for _, name := range catalogueFiles(lang) {
+		b, err := fs.ReadFile(staticFS, "static/"+name)
+		if err != nil {
+			t.Fatalf("read %s: %v", name, err)
 		}
-		for _, m := range catalogueKey.FindAllStringSubmatch(line, -1) {
-			if keys[m[1]] {
-				t.Errorf("%s: key %q defined twice", name, m[1])
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "//") {
+				continue
 			}
-			keys[m[1]] = true
+			for _, m := range catalogueKey.FindAllStringSubmatch(line, -1) {
+				if keys[m[1]] {
+					t.Errorf("%s: key %q defined twice", name, m[1])
+				}
+				keys[m[1]] = true
+			}
 		}
 	}
 	if len(keys) < 100 {
-		t.Fatalf("%s: found only %d keys; is the catalogue's format still 'key': 'text'?", name, len(keys))
+		t.Fatalf("%s: found only %d keys; is the catalogue's format still 'key': 'text'?", lang, len(keys))
 	}
 	return keys
 }
@@ -46,8 +56,8 @@ func catalogueKeys(t *testing.T, name string) map[string]bool {
 // TestCataloguesHaveTheSameKeys fails when a key is in one language's
 // catalogue and not the other's: English is a full second language.
 func TestCataloguesHaveTheSameKeys(t *testing.T) {
-	zh := catalogueKeys(t, "messages.zh.js")
-	en := catalogueKeys(t, "messages.en.js")
+	zh := catalogueKeys(t, "zh")
+	en := catalogueKeys(t, "en")
 	var missing []string
 	for k := range zh {
 		if !en[k] {
@@ -68,7 +78,7 @@ func TestCataloguesHaveTheSameKeys(t *testing.T) {
 // TestUsedKeysExist fails when a module asks for a literal key that the
 // catalogues do not have (it would show as the bare key).
 func TestUsedKeysExist(t *testing.T) {
-	zh := catalogueKeys(t, "messages.zh.js")
+	zh := catalogueKeys(t, "zh")
 	entries, err := fs.ReadDir(staticFS, "static")
 	if err != nil {
 		t.Fatal(err)
@@ -140,19 +150,23 @@ var catalogueEntry = regexp.MustCompile(`'([A-Za-z][\w.-]*)'\s*:\s*('(?:[^'\\]|\
 
 var placeholder = regexp.MustCompile(`\{(\w+)\}`)
 
-func catalogueTexts(t *testing.T, name string) map[string]string {
+// catalogueTexts reads language lang's catalogue, key to text, across
+// its files.
+func catalogueTexts(t *testing.T, lang string) map[string]string {
 	t.Helper()
-	b, err := fs.ReadFile(staticFS, "static/"+name)
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(strings.TrimSpace(line), "//") {
-			continue
+	for _, name := range catalogueFiles(lang) {
+		b, err := fs.ReadFile(staticFS, "static/"+name)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, m := range catalogueEntry.FindAllStringSubmatch(line, -1) {
-			out[m[1]] = m[2]
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "//") {
+				continue
+			}
+			for _, m := range catalogueEntry.FindAllStringSubmatch(line, -1) {
+				out[m[1]] = m[2]
+			}
 		}
 	}
 	return out
@@ -162,8 +176,8 @@ func catalogueTexts(t *testing.T, name string) map[string]string {
 // between the languages: a value the page fills in would go missing in
 // one of them, or show as a bare {name}.
 func TestCataloguePlaceholdersMatch(t *testing.T) {
-	zh := catalogueTexts(t, "messages.zh.js")
-	en := catalogueTexts(t, "messages.en.js")
+	zh := catalogueTexts(t, "zh")
+	en := catalogueTexts(t, "en")
 	if len(zh) < 100 || len(en) < 100 {
 		t.Fatalf("read %d and %d texts; is the catalogue's format still 'key': 'text'?", len(zh), len(en))
 	}
@@ -209,8 +223,8 @@ func TestEveryErrorCodeHasText(t *testing.T) {
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no API sources next to this package: %v", err)
 	}
-	zh := catalogueKeys(t, "messages.zh.js")
-	en := catalogueKeys(t, "messages.en.js")
+	zh := catalogueKeys(t, "zh")
+	en := catalogueKeys(t, "en")
 	codes := map[string]bool{}
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {

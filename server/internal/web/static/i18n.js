@@ -3,13 +3,17 @@
 // whole page: switching reloads it, so every screen module renders again
 // in the new language (the session survives: a cookie or a tab token).
 //
-// All text comes from the two message catalogues, messages.zh.js and
-// messages.en.js, which hold the same keys (i18n_test.go checks that and
-// that every literal key the modules use exists). Values are plain text,
+// All text comes from the two message catalogues, Chinese and English,
+// each in two files by what it holds: messages.<lang>.js, the page's
+// text, and messages.errors.<lang>.js, its error texts. Both languages
+// hold the same keys (i18n_test.go checks that and that every literal
+// key the modules use exists). Values are plain text,
 // filled with {name} placeholders by t; nothing here is markup.
 
 import zh from './messages.zh.js';
 import en from './messages.en.js';
+import zhErrors from './messages.errors.zh.js';
+import enErrors from './messages.errors.en.js';
 
 export const LANG_KEY = 'kiosk.admin.lang';
 export const LANGS = ['zh', 'en'];
@@ -29,7 +33,7 @@ export const lang = storedLang();
 // locale is what Intl formats dates, numbers and sorts with.
 export const locale = lang === 'en' ? 'en-GB' : 'zh-CN';
 
-const catalogue = lang === 'en' ? en : zh;
+const catalogue = lang === 'en' ? { ...en, ...enErrors } : { ...zh, ...zhErrors };
 
 // setLang keeps the choice and renders the page again in it.
 export function setLang(l) {

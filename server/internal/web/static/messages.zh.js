@@ -1,6 +1,7 @@
 // The Chinese message catalogue of the admin page (the default language).
 // Every key here is in messages.en.js too; i18n_test.go fails otherwise.
 // Values are plain text with {name} placeholders, never markup.
+// The error texts (err.*) are in messages.errors.zh.js.
 
 export default {
   // labels of server states and kinds
@@ -211,7 +212,6 @@ export default {
   'media.thumbnail': '缩略图', 'media.video': '视频', 'media.media': '媒体', 'media.loadFailed': '无法加载',
   'common.refreshFailed': '刷新失败：{msg}',
   'draft.create': '草稿', 'draft.update': '已修改', 'draft.delete': '待删除', 'draft.title': '{cs} · 未发布',
-  'err.network': '无法连接服务器：{detail}', 'err.withDetail': '{text}（{detail}）',
 
   // enumerations the server sends (label(prefix, value))
   'kind.legal_story': '法律故事', 'kind.notice': '服务信息', 'kind.psa': '公益广告',
@@ -275,8 +275,6 @@ export default {
   'scr.g.hasChildren.other': '不能删除：分组下还有 {n} 个下级分组，请先移走或删除。',
   'scr.g.hasScreens.one': '不能删除：分组里还有 {n} 台屏幕，请先移到其他分组。',
   'scr.g.hasScreens.other': '不能删除：分组里还有 {n} 台屏幕，请先移到其他分组。',
-  'err.group_exists': '已有相同编号的分组，请换一个编号。',
-  'err.group_in_use': '不能删除：该分组仍被下级分组、屏幕或排期使用（{detail}）。',
   'scr.err.out_of_scope': '超出您账号可管理的分组范围。',
   'scr.err.not_found': '已不存在（可能刚被别人删除），请刷新。',
   'scr.err.forbidden': '您的角色不能做这项操作。',
@@ -597,7 +595,6 @@ export default {
   'rep.heat.count': '共 {total} 个屏幕，其中 {dark} 个有没播放的日子',
   'rep.heat.futureCell': '{day}：还没到', 'rep.heat.gone': '已删除',
   'rep.screensMore': '共 {total} 个屏幕，这里只列出前 {shown} 个；请选择分组，或在下面的热力图中查找屏幕。',
-  'err.f.sort': '排序', 'err.f.offset': '页',
   'rep.export': '导出', 'rep.csvBy': '按', 'rep.csv': '下载 CSV',
   'rep.csvHint': 'CSV 为 UTF-8 编码（带 BOM），Excel 可直接打开；范围和筛选与上面相同。',
   'rep.refused': '无法生成报表：{msg}',
@@ -615,8 +612,6 @@ export default {
   'page.clear': '清除搜索和筛选',
   'page.findScreens': '按名称或编号查找屏幕', 'page.findHint': '输入名称，显示前 {n} 个匹配',
   'page.moreMatches': '共 {total} 个匹配，显示了 {shown} 个；多输入几个字以缩小范围',
-  'err.bad_cursor': '列表顺序已变或链接已过时，请从第一页重新开始。',
-  'err.f.limit': '每页条数', 'err.f.q': '搜索', 'err.f.cursor': '页', 'err.f.state': '状态', 'err.f.id': '屏幕',
   // ---- end: paging ----
 
   // ---- area: the rest (urgent, safe mode, review, users, audit, webhooks, errors) ----
@@ -694,38 +689,5 @@ export default {
   'alert.many.offline': '{n} 块屏幕离线', 'alert.many.stale': '{n} 块屏幕内容滞后',
   'alert.many.degraded': '{n} 块屏幕异常', 'alert.many.recovered': '{n} 块屏幕已恢复',
   'alert.mixed': '{n} 块屏幕状态变化：{list}', 'alert.count': '{kind} {n}', 'alert.sep': '，',
-
-  // API refusals by code (kit.js errorText); {detail} is the server's English
-  'err.bad_request': '请求有误（{detail}）', 'err.unauthorized': '请先登录。', 'err.forbidden': '你的角色无权这样做。',
-  'err.not_found': '找不到要操作的对象，可能已被删除。', 'err.method_not_allowed': '不支持这种操作。',
-  'err.asset_in_use': '文件正在使用，不能删除（{detail}）',
-  'err.conflict': '与现有数据冲突（{detail}）', 'err.too_large': '内容太大（{detail}）',
-  'err.unsupported_media_type': '不支持这种文件类型。', 'err.too_many_requests': '操作太频繁，请稍后再试。',
-  'err.unavailable': '服务器暂时无法处理（{detail}）', 'err.disk_full': '服务器磁盘已满，暂时无法保存；请联系管理员腾出空间。',
-  'err.internal': '服务器内部错误，请稍后再试或联系管理员。',
-  'err.invalid_field': '{field}填写有误', 'err.invalidInput': '输入有误',
-  'err.self_approval': '不能审核自己提交的变更，需由另一位审核人审核。',
-  'err.breakglass': '应急令牌不能做这个操作。', 'err.build_refused': '播放器安装包未通过检查（{detail}）',
-  'err.part_header_too_large': '上传的表单头太大。', 'err.last_admin': '这是最后一位管理员，不能降级或停用。',
-  'err.self_disable': '不能停用自己的账号。', 'err.totp_enabled': '两步验证已开启。',
-  'err.totp_not_enrolling': '请先点“开启”，再输入验证码。', 'err.account_disabled': '账号已停用。',
-  'err.bad_credentials': '用户名或密码错误。', 'err.csrf': '页面已过期，请刷新后重试。',
-  'err.mfa_enrolment_required': '你的角色必须先开启两步验证。', 'err.not_author': '只有作者本人可以这样做。',
-  'err.out_of_scope': '超出你负责的屏幕范围。', 'err.totp_required_by_policy': '你的角色必须使用两步验证，不能关闭。',
-  'err.pairing_gone': '配对码已过期，请在屏幕上获取新码。', 'err.pairing_code_unknown': '没有屏幕在等待这个配对码，或已过期。',
-  'err.body_timeout': '上传太慢，已超时。', 'err.no_release_key': '服务器未配置发布密钥，不能升级播放器。',
-  'err.pairing_full': '等待配对的屏幕太多，请稍后再试。', 'err.too_many_attempts': '尝试次数太多，请稍后再试。',
-  'err.invalid_token': '令牌无效。', 'err.pair_proof': '设备签名校验失败。', 'err.pair_time_skew': '设备时钟偏差过大。',
-  'err.session_expired': '登录已过期，请重新登录。', 'err.totp_required': '请输入动态验证码。',
-  'err.field.required': '{field}：必须填写', 'err.field.too_long': '{field}：最多 {limit} 个字',
-  'err.field.out_of_range': '{field}：应在 {min} 到 {limit} 之间', 'err.field.unknown_reference': '{field}：引用的对象不存在',
-  'err.field.invalid_format': '{field}：格式不对',
-  'err.f.expires_at': '到期时间', 'err.f.url': '地址', 'err.f.secret': '签名密钥', 'err.f.events': '推送哪些告警',
-  'err.f.username': '用户名', 'err.f.password': '密码', 'err.f.role': '角色', 'err.f.groups': '分组', 'err.f.timezone': '时区',
-  'err.f.code': '验证码', 'err.f.comment': '意见', 'err.f.since': '开始日期', 'err.f.until': '结束日期', 'err.f.parent': '上级分组',
-  'err.f.screen': '屏幕', 'err.f.percent': '比例', 'err.f.ttl_s': '有效时长',
-  'err.cmdFailed': '{cmd}：执行失败', 'err.cmdFailedWhy': '{cmd}：执行失败（{error}）',
-  'err.cmdExpired': '{cmd}：屏幕未在有效期内响应，已过期', 'err.cmdStatus': '{cmd}：{status}',
-  'err.import_row': '导入被拒绝，没有创建任何屏幕：{detail}',
   // ---- end: the rest ----
 };
