@@ -123,20 +123,28 @@ func (c *conn) serve() {
 // waitRequest reads a request's first bytes while the connection counts
 // as idle: Shutdown closes it then. It reports whether any came.
 func (c *conn) waitRequest(deadline time.Time) bool {
+	n, err := c.idleRead(deadline, func() (int, error) { return c.nc.Read(c.buf) })
+	c.w = n
+	return n > 0 && err == nil
+}
+
+// idleRead runs read, bounded by deadline, while the connection counts as
+// idle, so that Shutdown closes it meanwhile; it reads nothing when
+// Shutdown has begun.
+func (c *conn) idleRead(deadline time.Time, read func() (int, error)) (int, error) {
 	c.mu.Lock()
 	if c.l.shutting.Load() {
 		c.mu.Unlock()
-		return false
+		return 0, net.ErrClosed
 	}
 	c.idle = true
 	c.mu.Unlock()
 	c.nc.SetReadDeadline(deadline)
-	n, err := c.nc.Read(c.buf)
+	n, err := read()
 	c.mu.Lock()
 	c.idle = false
 	c.mu.Unlock()
-	c.w = n
-	return n > 0 && err == nil
+	return n, err
 }
 
 // other looks at the connection's first bytes without reading them and
@@ -145,18 +153,7 @@ func (c *conn) waitRequest(deadline time.Time) bool {
 // peeking on this platform) leaves the connection to the reads that
 // follow, which meet the same bytes, deadline or end.
 func (c *conn) other(deadline time.Time) bool {
-	c.mu.Lock()
-	if c.l.shutting.Load() {
-		c.mu.Unlock()
-		return false
-	}
-	c.idle = true
-	c.mu.Unlock()
-	c.nc.SetReadDeadline(deadline)
-	n, err := peek(c.nc, c.first[:])
-	c.mu.Lock()
-	c.idle = false
-	c.mu.Unlock()
+	n, err := c.idleRead(deadline, func() (int, error) { return peek(c.nc, c.first[:]) })
 	if err != nil || n == 0 {
 		return false
 	}

@@ -615,13 +615,9 @@ func (s *Store) applyOp(tx *bolt.Tx, op *Op) (any, error) {
 
 func (s *Store) setScreenDefault(tx *bolt.Tx, id, playlist string) (Screen, error) {
 	b := tx.Bucket(bucketScreens)
-	var rec screenRecord
-	ok, err := getJSON(b, id, &rec)
+	rec, err := screenRecordIn(b, id)
 	if err != nil {
 		return Screen{}, err
-	}
-	if !ok {
-		return Screen{}, NotFoundError{Kind: "screen", ID: id}
 	}
 	if err := checkDefaultPlaylist(tx, playlist); err != nil {
 		return Screen{}, err

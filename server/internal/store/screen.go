@@ -160,13 +160,9 @@ func (s *Store) UpdateScreen(id string, sc Screen) (Screen, error) {
 // (validated), which it completes as stored.
 func (s *Store) updateScreen(tx *bolt.Tx, id string, sc *Screen) error {
 	b := tx.Bucket(bucketScreens)
-	var rec screenRecord
-	ok, err := getJSON(b, id, &rec)
+	rec, err := screenRecordIn(b, id)
 	if err != nil {
 		return err
-	}
-	if !ok {
-		return NotFoundError{Kind: "screen", ID: id}
 	}
 	if err := checkScreenGroup(tx, sc.Group); err != nil {
 		return err
@@ -194,13 +190,9 @@ func (s *Store) rotateToken(id string, dev *PairedDevice) (string, error) {
 	token := newToken()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketScreens)
-		var rec screenRecord
-		ok, err := getJSON(b, id, &rec)
+		rec, err := screenRecordIn(b, id)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return NotFoundError{Kind: "screen", ID: id}
 		}
 		tokens := tx.Bucket(bucketTokens)
 		if err := tokens.Delete([]byte(rec.TokenHash)); err != nil {
@@ -254,13 +246,9 @@ func (s *Store) ScreenTokens() (map[string]string, error) {
 func (s *Store) DeleteScreen(id string) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketScreens)
-		var rec screenRecord
-		ok, err := getJSON(b, id, &rec)
+		rec, err := screenRecordIn(b, id)
 		if err != nil {
 			return err
-		}
-		if !ok {
-			return NotFoundError{Kind: "screen", ID: id}
 		}
 		users, err := schedulesTargeting(tx, id, func(t playlists.Target) []string { return t.Screens })
 		if err != nil {
@@ -343,4 +331,15 @@ func (s *Store) CreateScreens(scs []Screen) ([]Screen, []string, error) {
 		return nil, nil, err
 	}
 	return out, tokens, nil
+}
+
+// screenRecordIn reads screen id's record from b (the screens bucket), or
+// says it is not found.
+func screenRecordIn(b *bolt.Bucket, id string) (screenRecord, error) {
+	var rec screenRecord
+	ok, err := getJSON(b, id, &rec)
+	if err == nil && !ok {
+		err = NotFoundError{Kind: "screen", ID: id}
+	}
+	return rec, err
 }
