@@ -11,9 +11,8 @@ import (
 // frame arrives. Go schedules goroutines first come, first served, so
 // without a rule the read pumps handling the first answers queue up with
 // the writers still to run and the push to the last screen waits behind
-// the acknowledgements of the first ones (at 10,000 screens the last
-// frame left 85 to 627 ms after the push began, the answers' handling
-// interleaved). So while a push is leaving, a read pump that has read an
+// the acknowledgements of the first ones (kiosk_hub_push_fanout_seconds
+// times how long a push takes to leave). So while a push is leaving, a read pump that has read an
 // applied or heartbeat frame waits before handling it, until every frame
 // of the push has been written or DefaultHoldAcks has passed, whichever
 // comes first: the frames go out first, then the answers are handled,
