@@ -59,9 +59,11 @@ func (f *fanOut) written() {
 // open ends the hold: read pumps waiting on it go on.
 func (f *fanOut) open() {
 	f.once.Do(func() {
+		// Timed before the waiters go on, so whoever they tell sees the
+		// push counted.
+		f.hub.metrics.fanOut.Observe(time.Since(f.began).Seconds())
 		f.hub.fanOut.CompareAndSwap(f, nil)
 		close(f.done)
-		f.hub.metrics.fanOut.Observe(time.Since(f.began).Seconds())
 	})
 }
 
