@@ -68,23 +68,31 @@ func (h *handler) itemWarnings(it playlists.Item) []screenpage.Warning {
 
 // tightestLayout is the layout, among those screens and groups chose,
 // that leaves the least room for text: an item must read well on every
-// screen it may reach.
+// screen it may reach. Every item save asks, so it reads the store's
+// shared screen list (no copy of 10,000 screens per save) and stops at the
+// first screen or group on the tightest layout there is.
 func (h *handler) tightestLayout() string {
-	rank := map[string]int{playlists.LayoutFull: 0, playlists.LayoutHeader: 1, playlists.LayoutHeaderTicker: 2}
 	best := playlists.LayoutFull
-	consider := func(l string) {
-		if rank[l] > rank[best] {
+	consider := func(l string) bool {
+		switch l {
+		case playlists.LayoutHeaderTicker:
+			best = l
+			return true
+		case playlists.LayoutHeader:
 			best = l
 		}
+		return false
 	}
 	if gs, err := h.store.ListGroups(); err == nil {
 		for _, g := range gs {
-			consider(g.Layout)
+			if consider(g.Layout) {
+				return best
+			}
 		}
 	}
-	if ss, err := h.store.ListScreens(); err == nil {
-		for _, s := range ss {
-			consider(s.Layout)
+	for _, s := range h.store.SharedScreens() {
+		if consider(s.Layout) {
+			return best
 		}
 	}
 	return best

@@ -1,11 +1,17 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"kiosk/playlists"
 	"kiosk/screenpage"
+	"kiosk/server/internal/store"
 )
 
 type warned struct {
@@ -70,5 +76,50 @@ func TestPreviewFit(t *testing.T) {
 	rec = v.admin("POST", "/api/v1/preview/fit", map[string]any{"title": "x", "colour": "red"})
 	if rec.Code != http.StatusBadRequest {
 		t.Errorf("unknown field: got %d, want 400", rec.Code)
+	}
+}
+
+// TestTightestLayoutScansScreensAndGroups: the tightest layout is found on
+// a screen deep in a list of thousands, and on a group.
+func TestTightestLayoutScansScreensAndGroups(t *testing.T) {
+	v := newEnv(t)
+	h := v.h
+	scrs := manyScreens(t, v.st, 3000, func(i int) string { return fmt.Sprintf("屏%04d", i) })
+	if got := h.tightestLayout(); got != playlists.LayoutFull {
+		t.Fatalf("no layout chosen anywhere: %q, want full", got)
+	}
+	last := scrs[len(scrs)-1]
+	last.Layout = playlists.LayoutHeader
+	if _, err := v.st.UpdateScreen(last.ID, last); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.tightestLayout(); got != playlists.LayoutHeader {
+		t.Fatalf("one screen on header: %q", got)
+	}
+	if _, err := v.st.CreateGroup(playlists.Group{ID: "ticker-street", Name: "滚动条街道", Layout: playlists.LayoutHeaderTicker}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.tightestLayout(); got != playlists.LayoutHeaderTicker {
+		t.Fatalf("a group on header_ticker: %q", got)
+	}
+}
+
+// BenchmarkTightestLayout10k: what every item save pays to find the
+// tightest layout at 10,000 screens when none chose one (the whole list
+// is read).
+func BenchmarkTightestLayout10k(b *testing.B) {
+	now := func() time.Time { return testNow }
+	st, err := store.Open(b.TempDir(), now)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	h, _ := build(Options{Store: st, Hub: &fakeHub{}, AdminToken: adminToken, MaxUploadBytes: 4096, Now: now, Metrics: prometheus.NewRegistry()})
+	manyScreens(b, st, 10000, func(i int) string { return fmt.Sprintf("屏%05d", i) })
+	b.ReportAllocs()
+	for b.Loop() {
+		if h.tightestLayout() != playlists.LayoutFull {
+			b.Fatal("want full")
+		}
 	}
 }
