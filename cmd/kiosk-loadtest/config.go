@@ -85,6 +85,14 @@ type Config struct {
 	// which get a version notice and GET the manifest.
 	PushManifests bool
 
+	// ReceiveOnly: once every screen has synced, screens only read what
+	// the server pushes (no applied acks, heartbeats, plays, clock probes,
+	// manifest or asset downloads; pings go on), as the clients of a
+	// pub/sub benchmark do. It times the server's fan-out on its own, to
+	// compare with such systems' published figures; what a real fleet
+	// costs is the default run.
+	ReceiveOnly bool
+
 	ServerPID     int    // sample this process's RSS and CPU
 	ServerPIDFile string // or re-read the PID from this file at every sample (restarts)
 	JSONPath      string // also write the report as JSON here ("-": JSON on stdout instead of text)
@@ -156,6 +164,8 @@ func (c *Config) validate() error {
 		return errors.New("-publishes needs an admin token (-admin-token-file or KIOSK_ADMIN_TOKEN)")
 	case c.Publishes > 0 && c.Storm:
 		return errors.New("-publishes and -storm are separate runs; pick one")
+	case c.ReceiveOnly && (c.Publishes == 0 || !c.PushManifests):
+		return errors.New("-receive-only times publishes pushed in the frame: it needs -publishes and -push-manifests")
 	case c.PublishEvery < minPublishStep:
 		return fmt.Errorf("-publish-every %s: want at least %s", c.PublishEvery, minPublishStep)
 	case c.Drain < 0 || c.Settle < 0:

@@ -38,6 +38,8 @@ func TestValidate(t *testing.T) {
 		{"publishes and storm", func(c *Config) { c.Publishes, c.Storm, c.AdminToken = 3, true, "x" }, "pick one"},
 		{"heartbeat flood", func(c *Config) { c.Heartbeat = time.Millisecond }, "-heartbeat"},
 		{"plays flood", func(c *Config) { c.PlaysEvery = time.Millisecond }, "-plays-every"},
+		{"receive only without publishes", func(c *Config) { c.ReceiveOnly = true }, "-receive-only"},
+		{"receive only with notices", func(c *Config) { c.ReceiveOnly, c.Publishes, c.AdminToken, c.PushManifests = true, 3, "x", false }, "-push-manifests"},
 		{"asset share above 1", func(c *Config) { c.AssetShare = 1.5 }, "-asset-share"},
 		{"backoff inverted", func(c *Config) { c.BackoffMax = c.BackoffMin / 2 }, "-backoff"},
 	}

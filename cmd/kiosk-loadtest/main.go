@@ -91,6 +91,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (Co
 	fs.DurationVar(&cfg.TimeSyncEvery, "time-sync-every", DefaultTimeSync, "clock probe period (the player's is 5m)")
 	fs.DurationVar(&cfg.BackoffMin, "backoff-min", DefaultBackoffMin, "reconnect backoff floor (the player's is 500ms)")
 	fs.DurationVar(&cfg.BackoffMax, "backoff-max", DefaultBackoffMax, "reconnect backoff cap (the player's is 30s)")
+	fs.BoolVar(&cfg.ReceiveOnly, "receive-only", false, "once synced, screens only read pushes (no acks, heartbeats, plays, probes or downloads), as a pub/sub benchmark's clients do: the server's fan-out on its own, to compare with such systems; acked columns stay empty")
 	fs.BoolVar(&cfg.PushManifests, "push-manifests", true, "screens accept manifests pushed in the socket frame (false: older players, a version notice then GET /device/manifest)")
 	fs.BoolVar(&cfg.VerifySignatures, "verify-signatures", false, "verify every manifest's Ed25519 signature as the player does (CPU the server's cores then share)")
 	fs.StringVar(&cfg.PlayerVersion, "player-version", "loadtest", "player version sent in hello and heartbeats")

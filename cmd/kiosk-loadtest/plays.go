@@ -127,6 +127,10 @@ func (s *screen) playLoop(ctx context.Context) {
 			}
 			attempt = 0
 		}
+		if s.r.quiet.Load() {
+			timer.Reset(interval)
+			continue
+		}
 		err := s.flushPlays(ctx)
 		var next time.Duration
 		switch {

@@ -69,8 +69,9 @@ type event struct {
 type screenLog struct {
 	mu     sync.Mutex
 	events []event
-	// maxAcked is the highest publish index the screen acked, -1 none.
-	maxAcked atomic.Int32
+	// maxAcked is the highest publish index the screen acked, -1 none;
+	// maxRecv the highest it received, kept in -receive-only runs only.
+	maxAcked, maxRecv atomic.Int32
 }
 
 // recorder collects everything the report says; screens call it
@@ -107,6 +108,7 @@ func newRecorder(n, publishes int) *recorder {
 		r.logs = make([]screenLog, n)
 		for i := range r.logs {
 			r.logs[i].maxAcked.Store(-1)
+			r.logs[i].maxRecv.Store(-1)
 		}
 	}
 	return r
@@ -151,10 +153,22 @@ func (r *recorder) acked(idx int, v string, k int, t time.Time) {
 		return
 	}
 	r.log(idx, v, true, t)
-	l := &r.logs[idx]
+	raise(&r.logs[idx].maxAcked, k)
+}
+
+// received books screen idx reading a push that carries publish k (-1:
+// none of this run's); the frame itself is booked by notice.
+func (r *recorder) received(idx, k int) {
+	if r.logs != nil {
+		raise(&r.logs[idx].maxRecv, k)
+	}
+}
+
+// raise sets v to k unless it already holds k or more.
+func raise(v *atomic.Int32, k int) {
 	for {
-		cur := l.maxAcked.Load()
-		if int32(k) <= cur || l.maxAcked.CompareAndSwap(cur, int32(k)) {
+		cur := v.Load()
+		if int32(k) <= cur || v.CompareAndSwap(cur, int32(k)) {
 			return
 		}
 	}
@@ -175,6 +189,17 @@ func (r *recorder) log(idx int, v string, ack bool, t time.Time) {
 func (r *recorder) allAcked(k int) bool {
 	for i := range r.logs {
 		if r.logs[i].maxAcked.Load() < int32(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// allReceived reports whether every screen read a push carrying publish k
+// or a later one (-receive-only runs).
+func (r *recorder) allReceived(k int) bool {
+	for i := range r.logs {
+		if r.logs[i].maxRecv.Load() < int32(k) {
 			return false
 		}
 	}

@@ -25,6 +25,9 @@ type Report struct {
 	// then GET, or a mix of both.
 	PushManifests bool   `json:"push_manifests"`
 	ManifestsVia  string `json:"manifests_via"`
+	// ReceiveOnly: after the first sync screens only read (-receive-only);
+	// nothing is acked, so Acked and MissedAcked stay empty.
+	ReceiveOnly bool `json:"receive_only,omitempty"`
 
 	ConnectSeconds float64 `json:"connect_seconds"`    // launch of the first screen until every first attempt ended
 	Welcomed       int64   `json:"welcomed_first_try"` // screens online after their first attempt
@@ -107,6 +110,7 @@ func (r *runner) report(started time.Time, phases []PhaseStats, sampleFails int,
 		ServerPhases: phases, SampleFailures: sampleFails, ToolCPUPercent: toolCPU,
 		Counters: map[string]int64{}, Errors: rec.errorCounts(),
 		PushManifests: cfg.PushManifests, ManifestsVia: manifestsVia(cfg.PushManifests, rec.get(cPushes), rec.get(cVersions)),
+		ReceiveOnly: cfg.ReceiveOnly,
 	}
 	if cfg.Publishes > 0 {
 		rep.PublishWith = "PUT /api/v1/items/{id}: the title of a notice on a playlist scheduled for all screens"
@@ -218,9 +222,10 @@ func (r *runner) publishStats() ([]PublishStats, *Overall) {
 				out[k].MissedRecv++
 				screenMissed = true
 			}
-			if ackAt[k] > 0 {
+			switch {
+			case ackAt[k] > 0:
 				ack[k] = append(ack[k], ackAt[k]-1)
-			} else {
+			case !r.cfg.ReceiveOnly:
 				out[k].MissedAcked++
 				screenMissed = true
 			}
@@ -301,13 +306,19 @@ func (rep Report) writeText(w io.Writer) {
 	} else {
 		p("- initial sync: only %d of %d screens synced before the tool moved on\n", rep.SyncedScreens, rep.Screens)
 	}
-	p("- each screen: hello, heartbeat every 30 s, plays every 10 s, each new manifest, assets for %.0f %% of screens per version; HTTP over %d shared keep-alive connections\n",
-		rep.AssetShare*100, rep.HTTPConns)
+	if rep.ReceiveOnly {
+		p("- each screen: hello and the first sync as a player, then receive only: reads every push and checks the manifest's hash, sends pings; no acks, heartbeats, plays, clock probes or downloads\n")
+	} else {
+		p("- each screen: hello, heartbeat every 30 s, plays every 10 s, each new manifest, assets for %.0f %% of screens per version; HTTP over %d shared keep-alive connections\n",
+			rep.AssetShare*100, rep.HTTPConns)
+	}
 	p("- manifests: %s\n", rep.ManifestsVia)
 	if rep.PublishWith != "" {
 		p("- publish = %s\n", rep.PublishWith)
 	}
-	if len(rep.Publishes) > 0 {
+	if len(rep.Publishes) > 0 && rep.ReceiveOnly {
+		writeReceiveOnly(p, rep)
+	} else if len(rep.Publishes) > 0 {
 		p("\nPublish → received (the frame naming a version carrying it, or a later one — its notice, or the manifest itself when pushed — was read off the socket) and → acked (applied sent, after the manifest, fetched or pushed, and the assets), ms from the write being sent, by the tool's clock:\n\n")
 		p("| publish | write | recv p50 | p90 | p99 | max | acked p50 | p90 | p99 | max | missed recv | missed ack | via later version |\n")
 		p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
@@ -325,10 +336,10 @@ func (rep Report) writeText(w io.Writer) {
 				o.Publishes, o.WriteMS.P50, o.Received.P50, o.Received.P90, o.Received.P99, o.Received.Max,
 				o.Acked.P50, o.Acked.P90, o.Acked.P99, o.Acked.Max, o.ScreensMissed, o.Failed)
 		}
-		if f := rep.FanOut; f != nil && f.Pushes > 0 {
-			p("\nServer fan-out, by its own clock (%s: from queueing a push until its last frame was written), %d pushes: mean %.0f ms, p50 %s, p99 %s (histogram buckets)\n",
-				fanOutMetric, f.Pushes, f.MeanMS, bucketBound(f.P50LeMS), bucketBound(f.P99LeMS))
-		}
+	}
+	if f := rep.FanOut; f != nil && f.Pushes > 0 {
+		p("\nServer fan-out, by its own clock (%s: from queueing a push until its last frame was written), %d pushes: mean %.0f ms, p50 %s, p99 %s (histogram buckets)\n",
+			fanOutMetric, f.Pushes, f.MeanMS, bucketBound(f.P50LeMS), bucketBound(f.P99LeMS))
 	}
 	if s := rep.Storm; s != nil {
 		p("\nReconnect storm (times from the first disconnect):\n\n")
@@ -393,4 +404,24 @@ func bucketBound(ms float64) string {
 		return "above the largest bucket"
 	}
 	return fmt.Sprintf("≤ %.0f ms", ms)
+}
+
+// writeReceiveOnly is the publishes table of a -receive-only run: no acked
+// columns, nothing was acked.
+func writeReceiveOnly(p func(string, ...any), rep Report) {
+	p("\nPublish → received (the frame pushing a version that carries it, or a later one, was read off the socket), ms from the write being sent, by the tool's clock; receive only, so nothing acked:\n\n")
+	p("| publish | write | recv p50 | p90 | p99 | max | missed recv | via later version |\n")
+	p("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, ps := range rep.Publishes {
+		if ps.Error != "" {
+			p("| %d | failed: %s |||||||\n", ps.Index, ps.Error)
+			continue
+		}
+		p("| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %d | %d |\n", ps.Index, ps.WriteMS,
+			ps.Received.P50, ps.Received.P90, ps.Received.P99, ps.Received.Max, ps.MissedRecv, ps.ViaLater)
+	}
+	if o := rep.Overall; o != nil {
+		p("| **all %d** | p50 %.0f | **%.0f** | %.0f | **%.0f** | %.0f | %d screens missed any | %d failed writes |\n",
+			o.Publishes, o.WriteMS.P50, o.Received.P50, o.Received.P90, o.Received.P99, o.Received.Max, o.ScreensMissed, o.Failed)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -51,6 +52,9 @@ type runner struct {
 	rec       *recorder
 	manifests *manifestCache
 	item      itemBody // the notice publishes edit
+	// quiet is set once every screen has synced in a -receive-only run:
+	// from then on screens only read.
+	quiet atomic.Bool
 
 	connectTook, syncTook time.Duration
 	fanOut                *FanOutStats // the server's own timing of the publishes' pushes
@@ -210,6 +214,9 @@ launch:
 	}
 	r.syncedAtStart = r.rec.synced.Load()
 	log.Info("synced", "screens", r.syncedAtStart, "of", n, "took", r.syncTook.Round(time.Millisecond))
+	// The steady phase is sampled as the publishes will run: quiet screens
+	// in a -receive-only run.
+	r.quiet.Store(cfg.ReceiveOnly)
 	smp.begin(phaseSteady)
 	if cfg.ReadyFile != "" {
 		if err := os.WriteFile(cfg.ReadyFile, []byte(r.runID+"\n"), 0o644); err != nil {
@@ -278,7 +285,11 @@ func (r *runner) publishes(ctx context.Context, smp *sampler) {
 	writes.Wait()
 	last := r.rec.pubs[cfg.Publishes-1]
 	if last.err == "" && last.t0.Load() != 0 {
-		waitFor(ctx, cfg.Drain, func() bool { return r.rec.allAcked(cfg.Publishes - 1) })
+		done := r.rec.allAcked
+		if cfg.ReceiveOnly {
+			done = r.rec.allReceived
+		}
+		waitFor(ctx, cfg.Drain, func() bool { return done(cfg.Publishes - 1) })
 	}
 	r.log.Info("publishes done", "publishes", cfg.Publishes, "took", time.Since(began).Round(time.Millisecond))
 	if ferr == nil {

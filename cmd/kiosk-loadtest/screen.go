@@ -267,10 +267,14 @@ func (s *screen) session(ctx context.Context) (welcomed bool, err error) {
 			}
 		case <-hb.C:
 			hb.Reset(cfg.Heartbeat)
-			err = s.sendHeartbeat(conn)
+			if !s.r.quiet.Load() {
+				err = s.sendHeartbeat(conn)
+			}
 		case <-probe.C:
 			probe.Reset(cfg.TimeSyncEvery)
-			err = s.sendProbe(conn)
+			if !s.r.quiet.Load() {
+				err = s.sendProbe(conn)
+			}
 		case <-ping.C:
 			ping.Reset(cfg.PingEvery)
 			err = conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeTimeout))
@@ -422,11 +426,29 @@ func (s *screen) dispatch(ctx context.Context, env playlists.Envelope) {
 // received, and the wanted version with its bytes for fetchLoop.
 func (s *screen) pushReceived(p *playlists.ManifestPush, t time.Time) {
 	s.r.rec.count(cPushes)
+	if s.r.quiet.Load() {
+		s.readOnly(p, t)
+		return
+	}
 	s.noticed(p.Version, t)
 	s.mu.Lock()
 	s.pushed = p
 	s.mu.Unlock()
 	s.want(p.Version)
+}
+
+// readOnly books a push read at t in a -receive-only run: the manifest's
+// hash is checked (once per version, shared by every screen: the cache)
+// so the publish it carries is known, and nothing is fetched, applied or
+// acked.
+func (s *screen) readOnly(p *playlists.ManifestPush, t time.Time) {
+	s.noticed(p.Version, t)
+	info, err := s.r.manifests.open(p.Body, p.Version)
+	if err != nil {
+		s.r.rec.fail(errorKind("pushed manifest: ", err))
+		return
+	}
+	s.r.rec.received(s.idx, info.publish)
 }
 
 // noticed books version v, named by a frame read at t, as the server's.

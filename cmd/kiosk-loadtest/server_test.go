@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -283,4 +284,81 @@ func TestStormEveryScreenComesBack(t *testing.T) {
 			t.Errorf("error %q (%d) during a restart; want only failed dials, writes, uploads and fetches while the server was away", kind, rep.Errors[kind])
 		}
 	}
+}
+
+// TestReceiveOnlyReadsEveryPush: with -receive-only, screens sync once as
+// players, then read every publish's push and send nothing else, though
+// heartbeats and plays are due every second: the server receives no frame
+// but pongs from the moment every screen synced (at most one frame per
+// screen already on its way then), and the play uploads stop. The report
+// times receipt and leaves the acked columns empty, not missed.
+func TestReceiveOnlyReadsEveryPush(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a server and 30 screens for a few seconds")
+	}
+	s := startTestServer(t)
+	const n, publishes = 30, 3
+	cfg := testConfig(t, s, n)
+	cfg.Publishes, cfg.PublishEvery, cfg.AssetShare, cfg.ReceiveOnly = publishes, 700*time.Millisecond, 1, true
+	cfg.Settle = 2 * time.Second // two heartbeat and play periods of quiet before the first publish
+	var framesAtSync, playsAtSync float64
+	cfg.OnSynced = func() {
+		framesAtSync, playsAtSync = s.metricSum(t, "kiosk_hub_frames_received_total"), s.metricSum(t, "kiosk_play_batches_total")
+	}
+	rep := runReport(t, cfg)
+
+	if !rep.ReceiveOnly || rep.Overall == nil || rep.Overall.Publishes != publishes {
+		t.Fatalf("report: receive_only %v, overall %+v; want %d publishes", rep.ReceiveOnly, rep.Overall, publishes)
+	}
+	for _, p := range rep.Publishes {
+		if p.Error != "" || p.Received.N != n || p.MissedRecv != 0 || p.Acked.N != 0 || p.MissedAcked != 0 {
+			t.Errorf("publish %d: %+v; want all %d screens received, none acked and none counted missing", p.Index, p, n)
+		}
+	}
+	if rep.Overall.ScreensMissed != 0 || rep.Overall.Received.N != n*publishes {
+		t.Errorf("overall %+v; want %d receipts, no screen missing any", rep.Overall, n*publishes)
+	}
+	// A chatty fleet would have sent some 3 frames per screen by now
+	// (heartbeats every second for over 4 s, and an applied per publish).
+	if sent := s.metricSum(t, "kiosk_hub_frames_received_total") - framesAtSync; sent > n {
+		t.Errorf("the server received %.0f frames after every screen synced; want at most %d (one in flight per screen)", sent, n)
+	}
+	if posted := s.metricSum(t, "kiosk_play_batches_total") - playsAtSync; posted > n {
+		t.Errorf("%.0f play batches posted after every screen synced; want at most %d (one in flight per screen)", posted, n)
+	}
+	c := rep.Counters
+	if c["manifests_pushed"] < n*publishes || c["assets_fetched"] > 2*n || len(rep.Errors) != 0 {
+		t.Errorf("pushes read %d, assets %d, errors %v; want at least %d pushes, only the first sync's downloads, no errors",
+			c["manifests_pushed"], c["assets_fetched"], rep.Errors, n*publishes)
+	}
+}
+
+// metricSum adds up every series of the counter name in the server's
+// /metrics.
+func (s *testServer) metricSum(t *testing.T, name string) float64 {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.url()+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+testAdminToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %s %v", resp.Status, err)
+	}
+	sum := 0.0
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, name); ok && (strings.HasPrefix(rest, " ") || strings.HasPrefix(rest, "{")) {
+			var v float64
+			if _, err := fmt.Sscan(rest[strings.LastIndexByte(rest, ' ')+1:], &v); err == nil {
+				sum += v
+			}
+		}
+	}
+	return sum
 }
