@@ -15,26 +15,53 @@ import (
 	"kiosk/playlists"
 )
 
-// readBufs lend readMessage a buffer to read a frame into.
+// readBufs lend readFrame a buffer to read a frame into.
 var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-// readMessage is conn.ReadMessage with one allocation of the frame's exact
-// size: ReadMessage grows its slice from 512 bytes, four allocations and
-// copies for a pushed manifest, which with 10,000 screens in one process
-// was a tenth of the tool's CPU. The frame is kept (a pushed manifest's
-// body points into it), so it is copied out of the pooled buffer.
-func readMessage(conn *websocket.Conn) ([]byte, error) {
+// maxPooledRead is the largest buffer put back in readBufs; one grown by a
+// rare large frame is left to the collector.
+const maxPooledRead = 64 << 10
+
+// readFrame reads the next frame into a buffer lent by readBufs, which the
+// caller gives back (releaseFrame) once nothing points into it.
+// conn.ReadMessage grows a new slice from 512 bytes for every frame, four
+// allocations and copies for a pushed manifest: with 10,000 screens in one
+// process, allocating and clearing a frame's worth of memory per screen
+// per publish was a tenth of the tool's CPU, taken from the server on the
+// same cores. A pushed manifest's body is not kept from the buffer either
+// (manifestCache.own).
+func readFrame(conn *websocket.Conn) (*bytes.Buffer, error) {
 	_, r, err := conn.NextReader()
 	if err != nil {
 		return nil, err
 	}
 	b := readBufs.Get().(*bytes.Buffer)
-	defer readBufs.Put(b)
 	b.Reset()
 	if _, err := b.ReadFrom(r); err != nil {
+		releaseFrame(b)
 		return nil, err
 	}
-	return bytes.Clone(b.Bytes()), nil
+	return b, nil
+}
+
+func releaseFrame(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledRead {
+		readBufs.Put(b)
+	}
+}
+
+// own makes p.Body, which points into a lent frame buffer, p's own: the
+// bytes already verified for p.Version when they are the same (every
+// screen of a publish receives the same manifest), a copy otherwise.
+func (c *manifestCache) own(p *playlists.ManifestPush) {
+	c.mu.Lock()
+	mi := c.by[p.Version]
+	c.mu.Unlock()
+	if mi != nil && bytes.Equal(mi.raw, p.Body) {
+		p.Body = mi.raw
+		return
+	}
+	p.Body = bytes.Clone(p.Body)
 }
 
 // pushFramePrefix, pushFrameProof and pushFrameBody frame the manifest

@@ -344,18 +344,21 @@ func (s *screen) readPump(conn *websocket.Conn, readTimeout time.Duration, frame
 		return err
 	})
 	for {
-		msg, err := readMessage(conn)
+		buf, err := readFrame(conn)
 		if err != nil {
 			readErr <- err
 			return
 		}
 		now := time.Now()
 		extend()
-		if p, ok := splitPushFrame(msg); ok {
+		if p, ok := splitPushFrame(buf.Bytes()); ok {
+			s.r.manifests.own(p)
+			releaseFrame(buf)
 			s.pushReceived(p, now)
 			continue
 		}
-		env, err := playlists.Decode(msg)
+		env, err := playlists.Decode(buf.Bytes()) // copies what it keeps
+		releaseFrame(buf)
 		if err != nil {
 			s.r.rec.fail("frame: undecodable")
 			continue
