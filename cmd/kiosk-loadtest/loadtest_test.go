@@ -218,3 +218,35 @@ func TestPublishStatsCountsLaterVersions(t *testing.T) {
 		t.Error("allAcked: want false until screen 2 acked publish 2, then true")
 	}
 }
+
+// TestPublishesTableCells: the report's publishes table keeps one cell per
+// column on every row (a failed publish, the pooled row), with and without
+// the acked columns of a -receive-only run.
+func TestPublishesTableCells(t *testing.T) {
+	d := Dist{N: 3, P50: 1, P90: 2, P99: 3, Max: 4}
+	for _, ro := range []bool{false, true} {
+		rep := Report{Mode: "publishes", ReceiveOnly: ro,
+			Publishes: []PublishStats{{Index: 1, WriteMS: 5, Received: d, Acked: d, MissedRecv: 1, MissedAcked: 2, ViaLater: 3}, {Index: 2, Error: "refused"}},
+			Overall:   &Overall{Publishes: 1, Failed: 1, Received: d, Acked: d, WriteMS: d, ScreensMissed: 7}}
+		var b strings.Builder
+		rep.writeText(&b)
+		var rows []string
+		for line := range strings.Lines(b.String()) {
+			if strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "|---") {
+				rows = append(rows, strings.TrimSpace(line))
+			}
+		}
+		want := 13
+		if ro {
+			want = 8
+		}
+		if len(rows) != 5 || strings.Contains(rows[0], "acked") == ro {
+			t.Fatalf("receive only %v: table %q; want a header (acked columns only when acked), a rule and three rows", ro, rows)
+		}
+		for _, r := range rows {
+			if n := strings.Count(r, "|") - 1; n != want {
+				t.Errorf("receive only %v: %d cells in %q, want %d", ro, n, r, want)
+			}
+		}
+	}
+}

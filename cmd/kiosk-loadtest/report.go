@@ -316,26 +316,8 @@ func (rep Report) writeText(w io.Writer) {
 	if rep.PublishWith != "" {
 		p("- publish = %s\n", rep.PublishWith)
 	}
-	if len(rep.Publishes) > 0 && rep.ReceiveOnly {
-		writeReceiveOnly(p, rep)
-	} else if len(rep.Publishes) > 0 {
-		p("\nPublish → received (the frame naming a version carrying it, or a later one — its notice, or the manifest itself when pushed — was read off the socket) and → acked (applied sent, after the manifest, fetched or pushed, and the assets), ms from the write being sent, by the tool's clock:\n\n")
-		p("| publish | write | recv p50 | p90 | p99 | max | acked p50 | p90 | p99 | max | missed recv | missed ack | via later version |\n")
-		p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-		for _, ps := range rep.Publishes {
-			if ps.Error != "" {
-				p("| %d | failed: %s ||||||||||||\n", ps.Index, ps.Error)
-				continue
-			}
-			p("| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %.0f | %d | %d | %d |\n", ps.Index, ps.WriteMS,
-				ps.Received.P50, ps.Received.P90, ps.Received.P99, ps.Received.Max,
-				ps.Acked.P50, ps.Acked.P90, ps.Acked.P99, ps.Acked.Max, ps.MissedRecv, ps.MissedAcked, ps.ViaLater)
-		}
-		if o := rep.Overall; o != nil {
-			p("| **all %d** | p50 %.0f | **%.0f** | %.0f | **%.0f** | %.0f | **%.0f** | %.0f | **%.0f** | %.0f | %d screens missed any | %d failed writes | |\n",
-				o.Publishes, o.WriteMS.P50, o.Received.P50, o.Received.P90, o.Received.P99, o.Received.Max,
-				o.Acked.P50, o.Acked.P90, o.Acked.P99, o.Acked.Max, o.ScreensMissed, o.Failed)
-		}
+	if len(rep.Publishes) > 0 {
+		writePublishes(p, rep)
 	}
 	if f := rep.FanOut; f != nil && f.Pushes > 0 {
 		p("\nServer fan-out, by its own clock (%s: from queueing a push until its last frame was written), %d pushes: mean %.0f ms, p50 %s, p99 %s (histogram buckets)\n",
@@ -406,22 +388,43 @@ func bucketBound(ms float64) string {
 	return fmt.Sprintf("≤ %.0f ms", ms)
 }
 
-// writeReceiveOnly is the publishes table of a -receive-only run: no acked
-// columns, nothing was acked.
-func writeReceiveOnly(p func(string, ...any), rep Report) {
-	p("\nPublish → received (the frame pushing a version that carries it, or a later one, was read off the socket), ms from the write being sent, by the tool's clock; receive only, so nothing acked:\n\n")
-	p("| publish | write | recv p50 | p90 | p99 | max | missed recv | via later version |\n")
-	p("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+// writePublishes is the publishes table: each publish's write, received
+// and acked, and the pooled row; a -receive-only run acked nothing and
+// has no acked columns.
+func writePublishes(p func(string, ...any), rep Report) {
+	acked := !rep.ReceiveOnly
+	if acked {
+		p("\nPublish → received (the frame naming a version carrying it, or a later one — its notice, or the manifest itself when pushed — was read off the socket) and → acked (applied sent, after the manifest, fetched or pushed, and the assets), ms from the write being sent, by the tool's clock:\n\n")
+	} else {
+		p("\nPublish → received (the frame pushing a version that carries it, or a later one, was read off the socket), ms from the write being sent, by the tool's clock; receive only, so nothing acked:\n\n")
+	}
+	// either adds the acked part of a row when there is one.
+	either := func(row, ackedPart, rest string) string {
+		if acked {
+			row += ackedPart
+		}
+		return row + rest
+	}
+	dist := func(d Dist, bold bool) string {
+		if bold {
+			return fmt.Sprintf(" **%.0f** | %.0f | **%.0f** | %.0f |", d.P50, d.P90, d.P99, d.Max)
+		}
+		return fmt.Sprintf(" %.0f | %.0f | %.0f | %.0f |", d.P50, d.P90, d.P99, d.Max)
+	}
+	head := either("| publish | write | recv p50 | p90 | p99 | max |", " acked p50 | p90 | p99 | max |", " missed recv |")
+	head = either(head, " missed ack |", " via later version |")
+	cols := strings.Count(head, "|") - 1
+	p("%s\n|%s\n", head, strings.Repeat("---:|", cols))
 	for _, ps := range rep.Publishes {
 		if ps.Error != "" {
-			p("| %d | failed: %s |||||||\n", ps.Index, ps.Error)
+			p("| %d | failed: %s %s\n", ps.Index, ps.Error, strings.Repeat("|", cols-1))
 			continue
 		}
-		p("| %d | %.0f | %.0f | %.0f | %.0f | %.0f | %d | %d |\n", ps.Index, ps.WriteMS,
-			ps.Received.P50, ps.Received.P90, ps.Received.P99, ps.Received.Max, ps.MissedRecv, ps.ViaLater)
+		row := either(fmt.Sprintf("| %d | %.0f |", ps.Index, ps.WriteMS)+dist(ps.Received, false), dist(ps.Acked, false), fmt.Sprintf(" %d |", ps.MissedRecv))
+		p("%s\n", either(row, fmt.Sprintf(" %d |", ps.MissedAcked), fmt.Sprintf(" %d |", ps.ViaLater)))
 	}
 	if o := rep.Overall; o != nil {
-		p("| **all %d** | p50 %.0f | **%.0f** | %.0f | **%.0f** | %.0f | %d screens missed any | %d failed writes |\n",
-			o.Publishes, o.WriteMS.P50, o.Received.P50, o.Received.P90, o.Received.P99, o.Received.Max, o.ScreensMissed, o.Failed)
+		row := either(fmt.Sprintf("| **all %d** | p50 %.0f |", o.Publishes, o.WriteMS.P50)+dist(o.Received, true), dist(o.Acked, true), "")
+		p("%s\n", either(row+fmt.Sprintf(" %d screens missed any | %d failed writes |", o.ScreensMissed, o.Failed), " |", ""))
 	}
 }
