@@ -93,6 +93,10 @@ type client struct {
 	// inline: the player's hello accepts manifests inside the push
 	// (playlists.AcceptManifest). Set once, before the welcome.
 	inline atomic.Bool
+	// heard is when the identified player last sent a frame or a ping of
+	// its own, in monoNow time: a connection heard from lately needs no
+	// ping of ours (sendPing).
+	heard atomic.Int64
 
 	helloed    bool        // read pump only
 	badFrames  []time.Time // read pump only: recent bad frames, oldest first
@@ -336,6 +340,23 @@ func (c *client) sendPing() {
 		return
 	}
 	opts := &c.hub.opts
+	// A player heard from lately is alive and its read deadline already
+	// extended. Players ping every 25 s and heartbeat every 30 s, so a
+	// connection that behaves needs no ping of ours; at 10,000 screens
+	// that halves the control frames, each a system call on both sides.
+	// Ours waits until the player has been silent for halfway between
+	// PingInterval and PongWait (42.5 s by default), which leaves its pong
+	// half the usual margin before the deadline, and a player that pings
+	// at our own interval is not raced.
+	quiet := (opts.PingInterval + opts.PongWait) / 2
+	if heard := c.heard.Load(); heard != 0 {
+		if since := time.Duration(monoNow() - heard); since < quiet {
+			c.mu.Lock()
+			c.pinger.Reset(quiet - since)
+			c.mu.Unlock()
+			return
+		}
+	}
 	if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(opts.WriteWait)); err != nil {
 		if !c.ending() {
 			c.writeFailed(err)
@@ -430,7 +451,9 @@ func (c *client) readPump() {
 	_ = c.conn.SetReadDeadline(time.Now().Add(opts.HelloWait))
 	c.conn.SetPongHandler(func(string) error {
 		// Before the hello only the hello may extend the deadline; a
-		// player must not idle unidentified by sending pongs.
+		// player must not idle unidentified by sending pongs. A pong
+		// answers our ping and spares none: a player that only answers
+		// is pinged every PingInterval, as ever.
 		if c.helloed {
 			return c.conn.SetReadDeadline(time.Now().Add(opts.PongWait))
 		}
@@ -443,14 +466,29 @@ func (c *client) readPump() {
 			c.readFailed(err)
 			return
 		}
-		if c.helloed {
-			_ = c.conn.SetReadDeadline(time.Now().Add(opts.PongWait))
-		}
+		_ = c.heardFrom()
 		if !c.handleFrame(mt, data) {
 			return
 		}
 	}
 }
+
+// heardFrom notes a frame or a ping from the player: once it has said
+// hello, that extends the read deadline by PongWait and spares our next
+// ping (read pump only).
+func (c *client) heardFrom() error {
+	if !c.helloed {
+		return nil
+	}
+	c.heard.Store(monoNow())
+	return c.conn.SetReadDeadline(time.Now().Add(c.hub.opts.PongWait))
+}
+
+// monoBase and monoNow give a monotonic time as one integer, for fields
+// read and written without a lock.
+var monoBase = time.Now()
+
+func monoNow() int64 { return int64(time.Since(monoBase)) }
 
 // endRead runs when the read pump returns: the connection is over.
 func (c *client) endRead() {
@@ -513,6 +551,7 @@ func (c *client) ping(data string) error {
 		return nil
 	default:
 	}
+	_ = c.heardFrom()
 	err := c.conn.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(c.hub.opts.WriteWait))
 	var ne net.Error
 	if errors.Is(err, websocket.ErrCloseSent) || errors.As(err, &ne) {
