@@ -187,19 +187,19 @@ func (r *recorder) log(idx int, v string, ack bool, t time.Time) {
 
 // allAcked reports whether every screen acked publish k or a later one.
 func (r *recorder) allAcked(k int) bool {
-	for i := range r.logs {
-		if r.logs[i].maxAcked.Load() < int32(k) {
-			return false
-		}
-	}
-	return true
+	return r.all(k, func(l *screenLog) *atomic.Int32 { return &l.maxAcked })
 }
 
 // allReceived reports whether every screen read a push carrying publish k
 // or a later one (-receive-only runs).
 func (r *recorder) allReceived(k int) bool {
+	return r.all(k, func(l *screenLog) *atomic.Int32 { return &l.maxRecv })
+}
+
+// all reports whether every screen's mark (maxAcked or maxRecv) reached k.
+func (r *recorder) all(k int, mark func(*screenLog) *atomic.Int32) bool {
 	for i := range r.logs {
-		if r.logs[i].maxRecv.Load() < int32(k) {
+		if mark(&r.logs[i]).Load() < int32(k) {
 			return false
 		}
 	}
